@@ -1,0 +1,59 @@
+/* qsnn/io.h: file helpers shared by every file format: atomic writes, checked reads, .npy export.
+ *
+ * Atomic write: data goes to "<path>.tmp.<pid>", is flushed and fsync'ed, then renamed over <path>; a crash or
+ * an error midway leaves the previous file intact. */
+#ifndef QSNN_IO_H
+#define QSNN_IO_H
+
+#include "qsnn/core.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    FILE *fp;
+    char path[4096];
+    char tmp_path[4096 + 32];
+    int failed; /* set by qsnn_atomic_write on a short write */
+} qsnn_atomic_file;
+
+qsnn_status qsnn_atomic_open(qsnn_atomic_file *f, const char *path);
+/* fwrite with error tracking; returns QSNN_ERR_IO (message names the file) on a short write. */
+qsnn_status qsnn_atomic_write(qsnn_atomic_file *f, const void *data, size_t n);
+/* Flush, fsync, close and rename into place. On failure the temporary file is removed. */
+qsnn_status qsnn_atomic_commit(qsnn_atomic_file *f);
+/* Close and remove the temporary file; the destination is untouched. */
+void qsnn_atomic_abort(qsnn_atomic_file *f);
+
+/* Read exactly n bytes or fail with QSNN_ERR_FORMAT "<path>: truncated (<what>)". */
+qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, const char *what);
+
+/* Write a NumPy .npy file (format 1.0, little-endian, C order) atomically.
+ * dtype: "<f4", "|u1", "<i4", "<i8". shape: ndim sizes. */
+qsnn_status qsnn_npy_write(const char *path, const char *dtype, const size_t *shape, int ndim, const void *data);
+
+/* Whole file into a malloc'ed NUL-terminated buffer (for JSON); *len excludes the NUL. max_bytes guards
+ * against reading something enormous by mistake. */
+qsnn_status qsnn_read_text_file(const char *path, size_t max_bytes, char **out, size_t *len);
+
+/* Little-endian fixed-width helpers for portable binary formats. */
+static inline void qsnn_put_u32le(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+static inline uint32_t qsnn_get_u32le(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bootstrap.sh: the two README commands of qsnn, for a fresh Debian 12 machine (run as root, or with sudo).
+#
+#   bash scripts/bootstrap.sh tutorial [ARGS...]   install packages, build, run `qsnn tutorial ARGS...`
+#   bash scripts/bootstrap.sh test                 install packages, build (-Werror), run the tests, then
+#                                                  build with ASan/UBSan and run the tests again
+#   bash scripts/bootstrap.sh build                install packages and build only
+#
+# Packages come from Debian's archive only. Builds go to build/ (release) and build-asan/ (sanitizers).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+mode=${1:-tutorial}
+shift || true
+
+# Build tools and the libraries qsnn uses (see README "Dependencies").
+pkgs=(build-essential cmake pkg-config libsndfile1-dev libkissfft-dev libcjson-dev libcairo2-dev
+      libsamplerate0-dev nettle-dev libespeak-ng-dev espeak-ng-data flite1-dev libopenblas-dev libcmocka-dev)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+build() { # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs" >/dev/null
+}
+
+case "$mode" in
+  tutorial)
+    build build
+    exec ./build/qsnn tutorial "$@"
+    ;;
+  build)
+    build build
+    echo "bootstrap: built ./build/qsnn" >&2
+    ;;
+  test)
+    build build -DQSNN_WERROR=ON
+    (cd build && ctest --output-on-failure -j "$jobs")
+    echo "bootstrap: release tests passed; now the same tests under ASan/UBSan" >&2
+    build build-asan -DQSNN_WERROR=ON -DQSNN_SANITIZE=ON
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 QSNN_SANITIZED=1 ctest --output-on-failure -j "$jobs")
+    ;;
+  *)
+    echo "usage: bash scripts/bootstrap.sh tutorial|test|build" >&2
+    exit 2
+    ;;
+esac

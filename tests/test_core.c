@@ -1,0 +1,160 @@
+/* test_core.c: status/error messages, overflow-checked sizes, arena, RNG determinism, atomic writes, .npy. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qsnn/core.h"
+#include "qsnn/io.h"
+
+static void test_fail_records_message(void **state)
+{
+    (void)state;
+    qsnn_clear_error();
+    assert_string_equal(qsnn_last_error(), "");
+    qsnn_status st = qsnn_fail(QSNN_ERR_FORMAT, "%s: bad magic %d", "x.bin", 7);
+    assert_int_equal(st, QSNN_ERR_FORMAT);
+    assert_string_equal(qsnn_last_error(), "x.bin: bad magic 7");
+    qsnn_fail_context(st, "loading model");
+    assert_string_equal(qsnn_last_error(), "loading model: x.bin: bad magic 7");
+    assert_string_equal(qsnn_status_str(QSNN_ERR_NOMEM), "out of memory");
+}
+
+static void test_mul_add_size_overflow(void **state)
+{
+    (void)state;
+    size_t r;
+    assert_true(qsnn_mul_size(&r, 1000, 1000));
+    assert_int_equal(r, 1000000);
+    assert_false(qsnn_mul_size(&r, (size_t)-1 / 2 + 1, 2));
+    assert_int_equal(r, 0);
+    assert_true(qsnn_mul_size(&r, 0, (size_t)-1));
+    assert_true(qsnn_add_size(&r, (size_t)-2, 1));
+    assert_false(qsnn_add_size(&r, (size_t)-1, 1));
+}
+
+static void test_arena_alignment_and_exhaustion(void **state)
+{
+    (void)state;
+    unsigned char mem[256];
+    qsnn_arena a;
+    qsnn_arena_init_from(&a, mem, sizeof mem);
+    void *p1 = qsnn_arena_alloc(&a, 3, 1);
+    void *p2 = qsnn_arena_alloc(&a, 16, 64);
+    assert_non_null(p1);
+    assert_non_null(p2);
+    assert_int_equal((uintptr_t)p2 % 64, 0);
+    assert_null(qsnn_arena_alloc(&a, 1000, 1));
+    assert_non_null(strstr(qsnn_last_error(), "arena"));
+    assert_null(qsnn_arena_alloc(&a, 8, 3)); /* bad alignment */
+    qsnn_arena_reset(&a);
+    assert_int_equal(a.used, 0);
+    assert_ptr_equal(qsnn_arena_alloc(&a, 256, 1), mem);
+}
+
+static void test_rng_deterministic_and_uniform(void **state)
+{
+    (void)state;
+    qsnn_rng a, b, c;
+    qsnn_rng_seed(&a, 42);
+    qsnn_rng_seed(&b, 42);
+    qsnn_rng_seed(&c, 43);
+    int differ = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t x = qsnn_rng_u64(&a);
+        assert_true(x == qsnn_rng_u64(&b));
+        differ += x != qsnn_rng_u64(&c);
+    }
+    assert_true(differ > 95);
+    /* qsnn_rng_below is within range and roughly uniform over 10 buckets */
+    int hist[10] = {0};
+    for (int i = 0; i < 100000; i++) {
+        uint64_t v = qsnn_rng_below(&a, 10);
+        assert_true(v < 10);
+        hist[v]++;
+    }
+    for (int i = 0; i < 10; i++)
+        assert_true(hist[i] > 9500 && hist[i] < 10500);
+    double mean = 0, var = 0;
+    for (int i = 0; i < 100000; i++) {
+        double z = qsnn_rng_normal(&a);
+        mean += z;
+        var += z * z;
+    }
+    mean /= 100000;
+    var = var / 100000 - mean * mean;
+    assert_true(mean > -0.02 && mean < 0.02);
+    assert_true(var > 0.97 && var < 1.03);
+}
+
+static void test_atomic_write_keeps_old_on_abort(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/qsnn_test_atomic_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    qsnn_atomic_file f;
+    assert_int_equal(qsnn_atomic_open(&f, path), QSNN_OK);
+    assert_int_equal(qsnn_atomic_write(&f, "first", 5), QSNN_OK);
+    assert_int_equal(qsnn_atomic_commit(&f), QSNN_OK);
+    assert_int_equal(qsnn_atomic_open(&f, path), QSNN_OK);
+    assert_int_equal(qsnn_atomic_write(&f, "second-partial", 14), QSNN_OK);
+    qsnn_atomic_abort(&f);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(qsnn_read_text_file(path, 1 << 20, &text, &len), QSNN_OK);
+    assert_string_equal(text, "first");
+    assert_int_equal(len, 5);
+    free(text);
+    assert_int_equal(access(f.tmp_path, F_OK), -1); /* temp file removed */
+    remove(path);
+    assert_int_equal(qsnn_read_text_file("/nonexistent/qsnn/file", 100, &text, &len), QSNN_ERR_IO);
+    assert_non_null(strstr(qsnn_last_error(), "/nonexistent/qsnn/file"));
+}
+
+static void test_npy_header_layout(void **state)
+{
+    (void)state;
+    const char *path = "/tmp/qsnn_test.npy";
+    float data[6] = {1, 2, 3, 4, 5, 6};
+    size_t shape[2] = {2, 3};
+    assert_int_equal(qsnn_npy_write(path, "<f4", shape, 2, data), QSNN_OK);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    unsigned char pre[10];
+    assert_int_equal(fread(pre, 1, 10, fp), 10);
+    assert_memory_equal(pre, "\x93NUMPY\x01\x00", 8);
+    size_t hlen = pre[8] | (pre[9] << 8);
+    assert_int_equal((10 + hlen) % 64, 0);
+    char hdr[256] = {0};
+    assert_int_equal(fread(hdr, 1, hlen, fp), hlen);
+    assert_non_null(strstr(hdr, "'shape': (2, 3)"));
+    assert_non_null(strstr(hdr, "'descr': '<f4'"));
+    float back[6];
+    assert_int_equal(fread(back, sizeof(float), 6, fp), 6);
+    assert_memory_equal(back, data, sizeof data);
+    fclose(fp);
+    remove(path);
+    assert_int_equal(qsnn_npy_write(path, "<c8", shape, 2, data), QSNN_ERR_ARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fail_records_message),
+        cmocka_unit_test(test_mul_add_size_overflow),
+        cmocka_unit_test(test_arena_alignment_and_exhaustion),
+        cmocka_unit_test(test_rng_deterministic_and_uniform),
+        cmocka_unit_test(test_atomic_write_keeps_old_on_abort),
+        cmocka_unit_test(test_npy_header_layout),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,56 @@
+/* main.c: the qsnn command. Dispatches `qsnn <cmd> [args]` to tools/cmd_<cmd>.c; `qsnn help` lists them. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const qsnn_cmd k_cmds[] = {
+    {"tutorial", cmd_tutorial, "the whole MobileNet-KWS tutorial: data, model, conversion, spiking inference"},
+    {"mfcc", cmd_mfcc, "print (or save as .npy) the 49x10 TensorFlow MFCC of one audio file"},
+    {"features", cmd_features, "compute train/validation/test features of a Speech Commands directory"},
+    {"synth", cmd_synth, "generate a synthetic Speech Commands dataset with Debian's speech synthesizers"},
+    {"train", cmd_train, "quantization-aware training in three episodes (float, 4-bit activations, 8/4-bit weights)"},
+    {"eval", cmd_eval, "accuracy, confusion matrix and statistics of a float or spiking model on a split"},
+    {"summary", cmd_summary, "print a model's layer table (Keras-style for .qsnn, Akida-style for .snn)"},
+    {"convert", cmd_convert, "convert a quantized model into an integer event-based model (.snn)"},
+};
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "qsnn %s: quantized event-based neural networks for keyword spotting\n\n", "0.1.0");
+    fprintf(out, "Usage: qsnn <command> [options]\n       qsnn <command> --help\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
+        fprintf(out, "  %-10s %s\n", k_cmds[i].name, k_cmds[i].summary);
+    fprintf(out, "\nStart with `qsnn tutorial`; see README.md for the file formats and the full walk-through.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return QSNN_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+        if (argc > 2) {
+            for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
+                if (!strcmp(argv[2], k_cmds[i].name)) {
+                    char help[] = "--help";
+                    char *sub[] = {argv[2], help, NULL};
+                    return k_cmds[i].fn(2, sub);
+                }
+        }
+        print_help(stdout);
+        return QSNN_EXIT_OK;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("qsnn 0.1.0\n");
+        return QSNN_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
+        if (!strcmp(name, k_cmds[i].name))
+            return k_cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "qsnn: unknown command '%s'\n\n", name);
+    print_help(stderr);
+    return QSNN_EXIT_USAGE;
+}
