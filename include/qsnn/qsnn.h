@@ -4,4 +4,7 @@
 #include "qsnn/core.h"
 #include "qsnn/tensor.h"
 #include "qsnn/io.h"
+#include "qsnn/audio.h"
+#include "qsnn/data.h"
+#include "qsnn/model.h"
 #endif

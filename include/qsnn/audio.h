@@ -1,0 +1,62 @@
+/* qsnn/audio.h: audio input/output and TensorFlow's MFCC.
+ *
+ * Input is read through libsndfile (WAV, FLAC, OGG...). Samples are float in [-1, 1): PCM16 is scaled by 1/32768
+ * exactly as TensorFlow's DecodeWav; other sample formats are converted by libsndfile; multi-channel audio is
+ * mixed down by averaging; other sample rates are resampled to 16 kHz with libsamplerate (a notice is logged).
+ *
+ * MFCC: TensorFlow's AudioSpectrogram + Mfcc ops (semantics.md section 6): periodic Hann window, FFT to the next
+ * power of two, |X|^2, mel filterbank on the magnitude, ln(max(x, 1e-12)), DCT-II scaled sqrt(2/channels).
+ * Defaults: 16 kHz, window 640, stride 320, 40 channels from 20 to 4000 Hz, 10 coefficients -> 49 x 10 for one
+ * second. Output is frame-major (row = frame), i.e. NHWC with H = frames, W = coefficients, C = 1.
+ */
+#ifndef QSNN_AUDIO_H
+#define QSNN_AUDIO_H
+
+#include "qsnn/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QSNN_SAMPLE_RATE 16000
+#define QSNN_CLIP_SAMPLES 16000
+
+/* Read a whole file as 16 kHz mono float. *samples is malloc'ed (caller frees); *n is its length.
+ * *orig_rate (may be NULL) receives the file's own sample rate. Errors name the file and the reason (missing,
+ * empty, truncated, not audio, zero channels...). */
+qsnn_status qsnn_audio_read(const char *path, float **samples, size_t *n, int *orig_rate);
+
+/* Read a file and crop or zero-pad it to exactly `want` samples (TF's desired_samples) into out[want]. */
+qsnn_status qsnn_audio_read_clip(const char *path, float *out, size_t want);
+
+/* Write mono float samples as 16-bit PCM WAV at `rate`, atomically. Values are clipped to [-1, 1) and
+ * scaled by 32768 with rounding (the inverse of DecodeWav). */
+qsnn_status qsnn_audio_write_wav16(const char *path, const float *x, size_t n, int rate);
+
+typedef struct {
+    int sample_rate;     /* 16000 */
+    int window;          /* samples per frame, 640 */
+    int stride;          /* samples between frames, 320 */
+    int num_channels;    /* mel channels, 40 */
+    int num_coeffs;      /* DCT coefficients kept, 10 */
+    double lower_hz;     /* 20 */
+    double upper_hz;     /* 4000 */
+} qsnn_mfcc_params;
+
+void qsnn_mfcc_default_params(qsnn_mfcc_params *p);
+
+/* Opaque: Hann window, mel weights, DCT table, FFT plan and scratch. One object per thread. */
+typedef struct qsnn_mfcc qsnn_mfcc;
+
+qsnn_status qsnn_mfcc_create(qsnn_mfcc **out, const qsnn_mfcc_params *p);
+void qsnn_mfcc_destroy(qsnn_mfcc *m);
+/* 1 + (n - window) / stride, or 0 when n < window. */
+int qsnn_mfcc_num_frames(const qsnn_mfcc *m, size_t num_samples);
+int qsnn_mfcc_num_coeffs(const qsnn_mfcc *m);
+/* out[num_frames * num_coeffs], frame-major. */
+qsnn_status qsnn_mfcc_compute(qsnn_mfcc *m, float *out, const float *samples, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

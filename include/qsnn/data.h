@@ -1,0 +1,100 @@
+/* qsnn/data.h: Speech Commands datasets, TensorFlow's index building and augmentation, uint8 scaling, and the
+ * versioned feature file.
+ *
+ * Layouts accepted by qsnn_dataset_open (detected automatically):
+ *   - the released full dataset: one folder per word, _background_noise_/, validation_list.txt,
+ *     testing_list.txt (every clip in neither list is training). Without the list files, clips are assigned
+ *     with TensorFlow's which_set (SHA1 of the file name without _nohash_..., semantics.md section 5).
+ *   - the released test set: 12 class folders including _silence_ and _unknown_; every clip is test data.
+ *
+ * Labels: 0 = _silence_, 1 = _unknown_, then the wanted words in alphabetical order (the tutorial's order).
+ */
+#ifndef QSNN_DATA_H
+#define QSNN_DATA_H
+
+#include "qsnn/core.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QSNN_MAX_LABELS 64
+#define QSNN_LABEL_MAX 32 /* bytes of one label name, NUL included */
+#define QSNN_LABEL_SILENCE 0
+#define QSNN_LABEL_UNKNOWN 1
+
+typedef enum { QSNN_SPLIT_TRAIN = 0, QSNN_SPLIT_VALIDATION = 1, QSNN_SPLIT_TEST = 2, QSNN_SPLIT_COUNT = 3 } qsnn_split;
+const char *qsnn_split_name(qsnn_split s); /* "train", "validation", "test" */
+/* Parses "train", "validation"/"val", "test"; returns 0 on an unknown name. */
+int qsnn_split_parse(const char *name, qsnn_split *out);
+
+typedef struct {
+    const char *wanted_words;    /* comma-separated; NULL = down,go,left,no,off,on,right,stop,up,yes */
+    double silence_pct;          /* 10: silence entries per split, % of the wanted-word clips */
+    double unknown_pct;          /* 10 */
+    double validation_pct;       /* 10, used only when the list files are missing */
+    double testing_pct;          /* 10 */
+    double time_shift_ms;        /* 100: training shift in [-T, T) */
+    double background_volume;    /* 0.1 */
+    double background_frequency; /* 0.8 */
+    uint64_t seed;               /* index building and augmentation */
+} qsnn_data_opts;
+
+void qsnn_data_default_opts(qsnn_data_opts *o);
+
+typedef struct qsnn_dataset qsnn_dataset;
+
+/* Scan dir, build the index of the three splits, decode every clip once into memory (with progress). Clips that
+ * cannot be decoded are skipped, counted and named in a warning. */
+qsnn_status qsnn_dataset_open(qsnn_dataset **out, const char *dir, const qsnn_data_opts *opts);
+void qsnn_dataset_free(qsnn_dataset *ds);
+int qsnn_dataset_num_labels(const qsnn_dataset *ds);
+const char *qsnn_dataset_label_name(const qsnn_dataset *ds, int label);
+size_t qsnn_dataset_count(const qsnn_dataset *ds, qsnn_split s);
+int qsnn_dataset_label(const qsnn_dataset *ds, qsnn_split s, size_t i);
+/* Path of the clip relative to the dataset dir, or "_silence_" for generated silence entries. */
+const char *qsnn_dataset_source(const qsnn_dataset *ds, qsnn_split s, size_t i);
+size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
+
+/* MFCC features of entries idx[0..count) of split s into out[count * 49 * 10] (frame-major per sample).
+ * augment = 1: training augmentation (time shift, background noise w.p. background_frequency); silence entries
+ * are always background noise at volume U(0, 1). All randomness of entry k comes from the stream
+ * (seed, idx[k]) so the result does not depend on the thread count. Parallel inside (OpenMP). */
+qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
+                                  int augment, uint64_t seed, float *out);
+
+/* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
+void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);
+
+/* A set of feature tensors with their labels, splits and sources: the content of a feature file. */
+typedef struct {
+    size_t n;            /* samples */
+    int h, w;            /* 49, 10 (c = 1) */
+    int num_labels;
+    char labels[QSNN_MAX_LABELS][QSNN_LABEL_MAX];
+    int is_u8;           /* 1: u8 holds the data; 0: f32 does */
+    float *f32;          /* [n * h * w] or NULL */
+    uint8_t *u8;         /* [n * h * w] or NULL */
+    int32_t *label;      /* [n] */
+    uint8_t *split;      /* [n] qsnn_split */
+    char **source;       /* [n] clip path relative to the data dir, or "_silence_" */
+    float scale_min, scale_max; /* the training range used for uint8 scaling */
+} qsnn_featureset;
+
+qsnn_status qsnn_featureset_save(const qsnn_featureset *fs, const char *path);
+/* Validates the whole header (magic, version, sizes, overflow) before allocating. */
+qsnn_status qsnn_featureset_load(qsnn_featureset *fs, const char *path);
+void qsnn_featureset_free(qsnn_featureset *fs);
+
+/* Evaluation data for one split, as uint8 scaled with [min, max] (normally the model's recorded training
+ * range): `path` is a dataset directory (either layout; clean features, no augmentation) or a feature file.
+ * The result holds only that split's samples, with is_u8 = 1. */
+qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, float max,
+                                    const qsnn_data_opts *opts, qsnn_featureset *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,142 @@
+/* qsnn/model.h: model descriptions (architectures as data), float/quantized models and the model file.
+ *
+ * A model is a sequence of layers. Each layer is one weighted operation followed by optional parts, always in
+ * this order (as in akida_models):  op -> [global average pooling] -> [batch norm] -> [activation]
+ *   op = conv2d | depthwise | separable (depthwise KxK then pointwise 1x1, no rounding in between) | dense
+ *   activation = ReLU6 in float training, the tutorial's quantized ReLU (ActivationDiscreteRelu) with act_bits
+ *   when activations are quantized; a layer without activation outputs logits (the last one).
+ * Shapes are NHWC (qsnn/tensor.h). Weights use the Keras layouts listed in qsnn/tensor.h.
+ *
+ * The architecture is described by a small JSON document (see README "Model description"), for example
+ *   {"name": "mobilenet_kws", "input": [49, 10, 1], "classes": 12, "layers": [
+ *     {"name": "conv_0", "op": "conv2d", "filters": 32, "kernel": 5, "stride": 2, "weight_bits": 8,
+ *      "batch_norm": true, "activation": true, "act_bits": 4}, ...]}
+ */
+#ifndef QSNN_MODEL_H
+#define QSNN_MODEL_H
+
+#include "qsnn/core.h"
+#include "qsnn/data.h"
+#include "qsnn/tensor.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QSNN_MAX_LAYERS 32
+#define QSNN_NAME_MAX 32
+
+typedef enum { QSNN_OP_CONV2D = 0, QSNN_OP_DEPTHWISE = 1, QSNN_OP_SEPARABLE = 2, QSNN_OP_DENSE = 3 } qsnn_op;
+typedef enum { QSNN_POOL_NONE = 0, QSNN_POOL_GLOBAL_AVG = 1 } qsnn_pool;
+
+typedef struct {
+    char name[QSNN_NAME_MAX];
+    qsnn_op op;
+    int filters;            /* output channels (depthwise: ignored, equals input channels) */
+    int kh, kw;             /* kernel size ("kernel": 5 or [10, 4]) */
+    int stride_h, stride_w; /* "stride": 2 or [2, 2]; default 1 */
+    int padding_same;       /* "padding": "same" (default) or "valid" */
+    int use_bias;           /* default false */
+    int weight_bits;        /* bits when weights are quantized: 2..8; 0 = always float */
+    qsnn_pool pool;         /* "pool": "global_avg" */
+    int batch_norm;         /* default true */
+    int activation;         /* default true; false = raw outputs (logits) */
+    int act_bits;           /* bits of the quantized ReLU when activations are quantized: 1..8, default 4 */
+    /* derived by qsnn_arch_validate: */
+    qsnn_shape in, out;     /* per-sample shapes; out is after pooling */
+} qsnn_layer_desc;
+
+typedef struct {
+    char name[64];
+    qsnn_shape input; /* 49 x 10 x 1 */
+    int num_classes;
+    int num_layers;
+    qsnn_layer_desc layers[QSNN_MAX_LAYERS];
+} qsnn_arch;
+
+/* Parse and validate a JSON description. `origin` names the source in error messages ("my_model.json").
+ * Errors name the layer and the field ("layer 3 'separable_3': kernel must be 1..15"). */
+qsnn_status qsnn_arch_from_json(qsnn_arch *out, const char *json, const char *origin);
+/* JSON text of an architecture (malloc'ed, caller frees). */
+qsnn_status qsnn_arch_to_json(const qsnn_arch *a, char **out);
+/* Built-in architectures: "mobilenet_kws" (the tutorial's) and "ds_cnn" (MLPerf Tiny). */
+qsnn_status qsnn_arch_builtin(qsnn_arch *out, const char *name);
+/* Check consistency and compute every layer's shapes (out of the last layer must be 1x1xclasses). */
+qsnn_status qsnn_arch_validate(qsnn_arch *a);
+/* Total parameter count (Keras' count: weights, biases, BN gamma/beta/mean/var); *trainable excludes the BN
+ * moving statistics. mobilenet_kws: 24,576 total, 23,872 trainable. */
+size_t qsnn_arch_param_count(const qsnn_arch *a, size_t *trainable);
+
+/* Views into the one parameter allocation of a model. NULL where a layer has no such part.
+ * Sizes: conv2d w [kh*kw*cin*cout]; depthwise dw [kh*kw*c]; separable dw [kh*kw*cin] and pw [cin*cout];
+ * dense w [in*out] with in = h*w*c of the layer input. BN arrays have the layer's output channel count. */
+typedef struct {
+    float *w;      /* conv2d / dense kernel, or the separable pointwise kernel */
+    float *dw;     /* depthwise kernel (depthwise and separable) */
+    float *bias;
+    float *gamma, *beta, *moving_mean, *moving_var;
+    size_t n_w, n_dw, n_bias, n_bn;
+} qsnn_layer_params;
+
+/* Training episodes: 1 = float weights, ReLU6; 2 = float weights, quantized ReLU; 3 = quantized weights and
+ * quantized ReLU. quant_acts / quant_weights record which quantizers the model was trained with. */
+typedef struct {
+    qsnn_arch arch;
+    float *params;        /* one allocation: every layer's parameters, carved by a size table */
+    size_t num_params;
+    qsnn_layer_params lp[QSNN_MAX_LAYERS];
+    int quant_acts;       /* forward uses the quantized ReLU */
+    int quant_weights;    /* forward uses quantized weights */
+    int episode;          /* last completed training episode (0 = untrained) */
+    int num_labels;
+    char labels[QSNN_MAX_LABELS][QSNN_LABEL_MAX];
+    float scale_min, scale_max; /* training feature range of the uint8 input scaling */
+    float bn_eps;         /* 1e-3 */
+} qsnn_model;
+
+/* Allocate parameters for a validated arch; weights He-uniform from `seed`, BN gamma 1, beta 0, mean 0, var 1. */
+qsnn_status qsnn_model_init(qsnn_model *m, const qsnn_arch *a, uint64_t seed);
+void qsnn_model_free(qsnn_model *m);
+/* Model file: magic "QSNNMODL", version, arch JSON, labels, scaling, flags, parameters. Written atomically;
+ * validated entirely before use. */
+qsnn_status qsnn_model_save(const qsnn_model *m, const char *path);
+qsnn_status qsnn_model_load(qsnn_model *m, const char *path);
+#define QSNN_MODEL_MAGIC "QSNNMODL"
+
+/* Inference of the float/quantized model (as trained: quantizers on per quant_acts/quant_weights, BN in
+ * inference mode) on uint8 inputs x[n * h * w * c] (the model sees x / 255). Writes logits[n * classes] (may be
+ * NULL) and pred[n] (argmax, lowest index on ties; may be NULL). Threads over the batch. */
+qsnn_status qsnn_model_predict(const qsnn_model *m, const uint8_t *x, size_t n, float *logits, int32_t *pred);
+
+/* Per-layer activations of one sample (for conversion checks): acts[l] receives layer l's output
+ * (after pooling/BN/activation), acts[l] sized qsnn_shape_count(arch.layers[l].out). */
+qsnn_status qsnn_model_forward_trace(const qsnn_model *m, const uint8_t *x, float *const *acts);
+
+/* Keras-style summary table of the tutorial (Layer (type) / Output Shape / Param #, totals). */
+void qsnn_model_print_summary(FILE *out, const qsnn_model *m);
+
+/* ---- quantizers (cnn2snn 1.x, semantics.md 1.1-1.2) ---- */
+
+/* Weight quantizer: kmax = 2^(bits-1) - 1; threshold = 3 for bits > 2, else 1;
+ * delta = kmax / (threshold * std(w)) (population std); wq = clip(round_half_even(w * delta), -kmax, kmax) / delta.
+ * Writes wq[n] (may alias w) and returns delta. An all-zero tensor has delta = 0 and wq = 0. */
+float qsnn_quant_weights(float *wq, const float *w, size_t n, int bits);
+float qsnn_quant_weights_delta(const float *w, size_t n, int bits);
+
+/* ActivationDiscreteRelu(bits): levels = 2^bits - 1, relumax = min(levels, 6), gamma = relumax / levels,
+ * t0 = gamma / 2. level(x) = clip(ceil((x - t0) / gamma), 0, levels); y = gamma * level. */
+typedef struct {
+    int bits;
+    int levels;
+    float relumax, gamma, t0;
+    float step; /* Akida's threshold_fire_step unit: 2^bits * gamma / 16 */
+} qsnn_qrelu;
+qsnn_qrelu qsnn_qrelu_params(int bits);
+int qsnn_qrelu_level(const qsnn_qrelu *q, float x);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
