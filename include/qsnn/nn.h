@@ -14,6 +14,7 @@
 #include "qsnn/model.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +35,101 @@ void qsnn_qrelu_backward(float *dx, const float *dy, const float *x, size_t n, c
 /* ReLU6: y = min(max(x, 0), 6); gradient 1 for 0 < x < 6. dx may alias dy. */
 void qsnn_relu6_forward(float *y, const float *x, size_t n);
 void qsnn_relu6_backward(float *dx, const float *dy, const float *x, size_t n);
+
+
+/* ---- convolution geometry ---- */
+typedef struct {
+    int h, w, cin;        /* input sample shape */
+    int cout;             /* output channels (depthwise: == cin) */
+    int kh, kw, sh, sw;   /* kernel and strides */
+    int pad_t, pad_l;     /* TF 'same' padding before (the remainder goes after), 0 for 'valid' */
+    int oh, ow;           /* output spatial size */
+} qsnn_conv_cfg;
+
+/* Fill the geometry (TF 'same' or 'valid' rule of qsnn_conv_out_size). Returns QSNN_ERR_SHAPE if the output
+ * would be empty or a size is not positive. */
+qsnn_status qsnn_conv_cfg_make(qsnn_conv_cfg *c, int h, int w, int cin, int cout, int kh, int kw, int sh, int sw,
+                               int same);
+
+/* ---- 2-D convolution (src/nn/conv2d.c), Keras cross-correlation, weights [kh][kw][cin][cout] ---- */
+void qsnn_conv2d_forward(float *out /* [n, oh, ow, cout] */, const float *in /* [n, h, w, cin] */,
+                         const float *wt /* [kh, kw, cin, cout] */, size_t n, const qsnn_conv_cfg *c);
+void qsnn_conv2d_backward(float *din /* [n, h, w, cin] or NULL */, float *dwt /* += [kh, kw, cin, cout] */,
+                          const float *dout /* [n, oh, ow, cout] */, const float *in, const float *wt, size_t n,
+                          const qsnn_conv_cfg *c);
+
+/* ---- depthwise convolution, depth multiplier 1 (src/nn/depthwise.c), weights [kh][kw][c] ---- */
+void qsnn_depthwise_forward(float *out /* [n, oh, ow, c] */, const float *in /* [n, h, w, c] */,
+                            const float *wt /* [kh, kw, c] */, size_t n, const qsnn_conv_cfg *c);
+void qsnn_depthwise_backward(float *din /* [n, h, w, c] or NULL */, float *dwt /* += [kh, kw, c] */,
+                             const float *dout /* [n, oh, ow, c] */, const float *in, const float *wt, size_t n,
+                             const qsnn_conv_cfg *c);
+
+/* ---- pointwise (1x1) convolution and dense layer: a GEMM over m = n*h*w rows (src/nn/pointwise.c) ----
+ * Uses OpenBLAS cblas_sgemm when the build has it (single-threaded per call: the caller threads over samples);
+ * the _ref versions are plain loops. */
+void qsnn_pointwise_forward(float *out /* [m, cout] */, const float *in /* [m, cin] */,
+                            const float *wt /* [cin, cout] */, size_t m, int cin, int cout);
+void qsnn_pointwise_backward(float *din /* [m, cin] or NULL */, float *dwt /* += [cin, cout] */,
+                             const float *dout /* [m, cout] */, const float *in, const float *wt, size_t m, int cin,
+                             int cout);
+void qsnn_pointwise_forward_ref(float *out, const float *in, const float *wt, size_t m, int cin, int cout);
+void qsnn_pointwise_backward_ref(float *din, float *dwt, const float *dout, const float *in, const float *wt,
+                                 size_t m, int cin, int cout);
+/* Make BLAS single-threaded (call once before threading over samples; no-op without OpenBLAS). */
+void qsnn_nn_blas_single_thread(void);
+
+/* ---- bias (src/nn/bias.c) ---- */
+void qsnn_bias_forward(float *x /* in place [m, c] */, const float *bias /* [c] */, size_t m, int c);
+void qsnn_bias_backward(float *dbias /* += [c] */, const float *dout /* [m, c] */, size_t m, int c);
+
+/* ---- global average pooling (src/nn/avgpool.c) ---- */
+void qsnn_avgpool_forward(float *out /* [n, c] */, const float *in /* [n, hw, c] */, size_t n, int hw, int c);
+void qsnn_avgpool_backward(float *din /* [n, hw, c] */, const float *dout /* [n, c] */, size_t n, int hw, int c);
+
+/* ---- batch normalization over the m = n*h*w rows of each channel (src/nn/batchnorm.c) ----
+ * Training: mean and biased variance of the batch, y = gamma * (x - mean) / sqrt(var + eps) + beta; moving
+ * averages (Keras momentum 0.99): mm = mom*mm + (1-mom)*mean, mv = mom*mv + (1-mom)*var*m/(m-1) (unbiased, as
+ * TF's fused kernel). Inference: the moving statistics. The phase functions let a threaded caller split the m
+ * rows between threads: each accumulates partial sums (+=, double), the caller adds the partials in a fixed order,
+ * then every thread applies. */
+typedef struct {
+    float eps;      /* 1e-3 */
+    float momentum; /* 0.99 */
+} qsnn_bn_cfg;
+void qsnn_bn_stats(double *sum /* += [c] */, double *sumsq /* += [c] */, const float *x /* [m, c] */, size_t m,
+                   int c);
+/* mean/invstd from the summed statistics over m_total rows; updates the moving averages when mm/mv != NULL. */
+void qsnn_bn_finish(float *mean /* [c] */, float *invstd /* [c] */, float *mm, float *mv, const double *sum,
+                    const double *sumsq, size_t m_total, int c, const qsnn_bn_cfg *cfg);
+/* y = x * scale + shift with scale = gamma * invstd, shift = beta - mean * scale. y may alias x. */
+void qsnn_bn_apply(float *y, const float *x, const float *mean, const float *invstd, const float *gamma,
+                   const float *beta, size_t m, int c);
+void qsnn_bn_backward_sums(double *sdy /* += [c] */, double *sdyxh /* += [c] */, const float *dy, const float *x,
+                           const float *mean, const float *invstd, size_t m, int c);
+/* dx = gamma * invstd / M * (M * dy - sdy - xhat * sdyxh), M = m_total. dx may alias dy. */
+void qsnn_bn_backward_apply(float *dx, const float *dy, const float *x, const float *mean, const float *invstd,
+                            const float *gamma, const double *sdy, const double *sdyxh, size_t m_total, size_t m,
+                            int c);
+/* Single-threaded convenience pairs (tests, small batches). mean/invstd [c] are outputs of forward_train. */
+void qsnn_batchnorm_forward_train(float *y, float *mean, float *invstd, float *mm, float *mv, const float *x,
+                                  const float *gamma, const float *beta, size_t m, int c, const qsnn_bn_cfg *cfg);
+void qsnn_batchnorm_backward(float *dx, float *dgamma /* += */, float *dbeta /* += */, const float *dy,
+                             const float *x, const float *mean, const float *invstd, const float *gamma, size_t m,
+                             int c);
+void qsnn_batchnorm_forward_infer(float *y, const float *x, const float *gamma, const float *beta, const float *mm,
+                                  const float *mv, size_t m, int c, float eps);
+
+/* ---- softmax cross-entropy (src/nn/softmax_xent.c) ----
+ * Forward: probs[n, k] = softmax(logits); returns the summed loss -log p[label] (double) and adds the number of
+ * argmax hits (lowest index on ties) to *correct. Backward: dlogits = (probs - onehot) * scale, with
+ * scale = 1 / batch size for a mean loss. */
+double qsnn_softmax_xent_forward(float *probs, int *correct, const float *logits, const int32_t *labels, size_t n,
+                                 int k);
+void qsnn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, size_t n, int k,
+                                float scale);
+/* argmax of each row, lowest index on ties. */
+void qsnn_argmax_rows(int32_t *pred, const float *x, size_t n, int k);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,135 @@
+/* batchnorm.c: batch normalization (Keras defaults: epsilon 1e-3, momentum 0.99) in training and inference mode.
+ *
+ * Statistics are accumulated per channel in double (partial sums per thread slice, combined by the caller in a
+ * fixed order so results do not depend on timing). The backward uses the standard closed form
+ * dx = gamma*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)) with xhat recomputed from x. */
+#include "qsnn/nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void qsnn_bn_stats(double *sum, double *sumsq, const float *x, size_t m, int c)
+{
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * (size_t)c;
+        for (int j = 0; j < c; j++) {
+            double v = xr[j];
+            sum[j] += v;
+            sumsq[j] += v * v;
+        }
+    }
+}
+
+void qsnn_bn_finish(float *mean, float *invstd, float *mm, float *mv, const double *sum, const double *sumsq,
+                    size_t m_total, int c, const qsnn_bn_cfg *cfg)
+{
+    for (int j = 0; j < c; j++) {
+        double mu = sum[j] / (double)m_total;
+        double var = sumsq[j] / (double)m_total - mu * mu;
+        if (var < 0.0)
+            var = 0.0;
+        mean[j] = (float)mu;
+        invstd[j] = (float)(1.0 / sqrt(var + (double)cfg->eps));
+        if (mm && mv) {
+            double unbiased = m_total > 1 ? var * (double)m_total / (double)(m_total - 1) : var;
+            mm[j] = (float)(cfg->momentum * mm[j] + (1.0 - cfg->momentum) * mu);
+            mv[j] = (float)(cfg->momentum * mv[j] + (1.0 - cfg->momentum) * unbiased);
+        }
+    }
+}
+
+void qsnn_bn_apply(float *y, const float *x, const float *mean, const float *invstd, const float *gamma,
+                   const float *beta, size_t m, int c)
+{
+    float scale[256], shift[256];
+    for (int j0 = 0; j0 < c; j0 += 256) {
+        int cc = c - j0 < 256 ? c - j0 : 256;
+        for (int j = 0; j < cc; j++) {
+            scale[j] = gamma[j0 + j] * invstd[j0 + j];
+            shift[j] = beta[j0 + j] - mean[j0 + j] * scale[j];
+        }
+        for (size_t r = 0; r < m; r++) {
+            const float *xr = x + r * (size_t)c + j0;
+            float *yr = y + r * (size_t)c + j0;
+            for (int j = 0; j < cc; j++)
+                yr[j] = xr[j] * scale[j] + shift[j];
+        }
+    }
+}
+
+void qsnn_bn_backward_sums(double *sdy, double *sdyxh, const float *dy, const float *x, const float *mean,
+                           const float *invstd, size_t m, int c)
+{
+    for (size_t r = 0; r < m; r++) {
+        const float *g = dy + r * (size_t)c;
+        const float *xr = x + r * (size_t)c;
+        for (int j = 0; j < c; j++) {
+            float xh = (xr[j] - mean[j]) * invstd[j];
+            sdy[j] += g[j];
+            sdyxh[j] += (double)(g[j] * xh);
+        }
+    }
+}
+
+void qsnn_bn_backward_apply(float *dx, const float *dy, const float *x, const float *mean, const float *invstd,
+                            const float *gamma, const double *sdy, const double *sdyxh, size_t m_total, size_t m,
+                            int c)
+{
+    float a[256], b[256], d[256];
+    const float inv_m = 1.0f / (float)m_total;
+    for (int j0 = 0; j0 < c; j0 += 256) {
+        int cc = c - j0 < 256 ? c - j0 : 256;
+        for (int j = 0; j < cc; j++) {
+            a[j] = gamma[j0 + j] * invstd[j0 + j];     /* dx = a * (dy - b - xhat * d) */
+            b[j] = (float)sdy[j0 + j] * inv_m;
+            d[j] = (float)sdyxh[j0 + j] * inv_m;
+        }
+        for (size_t r = 0; r < m; r++) {
+            const float *g = dy + r * (size_t)c + j0;
+            const float *xr = x + r * (size_t)c + j0;
+            float *o = dx + r * (size_t)c + j0;
+            for (int j = 0; j < cc; j++) {
+                float xh = (xr[j] - mean[j0 + j]) * invstd[j0 + j];
+                o[j] = a[j] * (g[j] - b[j] - xh * d[j]);
+            }
+        }
+    }
+}
+
+void qsnn_batchnorm_forward_train(float *y, float *mean, float *invstd, float *mm, float *mv, const float *x,
+                                  const float *gamma, const float *beta, size_t m, int c, const qsnn_bn_cfg *cfg)
+{
+    double *s = calloc(2 * (size_t)c, sizeof *s);
+    if (!s)
+        return; /* convenience API for tests only: the trainer uses the phase functions */
+    qsnn_bn_stats(s, s + c, x, m, c);
+    qsnn_bn_finish(mean, invstd, mm, mv, s, s + c, m, c, cfg);
+    qsnn_bn_apply(y, x, mean, invstd, gamma, beta, m, c);
+    free(s);
+}
+
+void qsnn_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                             const float *mean, const float *invstd, const float *gamma, size_t m, int c)
+{
+    double *s = calloc(2 * (size_t)c, sizeof *s);
+    if (!s)
+        return;
+    qsnn_bn_backward_sums(s, s + c, dy, x, mean, invstd, m, c);
+    for (int j = 0; j < c; j++) {
+        dbeta[j] += (float)s[j];
+        dgamma[j] += (float)s[c + j];
+    }
+    qsnn_bn_backward_apply(dx, dy, x, mean, invstd, gamma, s, s + c, m, m, c);
+    free(s);
+}
+
+void qsnn_batchnorm_forward_infer(float *y, const float *x, const float *gamma, const float *beta, const float *mm,
+                                  const float *mv, size_t m, int c, float eps)
+{
+    for (size_t r = 0; r < m; r++)
+        for (int j = 0; j < c; j++) {
+            size_t i = r * (size_t)c + j;
+            y[i] = gamma[j] * (x[i] - mm[j]) / sqrtf(mv[j] + eps) + beta[j];
+        }
+}

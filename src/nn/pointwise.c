@@ -1,0 +1,88 @@
+/* pointwise.c: pointwise (1x1) convolution and dense layer as a GEMM over rows: out[m, cout] = in[m, cin] x
+ * wt[cin, cout]; backward din = dout x wt^T and dwt += in^T x dout.
+ *
+ * With OpenBLAS (QSNN_HAVE_OPENBLAS) the products are cblas_sgemm calls; the caller threads over samples, so
+ * BLAS itself must run single-threaded (qsnn_nn_blas_single_thread). The _ref versions are plain loops, used
+ * without OpenBLAS and by the tests as the reference. */
+#include "qsnn/nn.h"
+
+#include <string.h>
+
+#ifdef QSNN_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+void qsnn_nn_blas_single_thread(void)
+{
+#ifdef QSNN_HAVE_OPENBLAS
+    openblas_set_num_threads(1);
+#endif
+}
+
+void qsnn_pointwise_forward_ref(float *out, const float *in, const float *wt, size_t m, int cin, int cout)
+{
+    for (size_t r = 0; r < m; r++) {
+        float *restrict y = out + r * (size_t)cout;
+        const float *x = in + r * (size_t)cin;
+        memset(y, 0, (size_t)cout * sizeof *y);
+        for (int k = 0; k < cin; k++) {
+            const float v = x[k];
+            const float *restrict w = wt + (size_t)k * cout;
+            for (int j = 0; j < cout; j++)
+                y[j] += v * w[j];
+        }
+    }
+}
+
+void qsnn_pointwise_backward_ref(float *din, float *dwt, const float *dout, const float *in, const float *wt,
+                                 size_t m, int cin, int cout)
+{
+    for (size_t r = 0; r < m; r++) {
+        const float *restrict g = dout + r * (size_t)cout;
+        const float *x = in + r * (size_t)cin;
+        for (int k = 0; k < cin; k++) {
+            const float v = x[k];
+            float *restrict dw = dwt + (size_t)k * cout;
+            for (int j = 0; j < cout; j++)
+                dw[j] += v * g[j];
+        }
+        if (din) {
+            float *dx = din + r * (size_t)cin;
+            for (int k = 0; k < cin; k++) {
+                const float *restrict w = wt + (size_t)k * cout;
+                float acc = 0.0f;
+                for (int j = 0; j < cout; j++)
+                    acc += g[j] * w[j];
+                dx[k] = acc;
+            }
+        }
+    }
+}
+
+void qsnn_pointwise_forward(float *out, const float *in, const float *wt, size_t m, int cin, int cout)
+{
+#ifdef QSNN_HAVE_OPENBLAS
+    if (m == 0)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, cout, cin, 1.0f, in, cin, wt, cout, 0.0f, out,
+                cout);
+#else
+    qsnn_pointwise_forward_ref(out, in, wt, m, cin, cout);
+#endif
+}
+
+void qsnn_pointwise_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t m,
+                             int cin, int cout)
+{
+#ifdef QSNN_HAVE_OPENBLAS
+    if (m == 0)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cin, cout, (int)m, 1.0f, in, cin, dout, cout, 1.0f, dwt,
+                cout);
+    if (din)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, cin, cout, 1.0f, dout, cout, wt, cout, 0.0f,
+                    din, cin);
+#else
+    qsnn_pointwise_backward_ref(din, dwt, dout, in, wt, m, cin, cout);
+#endif
+}
