@@ -1,0 +1,693 @@
+/* snn_engine.c: inference of a validated .snn model in caller-provided memory (libc only).
+ *
+ * Memory (one block from the caller, carved once by qsnn_snn_init, 64-byte aligned pieces):
+ *   ctx | act[0], act[1]: 4-bit packed activation maps (ping-pong; layer l writes act[l & 1]) |
+ *   out_pot[num_classes] | scratch: the largest per-layer need over the three modes.
+ * Layer 0 reads the caller's uint8 input in place. Nothing is allocated, nothing outlives a call but ctx.
+ *
+ * Paths (identical integers, tests/test_snn.c):
+ *   event: for every non-zero input value (event) scatter v * w into the potentials of the output rows it
+ *          reaches, kept in a ring of ceil(kh/sh)+1 rows; a row is finalised (pointwise stage for separable,
+ *          then fire or pool) as soon as no later input row can reach it. Separable: the depthwise
+ *          potentials are exact int32 and each non-zero one is an event for the pointwise stage.
+ *   ref:   plain scalar gather per output pixel.
+ *   dense: gather with the SIMD gemv (im2col for convolutions, depthwise in int16 then pointwise for
+ *          separable); used where the int16 depthwise bound holds, else the layer runs the ref path.
+ */
+#include "qsnn/snn.h"
+
+#include <string.h>
+#include <time.h>
+
+#define ALIGN 64
+#define MAXL QSNN_SNN_MAX_LAYERS
+
+struct qsnn_snn_ctx {
+    const qsnn_snn_model *m;
+    qsnn_snn_mode mode;
+    qsnn_snn_layer_cb cb;
+    void *user;
+    uint8_t *act[2];
+    size_t act_bytes;
+    int32_t *out_pot;
+    unsigned char *scratch;
+    size_t scratch_bytes;
+    unsigned char dense_ok[MAXL];
+    uint64_t out_nnz; /* of the layer being run */
+};
+
+static size_t up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+static size_t count_of(int h, int w, int c) { return (size_t)h * (size_t)w * (size_t)c; }
+
+static int ring_rows(const qsnn_snn_layer *l) { return (l->kh + l->stride_h - 1) / l->stride_h + 1; }
+
+static int max_in(const qsnn_snn_layer *l) { return l->in_bits == 8 ? 255 : (1 << l->in_bits) - 1; }
+
+/* The depthwise sums of a separable layer fit int16 (dense path precondition). */
+static int dw_fits_s16(const qsnn_snn_model *m, int li)
+{
+    const qsnn_snn_layer *l = &m->layers[li];
+    int kk = l->kh * l->kw;
+    for (int c = 0; c < l->in_c; c++) {
+        long b = 0;
+        for (int t = 0; t < kk; t++) {
+            int w = qsnn_snn_weight(m, li, 1, (size_t)t * (size_t)l->in_c + (size_t)c);
+            b += (w < 0 ? -w : w);
+        }
+        if (b * max_in(l) > 32767)
+            return 0;
+    }
+    return 1;
+}
+
+/* Scratch layouts. Each returns the bytes needed and, when base != NULL, sets the pointers. */
+typedef struct {
+    int32_t *ring, *pix, *gap, *dwv, *pot;
+    uint8_t *lv;
+    int8_t *w2, *dwq;
+    int16_t *col, *rows, *dw16;
+} scratch_ptrs;
+
+static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, unsigned char *base, scratch_ptrs *p)
+{
+    size_t off = 0;
+    int F = l->out_c, C = l->in_c;
+    int sep = l->type == QSNN_SNN_SEPARABLE;
+#define CARVE(field, type, count)                                                                                    \
+    do {                                                                                                             \
+        if (base)                                                                                                    \
+            p->field = (type *)(void *)(base + off);                                                                 \
+        off += up((size_t)(count) * sizeof(type));                                                                   \
+    } while (0)
+    if (base)
+        memset(p, 0, sizeof *p);
+    CARVE(lv, uint8_t, F);
+    CARVE(gap, int32_t, F);
+    CARVE(pot, int32_t, F);
+    if (mode == QSNN_SNN_EVENT && l->type != QSNN_SNN_FC) {
+        CARVE(ring, int32_t, (size_t)ring_rows(l) * (size_t)l->conv_w * (size_t)(sep ? C : F));
+    } else if (mode == QSNN_SNN_DENSE && dense_ok) {
+        size_t k = sep ? (size_t)C : (size_t)l->kh * (size_t)l->kw * (size_t)C;
+        size_t k2 = (k + 1) & ~(size_t)1;
+        CARVE(w2, int8_t, k2 * (size_t)F);
+        CARVE(col, int16_t, k2);
+        if (sep) {
+            CARVE(dw16, int16_t, (size_t)l->kh * (size_t)l->kw * (size_t)C);
+            CARVE(rows, int16_t, (size_t)l->kh * (size_t)l->in_w * (size_t)C);
+        }
+    } else if (sep) {
+        CARVE(dwv, int32_t, C);
+    }
+#undef CARVE
+    return off;
+}
+
+size_t qsnn_snn_act_mem_size(const qsnn_snn_model *m)
+{
+    size_t act = 0;
+    for (int i = 0; i + 1 < m->num_layers; i++) {
+        const qsnn_snn_layer *l = &m->layers[i];
+        size_t b = (count_of(l->out_h, l->out_w, l->out_c) + 1) / 2;
+        if (b > act)
+            act = b;
+    }
+    return 2 * up(act) + up((size_t)m->num_classes * 4);
+}
+
+size_t qsnn_snn_mem_size(const qsnn_snn_model *m)
+{
+    size_t scratch = 0;
+    for (int i = 0; i < m->num_layers; i++) {
+        const qsnn_snn_layer *l = &m->layers[i];
+        int dok = l->type != QSNN_SNN_FC && (l->type != QSNN_SNN_SEPARABLE || dw_fits_s16(m, i));
+        for (int mode = 0; mode < 3; mode++) {
+            size_t s = layout(l, mode, dok, NULL, NULL);
+            if (s > scratch)
+                scratch = s;
+        }
+    }
+    return up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch + ALIGN;
+}
+
+qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem, size_t size)
+{
+    *out = NULL;
+    size_t need = qsnn_snn_mem_size(m);
+    if (!mem || size < need)
+        return qsnn_fail(QSNN_ERR_ARG, "snn: workspace of %zu bytes, need %zu (qsnn_snn_mem_size)", size, need);
+    unsigned char *base = mem;
+    base += (ALIGN - ((uintptr_t)base & (ALIGN - 1))) & (ALIGN - 1);
+    struct qsnn_snn_ctx *c = (struct qsnn_snn_ctx *)(void *)base;
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    c->mode = QSNN_SNN_DENSE;
+    size_t act = 0;
+    for (int i = 0; i + 1 < m->num_layers; i++) {
+        const qsnn_snn_layer *l = &m->layers[i];
+        size_t b = (count_of(l->out_h, l->out_w, l->out_c) + 1) / 2;
+        if (b > act)
+            act = b;
+    }
+    unsigned char *p = base + up(sizeof *c);
+    c->act_bytes = act;
+    c->act[0] = p;
+    p += up(act);
+    c->act[1] = p;
+    p += up(act);
+    c->out_pot = (int32_t *)(void *)p;
+    p += up((size_t)m->num_classes * 4);
+    c->scratch = p;
+    c->scratch_bytes = (size_t)((unsigned char *)mem + size - p);
+    for (int i = 0; i < m->num_layers; i++) {
+        const qsnn_snn_layer *l = &m->layers[i];
+        c->dense_ok[i] = l->type != QSNN_SNN_FC && (l->type != QSNN_SNN_SEPARABLE || dw_fits_s16(m, i));
+    }
+    *out = c;
+    return QSNN_OK;
+}
+
+void qsnn_snn_set_mode(qsnn_snn_ctx *ctx, qsnn_snn_mode mode) { ctx->mode = mode; }
+void qsnn_snn_set_callback(qsnn_snn_ctx *ctx, qsnn_snn_layer_cb cb, void *user)
+{
+    ctx->cb = cb;
+    ctx->user = user;
+}
+
+/* ---- shared pieces ---- */
+
+static inline int in_at(const uint8_t *in, int u8, size_t i) { return u8 ? in[i] : qsnn_snn_nibble_u4(in, i); }
+
+typedef struct {
+    const qsnn_snn_model *m;
+    int li;
+    const qsnn_snn_layer *l;
+    const uint8_t *in;
+    int in_u8;
+    uint8_t *out;     /* packed levels (activated layer) */
+    int32_t *out_pot; /* last layer */
+    const int32_t *th_t, *th_s;
+    const uint8_t *wb, *dwb; /* raw weight bytes */
+    scratch_ptrs s;
+    uint64_t nnz;
+} run_state;
+
+static inline int wget(const run_state *r, size_t i)
+{
+    return r->l->weight_bits <= 4 ? qsnn_snn_nibble_s4(r->wb, i) : (int)(int8_t)r->wb[i];
+}
+static inline int dwget(const run_state *r, size_t i)
+{
+    return r->l->weight_bits <= 4 ? qsnn_snn_nibble_s4(r->dwb, i) : (int)(int8_t)r->dwb[i];
+}
+
+static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int ref)
+{
+    const qsnn_snn_layer *l = r->l;
+    int F = l->out_c;
+    if (!l->act_bits) {
+        memcpy(r->out_pot + pixel * (size_t)F, pot, (size_t)F * 4);
+        return;
+    }
+    if (ref)
+        qsnn_snn_fire_s32_ref(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+    else
+        qsnn_snn_fire_s32(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+    size_t base = pixel * (size_t)F;
+    uint64_t nnz = 0;
+    if (!(base & 1) && !(F & 1)) {
+        uint8_t *o = r->out + base / 2;
+        for (int j = 0; j < F; j += 2) {
+            o[j / 2] = (uint8_t)(r->s.lv[j] | (r->s.lv[j + 1] << 4));
+            nnz += (r->s.lv[j] != 0) + (r->s.lv[j + 1] != 0);
+        }
+    } else {
+        for (int j = 0; j < F; j++) {
+            size_t i = base + (size_t)j;
+            r->out[i >> 1] = (uint8_t)((r->out[i >> 1] & ~(15u << ((i & 1) * 4))) | ((unsigned)r->s.lv[j] << ((i & 1) * 4)));
+            nnz += r->s.lv[j] != 0;
+        }
+    }
+    r->nnz += nnz;
+}
+
+/* Potentials of one output pixel (before pooling): fire it now or add it to the pooled sum. */
+static void emit(run_state *r, const int32_t *pot, int y, int x, int ref)
+{
+    const qsnn_snn_layer *l = r->l;
+    if (l->pool) {
+        for (int j = 0; j < l->out_c; j++)
+            r->s.gap[j] += pot[j];
+        return;
+    }
+    fire_or_store(r, pot, (size_t)y * (size_t)l->out_w + (size_t)x, ref);
+}
+
+static void finish_pool(run_state *r, int ref)
+{
+    if (r->l->pool)
+        fire_or_store(r, r->s.gap, 0, ref);
+}
+
+/* ---- ref path: scalar gather ---- */
+
+static void layer_ref(run_state *r)
+{
+    const qsnn_snn_layer *l = r->l;
+    int F = l->out_c, C = l->in_c;
+    if (l->type == QSNN_SNN_FC) {
+        size_t n = count_of(l->in_h, l->in_w, C);
+        for (int f = 0; f < F; f++) {
+            int32_t acc = 0;
+            for (size_t i = 0; i < n; i++)
+                acc += in_at(r->in, r->in_u8, i) * wget(r, i * (size_t)F + (size_t)f);
+            r->s.pot[f] = acc;
+        }
+        fire_or_store(r, r->s.pot, 0, 1);
+        return;
+    }
+    for (int y = 0; y < l->conv_h; y++)
+        for (int x = 0; x < l->conv_w; x++) {
+            if (l->type == QSNN_SNN_SEPARABLE) {
+                for (int c = 0; c < C; c++) {
+                    int32_t acc = 0;
+                    for (int ky = 0; ky < l->kh; ky++) {
+                        int iy = y * l->stride_h - l->pad_top + ky;
+                        if (iy < 0 || iy >= l->in_h)
+                            continue;
+                        for (int kx = 0; kx < l->kw; kx++) {
+                            int ix = x * l->stride_w - l->pad_left + kx;
+                            if (ix < 0 || ix >= l->in_w)
+                                continue;
+                            acc += in_at(r->in, r->in_u8, ((size_t)iy * (size_t)l->in_w + (size_t)ix) * (size_t)C + (size_t)c) *
+                                   dwget(r, ((size_t)ky * (size_t)l->kw + (size_t)kx) * (size_t)C + (size_t)c);
+                        }
+                    }
+                    r->s.dwv[c] = acc;
+                }
+                for (int f = 0; f < F; f++) {
+                    int32_t acc = 0;
+                    for (int c = 0; c < C; c++)
+                        acc += r->s.dwv[c] * wget(r, (size_t)c * (size_t)F + (size_t)f);
+                    r->s.pot[f] = acc;
+                }
+            } else {
+                for (int f = 0; f < F; f++) {
+                    int32_t acc = 0;
+                    for (int ky = 0; ky < l->kh; ky++) {
+                        int iy = y * l->stride_h - l->pad_top + ky;
+                        if (iy < 0 || iy >= l->in_h)
+                            continue;
+                        for (int kx = 0; kx < l->kw; kx++) {
+                            int ix = x * l->stride_w - l->pad_left + kx;
+                            if (ix < 0 || ix >= l->in_w)
+                                continue;
+                            for (int c = 0; c < C; c++)
+                                acc += in_at(r->in, r->in_u8, ((size_t)iy * (size_t)l->in_w + (size_t)ix) * (size_t)C + (size_t)c) *
+                                       wget(r, (((size_t)ky * (size_t)l->kw + (size_t)kx) * (size_t)C + (size_t)c) * (size_t)F + (size_t)f);
+                        }
+                    }
+                    r->s.pot[f] = acc;
+                }
+            }
+            emit(r, r->s.pot, y, x, 1);
+        }
+    finish_pool(r, 1);
+}
+
+/* ---- event path: scatter non-zero inputs ---- */
+
+static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static int ceil_div(int a, int b) { return -floor_div(-a, b); }
+
+static void finalize_row(run_state *r, int row, int32_t *slot)
+{
+    const qsnn_snn_layer *l = r->l;
+    int F = l->out_c, C = l->in_c;
+    for (int x = 0; x < l->conv_w; x++) {
+        const int32_t *pot;
+        if (l->type == QSNN_SNN_SEPARABLE) {
+            const int32_t *d = slot + (size_t)x * (size_t)C;
+            memset(r->s.pot, 0, (size_t)F * 4);
+            for (int c = 0; c < C; c++) {
+                int32_t v = d[c];
+                if (!v)
+                    continue; /* a zero depthwise potential sends no event to the pointwise neurons */
+                for (int f = 0; f < F; f++)
+                    r->s.pot[f] += v * wget(r, (size_t)c * (size_t)F + (size_t)f);
+            }
+            pot = r->s.pot;
+        } else {
+            pot = slot + (size_t)x * (size_t)F;
+        }
+        emit(r, pot, row, x, 0);
+    }
+}
+
+static qsnn_status layer_event(run_state *r)
+{
+    const qsnn_snn_layer *l = r->l;
+    int F = l->out_c, C = l->in_c;
+    if (l->type == QSNN_SNN_FC) {
+        size_t n = count_of(l->in_h, l->in_w, C);
+        memset(r->s.pot, 0, (size_t)F * 4);
+        for (size_t i = 0; i < n; i++) {
+            int v = in_at(r->in, r->in_u8, i);
+            if (!v)
+                continue;
+            for (int f = 0; f < F; f++)
+                r->s.pot[f] += v * wget(r, i * (size_t)F + (size_t)f);
+        }
+        fire_or_store(r, r->s.pot, 0, 0);
+        return QSNN_OK;
+    }
+    int sep = l->type == QSNN_SNN_SEPARABLE;
+    int KC = sep ? C : F, R = ring_rows(l);
+    size_t slot_n = (size_t)l->conv_w * (size_t)KC;
+    int next_fin = 0, opened = 0;
+    for (int y = 0; y < l->in_h; y++) {
+        int r_lo = ceil_div(y + l->pad_top - l->kh + 1, l->stride_h);
+        int r_hi = floor_div(y + l->pad_top, l->stride_h);
+        if (r_lo < 0)
+            r_lo = 0;
+        if (r_hi > l->conv_h - 1)
+            r_hi = l->conv_h - 1;
+        while (opened <= r_hi) {
+            if (opened - next_fin >= R)
+                return qsnn_fail(QSNN_ERR_RANGE, "snn: layer '%s': event ring overflow (internal)", l->name);
+            memset(r->s.ring + (size_t)(opened % R) * slot_n, 0, slot_n * 4);
+            opened++;
+        }
+        for (int x = 0; x < l->in_w; x++) {
+            int x_lo = ceil_div(x + l->pad_left - l->kw + 1, l->stride_w);
+            int x_hi = floor_div(x + l->pad_left, l->stride_w);
+            if (x_lo < 0)
+                x_lo = 0;
+            if (x_hi > l->conv_w - 1)
+                x_hi = l->conv_w - 1;
+            size_t ibase = ((size_t)y * (size_t)l->in_w + (size_t)x) * (size_t)C;
+            for (int c = 0; c < C; c++) {
+                int v = in_at(r->in, r->in_u8, ibase + (size_t)c);
+                if (!v)
+                    continue;
+                for (int ro = r_lo; ro <= r_hi; ro++) {
+                    int ky = y + l->pad_top - ro * l->stride_h;
+                    int32_t *slot = r->s.ring + (size_t)(ro % R) * slot_n;
+                    for (int xo = x_lo; xo <= x_hi; xo++) {
+                        int kx = x + l->pad_left - xo * l->stride_w;
+                        size_t tap = (size_t)ky * (size_t)l->kw + (size_t)kx;
+                        if (sep) {
+                            slot[(size_t)xo * (size_t)C + (size_t)c] += v * dwget(r, tap * (size_t)C + (size_t)c);
+                        } else {
+                            int32_t *o = slot + (size_t)xo * (size_t)F;
+                            size_t wbase = (tap * (size_t)C + (size_t)c) * (size_t)F;
+                            for (int f = 0; f < F; f++)
+                                o[f] += v * wget(r, wbase + (size_t)f);
+                        }
+                    }
+                }
+            }
+        }
+        while (next_fin < l->conv_h &&
+               (next_fin * l->stride_h - l->pad_top + l->kh - 1 <= y || y == l->in_h - 1)) {
+            while (opened <= next_fin) {
+                memset(r->s.ring + (size_t)(opened % R) * slot_n, 0, slot_n * 4);
+                opened++;
+            }
+            finalize_row(r, next_fin, r->s.ring + (size_t)(next_fin % R) * slot_n);
+            next_fin++;
+        }
+    }
+    finish_pool(r, 0);
+    return QSNN_OK;
+}
+
+/* ---- dense path: SIMD gather ---- */
+
+static void unpack_row(int16_t *dst, const uint8_t *in, int u8, size_t start, size_t n)
+{
+    if (u8) {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = in[start + i];
+    } else if (!(start & 1) && !(n & 1)) {
+        const uint8_t *b = in + start / 2;
+        for (size_t i = 0; i < n / 2; i++) {
+            dst[2 * i] = (int16_t)(b[i] & 15);
+            dst[2 * i + 1] = (int16_t)(b[i] >> 4);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (int16_t)qsnn_snn_nibble_u4(in, start + i);
+    }
+}
+
+/* w2[k/2][f][k%2] from w[k][f] (k < K, zero row when K is odd). */
+static void pack_pairs(run_state *r, int8_t *w2, size_t K, int F)
+{
+    size_t k2 = (K + 1) & ~(size_t)1;
+    for (size_t k = 0; k < k2; k++)
+        for (int f = 0; f < F; f++)
+            w2[((k / 2) * (size_t)F + (size_t)f) * 2 + (k & 1)] =
+                (int8_t)(k < K ? wget(r, k * (size_t)F + (size_t)f) : 0);
+}
+
+static void layer_dense(run_state *r)
+{
+    const qsnn_snn_layer *l = r->l;
+    int F = l->out_c, C = l->in_c;
+    int sep = l->type == QSNN_SNN_SEPARABLE;
+    size_t K = sep ? (size_t)C : (size_t)l->kh * (size_t)l->kw * (size_t)C;
+    size_t k2 = (K + 1) & ~(size_t)1;
+    pack_pairs(r, r->s.w2, K, F);
+    int16_t *col = r->s.col;
+    col[k2 - 1] = 0;
+    if (sep) {
+        size_t kk = (size_t)l->kh * (size_t)l->kw;
+        for (size_t i = 0; i < kk * (size_t)C; i++)
+            r->s.dw16[i] = (int16_t)dwget(r, i);
+        size_t rowlen = (size_t)l->in_w * (size_t)C;
+        for (int y = 0; y < l->conv_h; y++) {
+            for (int ky = 0; ky < l->kh; ky++) {
+                int iy = y * l->stride_h - l->pad_top + ky;
+                int16_t *dst = r->s.rows + (size_t)ky * rowlen;
+                if (iy < 0 || iy >= l->in_h)
+                    memset(dst, 0, rowlen * 2);
+                else
+                    unpack_row(dst, r->in, r->in_u8, (size_t)iy * rowlen, rowlen);
+            }
+            for (int x = 0; x < l->conv_w; x++) {
+                memset(col, 0, (size_t)C * 2);
+                for (int ky = 0; ky < l->kh; ky++) {
+                    int iy = y * l->stride_h - l->pad_top + ky;
+                    if (iy < 0 || iy >= l->in_h)
+                        continue;
+                    for (int kx = 0; kx < l->kw; kx++) {
+                        int ix = x * l->stride_w - l->pad_left + kx;
+                        if (ix < 0 || ix >= l->in_w)
+                            continue;
+                        const int16_t *a = r->s.rows + (size_t)ky * rowlen + (size_t)ix * (size_t)C;
+                        const int16_t *w = r->s.dw16 + ((size_t)ky * (size_t)l->kw + (size_t)kx) * (size_t)C;
+                        for (int c = 0; c < C; c++) /* int16 is exact: |sum| <= 32767 (dw_fits_s16) */
+                            col[c] = (int16_t)(col[c] + a[c] * w[c]);
+                    }
+                }
+                memset(r->s.pot, 0, (size_t)F * 4);
+                qsnn_snn_gemv_s16_s8(r->s.pot, col, r->s.w2, (int)(k2 / 2), F);
+                emit(r, r->s.pot, y, x, 0);
+            }
+        }
+    } else {
+        for (int y = 0; y < l->conv_h; y++)
+            for (int x = 0; x < l->conv_w; x++) {
+                size_t k = 0;
+                for (int ky = 0; ky < l->kh; ky++) {
+                    int iy = y * l->stride_h - l->pad_top + ky;
+                    for (int kx = 0; kx < l->kw; kx++, k += (size_t)C) {
+                        int ix = x * l->stride_w - l->pad_left + kx;
+                        if (iy < 0 || iy >= l->in_h || ix < 0 || ix >= l->in_w)
+                            memset(col + k, 0, (size_t)C * 2);
+                        else
+                            unpack_row(col + k, r->in, r->in_u8,
+                                       ((size_t)iy * (size_t)l->in_w + (size_t)ix) * (size_t)C, (size_t)C);
+                    }
+                }
+                memset(r->s.pot, 0, (size_t)F * 4);
+                qsnn_snn_gemv_s16_s8(r->s.pot, col, r->s.w2, (int)(k2 / 2), F);
+                emit(r, r->s.pot, y, x, 0);
+            }
+    }
+    finish_pool(r, 0);
+}
+
+/* ---- driver ---- */
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, uint8_t *out, uint64_t *out_nnz)
+{
+    const qsnn_snn_model *m = ctx->m;
+    run_state r;
+    memset(&r, 0, sizeof r);
+    r.m = m;
+    r.li = li;
+    r.l = &m->layers[li];
+    r.in = in;
+    r.in_u8 = r.l->in_bits == 8;
+    r.out = out;
+    r.out_pot = ctx->out_pot;
+    r.wb = m->image + r.l->off_w;
+    r.dwb = m->image + r.l->off_dw;
+    if (r.l->act_bits) {
+        r.th_t = (const int32_t *)(const void *)(m->image + r.l->off_th);
+        r.th_s = r.th_t + r.l->out_c;
+    }
+    int mode = ctx->mode;
+    if (mode == QSNN_SNN_DENSE && !ctx->dense_ok[li])
+        mode = QSNN_SNN_REF;
+    layout(r.l, mode, ctx->dense_ok[li], ctx->scratch, &r.s);
+    if (r.l->pool)
+        memset(r.s.gap, 0, (size_t)r.l->out_c * 4);
+    if (r.l->act_bits)
+        memset(out, 0, (count_of(r.l->out_h, r.l->out_w, r.l->out_c) + 1) / 2);
+    qsnn_status st = QSNN_OK;
+    if (mode == QSNN_SNN_EVENT)
+        st = layer_event(&r);
+    else if (mode == QSNN_SNN_DENSE)
+        layer_dense(&r);
+    else
+        layer_ref(&r);
+    *out_nnz = r.nnz;
+    return st;
+}
+
+qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potentials, int32_t *pred,
+                         qsnn_snn_stats *stats)
+{
+    const qsnn_snn_model *m = ctx->m;
+    const uint8_t *in = x;
+    uint64_t prev_nnz = 0;
+    if (stats) {
+        size_t n = count_of(m->in_h, m->in_w, m->in_c);
+        for (size_t i = 0; i < n; i++)
+            prev_nnz += x[i] != 0;
+    }
+    for (int li = 0; li < m->num_layers; li++) {
+        const qsnn_snn_layer *l = &m->layers[li];
+        uint8_t *out = ctx->act[li & 1];
+        double t0 = stats ? now_ns() : 0;
+        uint64_t nnz = 0;
+        qsnn_status st = run_one_layer(ctx, li, in, out, &nnz);
+        if (st != QSNN_OK)
+            return st;
+        if (stats) {
+            stats->time_ns[li] += (uint64_t)(now_ns() - t0);
+            stats->in_nnz[li] += prev_nnz;
+            stats->out_nnz[li] += nnz;
+        }
+        prev_nnz = nnz;
+        if (ctx->cb)
+            ctx->cb(ctx->user, li, l->act_bits ? out : NULL, l->act_bits ? NULL : ctx->out_pot,
+                    count_of(l->out_h, l->out_w, l->out_c));
+        in = out;
+    }
+    if (stats)
+        stats->samples++;
+    if (potentials)
+        memcpy(potentials, ctx->out_pot, (size_t)m->num_classes * 4);
+    if (pred)
+        *pred = qsnn_snn_argmax_s32(ctx->out_pot, m->num_classes);
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_snn_run_batch(qsnn_snn_ctx *ctx, const uint8_t *x, size_t n, int32_t *potentials, int32_t *pred,
+                               qsnn_snn_stats *stats)
+{
+    const qsnn_snn_model *m = ctx->m;
+    size_t in_n = count_of(m->in_h, m->in_w, m->in_c);
+    for (size_t i = 0; i < n; i++) {
+        qsnn_status st = qsnn_snn_run(ctx, x + i * in_n, potentials ? potentials + i * (size_t)m->num_classes : NULL,
+                                      pred ? pred + i : NULL, stats);
+        if (st != QSNN_OK)
+            return st;
+    }
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_snn_run_layer(qsnn_snn_ctx *ctx, int layer, const uint8_t *in, uint8_t *levels,
+                               int32_t *potentials)
+{
+    const qsnn_snn_model *m = ctx->m;
+    if (layer < 0 || layer >= m->num_layers)
+        return qsnn_fail(QSNN_ERR_ARG, "snn: layer %d out of range 0..%d", layer, m->num_layers - 1);
+    const qsnn_snn_layer *l = &m->layers[layer];
+    const uint8_t *src = in;
+    uint8_t *packed_in = ctx->act[(layer + 1) & 1], *out = ctx->act[layer & 1];
+    if (layer > 0) {
+        size_t n = count_of(l->in_h, l->in_w, l->in_c);
+        int maxv = (1 << l->in_bits) - 1;
+        memset(packed_in, 0, (n + 1) / 2);
+        for (size_t i = 0; i < n; i++) {
+            if (in[i] > maxv)
+                return qsnn_fail(QSNN_ERR_RANGE, "snn: layer '%s': input level %d at %zu exceeds %d", l->name,
+                                 in[i], i, maxv);
+            packed_in[i >> 1] |= (uint8_t)(in[i] << ((i & 1) * 4));
+        }
+        src = packed_in;
+    }
+    uint64_t nnz;
+    qsnn_status st = run_one_layer(ctx, layer, src, out, &nnz);
+    if (st != QSNN_OK)
+        return st;
+    size_t n = count_of(l->out_h, l->out_w, l->out_c);
+    if (l->act_bits) {
+        if (levels)
+            for (size_t i = 0; i < n; i++)
+                levels[i] = (uint8_t)qsnn_snn_nibble_u4(out, i);
+    } else if (potentials) {
+        memcpy(potentials, ctx->out_pot, n * 4);
+    }
+    return QSNN_OK;
+}
+
+/* ---- statistics ---- */
+
+uint64_t qsnn_snn_ops_per_event(const qsnn_snn_layer *l)
+{
+    uint64_t kk = (uint64_t)l->kh * (uint64_t)l->kw, f = (uint64_t)l->out_c;
+    switch (l->type) {
+    case QSNN_SNN_SEPARABLE: return kk + kk * f;
+    case QSNN_SNN_FC: return f;
+    default: return kk * f;
+    }
+}
+
+void qsnn_snn_stats_layer(const qsnn_snn_model *m, const qsnn_snn_stats *st, int layer, qsnn_snn_layer_stats *out)
+{
+    const qsnn_snn_layer *l = &m->layers[layer];
+    memset(out, 0, sizeof *out);
+    out->has_input = layer > 0;
+    if (!st->samples)
+        return;
+    double ns = (double)st->samples;
+    double in_n = (double)count_of(l->in_h, l->in_w, l->in_c), out_n = (double)count_of(l->out_h, l->out_w, l->out_c);
+    double in_events = (double)st->in_nnz[layer] / ns;
+    out->in_sparsity = 1.0 - in_events / in_n;
+    /* a layer with activations disabled delivers no spikes: Akida prints 0.00 */
+    out->out_sparsity = l->act_bits ? 1.0 - (double)st->out_nnz[layer] / ns / out_n : 0.0;
+    out->ops = layer > 0 ? (double)qsnn_snn_ops_per_event(l) * in_events : 0.0;
+    out->time_us = (double)st->time_ns[layer] / ns / 1000.0;
+}
+
+void qsnn_snn_stats_merge(qsnn_snn_stats *dst, const qsnn_snn_stats *src, int num_layers)
+{
+    dst->samples += src->samples;
+    for (int i = 0; i < num_layers; i++) {
+        dst->in_nnz[i] += src->in_nnz[i];
+        dst->out_nnz[i] += src->out_nnz[i];
+        dst->time_ns[i] += src->time_ns[i];
+    }
+}
