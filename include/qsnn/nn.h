@@ -83,7 +83,7 @@ void qsnn_nn_blas_single_thread(void);
 void qsnn_bias_forward(float *x /* in place [m, c] */, const float *bias /* [c] */, size_t m, int c);
 void qsnn_bias_backward(float *dbias /* += [c] */, const float *dout /* [m, c] */, size_t m, int c);
 
-/* ---- global average pooling (src/nn/avgpool.c) ---- */
+/* ---- global average pooling (src/nn/avgpool.c); the forward may run in place (out == in) ---- */
 void qsnn_avgpool_forward(float *out /* [n, c] */, const float *in /* [n, hw, c] */, size_t n, int hw, int c);
 void qsnn_avgpool_backward(float *din /* [n, hw, c] */, const float *dout /* [n, c] */, size_t n, int hw, int c);
 

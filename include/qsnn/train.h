@@ -1,0 +1,132 @@
+/* qsnn/train.h: quantization-aware training of a qsnn_model (semantics.md 1.1-1.3): the training graph
+ * (forward, backward, Adam), learning-rate schedules, and the trainer loop with checkpoints, logs and plots.
+ *
+ * Graph: each layer runs op -> [bias] -> [global average pooling] -> [batch norm] -> [activation], with
+ * batch-norm training statistics, ReLU6 (model->quant_acts == 0) or the quantized ReLU (act_bits), and weights
+ * quantized on the fly from the float master weights when model->quant_weights (straight-through gradient).
+ * Memory: parameters, gradients and Adam moments are one allocation each with the model's parameter layout;
+ * activations live in one arena sized at creation for (batch, input shape): a step allocates nothing.
+ * Threads: the batch is split into one contiguous slice per thread (OpenMP); batch-norm statistics and weight
+ * gradients are reduced across slices in a fixed order, so a run is deterministic for a given thread count and
+ * bit-reproducible with one thread.
+ */
+#ifndef QSNN_TRAIN_H
+#define QSNN_TRAIN_H
+
+#include "qsnn/data.h"
+#include "qsnn/model.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct qsnn_trainer qsnn_trainer;
+
+typedef struct {
+    float beta1, beta2, eps; /* Keras defaults 0.9, 0.999, 1e-7 */
+} qsnn_adam_cfg;
+
+/* Build the graph of m (not owned; must outlive the trainer) for batches of up to `batch` samples on `threads`
+ * threads (0 = OpenMP's default). */
+qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, int threads);
+void qsnn_trainer_free(qsnn_trainer *t);
+int qsnn_trainer_threads(const qsnn_trainer *t);
+/* Bytes held by the trainer (arena, gradients, Adam state, per-thread buffers). */
+size_t qsnn_trainer_mem_bytes(const qsnn_trainer *t);
+
+/* Forward in training mode (batch statistics; moving averages updated) and backward on n <= batch samples
+ * x[n * h * w * c] uint8 (the model sees x / 255) with labels[n]. Gradients of the mean cross-entropy are
+ * written (not accumulated) to qsnn_trainer_grads(). *loss = mean loss, *correct = argmax hits (both optional). */
+qsnn_status qsnn_trainer_forward_backward(qsnn_trainer *t, const uint8_t *x, const int32_t *labels, size_t n,
+                                          double *loss, int *correct);
+/* Same, on float inputs (already scaled; used by gradient tests). */
+qsnn_status qsnn_trainer_forward_backward_f32(qsnn_trainer *t, const float *x, const int32_t *labels, size_t n,
+                                              double *loss, int *correct);
+/* Gradients [num_params], same layout as m->params (zero for the BN moving statistics). */
+float *qsnn_trainer_grads(qsnn_trainer *t);
+/* Adam moments [num_params] each, and the step count (for checkpoints). */
+float *qsnn_trainer_adam_m(qsnn_trainer *t);
+float *qsnn_trainer_adam_v(qsnn_trainer *t);
+int64_t *qsnn_trainer_adam_t(qsnn_trainer *t);
+void qsnn_trainer_adam_reset(qsnn_trainer *t);
+/* One Adam update (Keras form: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)) of the trainable parameters. */
+void qsnn_trainer_adam_step(qsnn_trainer *t, float lr, const qsnn_adam_cfg *cfg);
+
+/* ---- learning-rate schedules ---- */
+typedef enum { QSNN_SCHED_CYCLIC = 0, QSNN_SCHED_COSINE = 1, QSNN_SCHED_CONSTANT = 2 } qsnn_sched_kind;
+typedef struct {
+    qsnn_sched_kind kind;
+    double lr_max;    /* cyclic max / cosine start / constant: 2e-3 */
+    double lr_min;    /* cyclic base / cosine end: 5e-6 */
+    double step_size; /* cyclic half-period in steps (kws_train: 4 * N_train / batch) */
+    double total;     /* cosine: steps of the episode */
+} qsnn_sched;
+/* Learning rate at step `it` (0-based, within an episode). Cyclic = Keras CyclicLR 'triangular'. */
+double qsnn_sched_lr(const qsnn_sched *s, double it);
+
+/* ---- training loop ---- */
+typedef struct {
+    int episodes[3];   /* which episodes to run, in order (1 float, 2 quantized ReLU, 3 + quantized weights) */
+    int num_episodes;
+    int epochs[3];     /* epochs of each listed episode */
+    int batch;         /* 100 */
+    int threads;       /* 0 = default */
+    uint64_t seed;
+    qsnn_sched_kind sched;
+    double lr_max, lr_min;
+    const char *out_path;   /* final model; per-episode best models go to <out>.ep<N> */
+    const char *ckpt_dir;   /* NULL: no checkpoints */
+    int resume;             /* continue from ckpt_dir */
+    const char *log_path;   /* JSON log (NULL: none) */
+    const char *plot_path;  /* PNG of the curves (NULL: none) */
+    int stop_after_epochs;  /* > 0: stop (as if killed) after this many epochs of this run (tests) */
+    int quiet;              /* no progress lines */
+} qsnn_train_opts;
+
+void qsnn_train_default_opts(qsnn_train_opts *o);
+
+/* Training data: either fixed uint8 features (train_u8) or a dataset whose training split is re-featurized with
+ * augmentation every epoch (ds != NULL: qsnn_dataset_features(..., augment = 1, seed = f(seed, episode, epoch)),
+ * scaled to uint8 with [scale_min, scale_max]). Validation: fixed uint8 features (may be empty: then the last
+ * epoch's model is kept). */
+typedef struct {
+    const uint8_t *train_u8; /* [n_train * sample] or NULL with ds */
+    const int32_t *train_labels;
+    size_t n_train;
+    const qsnn_dataset *ds;  /* on-the-fly augmentation source, or NULL */
+    float scale_min, scale_max;
+    const uint8_t *val_u8;
+    const int32_t *val_labels;
+    size_t n_val;
+} qsnn_train_data;
+
+typedef struct {
+    int episode;
+    int epoch;          /* 1-based within the episode */
+    double loss, train_acc, val_acc, lr, samples_per_s, seconds;
+} qsnn_epoch_record;
+
+typedef struct {
+    double best_val_acc[3];         /* per run episode */
+    double samples_per_s[3];        /* mean training throughput per run episode */
+    size_t num_records;
+    qsnn_epoch_record records[1024];
+    int stopped_early;              /* stop_after_epochs reached */
+} qsnn_train_result;
+
+/* Run the episodes on m (initialised or loaded by the caller, with labels and scaling set). On return m holds the
+ * final model (the best-validation model of the last episode) and it is saved to out_path if set. */
+qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsnn_train_opts *o,
+                           qsnn_train_result *res);
+
+/* Float/quantized model accuracy on n uint8 samples; confusion[k * k] (may be NULL, row = true label,
+ * column = prediction) with k = arch.num_classes. */
+qsnn_status qsnn_eval_float(const qsnn_model *m, const uint8_t *x, const int32_t *labels, size_t n,
+                            double *accuracy, int64_t *confusion);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
