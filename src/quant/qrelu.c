@@ -8,6 +8,9 @@
 #include "qsnn/nn.h"
 
 #include <math.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 
 qsnn_qrelu qsnn_qrelu_params(int bits)
 {
@@ -35,10 +38,22 @@ int qsnn_qrelu_level(const qsnn_qrelu *q, float x)
     return (int)u;
 }
 
+/* The loops are written with AVX intrinsics where available (GCC does not vectorise ceilf or NaN-aware clamps
+ * under strict C11); both paths compute exactly clip(ceilf((x - t0) / gamma), 0, levels), NaN -> 0. */
 void qsnn_qrelu_forward(float *y, const float *x, size_t n, const qsnn_qrelu *q)
 {
     const float t0 = q->t0, g = q->gamma, lv = (float)q->levels;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef __AVX__
+    const __m256 vt0 = _mm256_set1_ps(t0), vg = _mm256_set1_ps(g), vlv = _mm256_set1_ps(lv),
+                 zero = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_ceil_ps(_mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vt0), vg));
+        v = _mm256_min_ps(_mm256_max_ps(v, zero), vlv); /* max_ps(NaN, 0) = 0 */
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(vg, v));
+    }
+#endif
+    for (; i < n; i++) {
         float u = ceilf((x[i] - t0) / g);
         u = u > 0.0f ? u : 0.0f;
         u = u < lv ? u : lv;
@@ -49,9 +64,19 @@ void qsnn_qrelu_forward(float *y, const float *x, size_t n, const qsnn_qrelu *q)
 void qsnn_qrelu_backward(float *dx, const float *dy, const float *x, size_t n, const qsnn_qrelu *q)
 {
     const float t0 = q->t0, g = q->gamma, lv = (float)q->levels;
-    for (size_t i = 0; i < n; i++) {
-        float u = ceilf((x[i] - t0) / g);
-        dx[i] = (u >= 0.0f && u <= lv) ? dy[i] : 0.0f;
+    size_t i = 0;
+#ifdef __AVX__
+    const __m256 vt0 = _mm256_set1_ps(t0), vg = _mm256_set1_ps(g), vlv = _mm256_set1_ps(lv),
+                 m1 = _mm256_set1_ps(-1.0f);
+    for (; i + 8 <= n; i += 8) { /* ceil(v) in [0, levels]  <=>  -1 < v <= levels */
+        __m256 v = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vt0), vg);
+        __m256 mask = _mm256_and_ps(_mm256_cmp_ps(v, m1, _CMP_GT_OQ), _mm256_cmp_ps(v, vlv, _CMP_LE_OQ));
+        _mm256_storeu_ps(dx + i, _mm256_and_ps(mask, _mm256_loadu_ps(dy + i)));
+    }
+#endif
+    for (; i < n; i++) {
+        float v = (x[i] - t0) / g;
+        dx[i] = (v > -1.0f && v <= lv) ? dy[i] : 0.0f;
     }
 }
 
