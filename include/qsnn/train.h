@@ -87,16 +87,17 @@ typedef struct {
 
 void qsnn_train_default_opts(qsnn_train_opts *o);
 
-/* Training data: either fixed uint8 features (train_u8) or a dataset whose training split is re-featurized with
- * augmentation every epoch (ds != NULL: qsnn_dataset_features(..., augment = 1, seed = f(seed, episode, epoch)),
- * scaled to uint8 with [scale_min, scale_max]). Validation: fixed uint8 features (may be empty: then the last
- * epoch's model is kept). */
+/* Training data: n_train uint8 samples with labels. With on-the-fly augmentation (augment != NULL) the trainer
+ * calls augment(ctx, seed, out) at the start of every epoch to produce the epoch's training samples out[n_train *
+ * sample] (same order and labels as train_labels; train_u8 may then be NULL), with seed = f(seed, episode, epoch);
+ * the command implements it with qsnn_dataset_features(..., augment = 1, seed) and the model's uint8 scaling.
+ * Validation: fixed uint8 samples (n_val may be 0: then each episode keeps its last epoch). */
 typedef struct {
-    const uint8_t *train_u8; /* [n_train * sample] or NULL with ds */
+    const uint8_t *train_u8;  /* [n_train * sample] */
     const int32_t *train_labels;
     size_t n_train;
-    const qsnn_dataset *ds;  /* on-the-fly augmentation source, or NULL */
-    float scale_min, scale_max;
+    qsnn_status (*augment)(void *ctx, uint64_t seed, uint8_t *out);
+    void *augment_ctx;
     const uint8_t *val_u8;
     const int32_t *val_labels;
     size_t n_val;
