@@ -180,8 +180,8 @@ qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potential
 qsnn_status qsnn_snn_run_batch(qsnn_snn_ctx *ctx, const uint8_t *x, size_t n, int32_t *potentials, int32_t *pred,
                                qsnn_snn_stats *stats);
 /* One layer alone (for conversion checks): in = unpacked input levels (layer 0: the uint8 input) of
- * in_h*in_w*in_c values; writes levels[out count] (activated layer) or potentials[out count] (the last).
- * Uses the context's mode. */
+ * in_h*in_w*in_c values; writes levels[out count] (activated layer; may be NULL) and potentials[out count]
+ * (may be NULL; for an activated layer the potentials it fired from, after pooling). Uses the context's mode. */
 qsnn_status qsnn_snn_run_layer(qsnn_snn_ctx *ctx, int layer, const uint8_t *in, uint8_t *levels,
                                int32_t *potentials);
 

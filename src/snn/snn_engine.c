@@ -185,6 +185,7 @@ typedef struct {
     int in_u8;
     uint8_t *out;     /* packed levels (activated layer) */
     int32_t *out_pot; /* last layer */
+    int32_t *pot_dump; /* run_layer: potentials of an activated layer (after pooling), or NULL */
     const int32_t *th_t, *th_s;
     const uint8_t *wb, *dwb; /* raw weight bytes */
     scratch_ptrs s;
@@ -208,6 +209,8 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
         memcpy(r->out_pot + pixel * (size_t)F, pot, (size_t)F * 4);
         return;
     }
+    if (r->pot_dump)
+        memcpy(r->pot_dump + pixel * (size_t)F, pot, (size_t)F * 4);
     if (ref)
         qsnn_snn_fire_s32_ref(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
     else
@@ -527,7 +530,8 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, uint8_t *out, uint64_t *out_nnz)
+static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, uint8_t *out, uint64_t *out_nnz,
+                                 int32_t *pot_dump)
 {
     const qsnn_snn_model *m = ctx->m;
     run_state r;
@@ -539,6 +543,7 @@ static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, u
     r.in_u8 = r.l->in_bits == 8;
     r.out = out;
     r.out_pot = ctx->out_pot;
+    r.pot_dump = pot_dump;
     r.wb = m->image + r.l->off_w;
     r.dwb = m->image + r.l->off_dw;
     if (r.l->act_bits) {
@@ -580,7 +585,7 @@ qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potential
         uint8_t *out = ctx->act[li & 1];
         double t0 = stats ? now_ns() : 0;
         uint64_t nnz = 0;
-        qsnn_status st = run_one_layer(ctx, li, in, out, &nnz);
+        qsnn_status st = run_one_layer(ctx, li, in, out, &nnz, NULL);
         if (st != QSNN_OK)
             return st;
         if (stats) {
@@ -639,7 +644,7 @@ qsnn_status qsnn_snn_run_layer(qsnn_snn_ctx *ctx, int layer, const uint8_t *in, 
         src = packed_in;
     }
     uint64_t nnz;
-    qsnn_status st = run_one_layer(ctx, layer, src, out, &nnz);
+    qsnn_status st = run_one_layer(ctx, layer, src, out, &nnz, l->act_bits ? potentials : NULL);
     if (st != QSNN_OK)
         return st;
     size_t n = count_of(l->out_h, l->out_w, l->out_c);

@@ -1,0 +1,54 @@
+/* qsnn/report.h: what the eval/summary commands print: the Akida-style summary of a .snn model, Akida's
+ * statistics table, confusion matrices (text and a cairo PNG like the tutorial's figure), and the threaded
+ * batch evaluation of a .snn model (OpenMP lives here, never in src/snn).
+ */
+#ifndef QSNN_REPORT_H
+#define QSNN_REPORT_H
+
+#include "qsnn/core.h"
+#include "qsnn/snn.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Akida 1.x model.summary() table (semantics.md 2.8; column widths of the tutorial's log):
+ * Layer (type) | HW | Input shape [W, H, C] | Output shape | Kernel shape (kw x kh x C_in) | Learning (#classes)
+ * | #InConn/#Weights/ThFire, then the reasons of every HW "no", then the model size in bytes. */
+void qsnn_report_snn_summary(FILE *out, const qsnn_snn_model *m);
+
+/* Akida's statistics printout (semantics.md 3): per layer a header and a row; layer 0 shows output sparsity
+ * only. Followed by a per-layer time table (mean microseconds per clip). */
+void qsnn_report_snn_stats(FILE *out, const qsnn_snn_model *m, const qsnn_snn_stats *st);
+
+/* Confusion matrix: counts[true * n + pred]. */
+typedef struct {
+    int n;
+    const char *labels[QSNN_SNN_MAX_CLASSES];
+    uint64_t *counts;
+} qsnn_confusion;
+
+qsnn_status qsnn_confusion_init(qsnn_confusion *cm, int n);
+void qsnn_confusion_free(qsnn_confusion *cm);
+void qsnn_confusion_add(qsnn_confusion *cm, int truth, int pred);
+/* Row-normalised matrix (sklearn's cm / cm.sum(axis=1)): out[n*n]; a row without samples stays 0. */
+void qsnn_confusion_normalized(const qsnn_confusion *cm, double *out);
+/* Text: counts and row-normalised values (.2f) with label headers. */
+void qsnn_confusion_print(FILE *out, const qsnn_confusion *cm);
+/* PNG like the tutorial's matplotlib figure (8x8 in at 100 dpi: 800x800): Blues colormap, .2f values (white
+ * above half the maximum), x labels rotated 45 degrees, title, colorbar, "True label" / "Predicted label". */
+qsnn_status qsnn_confusion_plot_png(const qsnn_confusion *cm, const char *title, const char *path);
+
+/* Threaded evaluation: runs n clips x[n][in] with `threads` contexts (0 = OpenMP default), each with its own
+ * workspace allocated once. pred[n], potentials[n][classes] and stats (merged) may be NULL; stats_samples
+ * limits the statistics to the first clips (0 = all), as the tutorial's 20. */
+qsnn_status qsnn_report_snn_predict(const qsnn_snn_model *m, qsnn_snn_mode mode, const uint8_t *x, size_t n,
+                                    int threads, int32_t *pred, int32_t *potentials, qsnn_snn_stats *stats,
+                                    size_t stats_samples);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
