@@ -1,0 +1,314 @@
+/* test_convert.c: conversion of a quantized float model into the integer engine.
+ *  - agreement: a mobilenet_kws with random weights and random batch-norm statistics (calibrated so every
+ *    level occurs, a quarter of the gammas negative, one gamma exactly 0, quant_acts = quant_weights = 1):
+ *    per layer the engine's levels equal the float model's (qsnn_model_forward_trace) except at float-rounding
+ *    ties, equal the exact level of their own potential everywhere, and argmax(potentials) == argmax(logits);
+ *  - size: the converted mobilenet_kws is <= 16 KiB, its workspace <= 16 KiB;
+ *  - summary: the tutorial's table layout (every column that does not depend on the weights);
+ *  - refusals with the layer named: depthwise layer, float weights, activation bits, threshold overflow,
+ *    batch norm on the last layer, unquantized model. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qsnn/convert.h"
+#include "qsnn/model.h"
+#include "qsnn/report.h"
+
+static void random_inputs(uint8_t *x, size_t n, qsnn_rng *rng)
+{
+    /* smooth-ish random images: a random level per row plus noise, like MFCC rows */
+    for (size_t s = 0; s < n / 490; s++)
+        for (int r = 0; r < 49; r++) {
+            double base = qsnn_rng_uniform(rng) * 200;
+            for (int c = 0; c < 10; c++) {
+                double v = base + (qsnn_rng_uniform(rng) - 0.5) * 120;
+                x[s * 490 + (size_t)r * 10 + (size_t)c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+}
+
+/* Random but meaningful batch norm: measure each layer's pre-activation statistics with a probe BN
+ * (y = 1e-3 x + 3 under ReLU6, so x is recovered exactly), then set mean/var around them, gamma of random sign. */
+static void calibrate_bn(qsnn_model *m, qsnn_rng *rng)
+{
+    const qsnn_arch *a = &m->arch;
+    enum { NS = 24 };
+    uint8_t *x = malloc(490 * NS);
+    random_inputs(x, 490 * NS, rng);
+    float *acts[QSNN_MAX_LAYERS];
+    for (int l = 0; l < a->num_layers; l++)
+        acts[l] = malloc(sizeof(float) * qsnn_shape_count(a->layers[l].out));
+    int qa = m->quant_acts;
+    m->quant_acts = 0;
+    for (int l = 0; l < a->num_layers; l++) {
+        const qsnn_layer_desc *d = &a->layers[l];
+        qsnn_layer_params *lp = &m->lp[l];
+        if (!d->batch_norm)
+            continue;
+        int F = d->out.c;
+        for (int f = 0; f < F; f++) {
+            lp->gamma[f] = 1e-3f;
+            lp->beta[f] = 3.0f;
+            lp->moving_mean[f] = 0.0f;
+            lp->moving_var[f] = 1.0f - m->bn_eps;
+        }
+        double *s1 = calloc((size_t)F, sizeof(double)), *s2 = calloc((size_t)F, sizeof(double));
+        size_t cnt = 0, c = qsnn_shape_count(d->out);
+        for (int s = 0; s < NS; s++) {
+            assert_int_equal(qsnn_model_forward_trace(m, x + 490 * s, acts), QSNN_OK);
+            for (size_t i = 0; i < c; i++) {
+                double v = ((double)acts[l][i] - 3.0) / 1e-3;
+                s1[i % (size_t)F] += v;
+                s2[i % (size_t)F] += v * v;
+            }
+            cnt += c / (size_t)F;
+        }
+        for (int f = 0; f < F; f++) {
+            double mu = s1[f] / (double)cnt, var = s2[f] / (double)cnt - mu * mu;
+            double sd = sqrt(var > 1e-12 ? var : 1e-12);
+            lp->moving_mean[f] = (float)(mu + (qsnn_rng_uniform(rng) - 0.5) * 0.6 * sd);
+            double v2 = var * (0.5 + 1.5 * qsnn_rng_uniform(rng)) - m->bn_eps;
+            lp->moving_var[f] = (float)(v2 > 0 ? v2 : 0);
+            double g = 0.8 + 1.2 * qsnn_rng_uniform(rng);
+            lp->gamma[f] = (float)(qsnn_rng_uniform(rng) < 0.25 ? -g : g);
+            lp->beta[f] = (float)(0.5 + 2.5 * qsnn_rng_uniform(rng));
+        }
+        free(s1);
+        free(s2);
+    }
+    m->lp[1].gamma[5] = 0.0f; /* a constant neuron */
+    m->quant_acts = qa;
+    for (int l = 0; l < a->num_layers; l++)
+        free(acts[l]);
+    free(x);
+}
+
+static void make_kws(qsnn_model *m, uint64_t seed)
+{
+    qsnn_arch a;
+    assert_int_equal(qsnn_arch_builtin(&a, "mobilenet_kws"), QSNN_OK);
+    assert_int_equal(qsnn_model_init(m, &a, seed), QSNN_OK);
+    m->quant_acts = 1;
+    m->quant_weights = 1;
+    m->episode = 3;
+    m->scale_min = -247.0f;
+    m->scale_max = 30.0f;
+    static const char *labels[12] = {"_silence_", "_unknown_", "down", "go", "left", "no",
+                                     "off", "on", "right", "stop", "up", "yes"};
+    m->num_labels = 12;
+    for (int i = 0; i < 12; i++)
+        snprintf(m->labels[i], sizeof m->labels[i], "%s", labels[i]);
+    qsnn_rng rng;
+    qsnn_rng_seed(&rng, seed + 1);
+    calibrate_bn(m, &rng);
+}
+
+static void test_agreement_random_kws(void **state)
+{
+    (void)state;
+    qsnn_model m;
+    make_kws(&m, 1234);
+    unsigned char *img;
+    size_t sz;
+    qsnn_convert_info info;
+    qsnn_status st = qsnn_convert_model(&m, &img, &sz, &info);
+    if (st != QSNN_OK)
+        fail_msg("%s", qsnn_last_error());
+    assert_true(info.negated > 20); /* negative gammas were flipped */
+    assert_int_equal(info.constant, 1);
+    qsnn_convert_info_free(&info);
+    qsnn_snn_model sm;
+    assert_int_equal(qsnn_snn_model_init(&sm, img, sz, "kws"), QSNN_OK);
+    enum { N = 60 };
+    uint8_t *x = malloc(490 * N);
+    qsnn_rng rng;
+    qsnn_rng_seed(&rng, 77);
+    random_inputs(x, 490 * N, &rng);
+    /* the comparison must be meaningful: levels of every layer spread over many values */
+    float *acts[QSNN_MAX_LAYERS];
+    for (int l = 0; l < m.arch.num_layers; l++)
+        acts[l] = malloc(sizeof(float) * qsnn_shape_count(m.arch.layers[l].out));
+    for (int l = 0; l + 1 < m.arch.num_layers; l++) {
+        size_t hist[16] = {0}, c = qsnn_shape_count(m.arch.layers[l].out), tot = 0;
+        for (int s = 0; s < 8; s++) {
+            assert_int_equal(qsnn_model_forward_trace(&m, x + 490 * s, acts), QSNN_OK);
+            for (size_t i = 0; i < c; i++) {
+                long k = lrintf(acts[l][i] / 0.4f);
+                assert_true(k >= 0 && k <= 15);
+                hist[k]++;
+                tot++;
+            }
+        }
+        int distinct = 0;
+        for (int k = 0; k < 16; k++)
+            distinct += hist[k] > 0;
+        fprintf(stderr, "layer %d levels:", l);
+        for (int k = 0; k < 16; k++)
+            fprintf(stderr, " %zu", hist[k]);
+        fprintf(stderr, "\n");
+        assert_true(distinct >= 8);
+        assert_true(hist[0] > tot / 100 && hist[0] < tot * 19 / 20);
+    }
+    for (int l = 0; l < m.arch.num_layers; l++)
+        free(acts[l]);
+    qsnn_convert_check_result r;
+    assert_int_equal(qsnn_convert_check(&m, &sm, x, N, &r), QSNN_OK);
+    qsnn_convert_check_print(stderr, &sm, &r);
+    assert_int_equal(r.samples, N);
+    for (int l = 0; l + 1 < sm.num_layers; l++) {
+        assert_true(r.neurons[l] > 0);
+        assert_int_equal(r.exact_mismatch[l], 0);     /* the int32 2^-f thresholds lose nothing */
+        assert_int_equal(r.mismatch[l] - r.ties[l], 0); /* differences only at float-rounding ties */
+        assert_true(r.ties[l] <= r.neurons[l] / 1000);
+    }
+    assert_true(r.last_argmax_agree >= N - 1);
+    assert_true(r.pred_agree >= N - 2);
+    free(x);
+    free(img);
+    qsnn_model_free(&m);
+}
+
+/* The tutorial's table, with the #Weights figure (which depends on the trained weights) masked. */
+static const char *k_tutorial[] = {
+    "-------------------------------------------------------------------------------------------------------------------------",
+    "Layer (type)           HW  Input shape   Output shape  Kernel shape  Learning (#classes)       #InConn/#Weights/ThFire   ",
+    "=========================================================================================================================",
+    "conv_0 (InputConvoluti yes [10, 49, 1]   [5, 25, 32]   (5 x 5 x 1)   N/A                       25 / 24 / 0               ",
+    "separable_1 (Separable yes [5, 25, 32]   [5, 25, 64]   (3 x 3 x 32)  N/A                       288 / 20 / 0              ",
+    "separable_2 (Separable yes [5, 25, 64]   [5, 25, 64]   (3 x 3 x 64)  N/A                       576 / 30 / 0              ",
+    "separable_3 (Separable yes [5, 25, 64]   [5, 25, 64]   (3 x 3 x 64)  N/A                       576 / 30 / 0              ",
+    "separable_4 (Separable yes [5, 25, 64]   [5, 25, 64]   (3 x 3 x 64)  N/A                       576 / 30 / 0              ",
+    "separable_5 (Separable yes [5, 25, 64]   [1, 1, 64]    (3 x 3 x 64)  N/A                       576 / 30 / 0              ",
+    "separable_6 (Separable yes [1, 1, 64]    [1, 1, 12]    (3 x 3 x 64)  N/A                       576 / 15 / 0              ",
+};
+
+/* "a / b / 0   " -> "a / # / 0" padded the same */
+static void mask_weights(char *line)
+{
+    char *p = strstr(line, " / ");
+    if (!p)
+        return;
+    char *q = strstr(p + 3, " / ");
+    if (!q)
+        return;
+    char tail[256];
+    snprintf(tail, sizeof tail, "%s", q);
+    sprintf(p + 3, "#%s", tail);
+    size_t len = strlen(line);
+    while (len < 121)
+        line[len++] = ' ';
+    line[len] = 0;
+}
+
+static void test_summary_layout_and_size(void **state)
+{
+    (void)state;
+    qsnn_model m;
+    make_kws(&m, 99);
+    unsigned char *img;
+    size_t sz;
+    assert_int_equal(qsnn_convert_model(&m, &img, &sz, NULL), QSNN_OK);
+    qsnn_snn_model sm;
+    assert_int_equal(qsnn_snn_model_init(&sm, img, sz, "kws"), QSNN_OK);
+    /* size targets */
+    assert_true(sz <= 16384);
+    assert_true(qsnn_snn_mem_size(&sm) <= 16384);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    qsnn_report_snn_summary(f, &sm);
+    fclose(f);
+    char *lines[64];
+    int nl = 0;
+    for (char *s = strtok(buf, "\n"); s && nl < 64; s = strtok(NULL, "\n"))
+        lines[nl++] = s;
+    /* rule, header, rule, then row + rule per layer, then the size */
+    assert_int_equal(nl, 3 + 2 * 7 + 1);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(lines[i], k_tutorial[i]);
+    for (int l = 0; l < 7; l++) {
+        char got[256], want[256];
+        snprintf(got, sizeof got, "%s", lines[3 + 2 * l]);
+        snprintf(want, sizeof want, "%s", k_tutorial[3 + l]);
+        assert_int_equal(strlen(got), 121);
+        mask_weights(got);
+        mask_weights(want);
+        assert_string_equal(got, want);
+        assert_string_equal(lines[4 + 2 * l], k_tutorial[0]);
+    }
+    char want_size[64];
+    snprintf(want_size, sizeof want_size, "Model size: %zu bytes", sz);
+    assert_string_equal(lines[nl - 1], want_size);
+    free(buf);
+    free(img);
+    qsnn_model_free(&m);
+}
+
+static void expect_refusal(qsnn_model *m, qsnn_status want, const char *needle1, const char *needle2)
+{
+    unsigned char *img = NULL;
+    size_t sz = 0;
+    qsnn_status st = qsnn_convert_model(m, &img, &sz, NULL);
+    if (st != want)
+        fail_msg("expected status %d, got %d (%s)", want, st, qsnn_last_error());
+    assert_null(img);
+    if (!strstr(qsnn_last_error(), needle1) || (needle2 && !strstr(qsnn_last_error(), needle2)))
+        fail_msg("message '%s' lacks '%s' / '%s'", qsnn_last_error(), needle1, needle2 ? needle2 : "");
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    qsnn_arch a;
+    qsnn_model m;
+    assert_int_equal(qsnn_arch_builtin(&a, "ds_cnn"), QSNN_OK);
+    assert_int_equal(qsnn_model_init(&m, &a, 1), QSNN_OK);
+    m.quant_acts = m.quant_weights = 1;
+    expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "layer 1 'dw_1'", "unsupported layer");
+    qsnn_model_free(&m);
+
+    make_kws(&m, 5);
+    m.quant_weights = 0;
+    expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "not fully quantized", NULL);
+    m.quant_weights = 1;
+    m.arch.layers[2].weight_bits = 0;
+    expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "layer 2 'separable_2'", "weight bit-width 0");
+    m.arch.layers[2].weight_bits = 4;
+    m.arch.layers[3].act_bits = 5;
+    expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "layer 3 'separable_3'", "activation bit-width 5");
+    m.arch.layers[3].act_bits = 4;
+    float keep = m.lp[4].moving_var[7];
+    m.lp[4].moving_var[7] = 1e30f;
+    expect_refusal(&m, QSNN_ERR_RANGE, "layer 4 'separable_4'", "threshold overflow");
+    m.lp[4].moving_var[7] = keep;
+    m.arch.layers[6].batch_norm = 1;
+    expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "layer 6 'separable_6'", "batch norm");
+    m.arch.layers[6].batch_norm = 0;
+    m.arch.layers[6].activation = 1;
+    expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "layer 6 'separable_6'", "no activation");
+    m.arch.layers[6].activation = 0;
+    unsigned char *img;
+    size_t sz;
+    assert_int_equal(qsnn_convert_model(&m, &img, &sz, NULL), QSNN_OK); /* restored: converts again */
+    free(img);
+    qsnn_model_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_agreement_random_kws),
+        cmocka_unit_test(test_summary_layout_and_size),
+        cmocka_unit_test(test_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
