@@ -2,23 +2,40 @@
  *
  *   bench_mfcc [--data DIR] [--runs N] [--clips N]
  *
- * Reports the median of N runs (default 7) for:
- *   compute        create once, compute many (the training/feature-extraction path)
- *   create+compute a new qsnn_mfcc per clip
- *   decode+compute qsnn_audio_read_clip of a real WAV (page cache warm) + compute, when DIR holds the shared
- *                  Speech Commands data (--data, else $QSNN_SHARED_DATA; skipped when absent)
- * on white noise, on a real clip when present, and on a full-scale 1 kHz tone (the worst case: its extreme
- * spectral dynamic range sends most channels through the exact double-precision bin fallback).
+ * Each line is the median of N runs (default 7). Rates are per core: clips per second of this thread's CPU
+ * time (CLOCK_THREAD_CPUTIME_ID), so that other processes on a shared machine do not count; the wall-clock
+ * rate is printed beside it. Cases:
+ *   compute          create once, compute many (the feature-extraction path)
+ *   create+compute   a new qsnn_mfcc per clip
+ *   decode+compute   qsnn_audio_read_clip of a real WAV (page cache warm) + compute, when DIR holds the shared
+ *                    Speech Commands data (--data, else $QSNN_SHARED_DATA; skipped when absent)
+ *   FFT only         the KissFFT calls alone (49 frames): the floor under everything else
+ * on white noise, a real clip when present, and a full-scale 1 kHz tone (the worst case: its extreme spectral
+ * dynamic range sends most channels through the exact double-precision bin fallback).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/audio.h"
 #include "qsnn/core.h"
 
+#include <kissfft/kiss_fft.h>
+#include <kissfft/kiss_fftr.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+enum { MODE_COMPUTE, MODE_CREATE, MODE_DECODE, MODE_FFT4, MODE_FFTR };
+
+static volatile float g_sink;
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -32,59 +49,93 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static volatile float g_sink;
+typedef struct {
+    int mode;
+    const float *clip; /* 16000 samples (compute modes) */
+    const char *path;  /* MODE_DECODE */
+} bench_case;
 
-/* mode 0: create once; 1: create per clip; 2: decode (path) + compute. Returns clips per second. */
-static double run(int mode, const float *clip, const char *path, int clips)
+/* Run `clips` clips; returns 0 on failure. *cpu and *wall receive seconds. */
+static int run(const bench_case *bc, int clips, double *cpu, double *wall)
 {
     qsnn_mfcc_params p;
     qsnn_mfcc_default_params(&p);
     qsnn_mfcc *m = NULL;
     float out[49 * 10];
-    float *buf = malloc(QSNN_CLIP_SAMPLES * sizeof *buf);
-    if (!buf)
-        return 0.0;
-    if (mode != 1 && qsnn_mfcc_create(&m, &p) != QSNN_OK) {
-        free(buf);
-        return 0.0;
-    }
-    double t0 = qsnn_time_now();
-    for (int i = 0; i < clips; i++) {
-        const float *x = clip;
-        if (mode == 2) {
-            if (qsnn_audio_read_clip(path, buf, QSNN_CLIP_SAMPLES) != QSNN_OK) {
-                fprintf(stderr, "bench_mfcc: %s\n", qsnn_last_error());
-                break;
+    static float buf[QSNN_CLIP_SAMPLES], frame[1024];
+    static kiss_fft_cpx spec[1024];
+    kiss_fft_cfg c4 = NULL;
+    kiss_fftr_cfg cr = NULL;
+    int ok = 1;
+    if (bc->mode == MODE_FFT4 && !(c4 = kiss_fft_alloc(256, 0, NULL, NULL)))
+        return 0;
+    if (bc->mode == MODE_FFTR && !(cr = kiss_fftr_alloc(1024, 0, NULL, NULL)))
+        return 0;
+    if (bc->mode != MODE_CREATE && bc->mode < MODE_FFT4 && qsnn_mfcc_create(&m, &p) != QSNN_OK)
+        return 0;
+    double w0 = qsnn_time_now(), c0 = cpu_now();
+    for (int i = 0; i < clips && ok; i++) {
+        switch (bc->mode) {
+        case MODE_FFT4:
+        case MODE_FFTR:
+            for (int f = 0; f < 49; f++) {
+                frame[f] = (float)i;
+                if (c4) {
+                    kiss_fft_stride(c4, (const kiss_fft_cpx *)frame, spec, 2);
+                    kiss_fft_stride(c4, (const kiss_fft_cpx *)frame + 1, spec + 256, 2);
+                } else {
+                    kiss_fftr(cr, frame, spec);
+                }
+                g_sink += spec[3].r;
             }
-            x = buf;
-        }
-        if (mode == 1 && qsnn_mfcc_create(&m, &p) != QSNN_OK)
             break;
-        qsnn_mfcc_compute(m, out, x, QSNN_CLIP_SAMPLES);
-        g_sink += out[i % 490];
-        if (mode == 1) {
+        case MODE_CREATE:
+            ok = qsnn_mfcc_create(&m, &p) == QSNN_OK && qsnn_mfcc_compute(m, out, bc->clip, QSNN_CLIP_SAMPLES) == 0;
             qsnn_mfcc_destroy(m);
             m = NULL;
+            g_sink += out[i % 490];
+            break;
+        case MODE_DECODE:
+            ok = qsnn_audio_read_clip(bc->path, buf, QSNN_CLIP_SAMPLES) == QSNN_OK &&
+                 qsnn_mfcc_compute(m, out, buf, QSNN_CLIP_SAMPLES) == QSNN_OK;
+            g_sink += out[i % 490];
+            break;
+        default:
+            ok = qsnn_mfcc_compute(m, out, bc->clip, QSNN_CLIP_SAMPLES) == QSNN_OK;
+            g_sink += out[i % 490];
+            break;
         }
     }
-    double dt = qsnn_time_now() - t0;
+    *cpu = cpu_now() - c0;
+    *wall = qsnn_time_now() - w0;
     qsnn_mfcc_destroy(m);
-    free(buf);
-    return clips / dt;
+    kiss_fft_free(c4);
+    kiss_fftr_free(cr);
+    if (!ok)
+        fprintf(stderr, "bench_mfcc: %s\n", qsnn_last_error());
+    return ok;
 }
 
-static void report(const char *what, int mode, const float *clip, const char *path, int clips, int runs)
+static void report(const char *what, const bench_case *bc, int clips, int runs)
 {
-    double *r = malloc((size_t)runs * sizeof *r);
-    if (!r)
+    double *rc = malloc((size_t)runs * sizeof *rc), *rw = malloc((size_t)runs * sizeof *rw);
+    double cpu, wall;
+    if (!rc || !rw || !run(bc, clips / 10 + 1, &cpu, &wall)) { /* warm-up */
+        free(rc);
+        free(rw);
         return;
-    run(mode, clip, path, clips / 10 + 1); /* warm-up */
-    for (int i = 0; i < runs; i++)
-        r[i] = run(mode, clip, path, clips);
-    double med = median(r, runs);
-    printf("%-34s %9.0f clips/s  %7.1f us/clip  (median of %d runs x %d clips; min %.0f, max %.0f)\n", what, med,
-           1e6 / med, runs, clips, r[0], r[runs - 1]);
-    free(r);
+    }
+    for (int i = 0; i < runs; i++) {
+        if (!run(bc, clips, &cpu, &wall))
+            return;
+        rc[i] = clips / cpu;
+        rw[i] = clips / wall;
+    }
+    double mc = median(rc, runs), mw = median(rw, runs);
+    printf("%-36s %7.0f clips/s/core %7.1f us/clip   wall %7.0f clips/s   (cpu min %.0f max %.0f)\n", what, mc,
+           1e6 / mc, mw, rc[0], rc[runs - 1]);
+    free(rc);
+    free(rw);
 }
 
 int main(int argc, char **argv)
@@ -116,10 +167,15 @@ int main(int argc, char **argv)
         tone[i] = (float)(int)lrint(16384.0 * sin(2.0 * 3.14159265358979323846 * 1000.0 * i / 16000.0)) / 32768.0f;
     }
     printf("bench_mfcc: 16 kHz, window 640, stride 320, 40 channels 20-4000 Hz, 10 coefficients -> 49x10; "
-           "single thread\n");
-    report("compute, white noise", 0, noise, NULL, clips, runs);
-    report("create+compute, white noise", 1, noise, NULL, clips / 4 + 1, runs);
-    report("compute, 1 kHz tone (worst case)", 0, tone, NULL, clips / 10 + 1, runs);
+           "single thread, median of %d runs\n",
+           runs);
+    bench_case b = {MODE_COMPUTE, noise, NULL};
+    report("compute, white noise", &b, clips, runs);
+    b.mode = MODE_CREATE;
+    report("create+compute, white noise", &b, clips / 4 + 1, runs);
+    b.mode = MODE_COMPUTE;
+    b.clip = tone;
+    report("compute, 1 kHz tone (worst case)", &b, clips / 20 + 1, runs);
 
     char path[4096] = "";
     struct stat st;
@@ -130,10 +186,19 @@ int main(int argc, char **argv)
     }
     if (path[0] && qsnn_audio_read_clip(path, real, QSNN_CLIP_SAMPLES) == QSNN_OK) {
         printf("real clip: %s\n", path);
-        report("compute, real clip", 0, real, NULL, clips, runs);
-        report("decode+compute, real clip", 2, NULL, path, clips, runs);
+        b.mode = MODE_COMPUTE;
+        b.clip = real;
+        report("compute, real clip", &b, clips, runs);
+        b.mode = MODE_DECODE;
+        b.path = path;
+        report("decode+compute, real clip", &b, clips, runs);
     } else {
-        printf("real clip: none (set --data or QSNN_SHARED_DATA to the shared data root): decode+compute skipped\n");
+        printf("real clip: none (pass --data or set QSNN_SHARED_DATA to the shared data root): decode+compute "
+               "skipped\n");
     }
+    b.mode = MODE_FFT4;
+    report("FFT only: 2 x kiss_fft 256 per frame", &b, clips, runs);
+    b.mode = MODE_FFTR;
+    report("FFT only: kiss_fftr 1024 per frame", &b, clips, runs);
     return 0;
 }

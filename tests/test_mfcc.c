@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audio/mfcc_internal.h"
 #include "qsnn/audio.h"
 #include "qsnn/core.h"
 
@@ -294,6 +295,60 @@ static void test_reuse_is_deterministic(void **state)
     free(x);
 }
 
+/* The fast quarter-length FFT path agrees with the plain kiss_fftr path (both single precision), for the default
+ * and for sizes where k mod (fft_len / 4) wraps inside the used bins; tiny FFTs take the plain path. */
+static void test_fast_path_matches_ref(void **state)
+{
+    (void)state;
+    enum { N = 16000 };
+    float *x = malloc(N * sizeof *x);
+    float *a = malloc(200 * 40 * sizeof *a), *b = malloc(200 * 40 * sizeof *b);
+    assert_non_null(x);
+    assert_non_null(a);
+    assert_non_null(b);
+    char wav[1024];
+    snprintf(wav, sizeof wav, "%s/mfcc_chirp.wav", QSNN_TEST_DATA);
+    assert_int_equal(qsnn_audio_read_clip(wav, x, N), QSNN_OK);
+    struct {
+        int window, stride, channels, coeffs;
+        double lo, hi;
+    } v[] = {
+        {640, 320, 40, 10, 20.0, 4000.0},  /* default: bins 2..256, the last one wraps to 0 */
+        {480, 160, 40, 13, 20.0, 4000.0},  /* fft 512: bins 2..128 wrap at 128 */
+        {400, 160, 40, 40, 20.0, 8000.0},  /* fft 512: bins 2..256 wrap at 128 and 256 (Nyquist) */
+        {1000, 500, 64, 20, 0.0, 7999.0},  /* fft 1024, lower 0 */
+        {3, 1, 1, 1, 20.0, 4000.0},        /* fft 4: the plain path only */
+    };
+    for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
+        qsnn_mfcc_params p;
+        qsnn_mfcc_default_params(&p);
+        p.window = v[c].window;
+        p.stride = v[c].stride;
+        p.num_channels = v[c].channels;
+        p.num_coeffs = v[c].coeffs;
+        p.lower_hz = v[c].lo;
+        p.upper_hz = v[c].hi;
+        qsnn_mfcc *m;
+        assert_int_equal(qsnn_mfcc_create(&m, &p), QSNN_OK);
+        size_t n = v[c].window == 3 ? 200 : N;
+        int frames = qsnn_mfcc_num_frames(m, n), k = qsnn_mfcc_num_coeffs(m);
+        assert_true((size_t)frames * (size_t)k <= 200 * 40);
+        assert_int_equal(qsnn_mfcc_compute(m, a, x, n), QSNN_OK);
+        assert_int_equal(qsnn_mfcc_compute_ref(m, b, x, n), QSNN_OK);
+        double worst = 0.0;
+        for (int i = 0; i < frames * k; i++) {
+            assert_true(isfinite(a[i]));
+            worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
+        }
+        printf("  window %d fft path vs kiss_fftr: worst |diff| %.3g over %dx%d\n", v[c].window, worst, frames, k);
+        assert_true(worst <= 2.5e-4); /* both single precision; each is within ~4e-5 of float64 */
+        qsnn_mfcc_destroy(m);
+    }
+    free(x);
+    free(a);
+    free(b);
+}
+
 /* `qsnn mfcc FILE` prints exactly what the library computes (%.9g round-trips float32); --npy writes the same. */
 static void test_command_output(void **state)
 {
@@ -359,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_frame_count),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_reuse_is_deterministic),
+        cmocka_unit_test(test_fast_path_matches_ref),
         cmocka_unit_test(test_command_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

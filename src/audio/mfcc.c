@@ -12,9 +12,13 @@
  * filterbank sum, log and DCT run in double as in TF's Mfcc::Compute. Only the FFT is single precision (KissFFT
  * float, ~1e-7 relative); tests/test_mfcc.c bounds the end-to-end difference against a float64 reference.
  */
+#include "audio/mfcc_internal.h"
 #include "qsnn/audio.h"
 
 #include <kissfft/kiss_fftr.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,13 +33,20 @@ struct qsnn_mfcc {
     int fft_len;       /* next power of two >= window */
     int num_bins;      /* fft_len / 2 + 1 */
     int start, end;    /* used spectrum bins, inclusive (TF's start_index_, end_index_) */
-    kiss_fftr_cfg fft; /* forward real FFT plan */
+    kiss_fftr_cfg fft; /* forward real FFT plan of fft_len (the _ref path) */
+    kiss_fft_cfg fft4; /* forward complex FFT of fft_len / 4 (the fast path; NULL when fft_len < 8) */
     float *window;     /* [window] periodic Hann */
     float *frame;      /* [fft_len] windowed frame; [window, fft_len) stays zero */
-    kiss_fft_cpx *spec;   /* [num_bins] */
+    kiss_fft_cpx *spec;   /* [num_bins] (_ref path) */
+    kiss_fft_cpx *z;      /* [2][fft_len / 4] the two quarter-length transforms (fast path) */
+    float *zs;         /* [4][fft_len / 4] the same as re z0, im z0, re z1, im z1 */
+    int used;          /* end - start + 1 */
+    float *tw;         /* [6][used] re W^k, im W^k, re W^2k, im W^2k, re W^3k, im W^3k (fast path) */
+    float *power;      /* [used] |X_k|^2 of the current frame, float32 like the AudioSpectrogram op output */
     int *band;         /* [end - start + 1] channel of the falling edge, -1..channels-1 */
     double *weight;    /* [end - start + 1] falling-edge weight */
-    double *dct;       /* [coeffs][channels] */
+    double *dct_t;     /* [channels][coeffs] DCT-II table, transposed */
+    double *dct_acc;   /* [coeffs] */
     double *mel;       /* [channels] filterbank output, then its log */
     /* exact-bin fallback (see refine_channels) */
     double *window_d;  /* [window] the Hann window in double */
@@ -104,11 +115,14 @@ static qsnn_status build_filterbank(qsnn_mfcc *m)
                          m->p.lower_hz, m->p.upper_hz, m->start, m->end, m->num_bins);
     }
     const int used = m->end - m->start + 1;
+    m->used = used;
     m->band = malloc((size_t)used * sizeof *m->band);
     m->weight = malloc((size_t)used * sizeof *m->weight);
     m->mag = malloc((size_t)used * sizeof *m->mag);
     m->redo = malloc((size_t)used);
-    if (!m->band || !m->weight || !m->mag || !m->redo) {
+    m->power = malloc((size_t)used * sizeof *m->power);
+    m->tw = malloc((size_t)used * 6 * sizeof *m->tw);
+    if (!m->band || !m->weight || !m->mag || !m->redo || !m->power || !m->tw) {
         free(centre);
         return qsnn_fail(QSNN_ERR_NOMEM, "mfcc: out of memory");
     }
@@ -146,6 +160,14 @@ static qsnn_status build_filterbank(qsnn_mfcc *m)
     }
     for (int c = 0; c < nch; c++)
         m->chan_w2[c] = sqrt(m->chan_w2[c]);
+    /* fast-path twiddles W^(b k), W = exp(-2 pi i / fft_len), b = 1..3, for each used bin */
+    const double pi = 4.0 * atan(1.0);
+    for (int i = 0; i < used; i++)
+        for (int b = 1; b <= 3; b++) {
+            const double a = -2.0 * pi * (double)((long)b * (m->start + i) % m->fft_len) / m->fft_len;
+            m->tw[(size_t)(2 * (b - 1)) * (size_t)used + (size_t)i] = (float)cos(a);
+            m->tw[(size_t)(2 * (b - 1) + 1) * (size_t)used + (size_t)i] = (float)sin(a);
+        }
     return QSNN_OK;
 }
 
@@ -171,7 +193,17 @@ qsnn_status qsnn_mfcc_create(qsnn_mfcc **out, const qsnn_mfcc_params *p)
     m->window = malloc((size_t)p->window * sizeof *m->window);
     m->frame = calloc((size_t)m->fft_len, sizeof *m->frame);
     m->spec = malloc((size_t)m->num_bins * sizeof *m->spec);
-    m->dct = malloc((size_t)nk * (size_t)nch * sizeof *m->dct);
+    if (m->fft_len >= 8) {
+        m->fft4 = kiss_fft_alloc(m->fft_len / 4, 0, NULL, NULL);
+        m->z = malloc((size_t)(m->fft_len / 2) * sizeof *m->z);
+        m->zs = malloc((size_t)m->fft_len * sizeof *m->zs);
+        if (!m->fft4 || !m->z || !m->zs) {
+            qsnn_mfcc_destroy(m);
+            return qsnn_fail(QSNN_ERR_NOMEM, "mfcc: out of memory");
+        }
+    }
+    m->dct_t = malloc((size_t)nk * (size_t)nch * sizeof *m->dct_t);
+    m->dct_acc = malloc((size_t)nk * sizeof *m->dct_acc);
     m->mel = malloc((size_t)nch * sizeof *m->mel);
     m->window_d = malloc((size_t)p->window * sizeof *m->window_d);
     m->cos_tab = malloc((size_t)m->fft_len * sizeof *m->cos_tab);
@@ -179,7 +211,7 @@ qsnn_status qsnn_mfcc_create(qsnn_mfcc **out, const qsnn_mfcc_params *p)
     m->chan_lo = malloc((size_t)nch * sizeof *m->chan_lo);
     m->chan_hi = malloc((size_t)nch * sizeof *m->chan_hi);
     m->chan_w2 = malloc((size_t)nch * sizeof *m->chan_w2);
-    if (!m->fft || !m->window || !m->frame || !m->spec || !m->dct || !m->mel || !m->window_d || !m->cos_tab ||
+    if (!m->fft || !m->window || !m->frame || !m->spec || !m->dct_t || !m->dct_acc || !m->mel || !m->window_d || !m->cos_tab ||
         !m->sin_tab || !m->chan_lo || !m->chan_hi || !m->chan_w2) {
         qsnn_mfcc_destroy(m);
         return qsnn_fail(QSNN_ERR_NOMEM, "mfcc: out of memory");
@@ -196,7 +228,7 @@ qsnn_status qsnn_mfcc_create(qsnn_mfcc **out, const qsnn_mfcc_params *p)
     const double fnorm = sqrt(2.0 / nch);
     for (int k = 0; k < nk; k++)
         for (int j = 0; j < nch; j++)
-            m->dct[k * nch + j] = fnorm * cos(k * (pi / nch) * (j + 0.5));
+            m->dct_t[j * nk + k] = fnorm * cos(k * (pi / nch) * (j + 0.5));
     st = build_filterbank(m);
     if (st) {
         qsnn_mfcc_destroy(m);
@@ -211,12 +243,18 @@ void qsnn_mfcc_destroy(qsnn_mfcc *m)
     if (!m)
         return;
     kiss_fftr_free(m->fft);
+    kiss_fft_free(m->fft4);
+    free(m->z);
+    free(m->zs);
+    free(m->tw);
+    free(m->power);
     free(m->window);
     free(m->frame);
     free(m->spec);
     free(m->band);
     free(m->weight);
-    free(m->dct);
+    free(m->dct_t);
+    free(m->dct_acc);
     free(m->mel);
     free(m->window_d);
     free(m->cos_tab);
@@ -245,15 +283,34 @@ static void filterbank(const qsnn_mfcc *m, double *mel, const double *mag)
     const int nch = m->p.num_channels, used = m->end - m->start + 1;
     for (int c = 0; c < nch; c++)
         mel[c] = 0.0;
+    /* TF adds each bin's two contributions straight into the output; the band map is non-decreasing, so two
+     * running sums (falling edge of channel ch, rising edge of ch + 1) give the same additions in the same order
+     * without a store-to-load chain through mel[]. */
+    int ch = m->band[0];
+    double fall = 0.0, rise = 0.0;
     for (int i = 0; i < used; i++) {
+        if (m->band[i] != ch) {
+            if (ch >= 0)
+                mel[ch] = fall;
+            if (m->band[i] == ch + 1) {
+                fall = rise;
+            } else {
+                if (ch + 1 < nch)
+                    mel[ch + 1] = rise;
+                fall = 0.0;
+            }
+            rise = 0.0;
+            ch = m->band[i];
+        }
         const double v = mag[i];
         const double weighted = v * m->weight[i];
-        const int ch = m->band[i];
-        if (ch >= 0)
-            mel[ch] += weighted; /* falling edge of channel ch */
-        if (ch + 1 < nch)
-            mel[ch + 1] += v - weighted; /* rising edge of channel ch + 1 */
+        fall += weighted; /* falling edge of channel ch (unused when ch == -1) */
+        rise += v - weighted; /* rising edge of channel ch + 1 (unused when ch + 1 == channels) */
     }
+    if (ch >= 0)
+        mel[ch] = fall;
+    if (ch + 1 < nch)
+        mel[ch + 1] = rise;
 }
 
 /* Single-precision FFT rounding leaves an error of about FFT_ERR * ||frame||_2 on every bin (measured rms
@@ -301,40 +358,132 @@ static int refine_channels(qsnn_mfcc *m, const float *x, double frame_norm)
     return 1;
 }
 
-/* One frame: samples[window] -> out[coeffs]. */
-static void mfcc_frame(qsnn_mfcc *m, float *out, const float *x)
+/* m->power[used] of the windowed m->frame with KissFFT's real FFT of fft_len: the plain path. */
+static void power_ref(qsnn_mfcc *m)
 {
-    const int win = m->p.window, nch = m->p.num_channels, nk = m->p.num_coeffs;
-    float norm2 = 0.0f;
-    for (int j = 0; j < win; j++) {
-        const float v = x[j] * m->window[j];
-        m->frame[j] = v;
-        norm2 += v * v;
-    }
     kiss_fftr(m->fft, m->frame, m->spec);
-
     const int used = m->end - m->start + 1;
     const kiss_fft_cpx *s = m->spec + m->start;
-    for (int i = 0; i < used; i++) {
-        const float power = s[i].r * s[i].r + s[i].i * s[i].i; /* the op's float32 output */
-        m->mag[i] = sqrt((double)power);
+    for (int i = 0; i < used; i++)
+        m->power[i] = s[i].r * s[i].r + s[i].i * s[i].i;
+}
+
+/* The same through one radix-4 decimation-in-time step evaluated only at the used bins (k <= fft_len / 2):
+ * with M = fft_len / 4 and x_b[a] = x[4a + b], X[k] = sum_b W^(bk) X_b[k mod M]. The four real length-M
+ * sequences go through two complex KissFFTs, z0 = x_0 + i x_1 and z1 = x_2 + i x_3 (read from the frame with a
+ * stride of two complex values), and are separated with X_even[k] = (Z[k] + conj Z[M-k]) / 2,
+ * X_odd[k] = (Z[k] - conj Z[M-k]) / 2i. Two length-256 transforms cost ~60% of KissFFT's real 1024 (whose
+ * post-processing also computes the 257 unused bins); test_mfcc checks both paths agree. */
+/* power[i] for the n used bins i0.. whose k mod M runs k0, k0 + 1, ... (no wrap inside) and whose mirror
+ * (M - k) mod M runs mk0, mk0 - 1, ... Straight-line contiguous loads so that the compiler can vectorise it. */
+static void combine(float *restrict power, const float *restrict zs, const float *restrict tw, int M, int used,
+                    int n, int k0, int mk0)
+{
+    const float *z0r = zs + k0, *z0i = zs + M + k0, *z1r = zs + 2 * M + k0, *z1i = zs + 3 * M + k0;
+    const float *q0r = zs + mk0, *q0i = zs + M + mk0, *q1r = zs + 2 * M + mk0, *q1i = zs + 3 * M + mk0;
+    const float *t1r = tw, *t1i = tw + used, *t2r = tw + 2 * used, *t2i = tw + 3 * used;
+    const float *t3r = tw + 4 * used, *t3i = tw + 5 * used;
+    for (int j = 0; j < n; j++) {
+        const float pr = z0r[j], pi = z0i[j], qr = q0r[-j], qi = q0i[-j];
+        const float rr = z1r[j], ri = z1i[j], sr = q1r[-j], si = q1i[-j];
+        /* 2 X_0 .. 2 X_3 at k: X_0, X_1 from z0 = x_0 + i x_1 and X_2, X_3 from z1 = x_2 + i x_3 */
+        const float a0r = pr + qr, a0i = pi - qi, a1r = pi + qi, a1i = qr - pr;
+        const float a2r = rr + sr, a2i = ri - si, a3r = ri + si, a3i = sr - rr;
+        const float xr = a0r + (t1r[j] * a1r - t1i[j] * a1i) + (t2r[j] * a2r - t2i[j] * a2i) +
+                         (t3r[j] * a3r - t3i[j] * a3i);
+        const float xi = a0i + (t1r[j] * a1i + t1i[j] * a1r) + (t2r[j] * a2i + t2i[j] * a2r) +
+                         (t3r[j] * a3i + t3i[j] * a3r);
+        power[j] = 0.25f * (xr * xr + xi * xi);
     }
+}
+
+static void power_fast(qsnn_mfcc *m)
+{
+    const int M = m->fft_len / 4;
+    const kiss_fft_cpx *in = (const kiss_fft_cpx *)m->frame; /* kiss_fftr reads real data the same way */
+    kiss_fft_stride(m->fft4, in, m->z, 2);
+    kiss_fft_stride(m->fft4, in + 1, m->z + M, 2);
+    /* split re / im so that combine() reads plain float arrays */
+    float *zs = m->zs;
+    const kiss_fft_cpx *z0 = m->z, *z1 = m->z + M;
+    for (int a = 0; a < M; a++) {
+        zs[a] = z0[a].r;
+        zs[M + a] = z0[a].i;
+        zs[2 * M + a] = z1[a].r;
+        zs[3 * M + a] = z1[a].i;
+    }
+    /* split the used bins where k mod M wraps to 0 (that bin alone: its mirror is itself) */
+    int i = 0;
+    while (i < m->used) {
+        const int k = (m->start + i) & (M - 1);
+        int n = k == 0 ? 1 : M - k;
+        if (n > m->used - i)
+            n = m->used - i;
+        combine(m->power + i, m->zs, m->tw + i, M, m->used, n, k, k == 0 ? 0 : M - k);
+        i += n;
+    }
+}
+
+/* mag[i] = sqrt((double)power[i]) (TF's Mfcc op: double sqrt of the float spectrogram). The scalar sqrt() keeps
+ * an errno branch that stops the compiler from vectorising, so AVX builds use the (identical, correctly rounded)
+ * vector square root. */
+static void magnitudes(double *mag, const float *power, int n)
+{
+    int i = 0;
+#ifdef __AVX__
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(mag + i, _mm256_sqrt_pd(_mm256_cvtps_pd(_mm_loadu_ps(power + i))));
+#endif
+    for (; i < n; i++)
+        mag[i] = sqrt((double)power[i]);
+}
+
+/* One frame: samples[window] -> out[coeffs]. */
+static void mfcc_frame(qsnn_mfcc *m, float *out, const float *x, int ref)
+{
+    const int win = m->p.window, nch = m->p.num_channels, nk = m->p.num_coeffs;
+    /* eight partial sums so that the compiler can vectorise without reassociating a float reduction */
+    float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int j = 0;
+    for (; j + 8 <= win; j += 8)
+        for (int l = 0; l < 8; l++) {
+            const float v = x[j + l] * m->window[j + l];
+            m->frame[j + l] = v;
+            part[l] += v * v;
+        }
+    for (; j < win; j++) {
+        const float v = x[j] * m->window[j];
+        m->frame[j] = v;
+        part[0] += v * v;
+    }
+    const float norm2 = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    if (ref || !m->fft4)
+        power_ref(m);
+    else
+        power_fast(m);
+    const int used = m->end - m->start + 1;
+    magnitudes(m->mag, m->power, used);
     double *mel = m->mel;
     filterbank(m, mel, m->mag);
     if (norm2 > 0.0f && refine_channels(m, x, sqrt((double)norm2)))
         filterbank(m, mel, m->mag);
     for (int c = 0; c < nch; c++)
         mel[c] = log(mel[c] < FILTERBANK_FLOOR ? FILTERBANK_FLOOR : mel[c]);
-    for (int k = 0; k < nk; k++) {
-        const double *row = m->dct + (size_t)k * (size_t)nch;
-        double acc = 0.0;
-        for (int c = 0; c < nch; c++)
-            acc += row[c] * mel[c];
-        out[k] = (float)acc;
+    /* DCT, channel-major so that the coefficients are summed side by side (each in channel order, as TF) */
+    double *dct_acc = m->dct_acc;
+    for (int k = 0; k < nk; k++)
+        dct_acc[k] = 0.0;
+    for (int c = 0; c < nch; c++) {
+        const double *col = m->dct_t + (size_t)c * (size_t)nk;
+        const double l = mel[c];
+        for (int k = 0; k < nk; k++)
+            dct_acc[k] += col[k] * l;
     }
+    for (int k = 0; k < nk; k++)
+        out[k] = (float)dct_acc[k];
 }
 
-qsnn_status qsnn_mfcc_compute(qsnn_mfcc *m, float *out, const float *samples, size_t n)
+static qsnn_status compute(qsnn_mfcc *m, float *out, const float *samples, size_t n, int ref)
 {
     if (!m)
         return qsnn_fail(QSNN_ERR_ARG, "mfcc: NULL object");
@@ -345,6 +494,16 @@ qsnn_status qsnn_mfcc_compute(qsnn_mfcc *m, float *out, const float *samples, si
         return qsnn_fail(QSNN_ERR_ARG, "mfcc: NULL buffer");
     const size_t stride = (size_t)m->p.stride, nk = (size_t)m->p.num_coeffs;
     for (int t = 0; t < frames; t++)
-        mfcc_frame(m, out + (size_t)t * nk, samples + (size_t)t * stride);
+        mfcc_frame(m, out + (size_t)t * nk, samples + (size_t)t * stride, ref);
     return QSNN_OK;
+}
+
+qsnn_status qsnn_mfcc_compute(qsnn_mfcc *m, float *out, const float *samples, size_t n)
+{
+    return compute(m, out, samples, n, 0);
+}
+
+qsnn_status qsnn_mfcc_compute_ref(qsnn_mfcc *m, float *out, const float *samples, size_t n)
+{
+    return compute(m, out, samples, n, 1);
 }
