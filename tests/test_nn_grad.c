@@ -129,6 +129,7 @@ static void test_conv2d_grad(void **state)
     run_conv_check(0, 9, 6, 1, 4, 5, 5, 2, 1); /* conv_0-like: pads 2/2 rows, 1/2 cols */
     run_conv_check(0, 5, 4, 3, 2, 3, 3, 1, 1);
     run_conv_check(0, 7, 5, 2, 3, 3, 2, 2, 0);
+    run_conv_check(0, 9, 6, 1, 8, 5, 5, 2, 1); /* AVX2 fast forward (cout % 8 == 0) */
 }
 
 static void test_depthwise_grad(void **state)
@@ -137,6 +138,59 @@ static void test_depthwise_grad(void **state)
     run_conv_check(1, 5, 4, 3, 3, 3, 3, 1, 1);
     run_conv_check(1, 6, 5, 4, 4, 3, 3, 2, 1);
     run_conv_check(1, 1, 1, 5, 5, 3, 3, 1, 1); /* separable_6: 1x1 input, only the centre tap */
+    run_conv_check(1, 5, 4, 8, 8, 3, 3, 1, 1);  /* AVX2 fast paths (channels % 8 == 0) */
+    run_conv_check(1, 1, 1, 16, 16, 3, 3, 1, 1);
+    run_conv_check(1, 6, 5, 8, 8, 3, 3, 2, 1);
+}
+
+/* fast kernels against their _ref twins on mobilenet-like shapes */
+static double max_rel_diff(const float *a, const float *b, size_t n)
+{
+    double w = 0, s = 1e-6;
+    for (size_t i = 0; i < n; i++)
+        s = fmax(s, fabs(b[i]));
+    for (size_t i = 0; i < n; i++)
+        w = fmax(w, fabs(a[i] - b[i]) / s);
+    return w;
+}
+
+static void fast_vs_ref(int depthwise, int h, int w, int cin, int cout, int k, int st)
+{
+    qsnn_conv_cfg c;
+    assert_int_equal(qsnn_conv_cfg_make(&c, h, w, cin, depthwise ? cin : cout, k, k, st, st, 1), QSNN_OK);
+    size_t n = 3, nin = n * (size_t)h * w * cin, nout = n * (size_t)c.oh * c.ow * c.cout;
+    size_t nw = depthwise ? (size_t)k * k * cin : (size_t)k * k * cin * cout;
+    float *x = rand_vec(nin, 1), *wt = rand_vec(nw, 1), *g = rand_vec(nout, 1);
+    float *o1 = rand_vec(nout, 1), *o2 = rand_vec(nout, 1), *d1 = rand_vec(nin, 1), *d2 = rand_vec(nin, 1);
+    float *w1 = calloc(nw, sizeof *w1), *w2 = calloc(nw, sizeof *w2);
+    if (depthwise) {
+        qsnn_depthwise_forward(o1, x, wt, n, &c);
+        qsnn_depthwise_forward_ref(o2, x, wt, n, &c);
+        qsnn_depthwise_backward(d1, w1, g, x, wt, n, &c);
+        qsnn_depthwise_backward_ref(d2, w2, g, x, wt, n, &c);
+    } else {
+        qsnn_conv2d_forward(o1, x, wt, n, &c);
+        qsnn_conv2d_forward_ref(o2, x, wt, n, &c);
+        qsnn_conv2d_backward(NULL, w1, g, x, wt, n, &c);
+        qsnn_conv2d_backward_ref(NULL, w2, g, x, wt, n, &c);
+    }
+    double e1 = max_rel_diff(o1, o2, nout), e2 = depthwise ? max_rel_diff(d1, d2, nin) : 0,
+           e3 = max_rel_diff(w1, w2, nw);
+    if (e1 > 1e-5 || e2 > 1e-5 || e3 > 1e-5)
+        fail_msg("%s %dx%dx%d->%d k%d s%d: fast vs _ref: out %.3g din %.3g dw %.3g", depthwise ? "depthwise" : "conv2d",
+                 h, w, cin, cout, k, st, e1, e2, e3);
+    free(x), free(wt), free(g), free(o1), free(o2), free(d1), free(d2), free(w1), free(w2);
+}
+
+static void test_fast_kernels_match_ref(void **state)
+{
+    (void)state;
+    fast_vs_ref(0, 49, 10, 1, 32, 5, 2); /* conv_0 */
+    fast_vs_ref(0, 9, 7, 3, 40, 3, 1);
+    fast_vs_ref(1, 25, 5, 64, 64, 3, 1); /* separable_2..5 depthwise */
+    fast_vs_ref(1, 25, 5, 32, 32, 3, 1);
+    fast_vs_ref(1, 1, 1, 64, 64, 3, 1);  /* separable_6 */
+    fast_vs_ref(1, 9, 8, 24, 24, 3, 2);  /* stride 2: fast forward and weight gradient, _ref input gradient */
 }
 
 static void test_conv_same_padding_geometry(void **state)
@@ -421,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_conv_same_padding_geometry),
         cmocka_unit_test(test_conv2d_grad),
         cmocka_unit_test(test_depthwise_grad),
+        cmocka_unit_test(test_fast_kernels_match_ref),
         cmocka_unit_test(test_pointwise_grad),
         cmocka_unit_test(test_pointwise_fast_matches_ref),
         cmocka_unit_test(test_avgpool_bias_grad),

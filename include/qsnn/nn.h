@@ -57,6 +57,9 @@ void qsnn_conv2d_forward(float *out /* [n, oh, ow, cout] */, const float *in /* 
 void qsnn_conv2d_backward(float *din /* [n, h, w, cin] or NULL */, float *dwt /* += [kh, kw, cin, cout] */,
                           const float *dout /* [n, oh, ow, cout] */, const float *in, const float *wt, size_t n,
                           const qsnn_conv_cfg *c);
+void qsnn_conv2d_forward_ref(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c);
+void qsnn_conv2d_backward_ref(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
+                              const qsnn_conv_cfg *c);
 
 /* ---- depthwise convolution, depth multiplier 1 (src/nn/depthwise.c), weights [kh][kw][c] ---- */
 void qsnn_depthwise_forward(float *out /* [n, oh, ow, c] */, const float *in /* [n, h, w, c] */,
@@ -64,6 +67,9 @@ void qsnn_depthwise_forward(float *out /* [n, oh, ow, c] */, const float *in /* 
 void qsnn_depthwise_backward(float *din /* [n, h, w, c] or NULL */, float *dwt /* += [kh, kw, c] */,
                              const float *dout /* [n, oh, ow, c] */, const float *in, const float *wt, size_t n,
                              const qsnn_conv_cfg *c);
+void qsnn_depthwise_forward_ref(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c);
+void qsnn_depthwise_backward_ref(float *din, float *dwt, const float *dout, const float *in, const float *wt,
+                                 size_t n, const qsnn_conv_cfg *c);
 
 /* ---- pointwise (1x1) convolution and dense layer: a GEMM over m = n*h*w rows (src/nn/pointwise.c) ----
  * Uses OpenBLAS cblas_sgemm when the build has it (single-threaded per call: the caller threads over samples);

@@ -3,7 +3,10 @@
  *
  * Direct loops ordered so the innermost loop runs over output channels (contiguous in both the weights and the
  * output): the compiler vectorises it. In mobilenet_kws this is only the first layer (cin = 1, 5x5, stride 2,
- * ~4 % of the FLOPs), so a GEMM formulation is not worth its buffer. Padding taps are skipped, never read. */
+ * ~4 % of the FLOPs), so a GEMM formulation is not worth its buffer. Padding taps are skipped, never read.
+ * Fast path (AVX2 + FMA, cout a multiple of 8): the forward accumulates an output pixel in registers (32 output
+ * channels at a time) over its taps; the weight gradient accumulates one (tap, input channel) row over all valid
+ * output pixels in registers. The input gradient, when asked for, uses the _ref loops. */
 #include "qsnn/nn.h"
 
 #include <string.h>
@@ -29,7 +32,7 @@ qsnn_status qsnn_conv_cfg_make(qsnn_conv_cfg *c, int h, int w, int cin, int cout
     return QSNN_OK;
 }
 
-void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+void qsnn_conv2d_forward_ref(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
 {
     const int ci_n = c->cin, co_n = c->cout;
     const size_t in_sz = (size_t)c->h * c->w * ci_n, out_sz = (size_t)c->oh * c->ow * co_n;
@@ -62,7 +65,7 @@ void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n,
     }
 }
 
-void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
+void qsnn_conv2d_backward_ref(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
                           const qsnn_conv_cfg *c)
 {
     const int ci_n = c->cin, co_n = c->cout;
@@ -104,4 +107,133 @@ void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float
                 }
             }
     }
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* NB blocks of 8 output channels from c0; NB is a literal at every call (accumulators stay in registers). */
+INLINE void conv_fwd_px(float *yo, const float *x, const float *wt, const qsnn_conv_cfg *c, int iy0, int ix0,
+                        int ky0, int ky1, int kx0, int kx1, int c0, const int NB)
+{
+    const int ci_n = c->cin, co_n = c->cout;
+    __m256 acc[4];
+    for (int b = 0; b < NB; b++)
+        acc[b] = _mm256_setzero_ps();
+    for (int ky = ky0; ky < ky1; ky++)
+        for (int kx = kx0; kx < kx1; kx++) {
+            const float *xi = x + ((size_t)(iy0 + ky) * c->w + (ix0 + kx)) * ci_n;
+            const float *wk = wt + ((size_t)ky * c->kw + kx) * ci_n * co_n + c0;
+            for (int ci = 0; ci < ci_n; ci++) {
+                const __m256 v = _mm256_broadcast_ss(xi + ci);
+                const float *wr = wk + (size_t)ci * co_n;
+                for (int b = 0; b < NB; b++)
+                    acc[b] = _mm256_fmadd_ps(v, _mm256_loadu_ps(wr + 8 * b), acc[b]);
+            }
+        }
+    for (int b = 0; b < NB; b++)
+        _mm256_storeu_ps(yo + c0 + 8 * b, acc[b]);
+}
+
+static void conv_fwd_fast(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+{
+    const int ci_n = c->cin, co_n = c->cout;
+    const size_t in_sz = (size_t)c->h * c->w * ci_n, out_sz = (size_t)c->oh * c->ow * co_n;
+    for (size_t s = 0; s < n; s++) {
+        const float *x = in + s * in_sz;
+        float *y = out + s * out_sz;
+        for (int oy = 0; oy < c->oh; oy++) {
+            const int iy0 = oy * c->sh - c->pad_t;
+            const int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = c->h - iy0 < c->kh ? c->h - iy0 : c->kh;
+            for (int ox = 0; ox < c->ow; ox++) {
+                const int ix0 = ox * c->sw - c->pad_l;
+                const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = c->w - ix0 < c->kw ? c->w - ix0 : c->kw;
+                float *yo = y + ((size_t)oy * c->ow + ox) * co_n;
+                int c0 = 0;
+                for (; c0 + 32 <= co_n; c0 += 32)
+                    conv_fwd_px(yo, x, wt, c, iy0, ix0, ky0, ky1, kx0, kx1, c0, 4);
+                for (; c0 < co_n; c0 += 8)
+                    conv_fwd_px(yo, x, wt, c, iy0, ix0, ky0, ky1, kx0, kx1, c0, 1);
+            }
+        }
+    }
+}
+
+INLINE void conv_wgrad_row(float *dwr, const float *x, const float *g, const qsnn_conv_cfg *c, int ky, int kx,
+                           int ci, int oy0, int oy1, int ox0, int ox1, int c0, const int NB)
+{
+    const int ci_n = c->cin, co_n = c->cout;
+    __m256 acc[4];
+    for (int b = 0; b < NB; b++)
+        acc[b] = _mm256_setzero_ps();
+    for (int oy = oy0; oy < oy1; oy++) {
+        const int iy = oy * c->sh - c->pad_t + ky;
+        for (int ox = ox0; ox < ox1; ox++) {
+            const int ix = ox * c->sw - c->pad_l + kx;
+            const __m256 v = _mm256_broadcast_ss(x + ((size_t)iy * c->w + ix) * ci_n + ci);
+            const float *gi = g + ((size_t)oy * c->ow + ox) * co_n + c0;
+            for (int b = 0; b < NB; b++)
+                acc[b] = _mm256_fmadd_ps(v, _mm256_loadu_ps(gi + 8 * b), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        _mm256_storeu_ps(dwr + c0 + 8 * b, _mm256_add_ps(_mm256_loadu_ps(dwr + c0 + 8 * b), acc[b]));
+}
+
+static void conv_dw_fast(float *dwt, const float *dout, const float *in, size_t n, const qsnn_conv_cfg *c)
+{
+    const int ci_n = c->cin, co_n = c->cout;
+    const size_t in_sz = (size_t)c->h * c->w * ci_n, out_sz = (size_t)c->oh * c->ow * co_n;
+    for (size_t s = 0; s < n; s++) {
+        const float *x = in + s * in_sz;
+        const float *g = dout + s * out_sz;
+        for (int ky = 0; ky < c->kh; ky++) {
+            int oy0 = 0, oy1 = c->oh;
+            while (oy0 < oy1 && oy0 * c->sh - c->pad_t + ky < 0)
+                oy0++;
+            while (oy1 > oy0 && (oy1 - 1) * c->sh - c->pad_t + ky >= c->h)
+                oy1--;
+            for (int kx = 0; kx < c->kw; kx++) {
+                int ox0 = 0, ox1 = c->ow;
+                while (ox0 < ox1 && ox0 * c->sw - c->pad_l + kx < 0)
+                    ox0++;
+                while (ox1 > ox0 && (ox1 - 1) * c->sw - c->pad_l + kx >= c->w)
+                    ox1--;
+                for (int ci = 0; ci < ci_n; ci++) {
+                    float *dwr = dwt + (((size_t)ky * c->kw + kx) * ci_n + ci) * co_n;
+                    int c0 = 0;
+                    for (; c0 + 32 <= co_n; c0 += 32)
+                        conv_wgrad_row(dwr, x, g, c, ky, kx, ci, oy0, oy1, ox0, ox1, c0, 4);
+                    for (; c0 < co_n; c0 += 8)
+                        conv_wgrad_row(dwr, x, g, c, ky, kx, ci, oy0, oy1, ox0, ox1, c0, 1);
+                }
+            }
+        }
+    }
+}
+#endif
+
+void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+{
+#if defined(__AVX2__) && defined(__FMA__)
+    if (c->cout % 8 == 0) {
+        conv_fwd_fast(out, in, wt, n, c);
+        return;
+    }
+#endif
+    qsnn_conv2d_forward_ref(out, in, wt, n, c);
+}
+
+void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
+                          const qsnn_conv_cfg *c)
+{
+#if defined(__AVX2__) && defined(__FMA__)
+    if (c->cout % 8 == 0 && !din) {
+        conv_dw_fast(dwt, dout, in, n, c);
+        return;
+    }
+#endif
+    qsnn_conv2d_backward_ref(din, dwt, dout, in, wt, n, c);
 }

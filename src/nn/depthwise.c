@@ -1,12 +1,15 @@
 /* depthwise.c: depthwise 2-D convolution (depth multiplier 1, NHWC, weights [kh][kw][c]), forward and backward.
  *
- * Every inner loop runs over the channels, contiguous in input, output and weights, so it vectorises (64
- * channels = 8 AVX registers). Padding taps are skipped. */
+ * _ref: plain loops whose inner loop runs over the channels (contiguous everywhere), scatter form.
+ * Fast path (AVX2 + FMA, channels a multiple of 8): results accumulate in registers, 32 channels at a time,
+ * and are written once: forward gathers the taps of an output pixel; the input gradient (stride 1) gathers the
+ * taps of an input pixel (correlation with the flipped kernel); the weight gradient sums x * g over all valid
+ * output pixels of a tap. Other shapes use _ref. Summation order differs from _ref (float rounding only). */
 #include "qsnn/nn.h"
 
 #include <string.h>
 
-void qsnn_depthwise_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+void qsnn_depthwise_forward_ref(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
 {
     const int C = c->cin;
     const size_t in_sz = (size_t)c->h * c->w * C, out_sz = (size_t)c->oh * c->ow * C;
@@ -35,7 +38,7 @@ void qsnn_depthwise_forward(float *out, const float *in, const float *wt, size_t
     }
 }
 
-void qsnn_depthwise_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
+void qsnn_depthwise_backward_ref(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
                              const qsnn_conv_cfg *c)
 {
     const int C = c->cin;
@@ -73,4 +76,168 @@ void qsnn_depthwise_backward(float *din, float *dwt, const float *dout, const fl
                 }
             }
     }
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* Kernels on NB blocks of 8 channels starting at c0; NB is a literal at every call so the accumulators stay in
+ * registers (a runtime block count makes GCC spill them to the stack). */
+INLINE void dw_fwd_px(float *yo, const float *x, const float *wt, const qsnn_conv_cfg *c, int iy0, int ix0,
+                      int ky0, int ky1, int kx0, int kx1, int c0, const int NB)
+{
+    const int C = c->cin;
+    __m256 acc[4];
+    for (int b = 0; b < NB; b++)
+        acc[b] = _mm256_setzero_ps();
+    for (int ky = ky0; ky < ky1; ky++)
+        for (int kx = kx0; kx < kx1; kx++) {
+            const float *xi = x + ((size_t)(iy0 + ky) * c->w + (ix0 + kx)) * C + c0;
+            const float *wk = wt + ((size_t)ky * c->kw + kx) * C + c0;
+            for (int b = 0; b < NB; b++)
+                acc[b] = _mm256_fmadd_ps(_mm256_loadu_ps(xi + 8 * b), _mm256_loadu_ps(wk + 8 * b), acc[b]);
+        }
+    for (int b = 0; b < NB; b++)
+        _mm256_storeu_ps(yo + c0 + 8 * b, acc[b]);
+}
+
+static void dw_fwd_fast(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+{
+    const int C = c->cin;
+    const size_t in_sz = (size_t)c->h * c->w * C, out_sz = (size_t)c->oh * c->ow * C;
+    for (size_t s = 0; s < n; s++) {
+        const float *x = in + s * in_sz;
+        float *y = out + s * out_sz;
+        for (int oy = 0; oy < c->oh; oy++) {
+            const int iy0 = oy * c->sh - c->pad_t;
+            const int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = c->h - iy0 < c->kh ? c->h - iy0 : c->kh;
+            for (int ox = 0; ox < c->ow; ox++) {
+                const int ix0 = ox * c->sw - c->pad_l;
+                const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = c->w - ix0 < c->kw ? c->w - ix0 : c->kw;
+                float *yo = y + ((size_t)oy * c->ow + ox) * C;
+                int c0 = 0;
+                for (; c0 + 32 <= C; c0 += 32)
+                    dw_fwd_px(yo, x, wt, c, iy0, ix0, ky0, ky1, kx0, kx1, c0, 4);
+                for (; c0 < C; c0 += 8)
+                    dw_fwd_px(yo, x, wt, c, iy0, ix0, ky0, ky1, kx0, kx1, c0, 1);
+            }
+        }
+    }
+}
+
+INLINE void dw_wgrad_tap(float *dwk, const float *x, const float *g, const qsnn_conv_cfg *c, int ky, int kx,
+                         int oy0, int oy1, int ox0, int ox1, int c0, const int NB)
+{
+    const int C = c->cin;
+    __m256 acc[4];
+    for (int b = 0; b < NB; b++)
+        acc[b] = _mm256_setzero_ps();
+    for (int oy = oy0; oy < oy1; oy++) {
+        const int iy = oy * c->sh - c->pad_t + ky;
+        for (int ox = ox0; ox < ox1; ox++) {
+            const int ix = ox * c->sw - c->pad_l + kx;
+            const float *xi = x + ((size_t)iy * c->w + ix) * C + c0;
+            const float *gi = g + ((size_t)oy * c->ow + ox) * C + c0;
+            for (int b = 0; b < NB; b++)
+                acc[b] = _mm256_fmadd_ps(_mm256_loadu_ps(xi + 8 * b), _mm256_loadu_ps(gi + 8 * b), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        _mm256_storeu_ps(dwk + c0 + 8 * b, _mm256_add_ps(_mm256_loadu_ps(dwk + c0 + 8 * b), acc[b]));
+}
+
+INLINE void dw_igrad_px(float *d, const float *g, const float *wt, const qsnn_conv_cfg *c, int iy, int ix, int c0,
+                        const int NB)
+{
+    const int C = c->cin;
+    __m256 acc[4];
+    for (int b = 0; b < NB; b++)
+        acc[b] = _mm256_setzero_ps();
+    for (int ky = 0; ky < c->kh; ky++) {
+        const int oy = iy + c->pad_t - ky;
+        if (oy < 0 || oy >= c->oh)
+            continue;
+        for (int kx = 0; kx < c->kw; kx++) {
+            const int ox = ix + c->pad_l - kx;
+            if (ox < 0 || ox >= c->ow)
+                continue;
+            const float *gi = g + ((size_t)oy * c->ow + ox) * C + c0;
+            const float *wk = wt + ((size_t)ky * c->kw + kx) * C + c0;
+            for (int b = 0; b < NB; b++)
+                acc[b] = _mm256_fmadd_ps(_mm256_loadu_ps(gi + 8 * b), _mm256_loadu_ps(wk + 8 * b), acc[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        _mm256_storeu_ps(d + c0 + 8 * b, acc[b]);
+}
+
+static void dw_bwd_fast(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
+                        const qsnn_conv_cfg *c)
+{
+    const int C = c->cin;
+    const size_t in_sz = (size_t)c->h * c->w * C, out_sz = (size_t)c->oh * c->ow * C;
+    for (size_t s = 0; s < n; s++) {
+        const float *x = in + s * in_sz;
+        const float *g = dout + s * out_sz;
+        /* weight gradient: per tap, sum over the output pixels whose input is inside the image */
+        for (int ky = 0; ky < c->kh; ky++) {
+            int oy0 = 0, oy1 = c->oh;
+            while (oy0 < oy1 && oy0 * c->sh - c->pad_t + ky < 0)
+                oy0++;
+            while (oy1 > oy0 && (oy1 - 1) * c->sh - c->pad_t + ky >= c->h)
+                oy1--;
+            for (int kx = 0; kx < c->kw; kx++) {
+                int ox0 = 0, ox1 = c->ow;
+                while (ox0 < ox1 && ox0 * c->sw - c->pad_l + kx < 0)
+                    ox0++;
+                while (ox1 > ox0 && (ox1 - 1) * c->sw - c->pad_l + kx >= c->w)
+                    ox1--;
+                float *dwk = dwt + ((size_t)ky * c->kw + kx) * C;
+                int c0 = 0;
+                for (; c0 + 32 <= C; c0 += 32)
+                    dw_wgrad_tap(dwk, x, g, c, ky, kx, oy0, oy1, ox0, ox1, c0, 4);
+                for (; c0 < C; c0 += 8)
+                    dw_wgrad_tap(dwk, x, g, c, ky, kx, oy0, oy1, ox0, ox1, c0, 1);
+            }
+        }
+        if (!din)
+            continue;
+        /* input gradient, stride 1: din[iy, ix] = sum over taps of g[iy + pad_t - ky, ix + pad_l - kx] * w[ky, kx] */
+        float *dx = din + s * in_sz;
+        for (int iy = 0; iy < c->h; iy++)
+            for (int ix = 0; ix < c->w; ix++) {
+                float *d = dx + ((size_t)iy * c->w + ix) * C;
+                int c0 = 0;
+                for (; c0 + 32 <= C; c0 += 32)
+                    dw_igrad_px(d, g, wt, c, iy, ix, c0, 4);
+                for (; c0 < C; c0 += 8)
+                    dw_igrad_px(d, g, wt, c, iy, ix, c0, 1);
+            }
+    }
+}
+#endif
+
+void qsnn_depthwise_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+{
+#if defined(__AVX2__) && defined(__FMA__)
+    if (c->cin % 8 == 0) {
+        dw_fwd_fast(out, in, wt, n, c);
+        return;
+    }
+#endif
+    qsnn_depthwise_forward_ref(out, in, wt, n, c);
+}
+
+void qsnn_depthwise_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
+                             const qsnn_conv_cfg *c)
+{
+#if defined(__AVX2__) && defined(__FMA__)
+    if (c->cin % 8 == 0 && (!din || (c->sh == 1 && c->sw == 1))) {
+        dw_bwd_fast(din, dwt, dout, in, wt, n, c);
+        return;
+    }
+#endif
+    qsnn_depthwise_backward_ref(din, dwt, dout, in, wt, n, c);
 }
