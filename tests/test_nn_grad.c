@@ -229,11 +229,8 @@ static void test_pointwise_grad(void **state)
     free(k.in), free(k.wt), free(k.out), free(k.r);
 }
 
-static void test_pointwise_fast_matches_ref(void **state)
+static void pw_fast_vs_ref(size_t m, int ci, int co)
 {
-    (void)state;
-    size_t m = 301;
-    int ci = 64, co = 48;
     float *in = rand_vec(m * ci, 1), *wt = rand_vec((size_t)ci * co, 1), *g = rand_vec(m * co, 1);
     float *o1 = rand_vec(m * co, 1), *o2 = rand_vec(m * co, 1);
     float *d1 = rand_vec(m * ci, 1), *d2 = rand_vec(m * ci, 1);
@@ -250,8 +247,18 @@ static void test_pointwise_fast_matches_ref(void **state)
     for (size_t i = 0; i < (size_t)ci * co; i++)
         worst = fmax(worst, fabs(w1[i] - w2[i]) / 20.0); /* sums over 301 rows */
     if (worst > 1e-3)
-        fail_msg("pointwise fast vs _ref: worst abs difference %.3g", worst);
+        fail_msg("pointwise %zux%d->%d fast vs _ref: worst abs difference %.3g", m, ci, co, worst);
     free(in), free(wt), free(g), free(o1), free(o2), free(d1), free(d2), free(w1), free(w2);
+}
+
+static void test_pointwise_fast_matches_ref(void **state)
+{
+    (void)state;
+    pw_fast_vs_ref(301, 64, 48);
+    pw_fast_vs_ref(125, 32, 64); /* separable_1: k = 32 = 4 x 6 + 2 x 4 */
+    pw_fast_vs_ref(7, 64, 64);
+    pw_fast_vs_ref(13, 64, 12); /* separable_6: OpenBLAS / loops */
+    pw_fast_vs_ref(5, 20, 16);
 }
 
 /* ---- bias, average pooling ---- */

@@ -1,10 +1,13 @@
 /* pointwise.c: pointwise (1x1) convolution and dense layer as a GEMM over rows: out[m, cout] = in[m, cin] x
  * wt[cin, cout]; backward din = dout x wt^T and dwt += in^T x dout.
  *
- * With OpenBLAS (QSNN_HAVE_OPENBLAS) the products are cblas_sgemm calls; the caller threads over samples, so
- * BLAS itself must run single-threaded (qsnn_nn_blas_single_thread). The _ref versions are plain loops, used
- * without OpenBLAS and by the tests as the reference. */
+ * Shapes of the separable layers (cin, cout multiples of 16/4) use the copy-free register-blocked kernels of
+ * gemm.c (measured faster than OpenBLAS sgemm here: its packing copies cost as much as the arithmetic at K = 64);
+ * other shapes use OpenBLAS cblas_sgemm when available (single-threaded: the caller threads over samples, see
+ * qsnn_nn_blas_single_thread), else plain loops. The _ref versions are plain loops, the tests' reference. */
 #include "qsnn/nn.h"
+
+#include "gemm.h"
 
 #include <string.h>
 
@@ -61,6 +64,10 @@ void qsnn_pointwise_backward_ref(float *din, float *dwt, const float *dout, cons
 
 void qsnn_pointwise_forward(float *out, const float *in, const float *wt, size_t m, int cin, int cout)
 {
+    if (qsnn_gemm_fast_ok(cin, cout)) {
+        qsnn_gemm_nn(out, in, wt, m, cin, cout);
+        return;
+    }
 #ifdef QSNN_HAVE_OPENBLAS
     if (m == 0)
         return;
@@ -74,6 +81,18 @@ void qsnn_pointwise_forward(float *out, const float *in, const float *wt, size_t
 void qsnn_pointwise_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t m,
                              int cin, int cout)
 {
+    /* din = dout . W^T with W^T [cout, cin] transposed on the stack (at most 64 KB) */
+    if (qsnn_gemm_fast_ok(cin, cout) && qsnn_gemm_fast_ok(cout, cin) && (size_t)cin * (size_t)cout <= 16384) {
+        qsnn_gemm_tn_acc(dwt, in, dout, m, cin, cout);
+        if (din) {
+            float wtt[16384];
+            for (int i = 0; i < cin; i++)
+                for (int j = 0; j < cout; j++)
+                    wtt[(size_t)j * cin + i] = wt[(size_t)i * cout + j];
+            qsnn_gemm_nn(din, dout, wtt, m, cout, cin);
+        }
+        return;
+    }
 #ifdef QSNN_HAVE_OPENBLAS
     if (m == 0)
         return;

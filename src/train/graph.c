@@ -4,7 +4,8 @@
  * buffer and runs the single-threaded kernels of qsnn/nn.h on its slice. Batch norm needs whole-batch sums:
  * each thread accumulates partial sums (double) for its slice, then one thread adds the partials in thread order
  * (deterministic) and finishes; weight gradients go to per-thread accumulators added in thread order after the
- * region. With T = 1 everything is sequential and bit-reproducible.
+ * region. With T = 1 everything is sequential and bit-reproducible. Buffers shared by layers of different
+ * per-sample sizes (the gradient ping-pong buffers) are split into per-thread slabs of the largest size.
  * Memory: created once per (batch, model): activations in one arena, gradients / Adam moments / per-thread
  * gradients / quantized weights as single allocations with the parameter layout. A step allocates nothing.
  * Quantized weights: the float master weights are quantized once per step (qsnn_plan_weights); the backward
@@ -248,16 +249,19 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
     t->loss_part[tid] = qsnn_softmax_xent_forward(t->probs + n0 * (size_t)K, &correct, in + n0 * (size_t)K,
                                                   t->labels + n0, ns, K);
     t->correct_part[tid] = correct;
-    float *dcur = t->ga, *dother = t->gb;
-    qsnn_softmax_xent_backward(dcur + n0 * (size_t)K, t->probs + n0 * (size_t)K, t->labels + n0, ns, K,
-                               1.0f / (float)n);
+    /* gradient buffers: each thread owns the slab [n0 * max, n1 * max) and lays its slice out from the slab's
+     * start with each layer's own stride (per-sample offsets with different strides would overlap between
+     * threads) */
+    float *const ga = t->ga + n0 * p->max_act, *const gb = t->gb + n0 * p->max_act, *const gt = t->gt + n0 * p->max_t;
+    float *dcur = ga, *dother = gb;
+    qsnn_softmax_xent_backward(dcur, t->probs + n0 * (size_t)K, t->labels + n0, ns, K, 1.0f / (float)n);
     /* ---- backward ---- */
     for (int l = p->num_layers - 1; l >= 0; l--) {
         const qsnn_plan_layer *L = &p->L[l];
         const qsnn_layer_desc *d = L->d;
         layer_bufs *b = &t->lb[l];
         const size_t o0 = n0 * L->out_sz, cnt = ns * L->out_sz;
-        float *g = dcur + o0;
+        float *g = dcur;
         if (d->activation) {
             if (m->quant_acts) {
                 qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
@@ -284,14 +288,14 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
         }
         float *dz = dcur;
         if (b->p) {
-            qsnn_avgpool_backward(dother + n0 * L->z_sz, g, ns, (int)L->hw, L->cout);
+            qsnn_avgpool_backward(dother, g, ns, (int)L->hw, L->cout);
             dz = dother;
         }
-        float *dzs = dz + n0 * L->z_sz;
+        float *dzs = dz;
         if (L->off_bias != QSNN_NO_OFF)
             qsnn_bias_backward(G + L->off_bias, dzs, ns * L->hw, L->cout);
-        float *din_buf = dz == t->ga ? t->gb : t->ga;
-        float *dins = l > 0 ? din_buf + n0 * L->in_sz : NULL;
+        float *din_buf = dz == ga ? gb : ga;
+        float *dins = l > 0 ? din_buf : NULL;
         const float *xin = (l > 0 ? t->lb[l - 1].a : t->x) + n0 * L->in_sz;
         switch (d->op) {
         case QSNN_OP_CONV2D:
@@ -301,7 +305,7 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
             qsnn_depthwise_backward(dins, G + L->off_dw, dzs, xin, W + L->off_dw, ns, &L->cc);
             break;
         case QSNN_OP_SEPARABLE: {
-            float *gts = t->gt + n0 * L->t_sz;
+            float *gts = gt;
             qsnn_pointwise_backward(gts, G + L->off_w, dzs, b->t + n0 * L->t_sz, W + L->off_w, ns * L->hw, L->cin,
                                     L->cout);
             qsnn_depthwise_backward(dins, G + L->off_dw, gts, xin, W + L->off_dw, ns, &L->cc);
@@ -312,7 +316,7 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
             break;
         }
         dcur = din_buf;
-        dother = din_buf == t->ga ? t->gb : t->ga;
+        dother = din_buf == ga ? gb : ga;
     }
 }
 
