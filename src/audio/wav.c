@@ -6,7 +6,7 @@
  * averaged. Any rate other than 16 kHz is resampled with libsamplerate (sinc, medium quality) to exactly
  * round(n * 16000 / rate) samples, with a notice.
  *
- * Invariants: nothing read from the file is trusted. Channels, rate and frame count are validated before any
+ * Invariants: nothing read from the file is trusted (NaN/Inf samples of float files are rejected). Channels, rate and frame count are validated before any
  * allocation; a WAV whose data chunk claims more bytes than the file holds is reported as truncated (libsndfile
  * silently shortens it; TensorFlow refuses it); a short read is an error, never silent zeros. No function here
  * exits or aborts on bad input.
@@ -148,6 +148,11 @@ static qsnn_status decode_mono(const char *path, SNDFILE *sf, const SF_INFO *inf
                 double acc = 0.0;
                 for (int c = 0; c < ch; c++)
                     acc += d[c];
+                if (!isfinite(acc)) { /* float files can hold NaN / Inf: they would poison every feature */
+                    free(buf);
+                    return qsnn_fail(QSNN_ERR_FORMAT, "%s: non-finite sample at frame %zu", path,
+                                     done + (size_t)f);
+                }
                 mono[done + (size_t)f] = (float)(acc / ch);
             }
         }
