@@ -7,7 +7,7 @@
  *   when activations are quantized; a layer without activation outputs logits (the last one).
  * Shapes are NHWC (qsnn/tensor.h). Weights use the Keras layouts listed in qsnn/tensor.h.
  *
- * The architecture is described by a small JSON document (see README "Model description"), for example
+ * The architecture is described by a small JSON document (docs/model.md), for example
  *   {"name": "mobilenet_kws", "input": [49, 10, 1], "classes": 12, "layers": [
  *     {"name": "conv_0", "op": "conv2d", "filters": 32, "kernel": 5, "stride": 2, "weight_bits": 8,
  *      "batch_norm": true, "activation": true, "act_bits": 4}, ...]}
@@ -96,7 +96,8 @@ typedef struct {
     float bn_eps;         /* 1e-3 */
 } qsnn_model;
 
-/* Allocate parameters for a validated arch; weights He-uniform from `seed`, BN gamma 1, beta 0, mean 0, var 1. */
+/* Allocate parameters for a validated arch; weights Keras glorot_uniform from `seed` (fans as Keras computes
+ * them, docs/model.md), biases 0, BN gamma 1, beta 0, mean 0, var 1, bn_eps 1e-3, default labels. */
 qsnn_status qsnn_model_init(qsnn_model *m, const qsnn_arch *a, uint64_t seed);
 void qsnn_model_free(qsnn_model *m);
 /* Model file: magic "QSNNMODL", version, arch JSON, labels, scaling, flags, parameters. Written atomically;
