@@ -13,8 +13,9 @@ accuracy can be compared on the same features:
     where the code is clipped, delta not differentiated: as qsnn's src/quant); each episode starts from the
     previous one's best-validation weights with a fresh Adam;
   - BN momentum 0.99 (PyTorch momentum=0.01), eps 1e-3; Adam betas (0.9, 0.999), eps 1e-7 (Keras); batch 100;
-    per-step learning rate: cosine lr_max -> lr_min over each episode (default 1e-3 -> 1e-5), or Keras CyclicLR
-    'triangular', or constant;
+    per-step learning rate as qsnn's trainer (src/train/schedule.c), restarted each episode: Keras CyclicLR
+    'triangular' (default: base 5e-6, max 2e-3, half-period 4 * N_train / batch steps, as BrainChip's
+    kws_train), cosine lr_max -> lr_min over the episode, or constant; 16 epochs per episode by default;
   - inputs: qsnn's --npy export (`qsnn features DATA -o F --u8 --npy DIR`): x_<split>.npy uint8 (n,49,10[,1]),
     y_<split>.npy int32; the model sees x / 255.
 
@@ -454,11 +455,11 @@ def main():
                     help="instead of --npy: N random learnable training samples (smoke test)")
     ap.add_argument("--arch", default="mobilenet_kws", help="built-in name or qsnn JSON file")
     ap.add_argument("--episodes", default="1,2,3", help="episodes to run, in order (default 1,2,3)")
-    ap.add_argument("--epochs", type=int, default=30, help="epochs per episode (default 30)")
+    ap.add_argument("--epochs", type=int, default=16, help="epochs per episode (default 16, as qsnn train)")
     ap.add_argument("--batch", type=int, default=100)
-    ap.add_argument("--sched", choices=["cosine", "cyclic", "constant"], default="cosine")
-    ap.add_argument("--lr-max", type=float, default=1e-3)
-    ap.add_argument("--lr-min", type=float, default=1e-5)
+    ap.add_argument("--sched", choices=["cosine", "cyclic", "constant"], default="cyclic")
+    ap.add_argument("--lr-max", type=float, default=2e-3)
+    ap.add_argument("--lr-min", type=float, default=5e-6)
     ap.add_argument("--step-size", type=float, default=0, help="cyclic half-period in steps (default 4*N/batch)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
