@@ -93,8 +93,8 @@ qsnn_status qsnn_synth_voice_get(int i, qsnn_synth_voice *out);
  * pct = (int(sha1(name)) mod 2^27) * 100 / (2^27 - 1). */
 qsnn_split qsnn_synth_which_set(const char *name);
 
-/* Background noise. `out[n]` receives noise with a given colour, RMS `rms` (peak limited to 0.99), from the
- * stream `seed`. White: flat spectrum; pink: -3 dB/octave (Paul Kellett's filter); brown: -6 dB/octave (leaky
+/* Background noise. `out[n]` receives noise with a given colour and RMS `rms` in (0, 1), clipped to +-0.99, from
+ * the stream `seed`. White: flat spectrum; pink: -3 dB/octave (Paul Kellett's filter); brown: -6 dB/octave (leaky
  * integrator, DC removed). */
 typedef enum { QSNN_NOISE_WHITE = 0, QSNN_NOISE_PINK = 1, QSNN_NOISE_BROWN = 2 } qsnn_noise_color;
 qsnn_status qsnn_noise_generate(float *out, size_t n, qsnn_noise_color color, double rms, uint64_t seed);

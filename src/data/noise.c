@@ -3,7 +3,8 @@
  * White: Gaussian. Pink: Paul Kellett's refined 7-pole filter of white noise (-3 dB/octave within 0.05 dB from
  * 9 Hz up at 44.1 kHz; near enough at 16 kHz). Brown: leaky integrator y = 0.995 y + w (-6 dB/octave above ~13 Hz),
  * DC removed. The filters run 8192 samples before the first output so that no start-up transient is kept.
- * Output: RMS `rms`, then scaled down if needed so that the peak is at most 0.99. Deterministic per seed. */
+ * Output: RMS `rms`, then the rare samples beyond +-0.99 are clipped there (as in the released white_noise.wav and
+ * pink_noise.wav: RMS 0.33, peak 1.0). Deterministic per seed. */
 #include "synth_internal.h"
 
 #include <math.h>
@@ -54,18 +55,15 @@ qsnn_status qsnn_noise_generate(float *out, size_t n, qsnn_noise_color color, do
     for (size_t i = 0; i < n; i++)
         mean += y[i];
     mean /= (double)n;
-    double ss = 0.0, peak = 0.0;
+    double ss = 0.0;
     for (size_t i = 0; i < n; i++) {
         y[i] -= mean;
         ss += y[i] * y[i];
-        peak = fmax(peak, fabs(y[i]));
     }
     double cur = sqrt(ss / (double)n);
     double g = cur > 0.0 ? rms / cur : 0.0;
-    if (peak * g > 0.99)
-        g = 0.99 / peak;
     for (size_t i = 0; i < n; i++)
-        out[i] = (float)(y[i] * g);
+        out[i] = (float)fmax(-0.99, fmin(0.99, y[i] * g));
     free(y);
     return QSNN_OK;
 }

@@ -126,6 +126,7 @@ typedef struct {
     char msg[512];
     size_t msg_len;
     size_t job;
+    qsnn_status st; /* the child's status (exit code - 10), QSNN_ERR_IO when it died */
 } slot;
 
 typedef struct {
@@ -197,6 +198,11 @@ static int wait_one(slot *s, int nslots, int *ok)
             }
             x->pid = 0;
             *ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            x->st = QSNN_OK;
+            if (!*ok) {
+                int code = WIFEXITED(status) ? WEXITSTATUS(status) - 10 : -1;
+                x->st = code > 0 && code <= (int)QSNN_ERR_INTERRUPTED ? (qsnn_status)code : QSNN_ERR_IO;
+            }
             if (!*ok && x->msg_len == 0) {
                 if (WIFSIGNALED(status))
                     snprintf(x->msg, sizeof x->msg, "clip process killed by signal %d", WTERMSIG(status));
@@ -368,7 +374,7 @@ static qsnn_status make_noise(const qsnn_synth_opts *o, qsnn_synth_summary *sum)
         float *x = malloc(n * sizeof *x);
         if (!x)
             return qsnn_fail(QSNN_ERR_NOMEM, "%s: %zu samples", path, n);
-        st = qsnn_noise_generate(x, n, (qsnn_noise_color)c, 0.1, o->seed);
+        st = qsnn_noise_generate(x, n, (qsnn_noise_color)c, 0.3, o->seed);
         if (!st)
             st = qsnn_audio_write_wav16(path, x, n, QSNN_SAMPLE_RATE);
         free(x);
@@ -527,6 +533,7 @@ qsnn_status qsnn_synth_run(const qsnn_synth_opts *o, qsnn_synth_summary *sum_out
         size_t next = 0, done = 0;
         int running = 0;
         char first_err[512] = "";
+        qsnn_status first_st = QSNN_ERR_IO;
         while ((next < nplan && !first_err[0]) || running > 0) {
             if (next < nplan && !first_err[0] && running < jobs) {
                 int si = 0;
@@ -574,15 +581,17 @@ qsnn_status qsnn_synth_run(const qsnn_synth_opts *o, qsnn_synth_summary *sum_out
                 sum.clips_written++;
             } else {
                 sum.clips_failed++;
-                if (!first_err[0])
+                if (!first_err[0]) {
                     snprintf(first_err, sizeof first_err, "%s", slots[si].msg);
+                    first_st = slots[si].st;
+                }
             }
             done++;
             qsnn_progress_update(&prog, done, NULL);
         }
         qsnn_progress_end(&prog, done, NULL);
         if (first_err[0])
-            st = qsnn_fail(QSNN_ERR_IO, "%s", first_err);
+            st = qsnn_fail(first_st, "%s", first_err);
     }
     double tc1 = qsnn_time_now();
     sum.clips_per_second = sum.clips_written && tc1 > tc0 ? (double)sum.clips_written / (tc1 - tc0) : 0.0;

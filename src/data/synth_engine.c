@@ -67,18 +67,19 @@ static int espeak_cb(short *wav, int num, espeak_EVENT *ev)
 
 qsnn_status synth_engines_init(const char *espeak_data)
 {
+    if (espeak_data) {
+        /* espeak-ng silently falls back to its built-in folder when given a wrong one: check it ourselves. Once
+         * espeak-ng runs in this process, its folder stays the one of the first call. */
+        char p[4096];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/phontab", espeak_data);
+        if (stat(p, &st) != 0)
+            return qsnn_fail(QSNN_ERR_DEPENDENCY,
+                             "espeak-ng data not found in %s (no phontab): install the Debian package "
+                             "espeak-ng-data (apt-get install espeak-ng-data libespeak-ng1)",
+                             espeak_data);
+    }
     if (!g_espeak_ready) {
-        if (espeak_data) {
-            /* espeak-ng silently falls back to its built-in folder when given a wrong one: check it ourselves. */
-            char p[4096];
-            struct stat st;
-            snprintf(p, sizeof p, "%s/phontab", espeak_data);
-            if (stat(p, &st) != 0)
-                return qsnn_fail(QSNN_ERR_DEPENDENCY,
-                                 "espeak-ng data not found in %s (no phontab): install the Debian package "
-                                 "espeak-ng-data (apt-get install espeak-ng-data libespeak-ng1)",
-                                 espeak_data);
-        }
         espeak_ng_InitializePath(espeak_data);
         espeak_ng_ERROR_CONTEXT ctx = NULL;
         espeak_ng_STATUS s = espeak_ng_Initialize(&ctx);
