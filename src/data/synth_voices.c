@@ -101,8 +101,8 @@ static void build_table(void)
             memset(x, 0, sizeof *x);
             x->engine = QSNN_SYNTH_FLITE;
             snprintf(x->name, sizeof x->name, "%s", k_flite[f].name);
-            char key[64];
-            snprintf(key, sizeof key, "%s/%.2f", x->name, k_flite_pitch[p]);
+            char key[96];
+            snprintf(key, sizeof key, "%.16s/%.2f", x->name, k_flite_pitch[p]);
             qsnn_rng_seed(&r, synth_hash_str(key, 0));
             x->pitch = k_flite[f].f0 * k_flite_pitch[p];
             x->pitch_range = x->pitch * (0.10 + 0.10 * qsnn_rng_uniform(&r));
@@ -122,9 +122,9 @@ static void build_table(void)
         qsnn_split want = p % 10 == 4 ? QSNN_SPLIT_VALIDATION : p % 10 == 9 ? QSNN_SPLIT_TEST : QSNN_SPLIT_TRAIN;
         char key[128];
         if (x->engine == QSNN_SYNTH_ESPEAK)
-            snprintf(key, sizeof key, "qsnn-synth/espeak/%s", x->name);
+            snprintf(key, sizeof key, "qsnn-synth/espeak/%.63s", x->name);
         else
-            snprintf(key, sizeof key, "qsnn-synth/flite/%s/%.0f", x->name, x->pitch);
+            snprintf(key, sizeof key, "qsnn-synth/flite/%.63s/%.0f", x->name, x->pitch);
         for (unsigned salt = 0;; salt++) {
             make_id(x->id, key, salt);
             if (qsnn_synth_which_set(x->id) != want)
