@@ -410,12 +410,13 @@ def load_qsnn_model(path):
             L = m.L
             kh, kw = L["kernel"]
             cin, cout = L["in"][2], L["filters"]
+            # qsnn's layout per layer: w (conv2d kernel, separable pointwise, dense), dw, bias, BN (docs/model.md)
             if L["op"] == "conv2d":
                 m.w.copy_(take(kh * kw * cin * cout).reshape(kh, kw, cin, cout).permute(3, 2, 0, 1))
-            if L["op"] in ("depthwise", "separable"):
-                m.dw.copy_(take(kh * kw * cin).reshape(kh, kw, cin).permute(2, 0, 1).unsqueeze(1))
             if L["op"] == "separable":
                 m.w.copy_(take(cin * cout).reshape(cin, cout).t().reshape(cout, cin, 1, 1))
+            if L["op"] in ("depthwise", "separable"):
+                m.dw.copy_(take(kh * kw * cin).reshape(kh, kw, cin).permute(2, 0, 1).unsqueeze(1))
             if L["op"] == "dense":
                 nin = L["in"][0] * L["in"][1] * L["in"][2]
                 m.w.copy_(take(nin * cout).reshape(nin, cout).t())
