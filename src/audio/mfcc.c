@@ -60,6 +60,8 @@ struct qsnn_mfcc {
     int *chan_hi;      /* [channels] last used-bin index feeding the channel */
     double *chan_w2;   /* [channels] sqrt of the sum of squared weights of its bins (error estimate) */
     unsigned char *redo; /* [used] bins to recompute exactly */
+    int *rk;           /* [used] their bin numbers */
+    double *rbuf;      /* [6][used] phasors, steps and sums of the exact DFT */
 };
 
 void qsnn_mfcc_default_params(qsnn_mfcc_params *p)
@@ -124,8 +126,10 @@ static qsnn_status build_filterbank(qsnn_mfcc *m)
     m->mag = malloc((size_t)used * sizeof *m->mag);
     m->redo = malloc((size_t)used);
     m->power = malloc((size_t)used * sizeof *m->power);
+    m->rk = malloc((size_t)used * sizeof *m->rk);
+    m->rbuf = malloc((size_t)used * 6 * sizeof *m->rbuf);
     m->tw = malloc((size_t)used * 6 * sizeof *m->tw);
-    if (!m->band || !m->weight || !m->mag || !m->redo || !m->power || !m->tw) {
+    if (!m->band || !m->weight || !m->mag || !m->redo || !m->power || !m->tw || !m->rk || !m->rbuf) {
         free(centre);
         return qsnn_fail(QSNN_ERR_NOMEM, "mfcc: out of memory");
     }
@@ -280,6 +284,8 @@ void qsnn_mfcc_destroy(qsnn_mfcc *m)
     free(m->chan_hi);
     free(m->chan_w2);
     free(m->redo);
+    free(m->rk);
+    free(m->rbuf);
     free(m);
 }
 
@@ -339,6 +345,19 @@ static void filterbank(const qsnn_mfcc *m, double *mel, const double *mag)
 #define FFT_ERR 2e-7
 #define REFINE_REL 1e-4
 
+/* One sample v of the direct DFT for nb bins side by side (vectorisable): a += v * c, then c *= s (complex). */
+static void dft_step(double *restrict ar, double *restrict ai, double *restrict cr, double *restrict ci,
+                     const double *restrict sr, const double *restrict si, double v, int nb)
+{
+    for (int b = 0; b < nb; b++) {
+        ar[b] += v * cr[b];
+        ai[b] += v * ci[b];
+        const double t = cr[b] * sr[b] - ci[b] * si[b];
+        ci[b] = cr[b] * si[b] + ci[b] * sr[b];
+        cr[b] = t;
+    }
+}
+
 static int refine_channels(qsnn_mfcc *m, const float *x, double frame_norm)
 {
     const int nch = m->p.num_channels, used = m->end - m->start + 1;
@@ -354,22 +373,34 @@ static int refine_channels(qsnn_mfcc *m, const float *x, double frame_norm)
     }
     if (!any)
         return 0;
-    const int win = m->p.window;
+    /* Direct DFT of the flagged bins in double: a phasor per bin advanced by W^k each sample and re-seeded from
+     * the exact tables every 64 samples, so that its drift stays ~1e-14. */
+    int nb = 0;
+    for (int i = 0; i < used; i++)
+        if (m->redo[i])
+            m->rk[nb++] = m->start + i;
+    double *cr = m->rbuf, *ci = cr + used, *sr = ci + used, *si = sr + used, *ar = si + used, *ai = ar + used;
     const unsigned mask = (unsigned)m->fft_len - 1;
-    for (int i = 0; i < used; i++) {
-        if (!m->redo[i])
-            continue;
-        const unsigned k = (unsigned)(m->start + i);
-        double re = 0.0, im = 0.0;
-        unsigned idx = 0;
-        for (int j = 0; j < win; j++) {
-            const double v = (double)x[j] * m->window_d[j];
-            re += v * m->cos_tab[idx];
-            im -= v * m->sin_tab[idx];
-            idx = (idx + k) & mask;
+    for (int b = 0; b < nb; b++) {
+        sr[b] = m->cos_tab[m->rk[b]];
+        si[b] = -m->sin_tab[m->rk[b]];
+        ar[b] = 0.0;
+        ai[b] = 0.0;
+    }
+    const int win = m->p.window;
+    for (int j0 = 0; j0 < win; j0 += 64) {
+        for (int b = 0; b < nb; b++) {
+            const unsigned idx = ((unsigned)j0 * (unsigned)m->rk[b]) & mask;
+            cr[b] = m->cos_tab[idx];
+            ci[b] = -m->sin_tab[idx];
         }
-        const float power = (float)(re * re + im * im); /* the op's float32 output */
-        m->mag[i] = sqrt((double)power);
+        const int j1 = j0 + 64 < win ? j0 + 64 : win;
+        for (int j = j0; j < j1; j++)
+            dft_step(ar, ai, cr, ci, sr, si, (double)x[j] * m->window_d[j], nb);
+    }
+    for (int b = 0; b < nb; b++) {
+        const float power = (float)(ar[b] * ar[b] + ai[b] * ai[b]); /* the op's float32 output */
+        m->mag[m->rk[b] - m->start] = sqrt((double)power);
     }
     return 1;
 }
