@@ -1,0 +1,133 @@
+/* augment.c: TensorFlow's training augmentation and the MFCC of dataset entries (qsnn_dataset_features).
+ *
+ * Per entry, as TF's input_data.py get_data (semantics section 5):
+ *   - time shift (augment = 1 only): shift uniform in [-T, T) with T = int(time_shift_ms * 16000 / 1000) = 1600;
+ *     a positive shift pads zeros at the front, a negative one drops the start and pads the end;
+ *   - background noise, when noise recordings exist and (augment = 1 or the entry is generated silence): a random
+ *     recording and a random offset in [0, len - 16000) (0 when len = 16000); silence entries use volume
+ *     U(0, 1) in every split and foreground volume 0; other training entries volume U(0, background_volume) with
+ *     probability background_frequency, else 0;
+ *   - mix clip(fg * fg_volume + bg * volume, -1, 1) in float32 as TF does, then the 49 x 10 MFCC.
+ * Determinism: every random draw of entry i of split s comes from the RNG stream (seed, s << 48 | i), in a fixed
+ * order (shift, noise file, offset, frequency test, volume), so results do not depend on the thread count or on
+ * which other entries are computed. Validation and test silence entries are therefore fixed for a given seed.
+ * Parallelism: OpenMP over entries, one qsnn_mfcc per thread (it holds FFT scratch). */
+#include "data/dataset_internal.h"
+
+#include "qsnn/audio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augment, uint64_t seed, float *out,
+                      qsnn_mix_info *info)
+{
+    const qsnn_data_entry *e = &ds->entries[s][i];
+    const qsnn_data_opts *o = &ds->opts;
+    qsnn_rng r;
+    qsnn_rng_seed_stream(&r, seed, ((uint64_t)s << 48) | (uint64_t)i);
+    qsnn_mix_info mi = {.shift = 0, .noise_index = -1, .noise_offset = 0, .noise_volume = 0.0f,
+                        .fg_volume = 1.0f};
+    int silence = e->clip < 0;
+    if (silence)
+        mi.fg_volume = 0.0f;
+
+    int t = (int)(o->time_shift_ms * QSNN_SAMPLE_RATE / 1000.0);
+    if (augment && t > 0)
+        mi.shift = (int)qsnn_rng_range(&r, -t, t);
+
+    if (ds->num_noise > 0 && (augment || silence)) {
+        mi.noise_index = (int)qsnn_rng_below(&r, (uint64_t)ds->num_noise);
+        size_t len = ds->noise_len[mi.noise_index];
+        mi.noise_offset = len > QSNN_CLIP_SAMPLES ? (size_t)qsnn_rng_below(&r, len - QSNN_CLIP_SAMPLES) : 0;
+        if (silence) {
+            mi.noise_volume = (float)qsnn_rng_uniform(&r);
+        } else {
+            double u = qsnn_rng_uniform(&r);
+            double v = qsnn_rng_uniform(&r) * o->background_volume;
+            mi.noise_volume = u < o->background_frequency ? (float)v : 0.0f;
+        }
+    }
+
+    /* foreground, shifted: out[j] = fg[j - shift] (zero outside the clip) */
+    if (silence) {
+        memset(out, 0, QSNN_CLIP_SAMPLES * sizeof *out);
+    } else {
+        const int16_t *a = ds->audio + (size_t)e->clip * QSNN_CLIP_SAMPLES;
+        for (int j = 0; j < QSNN_CLIP_SAMPLES; j++) {
+            int src = j - mi.shift;
+            out[j] = (src >= 0 && src < QSNN_CLIP_SAMPLES) ? (float)a[src] * (1.0f / 32768.0f) * mi.fg_volume
+                                                            : 0.0f;
+        }
+    }
+    if (mi.noise_index >= 0) {
+        const float *bg = ds->noise[mi.noise_index] + mi.noise_offset;
+        for (int j = 0; j < QSNN_CLIP_SAMPLES; j++) {
+            float v = bg[j] * mi.noise_volume + out[j];
+            out[j] = v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+        }
+    } else {
+        for (int j = 0; j < QSNN_CLIP_SAMPLES; j++) {
+            float v = out[j];
+            out[j] = v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+        }
+    }
+    if (info)
+        *info = mi;
+}
+
+qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
+                                  int augment, uint64_t seed, float *out)
+{
+    if (!ds || (int)s < 0 || s >= QSNN_SPLIT_COUNT || (count && (!idx || !out)))
+        return qsnn_fail(QSNN_ERR_ARG, "dataset features: bad arguments");
+    for (size_t k = 0; k < count; k++)
+        if (idx[k] >= ds->count[s])
+            return qsnn_fail(QSNN_ERR_RANGE, "dataset features: %s entry %zu out of range (%zu entries)",
+                             qsnn_split_name(s), idx[k], ds->count[s]);
+    if (count == 0)
+        return QSNN_OK;
+    qsnn_mfcc_params mp;
+    qsnn_mfcc_default_params(&mp);
+    qsnn_status first = QSNN_OK;
+    char first_msg[512] = "";
+#pragma omp parallel
+    {
+        qsnn_mfcc *m = NULL;
+        float *wave = malloc(QSNN_CLIP_SAMPLES * sizeof *wave);
+        qsnn_status st = wave ? qsnn_mfcc_create(&m, &mp) : qsnn_fail(QSNN_ERR_NOMEM, "features: out of memory");
+        if (st == QSNN_OK && (qsnn_mfcc_num_frames(m, QSNN_CLIP_SAMPLES) != QSNN_DATA_FRAMES ||
+                              qsnn_mfcc_num_coeffs(m) != QSNN_DATA_COEFFS))
+            st = qsnn_fail(QSNN_ERR_SHAPE, "features: MFCC gives %d x %d, expected %d x %d",
+                           qsnn_mfcc_num_frames(m, QSNN_CLIP_SAMPLES), qsnn_mfcc_num_coeffs(m), QSNN_DATA_FRAMES,
+                           QSNN_DATA_COEFFS);
+        if (st != QSNN_OK) {
+#pragma omp critical(qsnn_features_err)
+            if (first == QSNN_OK) {
+                first = st;
+                snprintf(first_msg, sizeof first_msg, "%s", qsnn_last_error());
+            }
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (size_t k = 0; k < count; k++) {
+            if (st != QSNN_OK)
+                continue;
+            qsnn_dataset_mix(ds, s, idx[k], augment, seed, wave, NULL);
+            qsnn_status cs = qsnn_mfcc_compute(m, out + k * QSNN_DATA_FEATURE_SIZE, wave, QSNN_CLIP_SAMPLES);
+            if (cs != QSNN_OK) {
+#pragma omp critical(qsnn_features_err)
+                if (first == QSNN_OK) {
+                    first = cs;
+                    snprintf(first_msg, sizeof first_msg, "%s", qsnn_last_error());
+                }
+                st = cs;
+            }
+        }
+        if (m)
+            qsnn_mfcc_destroy(m);
+        free(wave);
+    }
+    if (first != QSNN_OK)
+        return qsnn_fail(first, "%s", first_msg);
+    return QSNN_OK;
+}

@@ -1,0 +1,914 @@
+/* dataset.c: Speech Commands directory scanning, TensorFlow's split assignment and index building, and decoding
+ * of the clips into memory (qsnn_dataset_open and its accessors).
+ *
+ * Layouts (detected by the presence of a _silence_ or _unknown_ folder):
+ *   full: word folders, _background_noise_/, validation_list.txt, testing_list.txt. Every clip listed in neither
+ *         list is training data. Without both list files, TF's which_set (SHA1 of the speaker part of the name,
+ *         mod 2^27) assigns clips with opts->validation_pct / testing_pct.
+ *   test: the released 12-class test set: _silence_ clips are label 0 (real silence recordings, used as they
+ *         are), _unknown_ clips label 1, wanted-word folders their word, any other folder label 1. All test.
+ *
+ * Index building follows TF's input_data.py prepare_data_index (semantics section 5): per split, with n the
+ * number of wanted-word clips, ceil(n * silence_pct / 100) silence entries and the first
+ * ceil(n * unknown_pct / 100) of that split's shuffled unknown-word clips are added, then the split is shuffled;
+ * splits are processed in TF's order (validation, testing, training) with one RNG.
+ * Decision: the RNG is qsnn's xoshiro256** seeded with opts->seed (default 59185, TF's seed), not Python's
+ * Mersenne Twister: matching random.shuffle bit for bit would also need TF's glob order of the files, which is
+ * file-system dependent, so the exact TF index is not reproducible anyway. Ours is deterministic for a seed: files
+ * are sorted bytewise by relative path before anything random happens.
+ *
+ * Memory: clips are decoded once, at open, into int16 (32 KB per clip). Only clips that enter the index are
+ * decoded: every wanted-word clip, and unknown-word clips in shuffled order until the split's quota is met (a
+ * clip that fails to decode is skipped, counted, named in a warning, and the next one taken). For the full
+ * 105,829-clip dataset that is about 1.4 GB with the default 10 % unknown, and at most ~3.4 GB if every clip is
+ * used (unknown_pct large): acceptable on a training machine. Background noise files are kept as float.
+ * Decoding is parallel (OpenMP) over clips; progress goes to stderr from thread 0 only. */
+#define _POSIX_C_SOURCE 200809L
+#include "data/dataset_internal.h"
+
+#include "qsnn/audio.h"
+#include "qsnn/io.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <nettle/sha1.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define DEFAULT_WORDS "down,go,left,no,off,on,right,stop,up,yes"
+#define BACKGROUND_DIR "_background_noise_"
+#define MAX_WARNED_CLIPS 20
+
+/* ---------------------------------------------------------------- splits and options */
+
+const char *qsnn_split_name(qsnn_split s)
+{
+    switch (s) {
+    case QSNN_SPLIT_TRAIN: return "train";
+    case QSNN_SPLIT_VALIDATION: return "validation";
+    case QSNN_SPLIT_TEST: return "test";
+    default: return "?";
+    }
+}
+
+int qsnn_split_parse(const char *name, qsnn_split *out)
+{
+    if (!name)
+        return 0;
+    if (!strcmp(name, "train") || !strcmp(name, "training")) {
+        *out = QSNN_SPLIT_TRAIN;
+        return 1;
+    }
+    if (!strcmp(name, "validation") || !strcmp(name, "val") || !strcmp(name, "valid")) {
+        *out = QSNN_SPLIT_VALIDATION;
+        return 1;
+    }
+    if (!strcmp(name, "test") || !strcmp(name, "testing")) {
+        *out = QSNN_SPLIT_TEST;
+        return 1;
+    }
+    return 0;
+}
+
+void qsnn_data_default_opts(qsnn_data_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->wanted_words = NULL;
+    o->silence_pct = 10.0;
+    o->unknown_pct = 10.0;
+    o->validation_pct = 10.0;
+    o->testing_pct = 10.0;
+    o->time_shift_ms = 100.0;
+    o->background_volume = 0.1;
+    o->background_frequency = 0.8;
+    o->seed = 59185;
+}
+
+static qsnn_status check_opts(const qsnn_data_opts *o)
+{
+    if (!(o->silence_pct >= 0 && o->silence_pct <= 10000))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: silence_pct %g not in [0, 10000]", o->silence_pct);
+    if (!(o->unknown_pct >= 0 && o->unknown_pct <= 10000))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: unknown_pct %g not in [0, 10000]", o->unknown_pct);
+    if (!(o->validation_pct >= 0 && o->testing_pct >= 0 && o->validation_pct + o->testing_pct <= 100))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: validation_pct %g + testing_pct %g not in [0, 100]",
+                         o->validation_pct, o->testing_pct);
+    if (!(o->time_shift_ms >= 0 && o->time_shift_ms <= 1000))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: time_shift_ms %g not in [0, 1000]", o->time_shift_ms);
+    if (!(o->background_volume >= 0 && o->background_volume <= 10))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: background_volume %g not in [0, 10]", o->background_volume);
+    if (!(o->background_frequency >= 0 && o->background_frequency <= 1))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: background_frequency %g not in [0, 1]",
+                         o->background_frequency);
+    return QSNN_OK;
+}
+
+static int cmp_label(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* Labels: _silence_, _unknown_, then the wanted words sorted bytewise. */
+static qsnn_status parse_words(qsnn_dataset *ds, const char *words)
+{
+    strcpy(ds->labels[0], "_silence_");
+    strcpy(ds->labels[1], "_unknown_");
+    int n = 2;
+    const char *p = words;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && isspace((unsigned char)*p)) {
+            p++;
+            len--;
+        }
+        while (len && isspace((unsigned char)p[len - 1]))
+            len--;
+        if (len == 0)
+            return qsnn_fail(QSNN_ERR_ARG, "wanted words '%s': empty word", words);
+        if (len >= QSNN_LABEL_MAX)
+            return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%.*s' longer than %d bytes", (int)len, p,
+                             QSNN_LABEL_MAX - 1);
+        if (n >= QSNN_MAX_LABELS)
+            return qsnn_fail(QSNN_ERR_ARG, "wanted words: more than %d words", QSNN_MAX_LABELS - 2);
+        memcpy(ds->labels[n], p, len);
+        ds->labels[n][len] = '\0';
+        if (strchr(ds->labels[n], '/') || !strcmp(ds->labels[n], "_silence_") ||
+            !strcmp(ds->labels[n], "_unknown_") || !strcmp(ds->labels[n], BACKGROUND_DIR))
+            return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%s' cannot be a wanted word", ds->labels[n]);
+        n++;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    qsort(ds->labels[2], (size_t)(n - 2), QSNN_LABEL_MAX, cmp_label);
+    for (int i = 3; i < n; i++)
+        if (!strcmp(ds->labels[i], ds->labels[i - 1]))
+            return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%s' given twice", ds->labels[i]);
+    ds->num_labels = n;
+    return QSNN_OK;
+}
+
+/* Label of a word folder (TF lowercases the folder name), or -1 when it is not a wanted word. */
+static int wanted_label(const qsnn_dataset *ds, const char *folder)
+{
+    char low[QSNN_LABEL_MAX];
+    size_t len = strlen(folder);
+    if (len >= sizeof low)
+        return -1;
+    for (size_t i = 0; i <= len; i++)
+        low[i] = (char)tolower((unsigned char)folder[i]);
+    for (int l = 2; l < ds->num_labels; l++)
+        if (!strcmp(ds->labels[l], low))
+            return l;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- which_set */
+
+uint32_t qsnn_which_set_hash(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    /* re.sub(r'_nohash_.*$', '', base): everything from the first "_nohash_" on is dropped */
+    const char *cut = strstr(base, "_nohash_");
+    size_t len = cut ? (size_t)(cut - base) : strlen(base);
+    struct sha1_ctx ctx;
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    sha1_init(&ctx);
+    sha1_update(&ctx, len, (const uint8_t *)base);
+    sha1_digest(&ctx, SHA1_DIGEST_SIZE, digest);
+    /* int(hexdigest, 16) is the digest read as a big-endian 160-bit number; mod 2^27 keeps its low 27 bits,
+     * which are the low 27 bits of the last four bytes read big-endian. */
+    uint32_t last = ((uint32_t)digest[16] << 24) | ((uint32_t)digest[17] << 16) | ((uint32_t)digest[18] << 8) |
+                    (uint32_t)digest[19];
+    return last & ((UINT32_C(1) << 27) - 1);
+}
+
+qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct)
+{
+    const double max_num_wavs = 134217727.0; /* 2^27 - 1 */
+    double pct = (double)qsnn_which_set_hash(path) * (100.0 / max_num_wavs);
+    if (pct < val_pct)
+        return QSNN_SPLIT_VALIDATION;
+    if (pct < test_pct + val_pct)
+        return QSNN_SPLIT_TEST;
+    return QSNN_SPLIT_TRAIN;
+}
+
+/* ---------------------------------------------------------------- directory scanning */
+
+typedef struct {
+    char *rel;   /* "word/file.wav" */
+    int label;
+    int split;
+    int wanted;  /* 1: always in the index (wanted word, or any clip of the test layout); 0: unknown candidate */
+} candidate;
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+static void strvec_free(strvec *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static int strvec_push(strvec *s, const char *str)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        char **nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv)
+            return 0;
+        s->v = nv;
+        s->cap = cap;
+    }
+    char *d = strdup(str);
+    if (!d)
+        return 0;
+    s->v[s->n++] = d;
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static char *join_path(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, b, lb + 1);
+    return p;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int has_wav_ext(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && name[n - 4] == '.' && tolower((unsigned char)name[n - 3]) == 'w' &&
+           tolower((unsigned char)name[n - 2]) == 'a' && tolower((unsigned char)name[n - 1]) == 'v';
+}
+
+/* Names in `path` (no hidden entries), sorted bytewise. want_dirs: 1 = directories only, 0 = .wav files only. */
+static qsnn_status list_dir(const char *path, int want_dirs, strvec *out)
+{
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(path);
+    if (!d)
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open directory: %s", path, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *full = join_path(path, e->d_name);
+        if (!full) {
+            closedir(d);
+            strvec_free(out);
+            return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+        }
+        int dir = is_dir(full);
+        free(full);
+        if (want_dirs ? !dir : (dir || !has_wav_ext(e->d_name)))
+            continue;
+        if (!strvec_push(out, e->d_name)) {
+            closedir(d);
+            strvec_free(out);
+            return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+        }
+    }
+    closedir(d);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    return QSNN_OK;
+}
+
+/* A list file (validation_list.txt, testing_list.txt) as a sorted vector of relative paths.
+ * *present = 0 when the file does not exist (not an error). */
+static qsnn_status read_list(const char *dir, const char *name, strvec *out, int *present)
+{
+    memset(out, 0, sizeof *out);
+    *present = 0;
+    char *path = join_path(dir, name);
+    if (!path)
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        free(path);
+        return QSNN_OK;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    qsnn_status rc = qsnn_read_text_file(path, (size_t)256 << 20, &text, &len);
+    if (rc != QSNN_OK) {
+        free(path);
+        return rc;
+    }
+    *present = 1;
+    char *line = text;
+    while (line < text + len) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        char *end = nl ? nl : text + len;
+        while (end > line && isspace((unsigned char)end[-1]))
+            end--;
+        while (line < end && isspace((unsigned char)*line))
+            line++;
+        if (end > line) {
+            char saved = *end;
+            *end = '\0';
+            if (!strvec_push(out, line)) {
+                free(text);
+                free(path);
+                strvec_free(out);
+                return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+            }
+            *end = saved;
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    free(text);
+    free(path);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    return QSNN_OK;
+}
+
+static int list_has(const strvec *l, const char *rel)
+{
+    return l->n && bsearch(&rel, l->v, l->n, sizeof *l->v, cmp_str) != NULL;
+}
+
+/* ---------------------------------------------------------------- decoding */
+
+typedef struct {
+    qsnn_progress prog;
+    size_t done;
+} decode_progress;
+
+static int16_t to_pcm16(float x)
+{
+    /* PCM16 input gives x = k / 32768 exactly, so this recovers k exactly */
+    float v = x * 32768.0f;
+    if (!(v > -32768.0f))
+        return -32768;
+    if (v >= 32767.0f)
+        return 32767;
+    return (int16_t)lrintf(v);
+}
+
+/* Decode clips cand[order[0..n)] into dst[n * 16000]; ok[k] = 1 on success. Failures are named (the first
+ * MAX_WARNED_CLIPS of the whole open) and counted in ds->skipped. */
+static qsnn_status decode_batch(qsnn_dataset *ds, const char *dir, const candidate *cand, const size_t *order,
+                                size_t n, int16_t *dst, unsigned char *ok, decode_progress *dp)
+{
+    char **err = calloc(n ? n : 1, sizeof *err);
+    if (!err)
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory decoding clips", dir);
+    int nomem = 0;
+    size_t done0 = dp->done, done = 0;
+#pragma omp parallel
+    {
+        float *buf = malloc(QSNN_CLIP_SAMPLES * sizeof *buf);
+        if (!buf) {
+#pragma omp atomic write
+            nomem = 1;
+        }
+#pragma omp for schedule(dynamic, 8)
+        for (size_t k = 0; k < n; k++) {
+            ok[k] = 0;
+            if (!buf)
+                continue;
+            char *full = join_path(dir, cand[order[k]].rel);
+            qsnn_status st = full ? qsnn_audio_read_clip(full, buf, QSNN_CLIP_SAMPLES) : QSNN_ERR_NOMEM;
+            if (st == QSNN_OK) {
+                int16_t *o = dst + k * QSNN_CLIP_SAMPLES;
+                for (size_t j = 0; j < QSNN_CLIP_SAMPLES; j++)
+                    o[j] = to_pcm16(buf[j]);
+                ok[k] = 1;
+            } else {
+                const char *m = qsnn_last_error();
+                err[k] = strdup(m && m[0] ? m : qsnn_status_str(st));
+            }
+            free(full);
+            size_t d;
+#pragma omp atomic capture
+            d = ++done;
+#ifdef _OPENMP
+            if (omp_get_thread_num() == 0)
+#endif
+                qsnn_progress_update(&dp->prog, done0 + d, NULL);
+        }
+        free(buf);
+    }
+    dp->done = done0 + n;
+    if (nomem) {
+        for (size_t k = 0; k < n; k++)
+            free(err[k]);
+        free(err);
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory decoding clips", dir);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (ok[k])
+            continue;
+        if (ds->skipped < MAX_WARNED_CLIPS)
+            qsnn_warn("skipping clip %s: %s", cand[order[k]].rel, err[k] ? err[k] : "cannot decode");
+        else if (ds->skipped == MAX_WARNED_CLIPS)
+            qsnn_warn("more clips cannot be decoded; not naming them all (count reported at the end)");
+        ds->skipped++;
+        free(err[k]);
+    }
+    free(err);
+    return QSNN_OK;
+}
+
+static qsnn_status reserve_clips(qsnn_dataset *ds, size_t extra)
+{
+    size_t want;
+    if (!qsnn_add_size(&want, ds->num_clips, extra))
+        return qsnn_fail(QSNN_ERR_RANGE, "dataset: too many clips");
+    if (want <= ds->cap_clips)
+        return QSNN_OK;
+    size_t cap = ds->cap_clips ? ds->cap_clips : 256;
+    while (cap < want)
+        cap *= 2;
+    size_t bytes;
+    if (!qsnn_mul_size(&bytes, cap, QSNN_CLIP_SAMPLES * sizeof(int16_t)))
+        return qsnn_fail(QSNN_ERR_RANGE, "dataset: too many clips");
+    int16_t *a = realloc(ds->audio, bytes);
+    if (!a)
+        return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory for %zu clips (%zu MB)", cap, bytes >> 20);
+    ds->audio = a;
+    char **p = realloc(ds->clip_path, cap * sizeof *p);
+    if (!p)
+        return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory");
+    ds->clip_path = p;
+    ds->cap_clips = cap;
+    return QSNN_OK;
+}
+
+/* Decode cand[order[0..n)] and append the good ones to ds; ids[k] receives the clip index or -1. */
+static qsnn_status decode_append(qsnn_dataset *ds, const char *dir, const candidate *cand, const size_t *order,
+                                 size_t n, int32_t *ids, decode_progress *dp)
+{
+    if (n == 0)
+        return QSNN_OK;
+    qsnn_status rc = reserve_clips(ds, n);
+    if (rc != QSNN_OK)
+        return rc;
+    unsigned char *ok = malloc(n);
+    if (!ok)
+        return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory");
+    int16_t *dst = ds->audio + ds->num_clips * QSNN_CLIP_SAMPLES;
+    rc = decode_batch(ds, dir, cand, order, n, dst, ok, dp);
+    if (rc != QSNN_OK) {
+        free(ok);
+        return rc;
+    }
+    /* compact: good clips stay in order; slot w <= k so memmove never overwrites an unread clip */
+    size_t w = 0;
+    for (size_t k = 0; k < n; k++) {
+        ids[k] = -1;
+        if (!ok[k])
+            continue;
+        if (ds->num_clips + w > INT32_MAX) {
+            free(ok);
+            return qsnn_fail(QSNN_ERR_RANGE, "dataset: more than 2^31 clips");
+        }
+        if (w != k)
+            memmove(dst + w * QSNN_CLIP_SAMPLES, dst + k * QSNN_CLIP_SAMPLES, QSNN_CLIP_SAMPLES * sizeof *dst);
+        ds->clip_path[ds->num_clips + w] = strdup(cand[order[k]].rel);
+        if (!ds->clip_path[ds->num_clips + w]) {
+            ds->num_clips += w;
+            free(ok);
+            return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory");
+        }
+        ids[k] = (int32_t)(ds->num_clips + w);
+        w++;
+    }
+    ds->num_clips += w;
+    free(ok);
+    return QSNN_OK;
+}
+
+/* ---------------------------------------------------------------- background noise */
+
+static qsnn_status load_noise(qsnn_dataset *ds, const char *dir)
+{
+    char *bg = join_path(dir, BACKGROUND_DIR);
+    if (!bg)
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+    if (!is_dir(bg)) {
+        free(bg);
+        return QSNN_OK;
+    }
+    strvec files;
+    qsnn_status rc = list_dir(bg, 0, &files);
+    if (rc != QSNN_OK) {
+        free(bg);
+        return rc;
+    }
+    ds->noise = calloc(files.n ? files.n : 1, sizeof *ds->noise);
+    ds->noise_len = calloc(files.n ? files.n : 1, sizeof *ds->noise_len);
+    if (!ds->noise || !ds->noise_len) {
+        strvec_free(&files);
+        free(bg);
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    for (size_t i = 0; i < files.n; i++) {
+        char *full = join_path(bg, files.v[i]);
+        float *x = NULL;
+        size_t n = 0;
+        qsnn_status st = full ? qsnn_audio_read(full, &x, &n, NULL) : QSNN_ERR_NOMEM;
+        if (st != QSNN_OK) {
+            qsnn_warn("skipping background noise %s/%s: %s", BACKGROUND_DIR, files.v[i], qsnn_last_error());
+        } else if (n < QSNN_CLIP_SAMPLES) {
+            qsnn_warn("skipping background noise %s/%s: %zu samples, shorter than one clip", BACKGROUND_DIR,
+                      files.v[i], n);
+            free(x);
+        } else {
+            ds->noise[ds->num_noise] = x;
+            ds->noise_len[ds->num_noise] = n;
+            ds->num_noise++;
+        }
+        free(full);
+    }
+    strvec_free(&files);
+    free(bg);
+    return QSNN_OK;
+}
+
+/* ---------------------------------------------------------------- open */
+
+typedef struct {
+    candidate *v;
+    size_t n, cap;
+} candvec;
+
+static void candvec_free(candvec *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].rel);
+    free(c->v);
+}
+
+static int candvec_push(candvec *c, char *rel, int label, int split, int wanted)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        candidate *nv = realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return 0;
+        c->v = nv;
+        c->cap = cap;
+    }
+    c->v[c->n].rel = rel;
+    c->v[c->n].label = label;
+    c->v[c->n].split = split;
+    c->v[c->n].wanted = wanted;
+    c->n++;
+    return 1;
+}
+
+/* Fisher-Yates on entries with the dataset RNG. */
+static void shuffle_entries(qsnn_rng *r, qsnn_data_entry *e, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)qsnn_rng_below(r, i);
+        qsnn_data_entry t = e[i - 1];
+        e[i - 1] = e[j];
+        e[j] = t;
+    }
+}
+
+static size_t pct_count(size_t n, double pct)
+{
+    /* Python: math.ceil(set_size * percentage / 100) in double */
+    double v = ceil((double)n * pct / 100.0);
+    return v <= 0 ? 0 : (size_t)v;
+}
+
+/* Scan the folders into candidates with labels and splits. */
+static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands)
+{
+    strvec folders;
+    qsnn_status rc = list_dir(dir, 1, &folders);
+    if (rc != QSNN_OK)
+        return rc;
+    int found[QSNN_MAX_LABELS] = {0};
+    ds->layout = QSNN_LAYOUT_FULL;
+    for (size_t i = 0; i < folders.n; i++)
+        if (!strcmp(folders.v[i], "_silence_") || !strcmp(folders.v[i], "_unknown_"))
+            ds->layout = QSNN_LAYOUT_TEST;
+
+    strvec vlist = {0}, tlist = {0};
+    int have_v = 0, have_t = 0;
+    if (ds->layout == QSNN_LAYOUT_FULL) {
+        rc = read_list(dir, "validation_list.txt", &vlist, &have_v);
+        if (rc == QSNN_OK)
+            rc = read_list(dir, "testing_list.txt", &tlist, &have_t);
+        if (rc != QSNN_OK) {
+            strvec_free(&folders);
+            strvec_free(&vlist);
+            return rc;
+        }
+        if (have_v != have_t)
+            qsnn_warn("%s: %s is missing: its split is empty (the other list file is used)", dir,
+                      have_v ? "testing_list.txt" : "validation_list.txt");
+        if (!have_v && !have_t)
+            qsnn_info("%s: no list files: clips assigned with TensorFlow's which_set (%g %% validation, "
+                      "%g %% test)", dir, ds->opts.validation_pct, ds->opts.testing_pct);
+    }
+    int use_lists = have_v || have_t;
+    size_t listed_found = 0;
+
+    for (size_t f = 0; f < folders.n && rc == QSNN_OK; f++) {
+        const char *name = folders.v[f];
+        int label, wanted = 1;
+        if (!strcmp(name, BACKGROUND_DIR))
+            continue;
+        if (ds->layout == QSNN_LAYOUT_TEST) {
+            if (!strcmp(name, "_silence_"))
+                label = QSNN_LABEL_SILENCE;
+            else if (!strcmp(name, "_unknown_"))
+                label = QSNN_LABEL_UNKNOWN;
+            else if ((label = wanted_label(ds, name)) < 0) {
+                label = QSNN_LABEL_UNKNOWN;
+                qsnn_warn("%s/%s: not a wanted word: its clips are labelled _unknown_", dir, name);
+            }
+        } else {
+            label = wanted_label(ds, name);
+            if (label < 0) {
+                label = QSNN_LABEL_UNKNOWN;
+                wanted = 0;
+            }
+        }
+        found[label] = 1;
+        char *sub = join_path(dir, name);
+        strvec files;
+        rc = sub ? list_dir(sub, 0, &files) : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+        free(sub);
+        if (rc != QSNN_OK)
+            break;
+        for (size_t i = 0; i < files.n; i++) {
+            char *rel = join_path(name, files.v[i]);
+            if (!rel) {
+                rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+                break;
+            }
+            int split = QSNN_SPLIT_TEST;
+            if (ds->layout == QSNN_LAYOUT_FULL) {
+                if (use_lists) {
+                    split = QSNN_SPLIT_TRAIN;
+                    if (list_has(&vlist, rel)) {
+                        split = QSNN_SPLIT_VALIDATION;
+                        listed_found++;
+                    } else if (list_has(&tlist, rel)) {
+                        split = QSNN_SPLIT_TEST;
+                        listed_found++;
+                    }
+                } else {
+                    split = qsnn_which_set(rel, ds->opts.validation_pct, ds->opts.testing_pct);
+                }
+            }
+            if (!candvec_push(cands, rel, label, split, wanted)) {
+                free(rel);
+                rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+                break;
+            }
+        }
+        strvec_free(&files);
+    }
+    if (rc == QSNN_OK && use_lists && listed_found < vlist.n + tlist.n)
+        qsnn_warn("%s: %zu clips named in the list files do not exist", dir, vlist.n + tlist.n - listed_found);
+    strvec_free(&folders);
+    strvec_free(&vlist);
+    strvec_free(&tlist);
+    if (rc != QSNN_OK)
+        return rc;
+    for (int l = 2; l < ds->num_labels; l++)
+        if (!found[l])
+            return qsnn_fail(QSNN_ERR_ARG, "%s: wanted word '%s' has no folder", dir, ds->labels[l]);
+    if (cands->n == 0)
+        return qsnn_fail(QSNN_ERR_FORMAT, "%s: no .wav clips in any folder (not a Speech Commands directory?)",
+                         dir);
+    return QSNN_OK;
+}
+
+static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec *cands)
+{
+    qsnn_status rc = QSNN_OK;
+    size_t nc = cands->n;
+    size_t *order = malloc(nc * sizeof *order);
+    int32_t *ids = malloc(nc * sizeof *ids);
+    size_t *unk[QSNN_SPLIT_COUNT] = {NULL, NULL, NULL};
+    size_t nunk[QSNN_SPLIT_COUNT] = {0, 0, 0};
+    size_t nwanted[QSNN_SPLIT_COUNT] = {0, 0, 0};
+    for (int s = 0; s < QSNN_SPLIT_COUNT; s++)
+        unk[s] = malloc(nc * sizeof *unk[s]);
+    if (!order || !ids || !unk[0] || !unk[1] || !unk[2]) {
+        rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+        goto done;
+    }
+    size_t nfixed = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (cands->v[i].wanted)
+            order[nfixed++] = i;
+        else
+            unk[cands->v[i].split][nunk[cands->v[i].split]++] = i;
+    }
+
+    /* the progress total counts the unknown clips we expect to need (exact unless some fail to decode) */
+    size_t expect = nfixed;
+    size_t wanted_split[QSNN_SPLIT_COUNT] = {0, 0, 0};
+    for (size_t k = 0; k < nfixed; k++)
+        wanted_split[cands->v[order[k]].split]++;
+    for (int s = 0; s < QSNN_SPLIT_COUNT; s++) {
+        size_t need = pct_count(wanted_split[s], ds->opts.unknown_pct);
+        expect += need < nunk[s] ? need : nunk[s];
+    }
+    decode_progress dp = {.done = 0};
+    qsnn_progress_begin(&dp.prog, "decoding clips", "clips", expect);
+
+    rc = decode_append(ds, dir, cands->v, order, nfixed, ids, &dp);
+    if (rc != QSNN_OK)
+        goto done;
+    /* per split, entries: wanted clips in scan order, silence, unknown clips */
+    size_t cap[QSNN_SPLIT_COUNT];
+    for (int s = 0; s < QSNN_SPLIT_COUNT; s++) {
+        for (size_t k = 0; k < nfixed; k++)
+            if (ids[k] >= 0 && cands->v[order[k]].split == s)
+                nwanted[s]++;
+        cap[s] = nwanted[s] + 1;
+        if (ds->layout == QSNN_LAYOUT_FULL) {
+            cap[s] += pct_count(nwanted[s], ds->opts.silence_pct) + nunk[s];
+        }
+        ds->entries[s] = malloc(cap[s] * sizeof *ds->entries[s]);
+        if (!ds->entries[s]) {
+            rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+            goto done;
+        }
+    }
+    for (size_t k = 0; k < nfixed; k++) {
+        if (ids[k] < 0)
+            continue;
+        int s = cands->v[order[k]].split;
+        ds->entries[s][ds->count[s]].clip = ids[k];
+        ds->entries[s][ds->count[s]].label = cands->v[order[k]].label;
+        ds->count[s]++;
+    }
+
+    if (ds->layout == QSNN_LAYOUT_FULL) {
+        qsnn_rng rng;
+        qsnn_rng_seed(&rng, ds->opts.seed);
+        static const int tf_order[QSNN_SPLIT_COUNT] = {QSNN_SPLIT_VALIDATION, QSNN_SPLIT_TEST, QSNN_SPLIT_TRAIN};
+        for (int oi = 0; oi < QSNN_SPLIT_COUNT; oi++) {
+            int s = tf_order[oi];
+            size_t nsil = pct_count(nwanted[s], ds->opts.silence_pct);
+            for (size_t k = 0; k < nsil; k++) {
+                ds->entries[s][ds->count[s]].clip = -1;
+                ds->entries[s][ds->count[s]].label = QSNN_LABEL_SILENCE;
+                ds->count[s]++;
+            }
+            qsnn_rng_shuffle_size(&rng, unk[s], nunk[s]);
+            size_t need = pct_count(nwanted[s], ds->opts.unknown_pct), have = 0, next = 0;
+            while (have < need && next < nunk[s]) {
+                size_t take = need - have;
+                if (take > nunk[s] - next)
+                    take = nunk[s] - next;
+                rc = decode_append(ds, dir, cands->v, unk[s] + next, take, ids, &dp);
+                if (rc != QSNN_OK)
+                    goto done;
+                for (size_t k = 0; k < take; k++) {
+                    if (ids[k] < 0)
+                        continue;
+                    ds->entries[s][ds->count[s]].clip = ids[k];
+                    ds->entries[s][ds->count[s]].label = QSNN_LABEL_UNKNOWN;
+                    ds->count[s]++;
+                    have++;
+                }
+                next += take;
+            }
+            if (have < need)
+                qsnn_warn("%s: %s split: only %zu unknown-word clips for the %zu wanted (%g %%)", dir,
+                          qsnn_split_name((qsnn_split)s), have, need, ds->opts.unknown_pct);
+        }
+        for (int oi = 0; oi < QSNN_SPLIT_COUNT; oi++) {
+            int s = tf_order[oi];
+            shuffle_entries(&rng, ds->entries[s], ds->count[s]);
+        }
+    }
+    qsnn_progress_end(&dp.prog, dp.done, NULL);
+done:
+    free(order);
+    free(ids);
+    for (int s = 0; s < QSNN_SPLIT_COUNT; s++)
+        free(unk[s]);
+    return rc;
+}
+
+qsnn_status qsnn_dataset_open(qsnn_dataset **out, const char *dir, const qsnn_data_opts *opts)
+{
+    *out = NULL;
+    if (!dir)
+        return qsnn_fail(QSNN_ERR_ARG, "dataset: no directory given");
+    qsnn_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+    if (opts)
+        ds->opts = *opts;
+    else
+        qsnn_data_default_opts(&ds->opts);
+    qsnn_status rc = check_opts(&ds->opts);
+    if (rc == QSNN_OK)
+        rc = parse_words(ds, ds->opts.wanted_words ? ds->opts.wanted_words : DEFAULT_WORDS);
+    ds->opts.wanted_words = NULL; /* the caller's string is not kept */
+    if (rc == QSNN_OK && !is_dir(dir))
+        rc = qsnn_fail(QSNN_ERR_IO, "%s: not a directory", dir);
+    candvec cands = {0};
+    if (rc == QSNN_OK)
+        rc = scan(ds, dir, &cands);
+    if (rc == QSNN_OK)
+        rc = build_index(ds, dir, &cands);
+    candvec_free(&cands);
+    if (rc == QSNN_OK)
+        rc = load_noise(ds, dir);
+    if (rc != QSNN_OK) {
+        qsnn_dataset_free(ds);
+        return rc;
+    }
+    if (ds->layout == QSNN_LAYOUT_FULL && ds->num_noise == 0)
+        qsnn_warn("%s: no usable %s folder: silence entries are digital zeros and no noise is mixed in", dir,
+                  BACKGROUND_DIR);
+    if (ds->skipped)
+        qsnn_warn("%s: %zu clips skipped (cannot be decoded)", dir, ds->skipped);
+    *out = ds;
+    return QSNN_OK;
+}
+
+void qsnn_dataset_free(qsnn_dataset *ds)
+{
+    if (!ds)
+        return;
+    for (size_t i = 0; i < ds->num_clips; i++)
+        free(ds->clip_path[i]);
+    free(ds->clip_path);
+    free(ds->audio);
+    for (int s = 0; s < QSNN_SPLIT_COUNT; s++)
+        free(ds->entries[s]);
+    for (int k = 0; k < ds->num_noise; k++)
+        free(ds->noise[k]);
+    free(ds->noise);
+    free(ds->noise_len);
+    free(ds);
+}
+
+int qsnn_dataset_num_labels(const qsnn_dataset *ds) { return ds->num_labels; }
+
+const char *qsnn_dataset_label_name(const qsnn_dataset *ds, int label)
+{
+    if (label < 0 || label >= ds->num_labels)
+        return NULL;
+    return ds->labels[label];
+}
+
+size_t qsnn_dataset_count(const qsnn_dataset *ds, qsnn_split s)
+{
+    if ((int)s < 0 || s >= QSNN_SPLIT_COUNT)
+        return 0;
+    return ds->count[s];
+}
+
+int qsnn_dataset_label(const qsnn_dataset *ds, qsnn_split s, size_t i)
+{
+    if ((int)s < 0 || s >= QSNN_SPLIT_COUNT || i >= ds->count[s])
+        return -1;
+    return ds->entries[s][i].label;
+}
+
+const char *qsnn_dataset_source(const qsnn_dataset *ds, qsnn_split s, size_t i)
+{
+    if ((int)s < 0 || s >= QSNN_SPLIT_COUNT || i >= ds->count[s])
+        return NULL;
+    int32_t c = ds->entries[s][i].clip;
+    return c < 0 ? "_silence_" : ds->clip_path[c];
+}
+
+size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds) { return ds->skipped; }

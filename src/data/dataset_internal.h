@@ -1,0 +1,68 @@
+/* dataset_internal.h: the in-memory Speech Commands dataset shared by src/data/dataset.c (scan, index, decode),
+ * src/data/augment.c (mixing, MFCC) and src/data/features.c (uint8 scaling, evaluation loading).
+ * Not a public contract: tests include it (tests see src/) to check which_set and the augmentation draws.
+ *
+ * Invariants: every entry of a split refers to a decoded clip (clip >= 0, audio at clips + clip * 16000) or is a
+ * generated silence entry (clip = -1); labels are in [0, num_labels); noise[k] has noise_len[k] >= 16000. */
+#ifndef QSNN_DATA_DATASET_INTERNAL_H
+#define QSNN_DATA_DATASET_INTERNAL_H
+
+#include "qsnn/data.h"
+
+#include <stdint.h>
+
+#define QSNN_DATA_FRAMES 49
+#define QSNN_DATA_COEFFS 10
+#define QSNN_DATA_FEATURE_SIZE (QSNN_DATA_FRAMES * QSNN_DATA_COEFFS)
+
+typedef enum { QSNN_LAYOUT_FULL = 0, QSNN_LAYOUT_TEST = 1 } qsnn_layout;
+
+typedef struct {
+    int32_t clip;  /* index into the decoded clips, -1 for a generated silence entry */
+    int32_t label;
+} qsnn_data_entry;
+
+struct qsnn_dataset {
+    qsnn_data_opts opts;
+    qsnn_layout layout;
+    int num_labels;
+    char labels[QSNN_MAX_LABELS][QSNN_LABEL_MAX];
+    /* decoded clips: int16 PCM, QSNN_CLIP_SAMPLES each, cropped or zero-padded as TF's DecodeWav does */
+    size_t num_clips, cap_clips;
+    int16_t *audio;        /* [num_clips * 16000] */
+    char **clip_path;      /* [num_clips] relative to the dataset dir */
+    qsnn_data_entry *entries[QSNN_SPLIT_COUNT];
+    size_t count[QSNN_SPLIT_COUNT];
+    /* background noise recordings, whole files as float */
+    int num_noise;
+    float **noise;
+    size_t *noise_len;
+    size_t skipped;
+};
+
+/* The random choices made for one entry (what qsnn_dataset_mix drew), for tests and debugging. */
+typedef struct {
+    int shift;            /* samples; > 0 pads zeros at the front */
+    int noise_index;      /* -1 when no noise was mixed in */
+    size_t noise_offset;
+    float noise_volume;   /* 0 when no noise */
+    float fg_volume;      /* 1, or 0 for silence entries */
+} qsnn_mix_info;
+
+/* TensorFlow's which_set hash: int(sha1(name without _nohash_...).hexdigest(), 16) % 2^27, where name is the
+ * base name of `path`. */
+uint32_t qsnn_which_set_hash(const char *path);
+/* TensorFlow's which_set(path, val_pct, test_pct). */
+qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct);
+
+/* The augmented (or clean) waveform of entry i of split s into out[16000]: time shift, background noise,
+ * clip to [-1, 1]. Randomness comes only from the stream (seed, s, i). info may be NULL. */
+void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augment, uint64_t seed, float *out,
+                      qsnn_mix_info *info);
+
+/* Clean (augment = 0) or augmented features of every entry of split s, in index order, into
+ * out[count(s) * 490], in batches; `done` (may be NULL with prog) is advanced and prog updated per batch. */
+qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
+                                     float *out, qsnn_progress *prog, size_t *done);
+
+#endif
