@@ -313,13 +313,16 @@ static qsnn_status read_list(const char *dir, const char *name, strvec *out, int
         free(path);
         return QSNN_OK;
     }
+    free(path);
+    path = NULL;
     char *text = NULL;
     size_t len = 0;
-    qsnn_status rc = qsnn_read_text_file(path, (size_t)256 << 20, &text, &len);
-    if (rc != QSNN_OK) {
-        free(path);
+    char *full = join_path(dir, name);
+    qsnn_status rc = full ? qsnn_read_text_file(full, (size_t)256 << 20, &text, &len)
+                          : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+    free(full);
+    if (rc != QSNN_OK)
         return rc;
-    }
     *present = 1;
     char *line = text;
     while (line < text + len) {
@@ -334,9 +337,8 @@ static qsnn_status read_list(const char *dir, const char *name, strvec *out, int
             *end = '\0';
             if (!strvec_push(out, line)) {
                 free(text);
-                free(path);
                 strvec_free(out);
-                return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+                return qsnn_fail(QSNN_ERR_NOMEM, "%s/%s: out of memory", dir, name);
             }
             *end = saved;
         }
@@ -345,7 +347,6 @@ static qsnn_status read_list(const char *dir, const char *name, strvec *out, int
         line = nl + 1;
     }
     free(text);
-    free(path);
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return QSNN_OK;

@@ -136,7 +136,7 @@ static qsnn_status from_file(const char *path, qsnn_split s, float min, float ma
     out->is_u8 = 1;
     out->scale_min = min;
     out->scale_max = max;
-    out->u8 = malloc(n * per ? n * per : 1); /* n * per <= fs.n * per, which the loader checked */
+    out->u8 = malloc(n > 0 ? n * per : 1); /* n * per <= fs.n * per, which the loader checked */
     out->label = malloc((n ? n : 1) * sizeof *out->label);
     out->split = malloc(n ? n : 1);
     out->source = calloc(n ? n : 1, sizeof *out->source);

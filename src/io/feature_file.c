@@ -113,7 +113,7 @@ static qsnn_status check_set(const qsnn_featureset *fs, const char *path, size_t
 
 qsnn_status qsnn_featureset_save(const qsnn_featureset *fs, const char *path)
 {
-    size_t count, src_bytes;
+    size_t count = 0, src_bytes = 0;
     qsnn_status rc = check_set(fs, path, &count, &src_bytes);
     if (rc != QSNN_OK)
         return rc;
@@ -342,7 +342,17 @@ qsnn_status qsnn_featureset_load(qsnn_featureset *fs, const char *path)
     }
     /* every sample needs at least 4 (label) + 1 (split) + 2 (source) + h*w bytes: bound n by the file size */
     uint64_t fsize = (uint64_t)st.st_size;
-    CHECK(field_range(path, "n", n64, 0, fsize / 7));
+    if (n64 > fsize / 7) {
+        rc = qsnn_fail(QSNN_ERR_FORMAT, "%s: size: header claims n = %llu samples, the file has only %llu bytes "
+                       "(truncated, or a corrupt n)", path, (unsigned long long)n64, (unsigned long long)fsize);
+        goto fail;
+    }
+    if (src64 > fsize) {
+        rc = qsnn_fail(QSNN_ERR_FORMAT, "%s: size: header claims sources size = %llu bytes, the file has only %llu "
+                       "(truncated, or a corrupt sources size)", path, (unsigned long long)src64,
+                       (unsigned long long)fsize);
+        goto fail;
+    }
     CHECK(field_range(path, "sources size", src64, 2 * n64, fsize));
     size_t n = (size_t)n64, src_bytes = (size_t)src64, count, esz = (flags & FEAT_FLAG_U8) ? 1 : 4;
     size_t total = FEAT_HEADER + (size_t)nl * QSNN_LABEL_MAX, t;
