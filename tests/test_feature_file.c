@@ -66,7 +66,7 @@ static void make_set(qsnn_featureset *fs, size_t n, int u8)
     for (size_t i = 0; i < n; i++) {
         fs->label[i] = (int32_t)(i % 4);
         fs->split[i] = (uint8_t)(i % 3);
-        char src[64];
+        char src[128];
         if (i % 4 == 0)
             snprintf(src, sizeof src, "_silence_");
         else
