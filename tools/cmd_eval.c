@@ -1,12 +1,276 @@
-/* cmd_eval.c: `qsnn eval`. PLACEHOLDER until its issue lands: it only says so. */
+/* cmd_eval.c: `qsnn eval MODEL DATA`: accuracy of a float/quantized model (.qsnn) or an integer model (.snn) on
+ * one split, the confusion matrix (text, and a PNG like the tutorial's with --plot), Akida's statistics for a
+ * .snn model (--stats, over the first 20 clips as the tutorial), and --json with every clip's file, label and
+ * prediction so two models can be compared clip by clip. The data is scaled to uint8 with the model's own
+ * recorded training range, as the tutorial scales x_valid with x_train's min/max. */
 #include "cli.h"
 
+#include "qsnn/convert.h"
+#include "qsnn/data.h"
+#include "qsnn/model.h"
+#include "qsnn/report.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(void)
+{
+    printf("Usage: qsnn eval MODEL DATA [options]\n"
+           "\n"
+           "Evaluate MODEL (a .qsnn float/quantized model or a .snn integer model, recognised by content) on one split\n"
+           "of DATA (a Speech Commands directory in either layout, or a feature file from `qsnn features`). Prints\n"
+           "\"Accuracy: 91.60%%\" as the tutorial, then the confusion matrix (rows: true label; counts and\n"
+           "row-normalised).\n"
+           "\n"
+           "Options:\n"
+           "  --split NAME         test (default), validation or train\n"
+           "  --stats              .snn only: Akida's statistics (input/output sparsity, ops = events x fan-out) and the\n"
+           "                       measured time per layer, counted over the first --stats-samples clips\n"
+           "  --stats-samples N    clips counted by --stats (default 20, as the tutorial; 0 = all)\n"
+           "  --json               print JSON: accuracy, labels, confusion counts, per-clip file/label/prediction\n"
+           "                       (and the statistics with --stats) instead of text\n"
+           "  --plot FILE.png      write the row-normalised confusion matrix as a PNG (the tutorial's figure)\n"
+           "  --threads N          threads (default: all cores)\n"
+           "  --mode MODE          .snn only: dense (default, fastest), event (scatter over non-zero inputs) or ref;\n"
+           "                       all three give identical integers\n"
+           "  -h, --help           this help\n"
+           "\n"
+           "Examples:\n"
+           "  qsnn eval kws.snn ../shared/data/speech_commands_test_subset --stats --plot cm.png\n"
+           "  qsnn eval kws_ep3.qsnn feats.qsf --split validation --json > float.json\n"
+           "\n"
+           "Exit status: 0 ok, 1 a file could not be used (the message says which and why), 2 usage error.\n");
+}
+
+static int read_magic(const char *path, char magic[8])
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    size_t n = fread(magic, 1, 8, fp);
+    fclose(fp);
+    return n == 8;
+}
 
 int cmd_eval(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "qsnn eval: not implemented yet\n");
-    return QSNN_EXIT_FAIL;
+    static const struct option opts[] = {{"split", required_argument, 0, 's'},  {"stats", no_argument, 0, 'S'},
+                                         {"stats-samples", required_argument, 0, 'n'},
+                                         {"json", no_argument, 0, 'j'},          {"plot", required_argument, 0, 'p'},
+                                         {"threads", required_argument, 0, 't'}, {"mode", required_argument, 0, 'm'},
+                                         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    qsnn_split split = QSNN_SPLIT_TEST;
+    int stats = 0, json = 0, c;
+    long stats_n = 20, threads = 0;
+    const char *plot = NULL;
+    qsnn_snn_mode mode = QSNN_SNN_DENSE;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (!qsnn_split_parse(optarg, &split))
+                return cli_usage_error("eval", "unknown split '%s' (test, validation, train)", optarg);
+            break;
+        case 'S': stats = 1; break;
+        case 'n':
+            if (!cli_parse_int(optarg, 0, 1000000000, &stats_n))
+                return cli_usage_error("eval", "--stats-samples: expected an integer >= 0, got '%s'", optarg);
+            break;
+        case 'j': json = 1; break;
+        case 'p': plot = optarg; break;
+        case 't':
+            if (!cli_parse_int(optarg, 1, 1024, &threads))
+                return cli_usage_error("eval", "--threads: expected 1..1024, got '%s'", optarg);
+            break;
+        case 'm':
+            if (!strcmp(optarg, "dense"))
+                mode = QSNN_SNN_DENSE;
+            else if (!strcmp(optarg, "event"))
+                mode = QSNN_SNN_EVENT;
+            else if (!strcmp(optarg, "ref"))
+                mode = QSNN_SNN_REF;
+            else
+                return cli_usage_error("eval", "--mode: dense, event or ref, got '%s'", optarg);
+            break;
+        case 'h': print_help(); return QSNN_EXIT_OK;
+        default: return cli_usage_error("eval", "unknown option");
+        }
+    }
+    if (optind + 2 != argc)
+        return cli_usage_error("eval", "expected MODEL and DATA");
+    const char *mpath = argv[optind], *dpath = argv[optind + 1];
+    char magic[8];
+    if (!read_magic(mpath, magic)) {
+        fprintf(stderr, "qsnn eval: %s: cannot read: %s\n", mpath, errno ? strerror(errno) : "too short");
+        return QSNN_EXIT_FAIL;
+    }
+    int is_snn = !memcmp(magic, QSNN_SNN_MAGIC, 8);
+    if (!is_snn && memcmp(magic, QSNN_MODEL_MAGIC, 8)) {
+        fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", mpath);
+        return QSNN_EXIT_FAIL;
+    }
+    if (stats && !is_snn)
+        return cli_usage_error("eval", "--stats needs a .snn model (Akida statistics count spikes)");
+    qsnn_model fm;
+    qsnn_snn_model sm;
+    unsigned char *img = NULL;
+    qsnn_status st;
+    float smin, smax;
+    int classes;
+    const char *const *mlabels = NULL;
+    const char *flabels[QSNN_MAX_LABELS];
+    if (is_snn) {
+        st = qsnn_snn_load(mpath, &sm, &img);
+        if (st != QSNN_OK)
+            return cli_fail("eval", st);
+        smin = sm.scale_min;
+        smax = sm.scale_max;
+        classes = sm.num_classes;
+        mlabels = sm.labels;
+    } else {
+        st = qsnn_model_load(&fm, mpath);
+        if (st != QSNN_OK)
+            return cli_fail("eval", st);
+        smin = fm.scale_min;
+        smax = fm.scale_max;
+        classes = fm.arch.num_classes;
+        for (int i = 0; i < fm.num_labels && i < QSNN_MAX_LABELS; i++)
+            flabels[i] = fm.labels[i];
+        mlabels = fm.num_labels >= classes ? flabels : NULL;
+    }
+    qsnn_data_opts o;
+    qsnn_data_default_opts(&o);
+    qsnn_featureset fs;
+    memset(&fs, 0, sizeof fs);
+    st = qsnn_data_load_split_u8(dpath, split, smin, smax, &o, &fs);
+    int32_t *pred = NULL;
+    qsnn_snn_stats sst;
+    memset(&sst, 0, sizeof sst);
+    qsnn_confusion cm;
+    memset(&cm, 0, sizeof cm);
+    int rc = QSNN_EXIT_FAIL;
+    if (st != QSNN_OK)
+        goto done;
+    if (fs.n == 0) {
+        st = qsnn_fail(QSNN_ERR_ARG, "%s: no clips in the %s split", dpath, qsnn_split_name(split));
+        goto done;
+    }
+    if (fs.num_labels != classes) {
+        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", dpath, fs.num_labels, classes);
+        goto done;
+    }
+    pred = malloc(sizeof(int32_t) * fs.n);
+    if (!pred) {
+        st = qsnn_fail(QSNN_ERR_NOMEM, "eval: %zu predictions", fs.n);
+        goto done;
+    }
+    double t0 = qsnn_time_now();
+    if (is_snn) {
+        if (fs.h * fs.w != sm.in_h * sm.in_w * sm.in_c) {
+            st = qsnn_fail(QSNN_ERR_SHAPE, "%s: features %dx%d do not fit the model input %dx%dx%d", dpath, fs.h,
+                           fs.w, sm.in_h, sm.in_w, sm.in_c);
+            goto done;
+        }
+        st = qsnn_report_snn_predict(&sm, mode, fs.u8, fs.n, (int)threads, pred, NULL, stats ? &sst : NULL,
+                                     (size_t)stats_n);
+    } else {
+        st = qsnn_model_predict(&fm, fs.u8, fs.n, NULL, pred);
+    }
+    double secs = qsnn_time_now() - t0;
+    if (st != QSNN_OK)
+        goto done;
+    qsnn_info("eval: %zu clips in %.3f s", fs.n, secs);
+    st = qsnn_confusion_init(&cm, classes);
+    if (st != QSNN_OK)
+        goto done;
+    for (int i = 0; i < classes; i++)
+        cm.labels[i] = mlabels ? mlabels[i] : fs.labels[i];
+    size_t correct = 0;
+    for (size_t i = 0; i < fs.n; i++) {
+        correct += pred[i] == fs.label[i];
+        qsnn_confusion_add(&cm, fs.label[i], pred[i]);
+    }
+    double acc = (double)correct / (double)fs.n;
+    if (plot) {
+        st = qsnn_confusion_plot_png(&cm, "Confusion matrix", plot);
+        if (st != QSNN_OK)
+            goto done;
+    }
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "model", mpath);
+        cJSON_AddStringToObject(root, "model_type", is_snn ? "snn" : "float");
+        cJSON_AddStringToObject(root, "data", dpath);
+        cJSON_AddStringToObject(root, "split", qsnn_split_name(split));
+        cJSON_AddNumberToObject(root, "clips", (double)fs.n);
+        cJSON_AddNumberToObject(root, "correct", (double)correct);
+        cJSON_AddNumberToObject(root, "accuracy", acc);
+        cJSON *jl = cJSON_AddArrayToObject(root, "labels");
+        for (int i = 0; i < classes; i++)
+            cJSON_AddItemToArray(jl, cJSON_CreateString(cm.labels[i]));
+        cJSON *jc = cJSON_AddArrayToObject(root, "confusion");
+        for (int i = 0; i < classes; i++) {
+            cJSON *row = cJSON_CreateArray();
+            for (int j = 0; j < classes; j++)
+                cJSON_AddItemToArray(row, cJSON_CreateNumber((double)cm.counts[(size_t)i * classes + j]));
+            cJSON_AddItemToArray(jc, row);
+        }
+        cJSON *clips = cJSON_AddArrayToObject(root, "clips");
+        for (size_t i = 0; i < fs.n; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "file", fs.source ? fs.source[i] : "");
+            cJSON_AddNumberToObject(e, "label", fs.label[i]);
+            cJSON_AddNumberToObject(e, "pred", pred[i]);
+            cJSON_AddItemToArray(clips, e);
+        }
+        if (stats) {
+            cJSON *js = cJSON_AddObjectToObject(root, "statistics");
+            cJSON_AddNumberToObject(js, "samples", (double)sst.samples);
+            cJSON *jls = cJSON_AddArrayToObject(js, "layers");
+            for (int l = 0; l < sm.num_layers; l++) {
+                qsnn_snn_layer_stats ls;
+                qsnn_snn_stats_layer(&sm, &sst, l, &ls);
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "name", sm.layers[l].name);
+                cJSON_AddStringToObject(e, "type", qsnn_snn_type_name(sm.layers[l].type));
+                if (ls.has_input) {
+                    cJSON_AddNumberToObject(e, "input_sparsity", ls.in_sparsity);
+                    cJSON_AddNumberToObject(e, "ops", ls.ops);
+                }
+                cJSON_AddNumberToObject(e, "output_sparsity", ls.out_sparsity);
+                cJSON_AddNumberToObject(e, "time_us", ls.time_us);
+                cJSON_AddItemToArray(jls, e);
+            }
+        }
+        char *txt = cJSON_Print(root);
+        printf("%s\n", txt);
+        free(txt);
+        cJSON_Delete(root);
+    } else {
+        printf("Accuracy: %.2f%%\n", 100.0 * acc);
+        printf("(%zu of %zu clips, %s split of %s)\n", correct, fs.n, qsnn_split_name(split), dpath);
+        if (stats) {
+            printf("Model statistics\n");
+            qsnn_report_snn_stats(stdout, &sm, &sst);
+        }
+        qsnn_confusion_print(stdout, &cm);
+        if (plot)
+            printf("Confusion matrix plot: %s\n", plot);
+    }
+    rc = QSNN_EXIT_OK;
+done:
+    if (rc != QSNN_EXIT_OK)
+        cli_fail("eval", st);
+    qsnn_confusion_free(&cm);
+    free(pred);
+    qsnn_featureset_free(&fs);
+    if (is_snn)
+        free(img);
+    else
+        qsnn_model_free(&fm);
+    return rc;
 }

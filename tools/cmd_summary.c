@@ -1,12 +1,77 @@
-/* cmd_summary.c: `qsnn summary`. PLACEHOLDER until its issue lands: it only says so. */
+/* cmd_summary.c: `qsnn summary MODEL`: the layer table of a model, chosen by the file's magic: a float/quantized
+ * model (QSNNMODL) prints Keras' model.summary(), an integer .snn model (QSNN_SNN) Akida's model.summary() with
+ * the HW column, the reasons of every "no" and the model size. */
 #include "cli.h"
 
+#include "qsnn/convert.h"
+#include "qsnn/model.h"
+#include "qsnn/report.h"
+
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(void)
+{
+    printf("Usage: qsnn summary MODEL\n"
+           "\n"
+           "Print the layer table of MODEL:\n"
+           "  a .qsnn model (float or quantized, from `qsnn train`): the Keras summary of the tutorial's section 3;\n"
+           "  a .snn model (from `qsnn convert`): the Akida summary of section 5.1 (Layer (type), HW, Input shape,\n"
+           "    Output shape, Kernel shape, Learning (#classes), #InConn/#Weights/ThFire; shapes in Akida's [W, H, C]),\n"
+           "    then the reason of every HW \"no\" (Akida NSoC v1 rules) and the model size in bytes.\n"
+           "The kind of file is recognised by its first bytes, not its name.\n"
+           "\n"
+           "Options:\n"
+           "  -h, --help   this help\n"
+           "\n"
+           "Exit status: 0 ok, 1 the file is unreadable, corrupt or of another kind, 2 usage error.\n");
+}
 
 int cmd_summary(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "qsnn summary: not implemented yet\n");
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            print_help();
+            return QSNN_EXIT_OK;
+        }
+        return cli_usage_error("summary", "unknown option");
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error("summary", "expected one MODEL file");
+    const char *path = argv[optind];
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        fprintf(stderr, "qsnn summary: %s: cannot open: %s\n", path, strerror(errno));
+        return QSNN_EXIT_FAIL;
+    }
+    char magic[8] = {0};
+    size_t got = fread(magic, 1, 8, fp);
+    fclose(fp);
+    if (got == 8 && !memcmp(magic, QSNN_MODEL_MAGIC, 8)) {
+        qsnn_model m;
+        qsnn_status st = qsnn_model_load(&m, path);
+        if (st != QSNN_OK)
+            return cli_fail("summary", st);
+        qsnn_model_print_summary(stdout, &m);
+        qsnn_model_free(&m);
+        return QSNN_EXIT_OK;
+    }
+    if (got == 8 && !memcmp(magic, QSNN_SNN_MAGIC, 8)) {
+        qsnn_snn_model m;
+        unsigned char *img;
+        qsnn_status st = qsnn_snn_load(path, &m, &img);
+        if (st != QSNN_OK)
+            return cli_fail("summary", st);
+        qsnn_report_snn_summary(stdout, &m);
+        free(img);
+        return QSNN_EXIT_OK;
+    }
+    fprintf(stderr, "qsnn summary: %s: not a qsnn model (neither a .qsnn model nor a .snn model)\n", path);
     return QSNN_EXIT_FAIL;
 }
