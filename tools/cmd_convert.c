@@ -162,6 +162,7 @@ int cmd_convert(int argc, char **argv)
             cJSON_AddNumberToObject(jc, "same_class", (double)res.pred_agree);
             cJSON_AddNumberToObject(jc, "agreement", res.samples ? (double)res.pred_agree / (double)res.samples : 0);
             cJSON_AddNumberToObject(jc, "last_layer_argmax_agree", (double)res.last_argmax_agree);
+            cJSON_AddNumberToObject(jc, "last_layer_argmax_ties", (double)res.last_argmax_ties);
             cJSON_AddNumberToObject(jc, "tie_tolerance", res.tie_tol);
         }
         char *txt = cJSON_Print(root);

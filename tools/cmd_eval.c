@@ -206,7 +206,7 @@ int cmd_eval(int argc, char **argv)
         cJSON_AddStringToObject(root, "model_type", is_snn ? "snn" : "float");
         cJSON_AddStringToObject(root, "data", dpath);
         cJSON_AddStringToObject(root, "split", qsnn_split_name(split));
-        cJSON_AddNumberToObject(root, "clips", (double)fs.n);
+        cJSON_AddNumberToObject(root, "num_clips", (double)fs.n);
         cJSON_AddNumberToObject(root, "correct", (double)correct);
         cJSON_AddNumberToObject(root, "accuracy", acc);
         cJSON *jl = cJSON_AddArrayToObject(root, "labels");

@@ -96,6 +96,7 @@ typedef struct {
     size_t exact_mismatch[QSNN_SNN_MAX_LAYERS]; /* engine != exact (double) level of its own potential: 0 */
     double max_tie_dist[QSNN_SNN_MAX_LAYERS];   /* largest BN-unit distance to the boundary among the ties */
     size_t last_argmax_agree;                /* teacher-forced last layer: argmax(potentials) == argmax(logits) */
+    size_t last_argmax_ties;                 /* ... the others where the two winners' potentials tie */
     double tie_tol;                          /* relative tolerance defining a tie */
 } qsnn_convert_check_result;
 

@@ -88,8 +88,17 @@ qsnn_status qsnn_convert_check(const qsnn_model *fm, const qsnn_snn_model *sm, c
                 break;
             int F = L->out_c;
             if (l == last) {
-                int pm = qsnn_snn_argmax_s32(pot, F);
-                res->last_argmax_agree += pm == argmax_f(acts[l], F);
+                int pm = qsnn_snn_argmax_s32(pot, F), fmx = argmax_f(acts[l], F);
+                res->last_argmax_agree += pm == fmx;
+                /* a different argmax is a tie when the float model's winner has (within tolerance) the same
+                 * potential as the engine's: float32 rounding of the logits decides between them */
+                if (pm != fmx) {
+                    double big = 0;
+                    for (int j = 0; j < F; j++)
+                        big = fabs((double)pot[j]) > big ? fabs((double)pot[j]) : big;
+                    if ((double)pot[pm] - (double)pot[fmx] <= TIE_TOL * (big > 1 ? big : 1))
+                        res->last_argmax_ties++;
+                }
                 continue;
             }
             qsnn_qrelu q = qsnn_qrelu_params(a->layers[l].act_bits);
@@ -148,8 +157,8 @@ void qsnn_convert_check_print(FILE *out, const qsnn_snn_model *sm, const qsnn_co
         fprintf(out, "%-16s %12zu %12zu %12zu %12zu %14zu\n", sm->layers[l].name, r->neurons[l], r->mismatch[l],
                 r->ties[l], other, r->exact_mismatch[l]);
     }
-    fprintf(out, "%-16s argmax(potentials) == argmax(float logits): %zu / %zu\n",
-            sm->layers[sm->num_layers - 1].name, r->last_argmax_agree, r->samples);
+    fprintf(out, "%-16s argmax(potentials) == argmax(float logits): %zu / %zu (%zu of the others at float ties)\n",
+            sm->layers[sm->num_layers - 1].name, r->last_argmax_agree, r->samples, r->last_argmax_ties);
     fprintf(out, "ties: float model within %.0e (relative, BN units) of a level boundary\n", r->tie_tol);
     fprintf(out, "Levels identical except at float ties: %s\n", other_total ? "NO" : "yes");
     fprintf(out, "End to end: same class for %zu / %zu clips (%.2f%%)\n", r->pred_agree, r->samples,

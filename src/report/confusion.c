@@ -179,7 +179,7 @@ qsnn_status qsnn_confusion_plot_png(const qsnn_confusion *cm, const char *title,
     cairo_set_font_size(cr, 16);
     text_at(cr, title ? title : "Confusion matrix", left + side / 2, top - 25, 0.5, 0.5);
     cairo_set_font_size(cr, 14);
-    text_at(cr, "Predicted label", left + side / 2, H - 30, 0.5, 0.5);
+    text_at(cr, "Predicted label", left + side / 2, top + side + 115, 0.5, 0.5);
     cairo_save(cr);
     cairo_translate(cr, 30, top + side / 2);
     cairo_rotate(cr, -PI / 2);
@@ -201,12 +201,11 @@ qsnn_status qsnn_confusion_plot_png(const qsnn_confusion *cm, const char *title,
     double step = span > 0.5 ? 0.1 : span > 0.2 ? 0.05 : 0.02;
     for (double t = ceil(vmin / step - 1e-9) * step; t <= vmax + 1e-9; t += step) {
         double y = top + side * (1.0 - (t - vmin) / span);
+        double tv = fabs(t) < 1e-9 ? 0.0 : t;
         cairo_move_to(cr, cbx + cbw, y);
         cairo_line_to(cr, cbx + cbw + 4, y);
         cairo_stroke(cr);
-        snprintf(buf, sizeof buf, "%.1f", t);
-        if (step < 0.1)
-            snprintf(buf, sizeof buf, "%.2f", t);
+        snprintf(buf, sizeof buf, step < 0.1 ? "%.2f" : "%.1f", tv);
         text_at(cr, buf, cbx + cbw + 7, y, 0.0, 0.5);
     }
     cairo_destroy(cr);

@@ -1,0 +1,259 @@
+/* test_report.c: confusion matrix (counts, row normalisation, text), the PNG (signature, size, colours read back
+ * with cairo), Akida's statistics printout reproducing tutorial lines from their counts, and the commands
+ * (convert, summary, eval --json) end to end on a random quantized model (eval only with the shared data). */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cairo.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qsnn/convert.h"
+#include "qsnn/io.h"
+#include "qsnn/model.h"
+#include "qsnn/report.h"
+
+static void test_confusion_normalisation(void **state)
+{
+    (void)state;
+    qsnn_confusion cm;
+    assert_int_equal(qsnn_confusion_init(&cm, 3), QSNN_OK);
+    assert_int_equal(qsnn_confusion_init(&(qsnn_confusion){0}, 0), QSNN_ERR_ARG);
+    int pairs[][2] = {{0, 0}, {0, 0}, {0, 1}, {0, 2}, {1, 1}, {9, 1}, {1, -1}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        qsnn_confusion_add(&cm, pairs[i][0], pairs[i][1]); /* out-of-range pairs are ignored */
+    assert_int_equal(cm.counts[0], 2);
+    assert_int_equal(cm.counts[1], 1);
+    assert_int_equal(cm.counts[4], 1);
+    double nm[9];
+    qsnn_confusion_normalized(&cm, nm);
+    assert_true(fabs(nm[0] - 0.5) < 1e-15 && fabs(nm[1] - 0.25) < 1e-15 && fabs(nm[2] - 0.25) < 1e-15);
+    assert_true(nm[4] == 1.0 && nm[3] == 0.0);
+    for (int j = 0; j < 3; j++)
+        assert_true(nm[6 + j] == 0.0); /* a row without samples stays 0 */
+    cm.labels[0] = "yes";
+    cm.labels[1] = "no";
+    cm.labels[2] = "up";
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    qsnn_confusion_print(f, &cm);
+    fclose(f);
+    assert_non_null(strstr(buf, "yes              2      1      1"));
+    assert_non_null(strstr(buf, "yes           0.50   0.25   0.25"));
+    free(buf);
+    qsnn_confusion_free(&cm);
+}
+
+static void test_confusion_png(void **state)
+{
+    (void)state;
+    qsnn_confusion cm;
+    assert_int_equal(qsnn_confusion_init(&cm, 12), QSNN_OK);
+    static const char *labels[12] = {"_silence_", "_unknown_", "down", "go", "left", "no",
+                                     "off", "on", "right", "stop", "up", "yes"};
+    for (int i = 0; i < 12; i++) {
+        cm.labels[i] = labels[i];
+        cm.counts[i * 12 + i] = 40;
+        cm.counts[i * 12 + (i + 1) % 12] = 3;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/test_report_%ld.png", QSNN_BINARY_DIR, (long)getpid());
+    assert_int_equal(qsnn_confusion_plot_png(&cm, "Confusion matrix", path), QSNN_OK);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    unsigned char sig[8];
+    assert_int_equal(fread(sig, 1, 8, fp), 8);
+    fclose(fp);
+    assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    assert_int_equal(cairo_image_surface_get_width(s), 800);
+    assert_int_equal(cairo_image_surface_get_height(s), 800);
+    /* a diagonal cell is dark blue, an empty cell near white (sample off-centre, away from the text) */
+    cairo_surface_flush(s);
+    const unsigned char *px = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    double cell = 500.0 / 12;
+    int xd = (int)(150 + 0.1 * cell), yd = (int)(70 + 0.1 * cell);           /* cell (0, 0) */
+    int xe = (int)(150 + 5.1 * cell), ye = (int)(70 + 0.1 * cell);           /* cell (0, 5) */
+    const uint32_t *pd = (const uint32_t *)(const void *)(px + yd * stride) + xd;
+    const uint32_t *pe = (const uint32_t *)(const void *)(px + ye * stride) + xe;
+    unsigned rd = (*pd >> 16) & 255, bd = *pd & 255, re = (*pe >> 16) & 255;
+    assert_true(rd < 40 && bd > 90); /* #08306b-ish */
+    assert_true(re > 230);
+    cairo_surface_destroy(s);
+    remove(path);
+    /* unwritable destination: an error naming the file */
+    assert_int_equal(qsnn_confusion_plot_png(&cm, NULL, "/nonexistent-dir/cm.png"), QSNN_ERR_IO);
+    assert_non_null(strstr(qsnn_last_error(), "/nonexistent-dir/cm.png"));
+    qsnn_confusion_free(&cm);
+}
+
+/* The tutorial's statistics lines, reproduced from integer counts over 20 samples. */
+static void test_stats_table_format(void **state)
+{
+    (void)state;
+    qsnn_model m;
+    qsnn_arch a;
+    assert_int_equal(qsnn_arch_builtin(&a, "mobilenet_kws"), QSNN_OK);
+    assert_int_equal(qsnn_model_init(&m, &a, 3), QSNN_OK);
+    m.quant_acts = m.quant_weights = 1;
+    for (int l = 0; l < a.num_layers; l++)
+        for (size_t j = 0; j < m.lp[l].n_bn; j++)
+            m.lp[l].beta[j] = 1.0f;
+    unsigned char *img;
+    size_t sz;
+    assert_int_equal(qsnn_convert_model(&m, &img, &sz, NULL), QSNN_OK);
+    qsnn_snn_model sm;
+    assert_int_equal(qsnn_snn_model_init(&sm, img, sz, "kws"), QSNN_OK);
+    qsnn_snn_stats st;
+    memset(&st, 0, sizeof st);
+    st.samples = 20;
+    /* events per layer input over 20 samples (semantics.md 3's implied non-zero inputs x 20) */
+    const uint64_t nnz[7] = {0, 42423, 72739, 65600, 58320, 53204, 695};
+    for (int l = 0; l < 7; l++) {
+        st.in_nnz[l] = nnz[l];
+        st.out_nnz[l] = l < 6 ? nnz[l + 1] : 0;
+        st.time_ns[l] = 20000u * (uint64_t)(l + 1);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    qsnn_report_snn_stats(f, &sm, &st);
+    fclose(f);
+    const char *want[] = {
+        "Layer (type)                  output sparsity     \n"
+        "conv_0 (InputConvolutional)   0.47                \n"
+        "Layer (type)                  input sparsity      output sparsity     ops                 \n"
+        "separable_1 (SeparableConvolu 0.47                0.55                1240873             \n"
+        "Layer (type)                  input sparsity      output sparsity     ops                 \n"
+        "separable_2 (SeparableConvolu 0.55                0.59                2127616             \n",
+        "separable_6 (SeparableConvolu 0.46                0.00                4066                \n",
+        "separable_1 (SeparableConvolu 2.00                \n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(buf, want[i]))
+            fail_msg("missing:\n%s\nin:\n%s", want[i], buf);
+    free(buf);
+    free(img);
+    qsnn_model_free(&m);
+}
+
+/* ---- commands ---- */
+
+static int run(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len < 4096)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = 0;
+    *out = buf;
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_commands(void **state)
+{
+    (void)state;
+    const char *exe = getenv("QSNN_EXE");
+    if (!exe)
+        skip();
+    qsnn_model m;
+    qsnn_arch a;
+    assert_int_equal(qsnn_arch_builtin(&a, "mobilenet_kws"), QSNN_OK);
+    assert_int_equal(qsnn_model_init(&m, &a, 4), QSNN_OK);
+    m.quant_acts = m.quant_weights = 1;
+    m.episode = 3;
+    m.scale_min = -247;
+    m.scale_max = 30;
+    for (int l = 0; l < a.num_layers; l++)
+        for (size_t j = 0; j < m.lp[l].n_bn; j++)
+            m.lp[l].beta[j] = 1.0f;
+    char mp[512], sp[512], cmd[4096], png[512];
+    snprintf(mp, sizeof mp, "%s/test_report_%ld.qsnn", QSNN_BINARY_DIR, (long)getpid());
+    snprintf(sp, sizeof sp, "%s/test_report_%ld.snn", QSNN_BINARY_DIR, (long)getpid());
+    snprintf(png, sizeof png, "%s/test_report_cm_%ld.png", QSNN_BINARY_DIR, (long)getpid());
+    assert_int_equal(qsnn_model_save(&m, mp), QSNN_OK);
+    char *out;
+    snprintf(cmd, sizeof cmd, "%s convert %s -o %s 2>&1", exe, mp, sp);
+    int rc = run(cmd, &out);
+    if (rc != 0)
+        fail_msg("%s\n%s", cmd, out);
+    assert_non_null(strstr(out, "conv_0 (InputConvoluti yes [10, 49, 1]   [5, 25, 32]   (5 x 5 x 1)"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s summary %s", exe, sp);
+    assert_int_equal(run(cmd, &out), 0);
+    assert_non_null(strstr(out, "Model size: "));
+    assert_non_null(strstr(out, "separable_6 (Separable yes [1, 1, 64]    [1, 1, 12]    (3 x 3 x 64)"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s summary %s", exe, mp);
+    assert_int_equal(run(cmd, &out), 0);
+    assert_non_null(strstr(out, "Total params: 24,576"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s summary %s/CMakeCache.txt 2>&1", exe, QSNN_BINARY_DIR);
+    assert_int_equal(run(cmd, &out), 1);
+    assert_non_null(strstr(out, "not a qsnn model"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s convert %s 2>&1", exe, mp);
+    assert_int_equal(run(cmd, &out), 2); /* usage: no -o */
+    free(out);
+    char data[1024];
+    snprintf(data, sizeof data, "%s/speech_commands_test_subset", QSNN_SHARED_DATA);
+    struct stat sb;
+    if (stat(data, &sb) == 0) {
+        snprintf(cmd, sizeof cmd, "%s eval %s %s --json --stats --plot %s 2>/dev/null", exe, sp, data, png);
+        assert_int_equal(run(cmd, &out), 0);
+        cJSON *j = cJSON_Parse(out);
+        assert_non_null(j);
+        cJSON *clips = cJSON_GetObjectItem(j, "clips");
+        assert_true(cJSON_IsArray(clips) && cJSON_GetArraySize(clips) > 100);
+        cJSON *c0 = cJSON_GetArrayItem(clips, 0);
+        assert_true(cJSON_IsString(cJSON_GetObjectItem(c0, "file")));
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItem(c0, "pred")));
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItem(j, "accuracy")));
+        cJSON *sl = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "statistics"), "layers");
+        assert_int_equal(cJSON_GetArraySize(sl), 7);
+        assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "statistics"), "samples")->valueint, 20);
+        cJSON_Delete(j);
+        free(out);
+        assert_int_equal(stat(png, &sb), 0);
+        remove(png);
+        /* the float model on the same data, text output */
+        snprintf(cmd, sizeof cmd, "%s eval %s %s 2>/dev/null", exe, mp, data);
+        assert_int_equal(run(cmd, &out), 0);
+        assert_true(!strncmp(out, "Accuracy: ", 10));
+        free(out);
+    }
+    remove(mp);
+    remove(sp);
+    qsnn_model_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_confusion_normalisation),
+        cmocka_unit_test(test_confusion_png),
+        cmocka_unit_test(test_stats_table_format),
+        cmocka_unit_test(test_commands),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
