@@ -280,6 +280,9 @@ static void test_refusals(void **state)
     m.quant_weights = 0;
     expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "not fully quantized", NULL);
     m.quant_weights = 1;
+    m.scale_max = m.scale_min;
+    expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "input scaling range", NULL);
+    m.scale_max = 30;
     m.arch.layers[2].weight_bits = 0;
     expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "layer 2 'separable_2'", "weight bit-width 0");
     m.arch.layers[2].weight_bits = 4;

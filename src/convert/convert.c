@@ -97,6 +97,10 @@ qsnn_status qsnn_convert_model(const qsnn_model *m, unsigned char **image, size_
         return qsnn_fail(QSNN_ERR_UNSUPPORTED,
                          "convert: the model is not fully quantized (quantized weights %s, activations %s; "
                          "train episode 3 first)", m->quant_weights ? "yes" : "no", m->quant_acts ? "yes" : "no");
+    if (!(m->scale_max > m->scale_min) || !isfinite(m->scale_min) || !isfinite(m->scale_max))
+        return qsnn_fail(QSNN_ERR_UNSUPPORTED,
+                         "convert: the model records no valid uint8 input scaling range (scale_min %g, scale_max %g)",
+                         (double)m->scale_min, (double)m->scale_max);
     qsnn_convert_build b;
     memset(&b, 0, sizeof b);
     b.in_h = a->input.h;
