@@ -273,6 +273,8 @@ static void test_refusals(void **state)
     assert_int_equal(qsnn_arch_builtin(&a, "ds_cnn"), QSNN_OK);
     assert_int_equal(qsnn_model_init(&m, &a, 1), QSNN_OK);
     m.quant_acts = m.quant_weights = 1;
+    m.scale_min = -247;
+    m.scale_max = 30;
     expect_refusal(&m, QSNN_ERR_UNSUPPORTED, "layer 1 'dw_1'", "unsupported layer");
     qsnn_model_free(&m);
 
