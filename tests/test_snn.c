@@ -117,6 +117,15 @@ static void test_gemv_fast_equals_ref(void **state)
             qsnn_snn_gemv_s16_s8(x, a, w, kp, n);
             qsnn_snn_gemv_s16_s8_ref(y, a, w, kp, n);
             assert_memory_equal(x, y, 4 * (size_t)n);
+            int16_t *w16 = malloc(sizeof(int16_t) * 2 * (size_t)kp * (size_t)n);
+            for (int k = 0; k < 2 * kp * n; k++)
+                w16[k] = (int16_t)qsnn_rng_range(&rng, -2000, 2001);
+            for (int k = 0; k < 2 * kp; k++)
+                a[k] = (int16_t)qsnn_rng_range(&rng, -1000, 1001);
+            qsnn_snn_gemv_s16_s16(x, a, w16, kp, n);
+            qsnn_snn_gemv_s16_s16_ref(y, a, w16, kp, n);
+            assert_memory_equal(x, y, 4 * (size_t)n);
+            free(w16);
             free(a);
             free(w);
             free(x);
@@ -230,14 +239,16 @@ static void trace_cb(void *user, int layer, const uint8_t *packed, const int32_t
 
 static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int samples)
 {
-    size_t ms = qsnn_snn_mem_size(m);
-    void *mem[3];
-    qsnn_snn_ctx *ctx[3];
-    trace tr[3];
-    for (int k = 0; k < 3; k++) {
-        mem[k] = malloc(ms);
-        assert_int_equal(qsnn_snn_init(&ctx[k], m, mem[k], ms), QSNN_OK);
-        qsnn_snn_set_mode(ctx[k], (qsnn_snn_mode)k);
+    /* contexts: dense, event, ref, and dense with the weight cache (k = 3) */
+    size_t ms = qsnn_snn_mem_size(m), msc = qsnn_snn_mem_size_cached(m);
+    assert_true(msc >= ms);
+    void *mem[4];
+    qsnn_snn_ctx *ctx[4];
+    trace tr[4];
+    for (int k = 0; k < 4; k++) {
+        mem[k] = malloc(k == 3 ? msc : ms);
+        assert_int_equal(qsnn_snn_init(&ctx[k], m, mem[k], k == 3 ? msc : ms), QSNN_OK);
+        qsnn_snn_set_mode(ctx[k], k == 3 ? QSNN_SNN_DENSE : (qsnn_snn_mode)k);
         memset(&tr[k], 0, sizeof tr[k]);
         for (int l = 0; l < m->num_layers; l++) {
             const qsnn_snn_layer *L = &m->layers[l];
@@ -247,26 +258,28 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
     }
     size_t in_n = (size_t)m->in_h * m->in_w * m->in_c;
     uint8_t *x = malloc(in_n);
-    int32_t pot[3][QSNN_SNN_MAX_CLASSES];
-    int32_t pred[3];
+    int32_t pot[4][QSNN_SNN_MAX_CLASSES];
+    int32_t pred[4];
     size_t fired = 0, total = 0;
     for (int s = 0; s < samples; s++) {
         double density = qsnn_rng_uniform(rng);
         for (size_t i = 0; i < in_n; i++)
             x[i] = qsnn_rng_uniform(rng) < density ? (uint8_t)qsnn_rng_below(rng, 256) : 0;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             assert_int_equal(qsnn_snn_run(ctx[k], x, pot[k], &pred[k], NULL), QSNN_OK);
         for (int l = 0; l + 1 < m->num_layers; l++) {
             for (size_t i = 0; i < tr[0].n[l]; i++) {
-                if (tr[0].lv[l][i] != tr[1].lv[l][i] || tr[0].lv[l][i] != tr[2].lv[l][i])
-                    fail_msg("layer %d value %zu: dense %d event %d ref %d", l, i, tr[0].lv[l][i], tr[1].lv[l][i],
-                             tr[2].lv[l][i]);
+                if (tr[0].lv[l][i] != tr[1].lv[l][i] || tr[0].lv[l][i] != tr[2].lv[l][i] ||
+                    tr[0].lv[l][i] != tr[3].lv[l][i])
+                    fail_msg("layer %d value %zu: dense %d event %d ref %d cached %d", l, i, tr[0].lv[l][i],
+                             tr[1].lv[l][i], tr[2].lv[l][i], tr[3].lv[l][i]);
                 fired += tr[0].lv[l][i] != 0;
                 total++;
             }
         }
         assert_memory_equal(pot[0], pot[1], 4 * (size_t)m->num_classes);
         assert_memory_equal(pot[0], pot[2], 4 * (size_t)m->num_classes);
+        assert_memory_equal(pot[0], pot[3], 4 * (size_t)m->num_classes);
         assert_int_equal(pred[0], pred[1]);
         assert_int_equal(pred[0], qsnn_snn_argmax_s32(pot[0], m->num_classes));
     }
@@ -274,7 +287,7 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
     assert_true(fired > total / 50);
     assert_true(fired < total);
     free(x);
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         for (int l = 0; l < m->num_layers; l++)
             free(tr[k].lv[l]);
         free(mem[k]);

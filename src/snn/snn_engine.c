@@ -19,6 +19,10 @@
 #include <string.h>
 #include <time.h>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #define ALIGN 64
 #define MAXL QSNN_SNN_MAX_LAYERS
 
@@ -33,7 +37,7 @@ struct qsnn_snn_ctx {
     unsigned char *scratch;
     size_t scratch_bytes;
     unsigned char dense_ok[MAXL];
-    uint64_t out_nnz; /* of the layer being run */
+    int16_t *w16[MAXL], *dw16[MAXL]; /* cached contexts: weights unpacked once, pair-interleaved int16 */
 };
 
 static size_t up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
@@ -65,7 +69,8 @@ typedef struct {
     int32_t *ring, *pix, *gap, *dwv, *pot;
     uint8_t *lv;
     int8_t *w2, *dwq;
-    int16_t *col, *rows, *dw16;
+    int16_t *col, *dw16;
+    uint8_t *rows;
 } scratch_ptrs;
 
 static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, unsigned char *base, scratch_ptrs *p)
@@ -93,7 +98,7 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, unsigned c
         CARVE(col, int16_t, k2);
         if (sep) {
             CARVE(dw16, int16_t, (size_t)l->kh * (size_t)l->kw * (size_t)C);
-            CARVE(rows, int16_t, (size_t)l->kh * (size_t)l->in_w * (size_t)C);
+            CARVE(rows, uint8_t, (size_t)l->kh * (size_t)l->in_w * (size_t)C);
         }
     } else if (sep) {
         CARVE(dwv, int32_t, C);
@@ -114,7 +119,7 @@ size_t qsnn_snn_act_mem_size(const qsnn_snn_model *m)
     return 2 * up(act) + up((size_t)m->num_classes * 4);
 }
 
-size_t qsnn_snn_mem_size(const qsnn_snn_model *m)
+static size_t scratch_max(const qsnn_snn_model *m)
 {
     size_t scratch = 0;
     for (int i = 0; i < m->num_layers; i++) {
@@ -126,7 +131,50 @@ size_t qsnn_snn_mem_size(const qsnn_snn_model *m)
                 scratch = s;
         }
     }
-    return up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch + ALIGN;
+    return scratch;
+}
+
+size_t qsnn_snn_mem_size(const qsnn_snn_model *m)
+{
+    return up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m) + ALIGN;
+}
+
+/* Bytes of the int16 weight cache of one layer (0 when the layer does not run the dense path). */
+/* w16[k/2][f][k%2] = w[k][f] (zero row for odd K) and dw16 = depthwise kernel, as int16. */
+static void fill_cache(const qsnn_snn_model *m, int li, int16_t *w16, int16_t *dw16)
+{
+    const qsnn_snn_layer *l = &m->layers[li];
+    int sep = l->type == QSNN_SNN_SEPARABLE, F = l->out_c;
+    size_t K = sep ? (size_t)l->in_c : (size_t)l->kh * (size_t)l->kw * (size_t)l->in_c;
+    size_t k2 = (K + 1) & ~(size_t)1;
+    for (size_t k = 0; k < k2; k++)
+        for (int f = 0; f < F; f++)
+            w16[((k / 2) * (size_t)F + (size_t)f) * 2 + (k & 1)] =
+                (int16_t)(k < K ? qsnn_snn_weight(m, li, 0, k * (size_t)F + (size_t)f) : 0);
+    if (sep && dw16)
+        for (size_t i = 0; i < (size_t)l->kh * (size_t)l->kw * (size_t)l->in_c; i++)
+            dw16[i] = (int16_t)qsnn_snn_weight(m, li, 1, i);
+}
+
+static size_t cache_bytes(const qsnn_snn_model *m, int i, size_t *w_bytes)
+{
+    const qsnn_snn_layer *l = &m->layers[i];
+    *w_bytes = 0;
+    if (l->type == QSNN_SNN_FC || (l->type == QSNN_SNN_SEPARABLE && !dw_fits_s16(m, i)))
+        return 0;
+    int sep = l->type == QSNN_SNN_SEPARABLE;
+    size_t K = sep ? (size_t)l->in_c : (size_t)l->kh * (size_t)l->kw * (size_t)l->in_c;
+    size_t k2 = (K + 1) & ~(size_t)1;
+    *w_bytes = up(k2 * (size_t)l->out_c * 2);
+    return *w_bytes + (sep ? up((size_t)l->kh * (size_t)l->kw * (size_t)l->in_c * 2) : 0);
+}
+
+size_t qsnn_snn_mem_size_cached(const qsnn_snn_model *m)
+{
+    size_t n = qsnn_snn_mem_size(m), wb;
+    for (int i = 0; i < m->num_layers; i++)
+        n += cache_bytes(m, i, &wb);
+    return n;
 }
 
 qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem, size_t size)
@@ -162,6 +210,20 @@ qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem
         const qsnn_snn_layer *l = &m->layers[i];
         c->dense_ok[i] = l->type != QSNN_SNN_FC && (l->type != QSNN_SNN_SEPARABLE || dw_fits_s16(m, i));
     }
+    if (size >= qsnn_snn_mem_size_cached(m)) {
+        /* cached context: the scratch of the minimal layout comes first, the weight cache after it */
+        unsigned char *q = p + scratch_max(m);
+        for (int i = 0; i < m->num_layers; i++) {
+            size_t wb, cb = cache_bytes(m, i, &wb);
+            if (!cb)
+                continue;
+            c->w16[i] = (int16_t *)(void *)q;
+            c->dw16[i] = wb < cb ? (int16_t *)(void *)(q + wb) : NULL;
+            q += cb;
+            fill_cache(m, i, c->w16[i], c->dw16[i]);
+        }
+        c->scratch_bytes = (size_t)(q - c->scratch);
+    }
     *out = c;
     return QSNN_OK;
 }
@@ -190,6 +252,8 @@ typedef struct {
     const uint8_t *wb, *dwb; /* raw weight bytes */
     scratch_ptrs s;
     uint64_t nnz;
+    int count_nnz; /* statistics requested */
+    const int16_t *w16, *dw16; /* weights unpacked once at init (cached contexts), else NULL */
 } run_state;
 
 static inline int wget(const run_state *r, size_t i)
@@ -216,21 +280,28 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
     else
         qsnn_snn_fire_s32(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
     size_t base = pixel * (size_t)F;
-    uint64_t nnz = 0;
+    const uint8_t *lv = r->s.lv;
+    int nnz = 0;
+    if (r->count_nnz)
+        for (int j = 0; j < F; j++)
+            nnz += lv[j] != 0;
     if (!(base & 1) && !(F & 1)) {
         uint8_t *o = r->out + base / 2;
-        for (int j = 0; j < F; j += 2) {
-            o[j / 2] = (uint8_t)(r->s.lv[j] | (r->s.lv[j + 1] << 4));
-            nnz += (r->s.lv[j] != 0) + (r->s.lv[j + 1] != 0);
-        }
+        for (int j = 0; j < F / 2; j++)
+            o[j] = (uint8_t)(lv[2 * j] | (lv[2 * j + 1] << 4));
     } else {
         for (int j = 0; j < F; j++) {
             size_t i = base + (size_t)j;
-            r->out[i >> 1] = (uint8_t)((r->out[i >> 1] & ~(15u << ((i & 1) * 4))) | ((unsigned)r->s.lv[j] << ((i & 1) * 4)));
-            nnz += r->s.lv[j] != 0;
+            r->out[i >> 1] = (uint8_t)((r->out[i >> 1] & ~(15u << ((i & 1) * 4))) | ((unsigned)lv[j] << ((i & 1) * 4)));
         }
     }
     r->nnz += nnz;
+}
+
+static void add_s32(int32_t *restrict acc, const int32_t *restrict v, int n)
+{
+    for (int i = 0; i < n; i++)
+        acc[i] += v[i];
 }
 
 /* Potentials of one output pixel (before pooling): fire it now or add it to the pooled sum. */
@@ -238,8 +309,7 @@ static void emit(run_state *r, const int32_t *pot, int y, int x, int ref)
 {
     const qsnn_snn_layer *l = r->l;
     if (l->pool) {
-        for (int j = 0; j < l->out_c; j++)
-            r->s.gap[j] += pot[j];
+        add_s32(r->s.gap, pot, l->out_c);
         return;
     }
     fire_or_store(r, pot, (size_t)y * (size_t)l->out_w + (size_t)x, ref);
@@ -426,7 +496,7 @@ static qsnn_status layer_event(run_state *r)
 
 /* ---- dense path: SIMD gather ---- */
 
-static void unpack_row(int16_t *dst, const uint8_t *in, int u8, size_t start, size_t n)
+static void unpack_row(int16_t *restrict dst, const uint8_t *restrict in, int u8, size_t start, size_t n)
 {
     if (u8) {
         for (size_t i = 0; i < n; i++)
@@ -443,14 +513,94 @@ static void unpack_row(int16_t *dst, const uint8_t *in, int u8, size_t start, si
     }
 }
 
-/* w2[k/2][f][k%2] from w[k][f] (k < K, zero row when K is odd). */
-static void pack_pairs(run_state *r, int8_t *w2, size_t K, int F)
+/* Row k of a weight matrix w[k][F] as int8 (4-bit: sign-extended nibbles; 8-bit: bytes). */
+static void weight_row(int8_t *dst, const run_state *r, size_t k, int F)
+{
+    size_t start = k * (size_t)F;
+    if (r->l->weight_bits > 4) {
+        memcpy(dst, r->wb + start, (size_t)F);
+    } else if (!(start & 1) && !(F & 1)) {
+        const uint8_t *b = r->wb + start / 2;
+        for (int i = 0; i < F / 2; i++) {
+            dst[2 * i] = (int8_t)(((b[i] & 15) ^ 8) - 8);
+            dst[2 * i + 1] = (int8_t)(((b[i] >> 4) ^ 8) - 8);
+        }
+    } else {
+        for (int i = 0; i < F; i++)
+            dst[i] = (int8_t)qsnn_snn_nibble_s4(r->wb, start + (size_t)i);
+    }
+}
+
+/* w2[k/2][f][k%2] from w[k][f] (k < K, zero row when K is odd). row: F bytes of scratch. */
+static void pack_pairs(run_state *r, int8_t *w2, int8_t *row, size_t K, int F)
 {
     size_t k2 = (K + 1) & ~(size_t)1;
-    for (size_t k = 0; k < k2; k++)
+    for (size_t k = 0; k < k2; k++) {
+        if (k < K)
+            weight_row(row, r, k, F);
+        else
+            memset(row, 0, (size_t)F);
+        int8_t *o = w2 + (k / 2) * (size_t)F * 2 + (k & 1);
         for (int f = 0; f < F; f++)
-            w2[((k / 2) * (size_t)F + (size_t)f) * 2 + (k & 1)] =
-                (int8_t)(k < K ? wget(r, k * (size_t)F + (size_t)f) : 0);
+            o[2 * f] = row[f];
+    }
+}
+
+/* out[c] = sum_t a[t][c] * w[t][c] in int16: exact, |sums| <= 32767 (dw_fits_s16). Accumulators stay in
+ * registers across the taps. */
+static void dw_pixel_s16(int16_t *restrict out, const uint8_t *const *a, const int16_t *const *w, int ntaps, int C)
+{
+    int c = 0;
+#if defined(__AVX2__)
+#define LA(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p)))
+#define LW(p) _mm256_loadu_si256((const __m256i *)(p))
+    for (; c + 64 <= C; c += 64) { /* four independent chains hide the multiply-add latency */
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < ntaps; t++) {
+            const uint8_t *pa = a[t] + c;
+            const int16_t *pw = w[t] + c;
+            a0 = _mm256_add_epi16(a0, _mm256_mullo_epi16(LA(pa), LW(pw)));
+            a1 = _mm256_add_epi16(a1, _mm256_mullo_epi16(LA(pa + 16), LW(pw + 16)));
+            a2 = _mm256_add_epi16(a2, _mm256_mullo_epi16(LA(pa + 32), LW(pw + 32)));
+            a3 = _mm256_add_epi16(a3, _mm256_mullo_epi16(LA(pa + 48), LW(pw + 48)));
+        }
+        _mm256_storeu_si256((__m256i *)(out + c), a0);
+        _mm256_storeu_si256((__m256i *)(out + c + 16), a1);
+        _mm256_storeu_si256((__m256i *)(out + c + 32), a2);
+        _mm256_storeu_si256((__m256i *)(out + c + 48), a3);
+    }
+    for (; c + 16 <= C; c += 16) {
+        __m256i acc = _mm256_setzero_si256();
+        for (int t = 0; t < ntaps; t++)
+            acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(LA(a[t] + c), LW(w[t] + c)));
+        _mm256_storeu_si256((__m256i *)(out + c), acc);
+    }
+#undef LA
+#undef LW
+#endif
+    for (; c < C; c++) {
+        int acc = 0;
+        for (int t = 0; t < ntaps; t++)
+            acc += a[t][c] * w[t][c];
+        out[c] = (int16_t)acc;
+    }
+}
+
+/* Input values [start, start + n) as uint8 (levels or the uint8 input). */
+static void unpack_row_u8(uint8_t *restrict dst, const uint8_t *restrict in, int u8, size_t start, size_t n)
+{
+    if (u8) {
+        memcpy(dst, in + start, n);
+    } else if (!(start & 1) && !(n & 1)) {
+        const uint8_t *b = in + start / 2;
+        for (size_t i = 0; i < n / 2; i++) {
+            dst[2 * i] = (uint8_t)(b[i] & 15);
+            dst[2 * i + 1] = (uint8_t)(b[i] >> 4);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (uint8_t)qsnn_snn_nibble_u4(in, start + i);
+    }
 }
 
 static void layer_dense(run_state *r)
@@ -460,25 +610,40 @@ static void layer_dense(run_state *r)
     int sep = l->type == QSNN_SNN_SEPARABLE;
     size_t K = sep ? (size_t)C : (size_t)l->kh * (size_t)l->kw * (size_t)C;
     size_t k2 = (K + 1) & ~(size_t)1;
-    pack_pairs(r, r->s.w2, K, F);
+    if (!r->w16)
+        pack_pairs(r, r->s.w2, (int8_t *)r->s.lv, K, F);
     int16_t *col = r->s.col;
     col[k2 - 1] = 0;
+    const int16_t *dwq = r->dw16 ? r->dw16 : r->s.dw16;
     if (sep) {
         size_t kk = (size_t)l->kh * (size_t)l->kw;
-        for (size_t i = 0; i < kk * (size_t)C; i++)
-            r->s.dw16[i] = (int16_t)dwget(r, i);
+        if (r->dw16) {
+            /* cached */
+        } else if (l->weight_bits <= 4) {
+            size_t n = kk * (size_t)C, i = 0;
+            for (; i + 1 < n; i += 2) {
+                uint8_t b = r->dwb[i / 2];
+                r->s.dw16[i] = (int16_t)(((b & 15) ^ 8) - 8);
+                r->s.dw16[i + 1] = (int16_t)(((b >> 4) ^ 8) - 8);
+            }
+            for (; i < n; i++)
+                r->s.dw16[i] = (int16_t)dwget(r, i);
+        } else {
+            for (size_t i = 0; i < kk * (size_t)C; i++)
+                r->s.dw16[i] = (int16_t)(int8_t)r->dwb[i];
+        }
         size_t rowlen = (size_t)l->in_w * (size_t)C;
         for (int y = 0; y < l->conv_h; y++) {
             for (int ky = 0; ky < l->kh; ky++) {
                 int iy = y * l->stride_h - l->pad_top + ky;
-                int16_t *dst = r->s.rows + (size_t)ky * rowlen;
-                if (iy < 0 || iy >= l->in_h)
-                    memset(dst, 0, rowlen * 2);
-                else
-                    unpack_row(dst, r->in, r->in_u8, (size_t)iy * rowlen, rowlen);
+                uint8_t *dst = r->s.rows + (size_t)ky * rowlen;
+                if (iy >= 0 && iy < l->in_h)
+                    unpack_row_u8(dst, r->in, r->in_u8, (size_t)iy * rowlen, rowlen);
             }
             for (int x = 0; x < l->conv_w; x++) {
-                memset(col, 0, (size_t)C * 2);
+                const uint8_t *ta[QSNN_SNN_MAX_KERNEL * QSNN_SNN_MAX_KERNEL];
+                const int16_t *tw[QSNN_SNN_MAX_KERNEL * QSNN_SNN_MAX_KERNEL];
+                int nt = 0;
                 for (int ky = 0; ky < l->kh; ky++) {
                     int iy = y * l->stride_h - l->pad_top + ky;
                     if (iy < 0 || iy >= l->in_h)
@@ -487,14 +652,16 @@ static void layer_dense(run_state *r)
                         int ix = x * l->stride_w - l->pad_left + kx;
                         if (ix < 0 || ix >= l->in_w)
                             continue;
-                        const int16_t *a = r->s.rows + (size_t)ky * rowlen + (size_t)ix * (size_t)C;
-                        const int16_t *w = r->s.dw16 + ((size_t)ky * (size_t)l->kw + (size_t)kx) * (size_t)C;
-                        for (int c = 0; c < C; c++) /* int16 is exact: |sum| <= 32767 (dw_fits_s16) */
-                            col[c] = (int16_t)(col[c] + a[c] * w[c]);
+                        ta[nt] = r->s.rows + (size_t)ky * rowlen + (size_t)ix * (size_t)C;
+                        tw[nt++] = dwq + ((size_t)ky * (size_t)l->kw + (size_t)kx) * (size_t)C;
                     }
                 }
+                dw_pixel_s16(col, ta, tw, nt, C);
                 memset(r->s.pot, 0, (size_t)F * 4);
-                qsnn_snn_gemv_s16_s8(r->s.pot, col, r->s.w2, (int)(k2 / 2), F);
+                if (r->w16)
+                    qsnn_snn_gemv_s16_s16(r->s.pot, col, r->w16, (int)(k2 / 2), F);
+                else
+                    qsnn_snn_gemv_s16_s8(r->s.pot, col, r->s.w2, (int)(k2 / 2), F);
                 emit(r, r->s.pot, y, x, 0);
             }
         }
@@ -514,7 +681,10 @@ static void layer_dense(run_state *r)
                     }
                 }
                 memset(r->s.pot, 0, (size_t)F * 4);
-                qsnn_snn_gemv_s16_s8(r->s.pot, col, r->s.w2, (int)(k2 / 2), F);
+                if (r->w16)
+                    qsnn_snn_gemv_s16_s16(r->s.pot, col, r->w16, (int)(k2 / 2), F);
+                else
+                    qsnn_snn_gemv_s16_s8(r->s.pot, col, r->s.w2, (int)(k2 / 2), F);
                 emit(r, r->s.pot, y, x, 0);
             }
     }
@@ -531,7 +701,7 @@ static double now_ns(void)
 }
 
 static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, uint8_t *out, uint64_t *out_nnz,
-                                 int32_t *pot_dump)
+                                 int32_t *pot_dump, int count_nnz)
 {
     const qsnn_snn_model *m = ctx->m;
     run_state r;
@@ -544,6 +714,9 @@ static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, u
     r.out = out;
     r.out_pot = ctx->out_pot;
     r.pot_dump = pot_dump;
+    r.count_nnz = count_nnz;
+    r.w16 = ctx->w16[li];
+    r.dw16 = ctx->dw16[li];
     r.wb = m->image + r.l->off_w;
     r.dwb = m->image + r.l->off_dw;
     if (r.l->act_bits) {
@@ -585,7 +758,7 @@ qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potential
         uint8_t *out = ctx->act[li & 1];
         double t0 = stats ? now_ns() : 0;
         uint64_t nnz = 0;
-        qsnn_status st = run_one_layer(ctx, li, in, out, &nnz, NULL);
+        qsnn_status st = run_one_layer(ctx, li, in, out, &nnz, NULL, stats != NULL);
         if (st != QSNN_OK)
             return st;
         if (stats) {
@@ -644,7 +817,7 @@ qsnn_status qsnn_snn_run_layer(qsnn_snn_ctx *ctx, int layer, const uint8_t *in, 
         src = packed_in;
     }
     uint64_t nnz;
-    qsnn_status st = run_one_layer(ctx, layer, src, out, &nnz, l->act_bits ? potentials : NULL);
+    qsnn_status st = run_one_layer(ctx, layer, src, out, &nnz, l->act_bits ? potentials : NULL, 1);
     if (st != QSNN_OK)
         return st;
     size_t n = count_of(l->out_h, l->out_w, l->out_c);

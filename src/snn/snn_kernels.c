@@ -41,7 +41,36 @@ void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const i
 {
     const uint32_t mask = ((uint32_t)1 << f) - 1u;
     const int32_t L = levels;
-    for (int j = 0; j < n; j++) {
+    int j = 0;
+#if defined(__AVX2__)
+    /* the same operations as the scalar loop below, 8 lanes at a time (cvtt = C's truncating conversion) */
+    const __m256i vmask = _mm256_set1_epi32((int32_t)mask), vl = _mm256_set1_epi32(L), one = _mm256_set1_epi32(1),
+                  two = _mm256_set1_epi32(2), zero = _mm256_setzero_si256();
+    const __m128i cnt = _mm_cvtsi32_si128(f);
+    for (; j + 8 <= n; j += 8) {
+        __m256i tj = _mm256_loadu_si256((const __m256i *)(t + j)), sj = _mm256_loadu_si256((const __m256i *)(s + j));
+        __m256i pj = _mm256_loadu_si256((const __m256i *)(p + j));
+        __m256i frac = _mm256_and_si256(tj, vmask), ti = _mm256_sra_epi32(tj, cnt);
+        __m256i ls = _mm256_mullo_epi32(vl, sj);
+        __m256i cap = _mm256_add_epi32(_mm256_sra_epi32(ls, cnt), two);
+        __m256i pc = _mm256_min_epi32(_mm256_max_epi32(pj, ti), _mm256_add_epi32(ti, cap));
+        __m256i dd = _mm256_sub_epi32(_mm256_sll_epi32(_mm256_sub_epi32(pc, ti), cnt), frac);
+        dd = _mm256_min_epi32(dd, ls);
+        __m256i dm = _mm256_sub_epi32(dd, one);
+        /* estimate with the approximate reciprocal (|rel. error| < 2^-11): lanes that can fire have
+         * 0 <= dm / s < L <= 15, so the estimate is within 0.01 of the quotient and one correction step is
+         * exact; other lanes (dd <= 0) are masked to 0 below whatever q is */
+        __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(dm), _mm256_rcp_ps(_mm256_cvtepi32_ps(sj))));
+        __m256i r = _mm256_sub_epi32(dm, _mm256_mullo_epi32(q, sj));
+        q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(r, _mm256_sub_epi32(sj, one))); /* r >= s: +1 */
+        q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(zero, r));                     /* r < 0: -1 */
+        __m256i lvl = _mm256_min_epi32(_mm256_add_epi32(q, one), vl);
+        lvl = _mm256_and_si256(lvl, _mm256_cmpgt_epi32(dd, zero));
+        __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(lvl), _mm256_extracti128_si256(lvl, 1));
+        _mm_storel_epi64((__m128i *)(out + j), _mm_packus_epi16(w16, w16));
+    }
+#endif
+    for (; j < n; j++) {
         int32_t tj = t[j], sj = s[j];
         int32_t frac = (int32_t)((uint32_t)tj & mask);
         int32_t ti = tj >> f;
@@ -138,6 +167,80 @@ void qsnn_snn_gemv_s16_s8(int32_t *acc, const int16_t *a, const int8_t *w2, int 
         for (int k = 0; k < kp; k++) {
             int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
             const int8_t *row = w2 + (size_t)k * (size_t)n * 2;
+            for (int jj = j; jj < n; jj++)
+                acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
+        }
+    }
+}
+
+void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
+{
+    for (int k = 0; k < kp; k++) {
+        int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
+        const int16_t *row = w2 + (size_t)k * (size_t)n * 2;
+        for (int j = 0; j < n; j++)
+            acc[j] += a0 * row[2 * j] + a1 * row[2 * j + 1];
+    }
+}
+
+void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
+{
+    int j = 0;
+#if defined(__AVX2__)
+    const size_t rs = (size_t)n * 2; /* int16 per weight row (one input pair) */
+#define LD(p) _mm256_loadu_si256((const __m256i *)(p))
+    for (; j + 64 <= n; j += 64) {
+        __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
+        __m256i c4 = LD(acc + j + 32), c5 = LD(acc + j + 40), c6 = LD(acc + j + 48), c7 = LD(acc + j + 56);
+        const int16_t *wp = w2 + (size_t)j * 2;
+        for (int k = 0; k < kp; k++, wp += rs) {
+            __m256i av = pair_bcast(a, k);
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
+            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(av, LD(wp + 64)));
+            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(av, LD(wp + 80)));
+            c6 = _mm256_add_epi32(c6, _mm256_madd_epi16(av, LD(wp + 96)));
+            c7 = _mm256_add_epi32(c7, _mm256_madd_epi16(av, LD(wp + 112)));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + j), c0);
+        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
+        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
+        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
+        _mm256_storeu_si256((__m256i *)(acc + j + 32), c4);
+        _mm256_storeu_si256((__m256i *)(acc + j + 40), c5);
+        _mm256_storeu_si256((__m256i *)(acc + j + 48), c6);
+        _mm256_storeu_si256((__m256i *)(acc + j + 56), c7);
+    }
+    for (; j + 32 <= n; j += 32) {
+        __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
+        const int16_t *wp = w2 + (size_t)j * 2;
+        for (int k = 0; k < kp; k++, wp += rs) {
+            __m256i av = pair_bcast(a, k);
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + j), c0);
+        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
+        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
+        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m256i c0 = LD(acc + j);
+        const int16_t *wp = w2 + (size_t)j * 2;
+        for (int k = 0; k < kp; k++, wp += rs)
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a, k), LD(wp)));
+        _mm256_storeu_si256((__m256i *)(acc + j), c0);
+    }
+#undef LD
+#endif
+    if (j < n) {
+        for (int k = 0; k < kp; k++) {
+            int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
+            const int16_t *row = w2 + (size_t)k * (size_t)n * 2;
             for (int jj = j; jj < n; jj++)
                 acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
         }
