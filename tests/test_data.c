@@ -327,6 +327,27 @@ static void test_ceil_counts_and_unknown_cap(void **state)
     qsnn_dataset_free(ds);
 }
 
+static void test_only_one_list_file(void **state)
+{
+    (void)state;
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/onelist", g_root);
+    write_clip(dir, "yes/a1_nohash_0.wav", 1, QSNN_CLIP_SAMPLES);
+    write_clip(dir, "yes/a2_nohash_0.wav", 2, QSNN_CLIP_SAMPLES);
+    write_clip(dir, "yes/a3_nohash_0.wav", 3, QSNN_CLIP_SAMPLES);
+    write_bytes(dir, "validation_list.txt", "yes/a2_nohash_0.wav\n", 20);
+    qsnn_data_opts o;
+    qsnn_data_default_opts(&o);
+    o.wanted_words = "yes";
+    qsnn_dataset *ds = open_ok(dir, &o);
+    /* the present list is used, the missing one means an empty split (not which_set) */
+    assert_int_equal(count_label(ds, QSNN_SPLIT_VALIDATION, 2, 2), 1);
+    assert_int_equal(count_label(ds, QSNN_SPLIT_TEST, 2, 2), 0);
+    assert_int_equal(count_label(ds, QSNN_SPLIT_TRAIN, 2, 2), 2);
+    assert_int_equal(qsnn_dataset_count(ds, QSNN_SPLIT_TEST), 0);
+    qsnn_dataset_free(ds);
+}
+
 static void test_full_layout_which_set(void **state)
 {
     (void)state;
@@ -853,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_split_names),
         cmocka_unit_test(test_full_layout_with_lists),
         cmocka_unit_test(test_ceil_counts_and_unknown_cap),
+        cmocka_unit_test(test_only_one_list_file),
         cmocka_unit_test(test_full_layout_which_set),
         cmocka_unit_test(test_test_layout),
         cmocka_unit_test(test_bad_options),
