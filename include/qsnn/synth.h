@@ -41,8 +41,8 @@ typedef struct {
     const char *out_dir;       /* created if missing (with parents) */
     const char *words;         /* comma-separated words to speak; NULL = keywords + other words */
     const char *keywords;      /* which of them get per_word clips; NULL = QSNN_SYNTH_KEYWORDS */
-    int per_word;              /* clips per keyword, default 40 */
-    int unknown_per_word;      /* clips per other word, default 12 */
+    int per_word;              /* clips per keyword, default 150 */
+    int unknown_per_word;      /* clips per other word, default 30 */
     int num_voices;            /* use the first N voices of the table; 0 = all */
     uint64_t seed;             /* default 1 */
     const char *noise_dir;     /* NULL or a folder of real noise recordings to add (any audio libsndfile reads) */

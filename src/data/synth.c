@@ -43,8 +43,8 @@ static const char *split_str(int s) { return s == 1 ? "validation" : s == 2 ? "t
 void qsnn_synth_default_opts(qsnn_synth_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->per_word = 40;
-    o->unknown_per_word = 12;
+    o->per_word = 150;
+    o->unknown_per_word = 30;
     o->seed = 1;
     o->noise_seconds = 60.0;
 }
