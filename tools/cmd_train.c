@@ -1,12 +1,486 @@
-/* cmd_train.c: `qsnn train`. PLACEHOLDER until its issue lands: it only says so. */
+/* cmd_train.c: `qsnn train FEATURES|DATA_DIR -o MODEL`: quantization-aware training in three episodes
+ * (qsnn/train.h). Data: a feature file (fixed features; its train split trains, --val-split validates) or a
+ * Speech Commands directory (the training split is re-featurized with augmentation every epoch, seed
+ * f(seed, episode, epoch); validation/test are clean). The model records the label names and the uint8 scaling
+ * range of the training features (clean training features' min/max for a directory; the file's range for a
+ * feature file). After training, each episode's model is evaluated on the test split when the data has one.
+ * Results (per-episode best validation / test accuracy, samples/s) on stdout, --json for scripts; progress on
+ * stderr. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include "qsnn/data.h"
+#include "qsnn/io.h"
+#include "qsnn/model.h"
+#include "qsnn/train.h"
+
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+static const char *CMD = "train";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: qsnn train FEATURES|DATA_DIR -o MODEL [options]\n"
+            "\n"
+            "Quantization-aware training of the tutorial's recipe: episode 1 float weights and ReLU6, episode 2\n"
+            "4-bit quantized ReLU, episode 3 also 8-bit (first layer) / 4-bit weights; each episode starts from the\n"
+            "best-validation model of the previous one, with a fresh Adam. Writes MODEL (the last episode's best\n"
+            "model) and MODEL.epN per episode.\n"
+            "\n"
+            "Data: a feature file from `qsnn features` (fixed features), or a Speech Commands directory (training\n"
+            "features recomputed with augmentation - time shift, background noise - every epoch).\n"
+            "\n"
+            "Options:\n"
+            "  -o, --output MODEL       model file to write (required)\n"
+            "      --arch NAME|FILE     mobilenet_kws (default), ds_cnn, or an architecture JSON file\n"
+            "      --init MODEL         start from this model (its architecture and weights)\n"
+            "      --episodes LIST      episodes to run, e.g. 1,2,3 (default) or 3\n"
+            "      --epochs N|LIST      epochs per episode, one value or one per episode (default 16)\n"
+            "      --batch N            batch size (default 100)\n"
+            "      --schedule S         cyclic (default: Keras CyclicLR triangular, half-period 4*N_train/batch\n"
+            "                           steps, as BrainChip's kws_train), cosine, or constant\n"
+            "      --lr MAX[,MIN]       learning rates (default 2e-3,5e-6)\n"
+            "      --threads N          threads (default: all cores)\n"
+            "      --seed S             seed of the initialisation, shuffling and augmentation (default 1)\n"
+            "      --checkpoint DIR     checkpoint directory, written after every epoch (default MODEL.ckpt)\n"
+            "      --no-checkpoint      do not write checkpoints\n"
+            "      --resume DIR         continue a run from its checkpoint directory (same command and options)\n"
+            "      --log FILE.json      JSON log of every epoch\n"
+            "      --plot FILE.png      PNG of the training curves\n"
+            "      --val-split NAME     validation split (default validation; 'none' to keep the last epoch)\n"
+            "      --test-split NAME    split evaluated with each episode's model at the end (default test; 'none')\n"
+            "      --json               print the results as JSON\n"
+            "  -q, --quiet              no progress on stderr\n"
+            "  -h, --help               this help\n"
+            "\n"
+            "Example:\n"
+            "  qsnn train ../shared/data/speech_commands_subset -o kws.qsnn --epochs 16 --log log.json --plot "
+            "curves.png\n");
+}
+
+static int parse_list(const char *s, int *v, int max, long lo, long hi)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        return 0;
+    strcpy(buf, s);
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        long x;
+        if (n >= max || !cli_parse_int(tok, lo, hi, &x))
+            return 0;
+        v[n++] = (int)x;
+    }
+    return n;
+}
+
+typedef struct {
+    const qsnn_dataset *ds;
+    size_t n;
+    size_t *idx;
+    float *f32;
+    float lo, hi;
+} aug_ctx;
+
+static qsnn_status augment_cb(void *ctx, uint64_t seed, uint8_t *out)
+{
+    aug_ctx *a = ctx;
+    qsnn_status st = qsnn_dataset_features(a->ds, QSNN_SPLIT_TRAIN, a->idx, a->n, 1, seed, a->f32);
+    if (st == QSNN_OK)
+        qsnn_features_to_u8(out, a->f32, a->n * 490, a->lo, a->hi);
+    return st;
+}
+
+/* u8 samples and labels of split s of a feature file (scaled with the file's range when stored as float) */
+static qsnn_status split_of_file(const qsnn_featureset *fs, qsnn_split s, uint8_t **x, int32_t **y, size_t *n)
+{
+    const size_t S = (size_t)fs->h * (size_t)fs->w;
+    size_t k = 0;
+    for (size_t i = 0; i < fs->n; i++)
+        k += fs->split[i] == s;
+    *n = k;
+    *x = malloc(k * S + 1);
+    *y = malloc(k * sizeof **y + 1);
+    if (!*x || !*y)
+        return qsnn_fail(QSNN_ERR_NOMEM, "out of memory");
+    k = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        if (fs->split[i] != s)
+            continue;
+        if (fs->is_u8)
+            memcpy(*x + k * S, fs->u8 + i * S, S);
+        else
+            qsnn_features_to_u8(*x + k * S, fs->f32 + i * S, S, fs->scale_min, fs->scale_max);
+        (*y)[k++] = fs->label[i];
+    }
+    return QSNN_OK;
+}
+
+/* clean u8 features of split s of a dataset */
+static qsnn_status split_of_dataset(const qsnn_dataset *ds, qsnn_split s, float lo, float hi, uint8_t **x,
+                                    int32_t **y, size_t *n, float **f32_out)
+{
+    size_t k = qsnn_dataset_count(ds, s);
+    *n = k;
+    size_t *idx = malloc(k * sizeof *idx + 1);
+    float *f = malloc(k * 490 * sizeof *f + 1);
+    *x = malloc(k * 490 + 1);
+    *y = malloc(k * sizeof **y + 1);
+    if (!idx || !f || !*x || !*y) {
+        free(idx);
+        free(f);
+        return qsnn_fail(QSNN_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < k; i++) {
+        idx[i] = i;
+        (*y)[i] = qsnn_dataset_label(ds, s, i);
+    }
+    qsnn_status st = qsnn_dataset_features(ds, s, idx, k, 0, 0, f);
+    free(idx);
+    if (st == QSNN_OK && f32_out) {
+        *f32_out = f;
+        return QSNN_OK;
+    }
+    if (st == QSNN_OK)
+        qsnn_features_to_u8(*x, f, k * 490, lo, hi);
+    free(f);
+    return st;
+}
 
 int cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "qsnn train: not implemented yet\n");
-    return QSNN_EXIT_FAIL;
+    enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
+           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON };
+    static const struct option lopts[] = {
+        {"output", required_argument, 0, 'o'}, {"arch", required_argument, 0, O_ARCH},
+        {"init", required_argument, 0, O_INIT}, {"episodes", required_argument, 0, O_EPISODES},
+        {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
+        {"schedule", required_argument, 0, O_SCHED}, {"lr", required_argument, 0, O_LR},
+        {"threads", required_argument, 0, O_THREADS}, {"seed", required_argument, 0, O_SEED},
+        {"checkpoint", required_argument, 0, O_CKPT}, {"no-checkpoint", no_argument, 0, O_NOCKPT},
+        {"resume", required_argument, 0, O_RESUME}, {"log", required_argument, 0, O_LOG},
+        {"plot", required_argument, 0, O_PLOT}, {"val-split", required_argument, 0, O_VAL},
+        {"test-split", required_argument, 0, O_TEST}, {"json", no_argument, 0, O_JSON},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    qsnn_train_opts o;
+    qsnn_train_default_opts(&o);
+    const char *out = NULL, *arch_name = "mobilenet_kws", *init = NULL, *ckpt = NULL, *val_name = "validation",
+               *test_name = "test";
+    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0;
+    int epochs[3];
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qh", lopts, NULL)) != -1) {
+        long v;
+        double d;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case O_ARCH: arch_name = optarg; break;
+        case O_INIT: init = optarg; break;
+        case O_EPISODES:
+            o.num_episodes = parse_list(optarg, o.episodes, 3, 1, 3);
+            if (!o.num_episodes)
+                return cli_usage_error(CMD, "--episodes: expected a list of 1, 2, 3 (got '%s')", optarg);
+            break;
+        case O_EPOCHS:
+            n_epochs = parse_list(optarg, epochs, 3, 0, 100000);
+            if (!n_epochs)
+                return cli_usage_error(CMD, "--epochs: expected N or a list (got '%s')", optarg);
+            break;
+        case O_BATCH:
+            if (!cli_parse_int(optarg, 1, 100000, &v))
+                return cli_usage_error(CMD, "--batch: expected 1..100000 (got '%s')", optarg);
+            o.batch = (int)v;
+            break;
+        case O_SCHED:
+            if (!strcmp(optarg, "cyclic"))
+                o.sched = QSNN_SCHED_CYCLIC;
+            else if (!strcmp(optarg, "cosine"))
+                o.sched = QSNN_SCHED_COSINE;
+            else if (!strcmp(optarg, "constant"))
+                o.sched = QSNN_SCHED_CONSTANT;
+            else
+                return cli_usage_error(CMD, "--schedule: expected cyclic, cosine or constant (got '%s')", optarg);
+            break;
+        case O_LR: {
+            char buf[128];
+            snprintf(buf, sizeof buf, "%s", optarg);
+            char *comma = strchr(buf, ',');
+            if (comma)
+                *comma = 0;
+            if (!cli_parse_double(buf, 1e-12, 10, &d))
+                return cli_usage_error(CMD, "--lr: expected MAX[,MIN] (got '%s')", optarg);
+            o.lr_max = d;
+            if (comma) {
+                if (!cli_parse_double(comma + 1, 0, 10, &d))
+                    return cli_usage_error(CMD, "--lr: expected MAX[,MIN] (got '%s')", optarg);
+                o.lr_min = d;
+            }
+            break;
+        }
+        case O_THREADS:
+            if (!cli_parse_int(optarg, 1, 256, &v))
+                return cli_usage_error(CMD, "--threads: expected 1..256 (got '%s')", optarg);
+            o.threads = (int)v;
+            break;
+        case O_SEED: {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || !optarg[0])
+                return cli_usage_error(CMD, "--seed: expected a non-negative integer (got '%s')", optarg);
+            o.seed = s;
+            break;
+        }
+        case O_CKPT: ckpt = optarg; break;
+        case O_NOCKPT: no_ckpt = 1; break;
+        case O_RESUME:
+            ckpt = optarg;
+            o.resume = 1;
+            break;
+        case O_LOG: o.log_path = optarg; break;
+        case O_PLOT: o.plot_path = optarg; break;
+        case O_VAL: val_name = optarg; break;
+        case O_TEST: test_name = optarg; break;
+        case O_JSON: json = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return QSNN_EXIT_OK;
+        default: return cli_usage_error(CMD, "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error(CMD, "expected one FEATURES file or DATA_DIR");
+    if (!out)
+        return cli_usage_error(CMD, "-o MODEL is required");
+    if (n_epochs == 1)
+        for (int i = 0; i < 3; i++)
+            o.epochs[i] = epochs[0];
+    else if (n_epochs) {
+        if (n_epochs != o.num_episodes)
+            return cli_usage_error(CMD, "--epochs: %d values for %d episodes", n_epochs, o.num_episodes);
+        for (int i = 0; i < n_epochs; i++)
+            o.epochs[i] = epochs[i];
+    }
+    qsnn_split val_split = QSNN_SPLIT_VALIDATION, test_split = QSNN_SPLIT_TEST;
+    int use_val = strcmp(val_name, "none") != 0, use_test = strcmp(test_name, "none") != 0;
+    if (use_val && !qsnn_split_parse(val_name, &val_split))
+        return cli_usage_error(CMD, "--val-split: unknown split '%s'", val_name);
+    if (use_test && !qsnn_split_parse(test_name, &test_split))
+        return cli_usage_error(CMD, "--test-split: unknown split '%s'", test_name);
+    if (quiet)
+        qsnn_log_set_level(QSNN_LOG_QUIET);
+    o.quiet = quiet;
+    o.out_path = out;
+    char ckpt_default[4096];
+    if (!no_ckpt && !ckpt) {
+        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out);
+        ckpt = ckpt_default;
+    }
+    o.ckpt_dir = no_ckpt && !o.resume ? NULL : ckpt;
+
+    const char *data_path = argv[optind];
+    int rc = QSNN_EXIT_FAIL;
+    qsnn_status st;
+    qsnn_model m;
+    memset(&m, 0, sizeof m);
+    qsnn_featureset fs;
+    memset(&fs, 0, sizeof fs);
+    qsnn_dataset *ds = NULL;
+    uint8_t *xt = NULL, *xv = NULL, *xs = NULL;
+    int32_t *yt = NULL, *yv = NULL, *ys = NULL;
+    size_t nt = 0, nv = 0, ns = 0;
+    aug_ctx actx = {0};
+    float *clean_f = NULL;
+
+    /* model */
+    if (init) {
+        if ((st = qsnn_model_load(&m, init)) != QSNN_OK)
+            return cli_fail(CMD, st);
+    } else {
+        qsnn_arch a;
+        if (strstr(arch_name, ".json")) {
+            char *txt = NULL;
+            size_t len;
+            st = qsnn_read_text_file(arch_name, 1 << 20, &txt, &len);
+            if (st == QSNN_OK)
+                st = qsnn_arch_from_json(&a, txt, arch_name);
+            free(txt);
+        } else {
+            st = qsnn_arch_builtin(&a, arch_name);
+        }
+        if (st != QSNN_OK || (st = qsnn_model_init(&m, &a, o.seed)) != QSNN_OK)
+            return cli_fail(CMD, st);
+    }
+    if (m.arch.input.h != 49 || m.arch.input.w != 10 || m.arch.input.c != 1) {
+        qsnn_fail(QSNN_ERR_SHAPE, "model input is %dx%dx%d, features are 49x10x1", m.arch.input.h, m.arch.input.w,
+                  m.arch.input.c);
+        rc = cli_fail(CMD, QSNN_ERR_SHAPE);
+        goto done;
+    }
+
+    /* data */
+    struct stat sb;
+    if (stat(data_path, &sb) != 0) {
+        qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", data_path);
+        rc = cli_fail(CMD, QSNN_ERR_IO);
+        goto done;
+    }
+    int num_labels;
+    if (S_ISDIR(sb.st_mode)) {
+        qsnn_data_opts dopts;
+        qsnn_data_default_opts(&dopts);
+        if ((st = qsnn_dataset_open(&ds, data_path, &dopts)) != QSNN_OK) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+        num_labels = qsnn_dataset_num_labels(ds);
+        for (int i = 0; i < num_labels && i < QSNN_MAX_LABELS; i++)
+            snprintf(m.labels[i], QSNN_LABEL_MAX, "%s", qsnn_dataset_label_name(ds, i));
+        /* the scaling range: clean training features */
+        if ((st = split_of_dataset(ds, QSNN_SPLIT_TRAIN, 0, 0, &xt, &yt, &nt, &clean_f)) != QSNN_OK) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+        float lo = 0, hi = 0;
+        for (size_t i = 0; i < nt * 490; i++) {
+            if (i == 0 || clean_f[i] < lo)
+                lo = clean_f[i];
+            if (i == 0 || clean_f[i] > hi)
+                hi = clean_f[i];
+        }
+        if (o.resume || init) { /* keep the range the model was trained with when continuing */
+            if (init && m.scale_max > m.scale_min)
+                lo = m.scale_min, hi = m.scale_max;
+        }
+        m.scale_min = lo;
+        m.scale_max = hi;
+        actx = (aug_ctx){ds, nt, malloc(nt * sizeof(size_t) + 1), clean_f, lo, hi};
+        if (!actx.idx) {
+            rc = cli_fail(CMD, qsnn_fail(QSNN_ERR_NOMEM, "out of memory"));
+            goto done;
+        }
+        for (size_t i = 0; i < nt; i++)
+            actx.idx[i] = i;
+        if (use_val && (st = split_of_dataset(ds, val_split, lo, hi, &xv, &yv, &nv, NULL)) != QSNN_OK) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+        if (use_test && (st = split_of_dataset(ds, test_split, lo, hi, &xs, &ys, &ns, NULL)) != QSNN_OK) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+    } else {
+        if ((st = qsnn_featureset_load(&fs, data_path)) != QSNN_OK) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+        if (fs.h != 49 || fs.w != 10) {
+            qsnn_fail(QSNN_ERR_SHAPE, "%s: features are %dx%d, the model needs 49x10", data_path, fs.h, fs.w);
+            rc = cli_fail(CMD, QSNN_ERR_SHAPE);
+            goto done;
+        }
+        num_labels = fs.num_labels;
+        for (int i = 0; i < num_labels && i < QSNN_MAX_LABELS; i++)
+            memcpy(m.labels[i], fs.labels[i], QSNN_LABEL_MAX);
+        m.scale_min = fs.scale_min;
+        m.scale_max = fs.scale_max;
+        if ((st = split_of_file(&fs, QSNN_SPLIT_TRAIN, &xt, &yt, &nt)) != QSNN_OK ||
+            (use_val && (st = split_of_file(&fs, val_split, &xv, &yv, &nv)) != QSNN_OK) ||
+            (use_test && (st = split_of_file(&fs, test_split, &xs, &ys, &ns)) != QSNN_OK)) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+    }
+    if (num_labels != m.arch.num_classes) {
+        qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", data_path, num_labels,
+                  m.arch.num_classes);
+        rc = cli_fail(CMD, QSNN_ERR_SHAPE);
+        goto done;
+    }
+    m.num_labels = num_labels;
+    if (nt == 0) {
+        qsnn_fail(QSNN_ERR_ARG, "%s: the training split is empty", data_path);
+        rc = cli_fail(CMD, QSNN_ERR_ARG);
+        goto done;
+    }
+    if (!quiet)
+        fprintf(stderr, "qsnn train: %s, %zu training / %zu validation / %zu test samples, range [%g, %g]%s\n",
+                m.arch.name, nt, nv, ns, m.scale_min, m.scale_max, ds ? ", augmentation every epoch" : "");
+
+    qsnn_train_data td = {0};
+    td.train_u8 = ds ? NULL : xt;
+    td.train_labels = yt;
+    td.n_train = nt;
+    if (ds) {
+        td.augment = augment_cb;
+        td.augment_ctx = &actx;
+    }
+    td.val_u8 = xv;
+    td.val_labels = yv;
+    td.n_val = nv;
+    qsnn_train_result *res = calloc(1, sizeof *res);
+    if (!res) {
+        rc = cli_fail(CMD, qsnn_fail(QSNN_ERR_NOMEM, "out of memory"));
+        goto done;
+    }
+    const double t0 = qsnn_time_now();
+    st = qsnn_train_run(&m, &td, &o, res);
+    const double secs = qsnn_time_now() - t0;
+    if (st != QSNN_OK) {
+        free(res);
+        rc = cli_fail(CMD, st);
+        goto done;
+    }
+    /* test accuracy of each episode's model */
+    double test_acc[3] = {-1, -1, -1};
+    if (ns) {
+        for (int i = 0; i < o.num_episodes; i++) {
+            char path[4096];
+            const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+            if (dot && (!slash || dot > slash))
+                snprintf(path, sizeof path, "%.*s.ep%d%s", (int)(dot - out), out, o.episodes[i], dot);
+            else
+                snprintf(path, sizeof path, "%s.ep%d", out, o.episodes[i]);
+            qsnn_model em;
+            if (qsnn_model_load(&em, path) == QSNN_OK) {
+                qsnn_eval_float(&em, xs, ys, ns, &test_acc[i], NULL);
+                qsnn_model_free(&em);
+            }
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (json) {
+        printf("{\"model\": \"%s\", \"seconds\": %.1f, \"peak_rss_mb\": %.1f, \"episodes\": [", out, secs,
+               ru.ru_maxrss / 1024.0);
+        for (int i = 0; i < o.num_episodes; i++)
+            printf("%s{\"episode\": %d, \"epochs\": %d, \"best_val_acc\": %.6f, \"test_acc\": %.6f, "
+                   "\"samples_per_s\": %.1f}",
+                   i ? ", " : "", o.episodes[i], o.epochs[i], res->best_val_acc[i], test_acc[i],
+                   res->samples_per_s[i]);
+        printf("]}\n");
+    } else {
+        printf("%-8s %-7s %-10s %-10s %s\n", "episode", "epochs", "best val", "test", "samples/s");
+        for (int i = 0; i < o.num_episodes; i++)
+            printf("%-8d %-7d %-10.4f %-10.4f %.0f\n", o.episodes[i], o.epochs[i], res->best_val_acc[i],
+                   test_acc[i], res->samples_per_s[i]);
+        printf("model: %s  (%.1f s, peak memory %.1f MB)\n", out, secs, ru.ru_maxrss / 1024.0);
+    }
+    free(res);
+    rc = QSNN_EXIT_OK;
+done:
+    free(xt), free(yt), free(xv), free(yv), free(xs), free(ys), free(actx.idx), free(clean_f);
+    if (ds)
+        qsnn_dataset_free(ds);
+    if (fs.n || fs.label)
+        qsnn_featureset_free(&fs);
+    qsnn_model_free(&m);
+    return rc;
 }
