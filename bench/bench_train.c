@@ -65,7 +65,6 @@ int main(int argc, char **argv)
     int32_t *y = NULL;
     qsnn_featureset fs;
     memset(&fs, 0, sizeof fs);
-#if QSNN_BENCH_FEATURES
     if (feat) {
         if (qsnn_featureset_load(&fs, feat) != QSNN_OK) {
             fprintf(stderr, "bench_train: %s\n", qsnn_last_error());
@@ -85,9 +84,7 @@ int main(int argc, char **argv)
             y[k++] = fs.label[i] % a.num_classes;
         }
         pool_n = k;
-    } else
-#endif
-    {
+    } else {
         qsnn_rng r;
         qsnn_rng_seed(&r, 7);
         x = malloc(pool_n * sample);
@@ -145,9 +142,7 @@ int main(int argc, char **argv)
     printf("%s], \"peak_rss_mb\": %.1f}\n", json, ru.ru_maxrss / 1024.0);
     free(x);
     free(y);
-#if QSNN_BENCH_FEATURES
     if (feat)
         qsnn_featureset_free(&fs);
-#endif
     return 0;
 }
