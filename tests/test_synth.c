@@ -507,6 +507,48 @@ static void test_run_layout_splits_determinism_resume(void **state)
     assert_int_equal(differ, compared);
 }
 
+/* Words longer than the second at normal rate are spoken faster or time-compressed, never cut, and a word that
+ * starts at the synthesizer's first sample still gets quiet edges. */
+static void test_long_words_fit(void **state)
+{
+    dirs *d = *state;
+    qsnn_log_set_level(QSNN_LOG_QUIET);
+    qsnn_synth_opts o;
+    small_opts(&o, d->a);
+    o.words = "internationalization,on";
+    o.keywords = "internationalization,on";
+    o.per_word = 10;
+    o.noise_seconds = 0;
+    qsnn_synth_summary s;
+    assert_int_equal(qsnn_synth_run(&o, &s), QSNN_OK);
+    assert_int_equal(s.clips_written, 20);
+    static file_list fl;
+    list_files(d->a, &fl);
+    int clips = 0;
+    for (int i = 0; i < fl.n; i++) {
+        if (!strchr(fl.p[i], '/'))
+            continue;
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", d->a, fl.p[i]);
+        int16_t *pcm = NULL;
+        size_t ns = check_wav_pcm16(path, &pcm);
+        assert_int_equal(ns, 16000);
+        int edge = 0, peak = 0;
+        for (size_t k = 0; k < ns; k++)
+            peak = abs(pcm[k]) > peak ? abs(pcm[k]) : peak;
+        for (size_t k = 0; k < 32; k++) {
+            edge = abs(pcm[k]) > edge ? abs(pcm[k]) : edge;
+            edge = abs(pcm[ns - 1 - k]) > edge ? abs(pcm[ns - 1 - k]) : edge;
+        }
+        if (edge >= 300)
+            fail_msg("%s: edge amplitude %d (peak %d): the word touches the clip's border", fl.p[i], edge, peak);
+        assert_true(peak > 1000 && peak < (int)(0.9 * 32768));
+        free(pcm);
+        clips++;
+    }
+    assert_int_equal(clips, 20);
+}
+
 static void test_real_noise_import(void **state)
 {
     dirs *d = *state;
@@ -603,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_voice_table),
         cmocka_unit_test(test_noise_colours),
         cmocka_unit_test_setup_teardown(test_run_layout_splits_determinism_resume, setup_dirs, teardown_dirs),
+        cmocka_unit_test_setup_teardown(test_long_words_fit, setup_dirs, teardown_dirs),
         cmocka_unit_test_setup_teardown(test_real_noise_import, setup_dirs, teardown_dirs),
         cmocka_unit_test_setup_teardown(test_bad_options_and_missing_data, setup_dirs, teardown_dirs),
         cmocka_unit_test(test_command_line),

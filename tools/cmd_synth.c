@@ -176,6 +176,8 @@ int cmd_synth(int argc, char **argv)
         return cli_usage_error("synth", "missing -o DIR");
     qsnn_synth_summary s;
     qsnn_status st = qsnn_synth_run(&o, &s);
+    if (st == QSNN_ERR_ARG) /* a bad --words/--keywords value: a usage error */
+        return cli_usage_error("synth", "%s", qsnn_last_error());
     if (st)
         return cli_fail("synth", st);
     if (json) {

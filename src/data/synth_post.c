@@ -7,7 +7,7 @@
  * offset with the whole word inside the second -> a very low Gaussian noise floor (-75..-55 dBFS RMS, as real
  * recordings have; a digital-zero background would give MFCC frames at log(1e-12)) -> PCM16 WAV.
  *
- * Invariants: the word (trimmed speech, reverberation tail included) is never cut; the peak stays below 0.9 of
+ * Invariants: the word (trimmed speech with 15 ms around it, reverberation tail included) is never cut; the peak stays below 0.9 of
  * full scale, so PCM16 never clips; every random choice comes from the stream (seed, word, voice id, n). */
 #include "synth_internal.h"
 
@@ -180,18 +180,38 @@ qsnn_status synth_make_clip(const char *path, const qsnn_synth_voice *v, const c
         free(raw);
         if (st)
             return st;
-        synth_trim_bounds(x16, n16, MARGIN, &b, &e);
+        synth_trim_bounds(x16, n16, 0, &b, &e);
         if (e == b) {
             free(x16);
             return qsnn_fail(QSNN_ERR_DEPENDENCY, "%s: voice %s said nothing for '%s'", path, v->name, word);
         }
-        if (e - b <= WORD_MAX)
+        if (e - b + 2 * MARGIN <= WORD_MAX)
             break;
         /* Too long: speak faster, by a little more than the excess. */
-        double f = (double)(e - b) / WORD_MAX * 1.08;
+        double f = (double)(e - b + 2 * MARGIN) / WORD_MAX * 1.08;
         u.rate_mul *= f > 1.6 ? 1.6 : f;
     }
-    size_t len = e - b;
+    /* The speech [b, e) with MARGIN samples on each side: the synthesizer's own lead-in and tail where it has
+     * them, zeros where it has none (a word that starts at its first sample gets a 2 ms fade-in, not a click). */
+    size_t len = e - b + 2 * MARGIN;
+    float *padded = calloc(len, sizeof *padded);
+    if (!padded) {
+        free(x16);
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: word buffer", path);
+    }
+    size_t lead = b < MARGIN ? b : MARGIN, trail = n16 - e < MARGIN ? n16 - e : MARGIN;
+    memcpy(padded + (MARGIN - lead), x16 + b - lead, (e - b + lead + trail) * sizeof *padded);
+    const size_t ramp = 32;
+    for (size_t i = 0; i < ramp && i < e - b; i++) {
+        float g = 0.5f - 0.5f * cosf(3.14159265f * (float)i / (float)ramp);
+        if (lead == 0)
+            padded[MARGIN + i] *= g;
+        if (trail == 0)
+            padded[MARGIN + (e - b) - 1 - i] *= g;
+    }
+    free(x16);
+    x16 = padded;
+    b = 0;
     if (len > WORD_MAX) { /* last resort: time-compress (raises the pitch a little) */
         float *c = NULL;
         size_t nc = 0;
