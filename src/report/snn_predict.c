@@ -1,5 +1,6 @@
 /* snn_predict.c: threaded evaluation of a .snn model. The engine (src/snn) is single-threaded and libc-only;
- * here each OpenMP thread gets its own context in its own workspace (allocated once per call, never per clip)
+ * here each OpenMP thread gets its own context in its own workspace (allocated once per call, never per clip,
+ * large enough for the weight cache)
  * and runs the clips of a static partition. Statistics are kept per thread and merged, restricted to the
  * first stats_samples clips (the tutorial counts 20).
  */
@@ -19,7 +20,7 @@ qsnn_status qsnn_report_snn_predict(const qsnn_snn_model *m, qsnn_snn_mode mode,
         threads = (int)n;
     if (threads < 1)
         threads = 1;
-    size_t ms = qsnn_snn_mem_size(m);
+    size_t ms = qsnn_snn_mem_size_cached(m); /* with the weight cache: the fastest layout */
     size_t in_n = (size_t)m->in_h * (size_t)m->in_w * (size_t)m->in_c;
     if (stats_samples == 0 || stats_samples > n)
         stats_samples = n;

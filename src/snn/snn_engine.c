@@ -671,10 +671,27 @@ static void layer_dense(run_state *r)
                 size_t k = 0;
                 for (int ky = 0; ky < l->kh; ky++) {
                     int iy = y * l->stride_h - l->pad_top + ky;
+                    int x0 = x * l->stride_w - l->pad_left;
+                    if (iy < 0 || iy >= l->in_h) {
+                        memset(col + k, 0, (size_t)l->kw * (size_t)C * 2);
+                        k += (size_t)l->kw * (size_t)C;
+                        continue;
+                    }
+                    if (r->in_u8 && x0 >= 0 && x0 + l->kw <= l->in_w) {
+                        /* the whole kernel row inside the map: kw * C consecutive uint8 values */
+                        const uint8_t *src = r->in + ((size_t)iy * (size_t)l->in_w + (size_t)x0) * (size_t)C;
+                        size_t n = (size_t)l->kw * (size_t)C;
+                        for (size_t i = 0; i < n; i++)
+                            col[k + i] = src[i];
+                        k += n;
+                        continue;
+                    }
                     for (int kx = 0; kx < l->kw; kx++, k += (size_t)C) {
-                        int ix = x * l->stride_w - l->pad_left + kx;
-                        if (iy < 0 || iy >= l->in_h || ix < 0 || ix >= l->in_w)
+                        int ix = x0 + kx;
+                        if (ix < 0 || ix >= l->in_w)
                             memset(col + k, 0, (size_t)C * 2);
+                        else if (r->in_u8 && C == 1)
+                            col[k] = r->in[(size_t)iy * (size_t)l->in_w + (size_t)ix];
                         else
                             unpack_row(col + k, r->in, r->in_u8,
                                        ((size_t)iy * (size_t)l->in_w + (size_t)ix) * (size_t)C, (size_t)C);
