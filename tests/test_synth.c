@@ -468,8 +468,20 @@ static void test_run_layout_splits_determinism_resume(void **state)
     unsigned char *mbytes = read_all(path, &nm);
     snprintf(path, sizeof path, "%s/%s", d->a, gone);
     assert_int_equal(remove(path), 0);
+    /* a temporary file of an interrupted run (its process is gone) is removed */
+    pid_t dead = fork();
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[700];
+    snprintf(stale, sizeof stale, "%s/yes/deadbeef_nohash_0.wav.tmp.%ld", d->a, (long)dead);
+    FILE *sf = fopen(stale, "w");
+    assert_non_null(sf);
+    fclose(sf);
     small_opts(&o, d->a);
     assert_int_equal(qsnn_synth_run(&o, &s), QSNN_OK);
+    assert_int_equal(access(stale, F_OK), -1);
     assert_int_equal(s.clips_written, 1);
     assert_int_equal(s.clips_kept, total - 1);
     assert_int_equal(s.noise_kept, 3);

@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,30 @@ static int file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 44;
+}
+
+/* Remove "<name>.wav.tmp.<pid>" files that an interrupted run left in dir (atomic writes that never got renamed),
+ * when process <pid> no longer exists. Best effort: a file that cannot be removed is left. */
+static void remove_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *t = strstr(de->d_name, ".wav.tmp.");
+        if (!t)
+            continue;
+        char *end;
+        long pid = strtol(t + 9, &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (remove(p) == 0)
+            qsnn_debug("synth: removed %s, left by an interrupted run", p);
+    }
+    closedir(d);
 }
 
 /* ---- the process pool ---- */
@@ -362,6 +387,7 @@ static qsnn_status make_noise(const qsnn_synth_opts *o, qsnn_synth_summary *sum)
     qsnn_status st = mkdir_p(dir);
     if (st)
         return st;
+    remove_stale_tmp(dir);
     static const char *const names[3] = {"synth_white_noise", "synth_pink_noise", "synth_brown_noise"};
     size_t n = (size_t)(o->noise_seconds * QSNN_SAMPLE_RATE + 0.5);
     for (int c = 0; c < 3 && n > 0; c++) {
@@ -481,8 +507,10 @@ qsnn_status qsnn_synth_run(const qsnn_synth_opts *o, qsnn_synth_summary *sum_out
         int count = is_key ? o->per_word : o->unknown_per_word;
         char wdir[4200];
         snprintf(wdir, sizeof wdir, "%s/%s", o->out_dir, words.w[w]);
-        if (count > 0)
+        if (count > 0) {
             st = mkdir_p(wdir);
+            remove_stale_tmp(wdir);
+        }
         size_t off = (size_t)(synth_hash_str(words.w[w], 0) % (uint64_t)V);
         for (int j = 0; j < count && !st; j++) {
             int vi = (int)((off + (size_t)j) % (size_t)V);
