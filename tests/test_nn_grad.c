@@ -343,6 +343,42 @@ static void test_batchnorm_grad(void **state)
     free(k.x), free(k.gamma), free(k.beta), free(k.y), free(k.r), free(k.mean), free(k.invstd);
 }
 
+/* the fused BN + activation kernels equal BN followed by the activation, bit for bit */
+static void test_bn_act_fused(void **state)
+{
+    (void)state;
+    enum { M = 37, C = 24 };
+    for (int kind = 0; kind < 3; kind++) {
+        qsnn_act act = {(qsnn_act_kind)kind, qsnn_qrelu_params(4)};
+        float *x = rand_vec(M * C, 3), *g = rand_vec(M * C, 1), *gamma = rand_vec(C, 1), *beta = rand_vec(C, 1);
+        float mean[C], invstd[C], y[M * C], a1[M * C], a2[M * C], g1[M * C], g2[M * C];
+        for (int j = 0; j < C; j++)
+            mean[j] = 0.1f * (float)j, invstd[j] = 0.5f + 0.05f * (float)j, beta[j] += 2.0f;
+        qsnn_bn_apply(y, x, mean, invstd, gamma, beta, M, C);
+        if (kind == QSNN_ACT_RELU6)
+            qsnn_relu6_forward(a1, y, M * C);
+        else if (kind == QSNN_ACT_QRELU)
+            qsnn_qrelu_forward(a1, y, M * C, &act.q);
+        else
+            memcpy(a1, y, sizeof y);
+        qsnn_bn_act_forward(a2, x, mean, invstd, gamma, beta, M, C, &act);
+        assert_int_equal(memcmp(a1, a2, sizeof a1), 0);
+        memcpy(g1, g, sizeof g1);
+        memcpy(g2, g, sizeof g2);
+        if (kind == QSNN_ACT_RELU6)
+            qsnn_relu6_backward(g1, g1, y, M * C);
+        else if (kind == QSNN_ACT_QRELU)
+            qsnn_qrelu_backward(g1, g1, y, M * C, &act.q);
+        double s1[2 * C] = {0}, s2[2 * C] = {0};
+        qsnn_bn_backward_sums(s1, s1 + C, g1, x, mean, invstd, M, C);
+        qsnn_bn_act_backward_sums(g2, s2, s2 + C, x, mean, invstd, gamma, beta, M, C, &act);
+        assert_int_equal(memcmp(g1, g2, sizeof g1), 0);
+        for (int j = 0; j < 2 * C; j++)
+            assert_true(fabs(s1[j] - s2[j]) <= 1e-9 * (1 + fabs(s1[j])));
+        free(x), free(g), free(gamma), free(beta);
+    }
+}
+
 /* ---- activations and quantizers ---- */
 typedef struct {
     size_t n;
@@ -487,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_pointwise_fast_matches_ref),
         cmocka_unit_test(test_avgpool_bias_grad),
         cmocka_unit_test(test_batchnorm_grad),
+        cmocka_unit_test(test_bn_act_fused),
         cmocka_unit_test(test_relu6_grad),
         cmocka_unit_test(test_qrelu_ste_grad),
         cmocka_unit_test(test_weight_quant_ste_grad),

@@ -126,6 +126,23 @@ void qsnn_batchnorm_backward(float *dx, float *dgamma /* += */, float *dbeta /* 
 void qsnn_batchnorm_forward_infer(float *y, const float *x, const float *gamma, const float *beta, const float *mm,
                                   const float *mv, size_t m, int c, float eps);
 
+/* ---- fused batch norm + activation (src/nn/bn_act.c): what the training graph runs, so that the BN output is
+ * never stored (the backward recomputes it from x with the same float operations, hence the same masks) ---- */
+typedef enum { QSNN_ACT_NONE = 0, QSNN_ACT_RELU6 = 1, QSNN_ACT_QRELU = 2 } qsnn_act_kind;
+typedef struct {
+    qsnn_act_kind kind;
+    qsnn_qrelu q; /* QSNN_ACT_QRELU */
+} qsnn_act;
+/* a = act(x * scale + shift), scale = gamma * invstd, shift = beta - mean * scale (exactly qsnn_bn_apply followed
+ * by the activation). a may alias x. */
+void qsnn_bn_act_forward(float *a, const float *x, const float *mean, const float *invstd, const float *gamma,
+                         const float *beta, size_t m, int c, const qsnn_act *act);
+/* g (in place): the activation's gradient mask applied at y = x * scale + shift; then sdy += g and
+ * sdyxh += g * xhat per channel (the inputs of qsnn_bn_backward_apply). */
+void qsnn_bn_act_backward_sums(float *g, double *sdy, double *sdyxh, const float *x, const float *mean,
+                               const float *invstd, const float *gamma, const float *beta, size_t m, int c,
+                               const qsnn_act *act);
+
 /* ---- softmax cross-entropy (src/nn/softmax_xent.c) ----
  * Forward: probs[n, k] = softmax(logits); returns the summed loss -log p[label] (double) and adds the number of
  * argmax hits (lowest index on ties) to *correct. Backward: dlogits = (probs - onehot) * scale, with

@@ -24,7 +24,8 @@ typedef struct {
     float *z;      /* [B, oh, ow, cout] op output (+ bias) */
     float *p;      /* [B, cout] pooled (NULL without pooling) */
     float *xbn;    /* BN input: p or z */
-    float *y;      /* BN output (== xbn without BN) */
+    float *y;      /* pre-activation: xbn without BN; with BN it is stored only when there is no activation (then
+                    * y == a), otherwise recomputed from xbn by the fused kernels */
     float *a;      /* layer output (== y without activation) */
     float *mean, *invstd; /* [cout] batch statistics of this step */
 } layer_bufs;
@@ -122,7 +123,7 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
         nbuf += 4;
         if (L->d->pool == QSNN_POOL_GLOBAL_AVG)
             floats += B * L->out_sz, nbuf++;
-        if (L->d->batch_norm)
+        if (L->d->batch_norm && !L->d->activation)
             floats += B * L->out_sz, nbuf++;
         if (L->d->activation)
             floats += B * L->out_sz, nbuf++;
@@ -145,7 +146,7 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
         b->z = carve(&t->arena, B * L->z_sz, &ok);
         b->p = L->d->pool == QSNN_POOL_GLOBAL_AVG ? carve(&t->arena, B * L->out_sz, &ok) : NULL;
         b->xbn = b->p ? b->p : b->z;
-        b->y = L->d->batch_norm ? carve(&t->arena, B * L->out_sz, &ok) : b->xbn;
+        b->y = (L->d->batch_norm && !L->d->activation) ? carve(&t->arena, B * L->out_sz, &ok) : b->xbn;
         b->a = L->d->activation ? carve(&t->arena, B * L->out_sz, &ok) : b->y;
         b->mean = carve(&t->arena, (size_t)L->cout, &ok);
         b->invstd = carve(&t->arena, (size_t)L->cout, &ok);
@@ -178,6 +179,14 @@ static void bn_combine(qsnn_trainer *t, int c)
     for (int k = 0; k < t->threads; k++)
         for (int j = 0; j < 2 * c; j++)
             s[j] += t->part[(size_t)k * stride + (size_t)j];
+}
+
+static qsnn_act layer_act(const qsnn_model *m, const qsnn_layer_desc *d)
+{
+    qsnn_act a;
+    a.kind = m->quant_acts ? QSNN_ACT_QRELU : QSNN_ACT_RELU6;
+    a.q = qsnn_qrelu_params(d->act_bits);
+    return a;
 }
 
 static void step_region(qsnn_trainer *t, const float *W, int tid)
@@ -230,10 +239,15 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
                 qsnn_bn_finish(b->mean, b->invstd, m->params + L->off_mm, m->params + L->off_mv, t->comb,
                                t->comb + L->cout, n * L->bn_rows, L->cout, &bncfg);
             }
-            qsnn_bn_apply(b->y + o0, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
-                          m->params + L->off_beta, ns * L->bn_rows, L->cout);
-        }
-        if (d->activation) {
+            if (d->activation) {
+                const qsnn_act act = layer_act(m, d);
+                qsnn_bn_act_forward(b->a + o0, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
+                                    m->params + L->off_beta, ns * L->bn_rows, L->cout, &act);
+            } else {
+                qsnn_bn_apply(b->y + o0, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
+                              m->params + L->off_beta, ns * L->bn_rows, L->cout);
+            }
+        } else if (d->activation) {
             if (m->quant_acts) {
                 qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
                 qsnn_qrelu_forward(b->a + o0, b->y + o0, cnt, &q);
@@ -262,7 +276,7 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
         layer_bufs *b = &t->lb[l];
         const size_t o0 = n0 * L->out_sz, cnt = ns * L->out_sz;
         float *g = dcur;
-        if (d->activation) {
+        if (d->activation && L->off_gamma == QSNN_NO_OFF) {
             if (m->quant_acts) {
                 qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
                 qsnn_qrelu_backward(g, g, b->y + o0, cnt, &q);
@@ -272,8 +286,15 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
         }
         if (L->off_gamma != QSNN_NO_OFF) {
             memset(part, 0, 2 * (size_t)L->cout * sizeof *part);
-            qsnn_bn_backward_sums(part, part + L->cout, g, b->xbn + o0, b->mean, b->invstd, ns * L->bn_rows,
-                                  L->cout);
+            if (d->activation) {
+                const qsnn_act act = layer_act(m, d);
+                qsnn_bn_act_backward_sums(g, part, part + L->cout, b->xbn + o0, b->mean, b->invstd,
+                                          m->params + L->off_gamma, m->params + L->off_beta, ns * L->bn_rows,
+                                          L->cout, &act);
+            } else {
+                qsnn_bn_backward_sums(part, part + L->cout, g, b->xbn + o0, b->mean, b->invstd, ns * L->bn_rows,
+                                      L->cout);
+            }
 #pragma omp barrier
 #pragma omp single
             {

@@ -1,0 +1,107 @@
+/* bn_act.c: batch norm (given the batch statistics) fused with the activation, forward and the first half of the
+ * backward (activation mask + the two per-channel sums), so the training graph reads and writes each activation
+ * once per pass and never stores the BN output.
+ * Invariant: y is computed as x * scale + shift with scale = gamma * invstd and shift = beta - mean * scale, the
+ * same float operations as qsnn_bn_apply, in the forward and in the backward, so the activation masks of the
+ * backward are those of the forward. The quantized ReLU uses the same formula as qsnn_qrelu_forward. */
+#include "qsnn/nn.h"
+
+#include <math.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
+
+#define CH 256
+
+static void coeffs(float *scale, float *shift, const float *mean, const float *invstd, const float *gamma,
+                   const float *beta, int j0, int cc)
+{
+    for (int j = 0; j < cc; j++) {
+        scale[j] = gamma[j0 + j] * invstd[j0 + j];
+        shift[j] = beta[j0 + j] - mean[j0 + j] * scale[j];
+    }
+}
+
+static inline float act_fwd1(float y, const qsnn_act *act)
+{
+    if (act->kind == QSNN_ACT_RELU6) {
+        y = y > 0.0f ? y : 0.0f;
+        return y < 6.0f ? y : 6.0f;
+    }
+    if (act->kind == QSNN_ACT_QRELU) {
+        float u = ceilf((y - act->q.t0) / act->q.gamma);
+        u = u > 0.0f ? u : 0.0f;
+        u = u < (float)act->q.levels ? u : (float)act->q.levels;
+        return act->q.gamma * u;
+    }
+    return y;
+}
+
+static inline int act_pass1(float y, const qsnn_act *act)
+{
+    if (act->kind == QSNN_ACT_RELU6)
+        return y > 0.0f && y < 6.0f;
+    if (act->kind == QSNN_ACT_QRELU) {
+        float v = (y - act->q.t0) / act->q.gamma;
+        return v > -1.0f && v <= (float)act->q.levels;
+    }
+    return 1;
+}
+
+void qsnn_bn_act_forward(float *a, const float *x, const float *mean, const float *invstd, const float *gamma,
+                         const float *beta, size_t m, int c, const qsnn_act *act)
+{
+    float scale[CH], shift[CH];
+    for (int j0 = 0; j0 < c; j0 += CH) {
+        const int cc = c - j0 < CH ? c - j0 : CH;
+        coeffs(scale, shift, mean, invstd, gamma, beta, j0, cc);
+        for (size_t r = 0; r < m; r++) {
+            const float *xr = x + r * (size_t)c + j0;
+            float *ar = a + r * (size_t)c + j0;
+            int j = 0;
+#ifdef __AVX__
+            const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f), t0 = _mm256_set1_ps(act->q.t0),
+                         g = _mm256_set1_ps(act->q.gamma), lv = _mm256_set1_ps((float)act->q.levels);
+            for (; j + 8 <= cc; j += 8) {
+                /* mul then add (not fma): the same rounding as qsnn_bn_apply */
+                __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(scale + j)),
+                                         _mm256_loadu_ps(shift + j));
+                if (act->kind == QSNN_ACT_RELU6)
+                    y = _mm256_min_ps(_mm256_max_ps(y, zero), six);
+                else if (act->kind == QSNN_ACT_QRELU) {
+                    __m256 u = _mm256_ceil_ps(_mm256_div_ps(_mm256_sub_ps(y, t0), g));
+                    y = _mm256_mul_ps(g, _mm256_min_ps(_mm256_max_ps(u, zero), lv));
+                }
+                _mm256_storeu_ps(ar + j, y);
+            }
+#endif
+            for (; j < cc; j++) {
+                float y = xr[j] * scale[j] + shift[j];
+                ar[j] = act_fwd1(y, act);
+            }
+        }
+    }
+}
+
+void qsnn_bn_act_backward_sums(float *g, double *sdy, double *sdyxh, const float *x, const float *mean,
+                               const float *invstd, const float *gamma, const float *beta, size_t m, int c,
+                               const qsnn_act *act)
+{
+    float scale[CH], shift[CH];
+    for (int j0 = 0; j0 < c; j0 += CH) {
+        const int cc = c - j0 < CH ? c - j0 : CH;
+        coeffs(scale, shift, mean, invstd, gamma, beta, j0, cc);
+        for (size_t r = 0; r < m; r++) {
+            const float *xr = x + r * (size_t)c + j0;
+            float *gr = g + r * (size_t)c + j0;
+            for (int j = 0; j < cc; j++) {
+                const float y = xr[j] * scale[j] + shift[j];
+                const float gv = act_pass1(y, act) ? gr[j] : 0.0f;
+                gr[j] = gv;
+                const float xh = (xr[j] - mean[j0 + j]) * invstd[j0 + j];
+                sdy[j0 + j] += gv;
+                sdyxh[j0 + j] += (double)(gv * xh);
+            }
+        }
+    }
+}
