@@ -561,6 +561,67 @@ static void test_long_words_fit(void **state)
     assert_int_equal(clips, 20);
 }
 
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int n = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* Synthetic clips added to a real dataset: its list entries and clips stay as they were. */
+static void test_add_to_real_dataset(void **state)
+{
+    dirs *d = *state;
+    qsnn_log_set_level(QSNN_LOG_QUIET);
+    char path[700], vpath[700], tpath[700];
+    snprintf(path, sizeof path, "%s/yes", d->a);
+    assert_int_equal(mkdir(path, 0700), 0);
+    /* a "real" clip whose listed split (validation) is not its which_set (train), as in the shared subset */
+    float x[16000];
+    for (int i = 0; i < 16000; i++)
+        x[i] = 0.1f * sinf(0.01f * (float)i * (float)i / 16000.0f);
+    snprintf(path, sizeof path, "%s/yes/0a7c2a8d_nohash_0.wav", d->a);
+    assert_int_equal(qsnn_audio_write_wav16(path, x, 16000, 16000), QSNN_OK);
+    size_t n0;
+    unsigned char *before = read_all(path, &n0);
+    qsnn_synth_voice v0;
+    assert_int_equal(qsnn_synth_voice_get(0, &v0), QSNN_OK);
+    snprintf(vpath, sizeof vpath, "%s/validation_list.txt", d->a);
+    snprintf(tpath, sizeof tpath, "%s/testing_list.txt", d->a);
+    FILE *f = fopen(vpath, "w");
+    assert_non_null(f);
+    /* a stale line naming a synthetic voice is dropped and re-derived from the files */
+    fprintf(f, "yes/0a7c2a8d_nohash_0.wav\r\nyes/%s_nohash_9.wav\n", v0.id);
+    fclose(f);
+    f = fopen(tpath, "w");
+    assert_non_null(f);
+    fprintf(f, "no/105e72bb_nohash_1.wav\n");
+    fclose(f);
+    qsnn_synth_opts o;
+    small_opts(&o, d->a);
+    o.words = "yes";
+    o.noise_seconds = 0;
+    qsnn_synth_summary s;
+    assert_int_equal(qsnn_synth_run(&o, &s), QSNN_OK);
+    assert_int_equal(s.clips_written, 6);
+    assert_true(in_list(vpath, "yes/0a7c2a8d_nohash_0.wav"));
+    assert_true(in_list(tpath, "no/105e72bb_nohash_1.wav"));
+    char stale[64];
+    snprintf(stale, sizeof stale, "yes/%s_nohash_9.wav", v0.id);
+    assert_false(in_list(vpath, stale));
+    assert_int_equal(count_lines(vpath) + count_lines(tpath), 2 + (int)(s.clips_split[1] + s.clips_split[2]));
+    size_t n1;
+    unsigned char *after = read_all(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(before);
+    free(after);
+}
+
 static void test_real_noise_import(void **state)
 {
     dirs *d = *state;
@@ -658,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_noise_colours),
         cmocka_unit_test_setup_teardown(test_run_layout_splits_determinism_resume, setup_dirs, teardown_dirs),
         cmocka_unit_test_setup_teardown(test_long_words_fit, setup_dirs, teardown_dirs),
+        cmocka_unit_test_setup_teardown(test_add_to_real_dataset, setup_dirs, teardown_dirs),
         cmocka_unit_test_setup_teardown(test_real_noise_import, setup_dirs, teardown_dirs),
         cmocka_unit_test_setup_teardown(test_bad_options_and_missing_data, setup_dirs, teardown_dirs),
         cmocka_unit_test(test_command_line),

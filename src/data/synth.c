@@ -12,8 +12,9 @@
  * failure by its exit status and its error message through a pipe; the parent keeps the first error, stops
  * launching and waits for the running ones.
  *
- * The list files are rebuilt from the directory (every <word>/<file>.wav, _background_noise_ excluded, assigned by
- * which_set of the part before "_nohash_"), so they also cover clips of earlier, larger runs. */
+ * The list files are rebuilt from the directory (every <word>/<id>_nohash_<n>.wav of a table voice, assigned by
+ * which_set of the id), so they also cover clips of earlier, larger runs; lines of existing list files that name
+ * other clips are kept, so synthetic clips can be added to a real dataset without changing its splits. */
 #define _POSIX_C_SOURCE 200809L
 #include "synth_internal.h"
 
@@ -302,14 +303,84 @@ static qsnn_status write_list(const char *dir, const char *name, const str_vec *
     return qsnn_atomic_commit(&f);
 }
 
+static int cmp_id(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* 1 when `spk` is the id of a voice of the table (any voice, not only this run's: an earlier run may have used
+ * more). */
+static int is_synth_id(const char *spk)
+{
+    static char ids[512][9];
+    static int n = -1;
+    if (n < 0) {
+        int nv = qsnn_synth_num_voices();
+        n = 0;
+        for (int i = 0; i < nv && i < 512; i++) {
+            qsnn_synth_voice v;
+            if (qsnn_synth_voice_get(i, &v) == QSNN_OK)
+                memcpy(ids[n++], v.id, 9);
+        }
+        qsort(ids, (size_t)n, sizeof ids[0], cmp_id);
+    }
+    return strlen(spk) == 8 && bsearch(spk, ids, (size_t)n, sizeof ids[0], cmp_id) != NULL;
+}
+
+static void speaker_of(char *spk, size_t cap, const char *file)
+{
+    const char *base = strrchr(file, '/');
+    snprintf(spk, cap, "%s", base ? base + 1 : file);
+    char *h = strstr(spk, "_nohash_");
+    if (h)
+        *h = 0;
+}
+
+/* Keep the lines of an existing list file that are not ours: when DIR is a real dataset that synthetic clips are
+ * added to, its own validation/test assignment must survive. */
+static qsnn_status keep_foreign_lines(const char *dir, const char *name, str_vec *out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat sst;
+    if (stat(path, &sst) != 0)
+        return QSNN_OK;
+    char *txt = NULL;
+    size_t len = 0;
+    qsnn_status st = qsnn_read_text_file(path, (size_t)256 << 20, &txt, &len);
+    if (st)
+        return st;
+    char *line = txt;
+    while (!st && line < txt + len) {
+        char *nl = memchr(line, '\n', (size_t)(txt + len - line));
+        char *end = nl ? nl : txt + len;
+        *end = 0;
+        if (end > line && end[-1] == '\r')
+            end[-1] = 0;
+        char spk[256];
+        speaker_of(spk, sizeof spk, line);
+        const char *slash = strchr(line, '/');
+        if (line[0] && slash && !is_synth_id(spk)) {
+            char word[256];
+            snprintf(word, sizeof word, "%.*s", (int)(slash - line), line);
+            st = vec_push(out, word, slash + 1);
+        }
+        line = end + 1;
+    }
+    free(txt);
+    return st;
+}
+
+/* The list files: every clip of a table voice under DIR, by which_set of its id (== its voice's split), plus the
+ * lines of the existing list files that name other clips. */
 static qsnn_status write_lists(const char *dir)
 {
+    static const char *const names[QSNN_SPLIT_COUNT] = {NULL, "validation_list.txt", "testing_list.txt"};
     str_vec lists[QSNN_SPLIT_COUNT];
     memset(lists, 0, sizeof lists);
     qsnn_status st = QSNN_OK;
-    DIR *d = opendir(dir);
-    if (!d)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
+    for (int s = 1; s < QSNN_SPLIT_COUNT && !st; s++)
+        st = keep_foreign_lines(dir, names[s], &lists[s]);
+    DIR *d = st ? NULL : opendir(dir);
+    if (!st && !d)
+        st = qsnn_fail(QSNN_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
     struct dirent *de;
     while (!st && (de = readdir(d))) {
         if (de->d_name[0] == '.' || !strcmp(de->d_name, NOISE_DIR))
@@ -329,21 +400,21 @@ static qsnn_status write_lists(const char *dir)
             if (f->d_name[0] == '.' || !ends_with_ci(f->d_name, ".wav"))
                 continue;
             char spk[256];
-            snprintf(spk, sizeof spk, "%s", f->d_name);
-            char *h = strstr(spk, "_nohash_");
-            if (h)
-                *h = 0;
+            speaker_of(spk, sizeof spk, f->d_name);
+            if (!is_synth_id(spk))
+                continue;
             qsnn_split s = qsnn_synth_which_set(spk);
             if (s != QSNN_SPLIT_TRAIN)
                 st = vec_push(&lists[s], de->d_name, f->d_name);
         }
         closedir(d2);
     }
-    closedir(d);
+    if (d)
+        closedir(d);
     for (int s = 1; s < QSNN_SPLIT_COUNT && !st; s++) {
         if (lists[s].n)
             qsort(lists[s].v, lists[s].n, sizeof *lists[s].v, cmp_str);
-        st = write_list(dir, s == QSNN_SPLIT_VALIDATION ? "validation_list.txt" : "testing_list.txt", &lists[s]);
+        st = write_list(dir, names[s], &lists[s]);
     }
     for (int s = 0; s < QSNN_SPLIT_COUNT; s++)
         vec_free(&lists[s]);
