@@ -220,9 +220,12 @@ static int wait_one(slot *s, int nslots, int *ok)
             /* EOF: the child has exited (or is exiting). */
             close(x->fd);
             int status = 0;
-            while (waitpid(x->pid, &status, 0) < 0 && errno == EINTR) {
+            pid_t w;
+            while ((w = waitpid(x->pid, &status, 0)) < 0 && errno == EINTR) {
             }
             x->pid = 0;
+            if (w < 0) /* SIGCHLD ignored by the caller: the child was reaped already; its message says it all */
+                status = x->msg_len ? (QSNN_ERR_IO + 10) << 8 : 0;
             *ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
             x->st = QSNN_OK;
             if (!*ok) {
