@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "qsnn/convert.h"
+#include "qsnn/io.h"
 #include "qsnn/model.h"
 #include "qsnn/report.h"
 
@@ -172,6 +173,35 @@ static void test_agreement_random_kws(void **state)
     }
     assert_true(r.last_argmax_agree >= N - 1);
     assert_true(r.pred_agree >= N - 2);
+
+    /* The same model with Akida's representation (integer threshold floor(T), integer step): the check must
+     * see level differences that are not float ties (semantics.md 2.4), so it can fail. */
+    unsigned char *ak = malloc(sz);
+    memcpy(ak, img, sz);
+    for (int l = 0; l < sm.num_layers; l++) {
+        qsnn_snn_layer *rec = (qsnn_snn_layer *)(void *)(ak + QSNN_SNN_HEADER_SIZE + (size_t)l * QSNN_SNN_RECORD_SIZE);
+        if (!rec->act_bits)
+            continue;
+        int32_t *th = (int32_t *)(void *)(ak + rec->off_th);
+        for (int j = 0; j < rec->out_c; j++) {
+            th[j] = (int32_t)floor(ldexp((double)th[j], -rec->frac_bits));
+            double step = nearbyint(ldexp((double)th[rec->out_c + j], -rec->frac_bits));
+            th[rec->out_c + j] = (int32_t)(step < 1 ? 1 : step);
+        }
+        rec->frac_bits = 0;
+    }
+    memset(ak + 20, 0, 4);
+    qsnn_put_u32le(ak + 20, qsnn_snn_crc32(0, ak, sz));
+    qsnn_snn_model am;
+    assert_int_equal(qsnn_snn_model_init(&am, ak, sz, "akida-style"), QSNN_OK);
+    qsnn_convert_check_result ra;
+    assert_int_equal(qsnn_convert_check(&m, &am, x, 10, &ra), QSNN_OK);
+    size_t other = 0;
+    for (int l = 0; l + 1 < am.num_layers; l++)
+        other += ra.mismatch[l] - ra.ties[l];
+    fprintf(stderr, "floored thresholds: %zu level differences that are not float ties\n", other);
+    assert_true(other > 0);
+    free(ak);
     free(x);
     free(img);
     qsnn_model_free(&m);
