@@ -153,6 +153,64 @@ static void test_stats_table_format(void **state)
     qsnn_model_free(&m);
 }
 
+/* A model breaking hardware rules: the summary says "no" and prints every reason. */
+static void test_summary_hw_no(void **state)
+{
+    (void)state;
+    qsnn_convert_build b;
+    memset(&b, 0, sizeof b);
+    b.in_h = 6;
+    b.in_w = 4;
+    b.in_c = 2;
+    b.num_classes = 3;
+    b.scale_min = 0;
+    b.scale_max = 1;
+    b.input_scale = 255;
+    b.num_layers = 2;
+    static int8_t w0[3 * 3 * 2 * 8], w1[6 * 4 * 8 * 3];
+    static int32_t th0[16];
+    for (int i = 0; i < 8; i++) {
+        th0[i] = 0;
+        th0[8 + i] = 1;
+    }
+    qsnn_snn_layer *r = &b.layers[0].rec;
+    snprintf(r->name, sizeof r->name, "conv_0");
+    qsnn_convert_layer_shape(r, QSNN_SNN_INPUT_CONV, 6, 4, 2, 8, 3, 3, 1, 1, 1, 0);
+    r->weight_bits = 4;
+    r->in_bits = 8;
+    r->act_bits = 4;
+    b.layers[0].w = w0;
+    b.layers[0].th_t = th0;
+    b.layers[0].th_s = th0 + 8;
+    r = &b.layers[1].rec;
+    snprintf(r->name, sizeof r->name, "dense_1");
+    qsnn_convert_layer_shape(r, QSNN_SNN_FC, 6, 4, 8, 3, 1, 1, 1, 1, 1, 0);
+    r->weight_bits = 4;
+    r->in_bits = 4;
+    b.layers[1].w = w1;
+    unsigned char *img;
+    size_t sz;
+    assert_int_equal(qsnn_convert_build_image(&b, &img, &sz), QSNN_OK);
+    qsnn_snn_model m;
+    assert_int_equal(qsnn_snn_model_init(&m, img, sz, "bad"), QSNN_OK);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    qsnn_report_snn_summary(f, &m);
+    fclose(f);
+    assert_non_null(strstr(buf, "conv_0 (InputConvoluti no  [4, 6, 2]     [4, 6, 8]     (3 x 3 x 2)   N/A"));
+    assert_non_null(strstr(buf, "dense_1 (FullyConnecte no  [4, 6, 8]     [1, 1, 3]     (1 x 1 x 192) N/A"));
+    assert_non_null(strstr(buf, "Hardware incompatibilities (Akida NSoC v1):\n"
+                                "  conv_0: InputConvolutional needs 1 or 3 input channels (has 2); "
+                                "InputConvolutional needs 8-bit weights (has 4)\n"
+                                "  dense_1: FullyConnected needs 1- or 2-bit input spikes (previous activation has 4 bits)\n"));
+    char want[64];
+    snprintf(want, sizeof want, "Model size: %zu bytes\n", sz);
+    assert_non_null(strstr(buf, want));
+    free(buf);
+    free(img);
+}
+
 /* ---- commands ---- */
 
 static int run(const char *cmd, char **out)
@@ -257,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_confusion_normalisation),
         cmocka_unit_test(test_confusion_png),
         cmocka_unit_test(test_stats_table_format),
+        cmocka_unit_test(test_summary_hw_no),
         cmocka_unit_test(test_commands),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
