@@ -16,8 +16,16 @@
 
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
 
 typedef struct {
     float *t;      /* [B, oh, ow, cin] separable intermediate (NULL otherwise) */
@@ -53,7 +61,29 @@ struct qsnn_trainer {
     int correct_part[256];
     const int32_t *labels;
     size_t n;
+    /* the team barrier of a step (sense-reversing): spins briefly, then yields the CPU, so that a thread whose
+     * partner lost its core (a loaded machine) does not burn the time the partner needs; OpenMP's own barriers
+     * spin much longer under the default wait policy (measured 2x slower steps at load 8 on 2 cores) */
+    atomic_int bar_count;
+    atomic_int bar_sense;
+    int sense0;
 };
+
+static void team_barrier(qsnn_trainer *t, int *sense)
+{
+    *sense = !*sense;
+    if (atomic_fetch_add(&t->bar_count, 1) == t->threads - 1) {
+        atomic_store(&t->bar_count, 0);
+        atomic_store(&t->bar_sense, *sense);
+        return;
+    }
+    for (int spins = 0; atomic_load(&t->bar_sense) != *sense; spins++) {
+        if (spins < 2000)
+            CPU_RELAX();
+        else
+            sched_yield();
+    }
+}
 
 int qsnn_trainer_threads(const qsnn_trainer *t) { return t->threads; }
 float *qsnn_trainer_grads(qsnn_trainer *t) { return t->grad; }
@@ -197,6 +227,7 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
     const size_t n0 = n * (size_t)tid / (size_t)t->threads, n1 = n * (size_t)(tid + 1) / (size_t)t->threads;
     const size_t ns = n1 - n0;
     float *G = tid == 0 ? t->grad : t->tgrad + (size_t)(tid - 1) * t->np;
+    int sense = t->sense0;
     double *part = t->part + (size_t)tid * 2 * (size_t)p->max_c;
     const qsnn_bn_cfg bncfg = {m->bn_eps > 0.0f ? m->bn_eps : 1e-3f, 0.99f};
 
@@ -232,13 +263,13 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
         if (L->off_gamma != QSNN_NO_OFF) {
             memset(part, 0, 2 * (size_t)L->cout * sizeof *part);
             qsnn_bn_stats(part, part + L->cout, b->xbn + o0, ns * L->bn_rows, L->cout);
-#pragma omp barrier
-#pragma omp single
-            {
+            team_barrier(t, &sense);
+            if (tid == 0) {
                 bn_combine(t, L->cout);
                 qsnn_bn_finish(b->mean, b->invstd, m->params + L->off_mm, m->params + L->off_mv, t->comb,
                                t->comb + L->cout, n * L->bn_rows, L->cout, &bncfg);
             }
+            team_barrier(t, &sense);
             if (d->activation) {
                 const qsnn_act act = layer_act(m, d);
                 qsnn_bn_act_forward(b->a + o0, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
@@ -295,15 +326,15 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
                 qsnn_bn_backward_sums(part, part + L->cout, g, b->xbn + o0, b->mean, b->invstd, ns * L->bn_rows,
                                       L->cout);
             }
-#pragma omp barrier
-#pragma omp single
-            {
+            team_barrier(t, &sense);
+            if (tid == 0) {
                 bn_combine(t, L->cout);
-                for (int j = 0; j < L->cout; j++) { /* into thread 0's accumulator: nobody else writes there */
+                for (int j = 0; j < L->cout; j++) { /* into thread 0's accumulator */
                     t->grad[L->off_beta + (size_t)j] += (float)t->comb[j];
                     t->grad[L->off_gamma + (size_t)j] += (float)t->comb[L->cout + j];
                 }
             }
+            team_barrier(t, &sense);
             qsnn_bn_backward_apply(g, g, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma, t->comb,
                                    t->comb + L->cout, n * L->bn_rows, ns * L->bn_rows, L->cout);
         }
@@ -339,6 +370,18 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
         dcur = din_buf;
         dother = din_buf == ga ? gb : ga;
     }
+    /* reduce the per-thread gradients in thread order, each thread a slice of the parameters */
+    if (t->threads > 1) {
+        team_barrier(t, &sense);
+        const size_t np = t->np, i0 = np * (size_t)tid / (size_t)t->threads,
+                     i1 = np * (size_t)(tid + 1) / (size_t)t->threads;
+        for (size_t i = i0; i < i1; i++) {
+            float s = t->grad[i];
+            for (int k = 1; k < t->threads; k++)
+                s += t->tgrad[(size_t)(k - 1) * np + i];
+            t->grad[i] = s;
+        }
+    }
 }
 
 static qsnn_status fwd_bwd(qsnn_trainer *t, size_t n, double *loss, int *correct)
@@ -350,21 +393,23 @@ static qsnn_status fwd_bwd(qsnn_trainer *t, size_t n, double *loss, int *correct
     if ((size_t)T > n) { /* fewer samples than threads: run on one (slices must not be empty for BN) */
         t->threads = 1;
     }
+    t->sense0 = atomic_load(&t->bar_sense);
+    atomic_store(&t->bar_count, 0);
 #pragma omp parallel num_threads(t->threads)
-    step_region(t, W, omp_get_thread_num());
-    const int used = t->threads;
-    t->threads = T;
-    /* reduce per-thread gradients in thread order */
-    if (used > 1) {
-        const size_t np = t->np;
-#pragma omp parallel for num_threads(used) schedule(static)
-        for (size_t i = 0; i < np; i++) {
-            float s = t->grad[i];
-            for (int k = 1; k < used; k++)
-                s += t->tgrad[(size_t)(k - 1) * np + i];
-            t->grad[i] = s;
+    {
+        /* OpenMP may give fewer threads than asked: every thread checks, and the step runs on one if so */
+        if (omp_get_num_threads() != t->threads) {
+#pragma omp single
+            {
+                t->threads = 1;
+                step_region(t, W, 0);
+            }
+        } else {
+            step_region(t, W, omp_get_thread_num());
         }
     }
+    const int used = t->threads;
+    t->threads = T;
     /* straight-through estimator of the weight quantizer */
     if (m->quant_weights)
         for (int l = 0; l < p->num_layers; l++) {

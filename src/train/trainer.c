@@ -29,9 +29,9 @@ void qsnn_train_default_opts(qsnn_train_opts *o)
     }
     o->batch = 100;
     o->seed = 1;
-    o->sched = QSNN_SCHED_CYCLIC;
-    o->lr_max = 2e-3;
-    o->lr_min = 5e-6;
+    o->sched = QSNN_SCHED_COSINE;
+    o->lr_max = 1e-3;
+    o->lr_min = 1e-5;
 }
 
 static uint64_t mix_seed(uint64_t seed, int episode, int epoch, uint64_t salt)
