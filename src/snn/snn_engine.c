@@ -86,7 +86,7 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, unsigned c
     } while (0)
     if (base)
         memset(p, 0, sizeof *p);
-    CARVE(lv, uint8_t, F);
+    CARVE(lv, uint8_t, 2 * (size_t)F); /* levels of a pixel; two weight rows when packing pairs */
     CARVE(gap, int32_t, F);
     CARVE(pot, int32_t, F);
     if (mode == QSNN_SNN_EVENT && l->type != QSNN_SNN_FC) {
@@ -534,15 +534,18 @@ static void weight_row(int8_t *dst, const run_state *r, size_t k, int F)
 /* w2[k/2][f][k%2] from w[k][f] (k < K, zero row when K is odd). row: F bytes of scratch. */
 static void pack_pairs(run_state *r, int8_t *w2, int8_t *row, size_t K, int F)
 {
-    size_t k2 = (K + 1) & ~(size_t)1;
-    for (size_t k = 0; k < k2; k++) {
-        if (k < K)
-            weight_row(row, r, k, F);
+    int8_t *restrict r0 = row, *restrict r1 = row + F;
+    for (size_t k = 0; k < K; k += 2) {
+        weight_row(r0, r, k, F);
+        if (k + 1 < K)
+            weight_row(r1, r, k + 1, F);
         else
-            memset(row, 0, (size_t)F);
-        int8_t *o = w2 + (k / 2) * (size_t)F * 2 + (k & 1);
-        for (int f = 0; f < F; f++)
-            o[2 * f] = row[f];
+            memset(r1, 0, (size_t)F);
+        int8_t *restrict o = w2 + (k / 2) * (size_t)F * 2;
+        for (int f = 0; f < F; f++) {
+            o[2 * f] = r0[f];
+            o[2 * f + 1] = r1[f];
+        }
     }
 }
 
