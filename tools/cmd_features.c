@@ -50,6 +50,8 @@ static void usage(FILE *out)
             "      --validation-pct P, --testing-pct P\n"
             "                         split sizes when the list files are missing (default 10 and 10)\n"
             "      --range MIN,MAX    use this scaling range instead of the training features' min and max\n"
+            "      --extra-data DIR   another Speech Commands directory in the same file (repeatable): each keeps\n"
+            "                         its own splits and quotas, sources are prefixed with their directory\n"
             "      --json             print the summary as JSON\n"
             "  -q, --quiet            no progress or warnings on stderr\n"
             "  -h, --help             this help\n"
@@ -59,6 +61,8 @@ static void usage(FILE *out)
 
 typedef struct {
     const char *dir, *output, *npy_dir;
+    const char *dirs[QSNN_DATASET_MAX_DIRS]; /* dir, then the --extra-data directories */
+    int num_dirs;
     int u8, json, quiet;
     long augment;
     int have_range;
@@ -100,7 +104,7 @@ static int parse_range(const char *s, float *lo, float *hi)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    enum { O_U8 = 256, O_NPY, O_AUG, O_SEED, O_WORDS, O_SIL, O_UNK, O_VAL, O_TEST, O_RANGE, O_JSON };
+    enum { O_U8 = 256, O_NPY, O_AUG, O_SEED, O_WORDS, O_SIL, O_UNK, O_VAL, O_TEST, O_RANGE, O_JSON, O_EXTRA };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"u8", no_argument, NULL, O_U8},
         {"npy", required_argument, NULL, O_NPY},  {"augment", required_argument, NULL, O_AUG},
@@ -108,8 +112,10 @@ static int parse_args(int argc, char **argv, options *o)
         {"silence-pct", required_argument, NULL, O_SIL}, {"unknown-pct", required_argument, NULL, O_UNK},
         {"validation-pct", required_argument, NULL, O_VAL}, {"testing-pct", required_argument, NULL, O_TEST},
         {"range", required_argument, NULL, O_RANGE}, {"json", no_argument, NULL, O_JSON},
+        {"extra-data", required_argument, NULL, O_EXTRA},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
+    o->num_dirs = 1;
     qsnn_data_default_opts(&o->dopts);
     optind = 1;
     opterr = 0;
@@ -155,6 +161,11 @@ static int parse_args(int argc, char **argv, options *o)
             o->have_range = 1;
             break;
         case O_JSON: o->json = 1; break;
+        case O_EXTRA:
+            if (o->num_dirs >= QSNN_DATASET_MAX_DIRS)
+                return cli_usage_error(CMD, "--extra-data: at most %d directories", QSNN_DATASET_MAX_DIRS - 1);
+            o->dirs[o->num_dirs++] = optarg;
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return -1;
         case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
@@ -166,6 +177,7 @@ static int parse_args(int argc, char **argv, options *o)
     if (optind + 1 < argc)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind + 1]);
     o->dir = argv[optind];
+    o->dirs[0] = o->dir;
     if (!o->output)
         return cli_usage_error(CMD, "missing -o FILE");
     if (o->dopts.validation_pct + o->dopts.testing_pct > 100)
@@ -268,6 +280,11 @@ static int print_json(const options *o, const qsnn_featureset *fs, const summary
         return 0;
     cJSON_AddStringToObject(root, "file", o->output);
     cJSON_AddStringToObject(root, "data_dir", o->dir);
+    if (o->num_dirs > 1) {
+        cJSON *extra = cJSON_AddArrayToObject(root, "extra_data");
+        for (int k = 1; k < o->num_dirs; k++)
+            cJSON_AddItemToArray(extra, cJSON_CreateString(o->dirs[k]));
+    }
     cJSON_AddStringToObject(root, "dtype", fs->is_u8 ? "uint8" : "float32");
     cJSON_AddNumberToObject(root, "h", fs->h);
     cJSON_AddNumberToObject(root, "w", fs->w);
@@ -315,7 +332,7 @@ int cmd_features(int argc, char **argv)
     double t0 = qsnn_time_now();
 
     qsnn_dataset *ds = NULL;
-    qsnn_status rc = qsnn_dataset_open(&ds, o.dir, &o.dopts);
+    qsnn_status rc = qsnn_dataset_open_many(&ds, o.dirs, o.num_dirs, &o.dopts);
     if (rc != QSNN_OK)
         return cli_fail(CMD, rc);
 

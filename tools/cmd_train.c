@@ -57,6 +57,8 @@ static void usage(FILE *out)
             "      --plot FILE.png      PNG of the training curves\n"
             "      --val-split NAME     validation split (default validation; 'none' to keep the last epoch)\n"
             "      --test-split NAME    split evaluated with each episode's model at the end (default test; 'none')\n"
+            "      --extra-data DIR     another Speech Commands directory trained on with DATA_DIR (repeatable):\n"
+            "                           each keeps its own splits and quotas, validation/test include its clips\n"
             "      --json               print the results as JSON\n"
             "  -q, --quiet              no progress on stderr\n"
             "  -h, --help               this help\n"
@@ -158,7 +160,7 @@ static qsnn_status split_of_dataset(const qsnn_dataset *ds, qsnn_split s, float 
 int cmd_train(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
-           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON };
+           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA };
     static const struct option lopts[] = {
         {"output", required_argument, 0, 'o'}, {"arch", required_argument, 0, O_ARCH},
         {"init", required_argument, 0, O_INIT}, {"episodes", required_argument, 0, O_EPISODES},
@@ -169,6 +171,7 @@ int cmd_train(int argc, char **argv)
         {"resume", required_argument, 0, O_RESUME}, {"log", required_argument, 0, O_LOG},
         {"plot", required_argument, 0, O_PLOT}, {"val-split", required_argument, 0, O_VAL},
         {"test-split", required_argument, 0, O_TEST}, {"json", no_argument, 0, O_JSON},
+        {"extra-data", required_argument, 0, O_EXTRA},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     qsnn_train_opts o;
     qsnn_train_default_opts(&o);
@@ -176,6 +179,8 @@ int cmd_train(int argc, char **argv)
                *test_name = "test";
     int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0;
     int epochs[3];
+    const char *data_dirs[QSNN_DATASET_MAX_DIRS];
+    int num_dirs = 1;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:qh", lopts, NULL)) != -1) {
@@ -251,6 +256,11 @@ int cmd_train(int argc, char **argv)
         case O_VAL: val_name = optarg; break;
         case O_TEST: test_name = optarg; break;
         case O_JSON: json = 1; break;
+        case O_EXTRA:
+            if (num_dirs >= QSNN_DATASET_MAX_DIRS)
+                return cli_usage_error(CMD, "--extra-data: at most %d directories", QSNN_DATASET_MAX_DIRS - 1);
+            data_dirs[num_dirs++] = optarg;
+            break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return QSNN_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option");
@@ -287,6 +297,7 @@ int cmd_train(int argc, char **argv)
     o.ckpt_dir = no_ckpt && !o.resume ? NULL : ckpt;
 
     const char *data_path = argv[optind];
+    data_dirs[0] = data_path;
     int rc = QSNN_EXIT_FAIL;
     qsnn_status st;
     qsnn_model m;
@@ -334,10 +345,14 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     int num_labels;
+    if (num_dirs > 1 && !S_ISDIR(sb.st_mode)) {
+        rc = cli_usage_error(CMD, "--extra-data needs a DATA_DIR, not a feature file (%s)", data_path);
+        goto done;
+    }
     if (S_ISDIR(sb.st_mode)) {
         qsnn_data_opts dopts;
         qsnn_data_default_opts(&dopts);
-        if ((st = qsnn_dataset_open(&ds, data_path, &dopts)) != QSNN_OK) {
+        if ((st = qsnn_dataset_open_many(&ds, data_dirs, num_dirs, &dopts)) != QSNN_OK) {
             rc = cli_fail(CMD, st);
             goto done;
         }

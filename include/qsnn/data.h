@@ -49,12 +49,25 @@ typedef struct qsnn_dataset qsnn_dataset;
 /* Scan dir, build the index of the three splits, decode every clip once into memory (with progress). Clips that
  * cannot be decoded are skipped, counted and named in a warning. */
 qsnn_status qsnn_dataset_open(qsnn_dataset **out, const char *dir, const qsnn_data_opts *opts);
+
+#define QSNN_DATASET_MAX_DIRS 64
+/* Several Speech Commands directories as one dataset (qsnn_dataset_open is the case num_dirs = 1). Each directory
+ * keeps its own layout, split assignment (list files or which_set), silence/unknown quotas per split and its own
+ * index (built and shuffled as if it were opened alone); the splits are the concatenation of the directories'
+ * splits in the order given. Every directory needs a folder for each wanted word: a word missing in one
+ * directory but present in another is an error naming both. Background noise is pooled: the recordings of all
+ * directories (identical recordings once) serve the augmentation and the silence entries of every directory.
+ * With num_dirs > 1 the sources are prefixed with their directory as given ("DIR/word/clip.wav"), so they stay
+ * unique; silence entries remain "_silence_". */
+qsnn_status qsnn_dataset_open_many(qsnn_dataset **out, const char *const *dirs, int num_dirs,
+                                   const qsnn_data_opts *opts);
 void qsnn_dataset_free(qsnn_dataset *ds);
 int qsnn_dataset_num_labels(const qsnn_dataset *ds);
 const char *qsnn_dataset_label_name(const qsnn_dataset *ds, int label);
 size_t qsnn_dataset_count(const qsnn_dataset *ds, qsnn_split s);
 int qsnn_dataset_label(const qsnn_dataset *ds, qsnn_split s, size_t i);
-/* Path of the clip relative to the dataset dir, or "_silence_" for generated silence entries. */
+/* Path of the clip relative to the dataset dir (prefixed with its directory when several were opened), or
+ * "_silence_" for generated silence entries. */
 const char *qsnn_dataset_source(const qsnn_dataset *ds, qsnn_split s, size_t i);
 size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
 

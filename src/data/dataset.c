@@ -466,8 +466,8 @@ static qsnn_status reserve_clips(qsnn_dataset *ds, size_t extra)
 }
 
 /* Decode cand[order[0..n)] and append the good ones to ds; ids[k] receives the clip index or -1. */
-static qsnn_status decode_append(qsnn_dataset *ds, const char *dir, const candidate *cand, const size_t *order,
-                                 size_t n, int32_t *ids, decode_progress *dp)
+static qsnn_status decode_append(qsnn_dataset *ds, const char *dir, const char *prefix, const candidate *cand,
+                                 const size_t *order, size_t n, int32_t *ids, decode_progress *dp)
 {
     if (n == 0)
         return QSNN_OK;
@@ -495,7 +495,7 @@ static qsnn_status decode_append(qsnn_dataset *ds, const char *dir, const candid
         }
         if (w != k)
             memmove(dst + w * QSNN_CLIP_SAMPLES, dst + k * QSNN_CLIP_SAMPLES, QSNN_CLIP_SAMPLES * sizeof *dst);
-        ds->clip_path[ds->num_clips + w] = strdup(cand[order[k]].rel);
+        ds->clip_path[ds->num_clips + w] = prefix ? join_path(prefix, cand[order[k]].rel) : strdup(cand[order[k]].rel);
         if (!ds->clip_path[ds->num_clips + w]) {
             ds->num_clips += w;
             free(ok);
@@ -511,8 +511,13 @@ static qsnn_status decode_append(qsnn_dataset *ds, const char *dir, const candid
 
 /* ---------------------------------------------------------------- background noise */
 
-static qsnn_status load_noise(qsnn_dataset *ds, const char *dir)
+/* Appends the usable recordings of dir/_background_noise_ to the dataset's noise pool (all directories of
+ * qsnn_dataset_open_many share one pool). A recording equal, sample for sample, to one already in the pool is
+ * not added twice (`qsnn synth --noise` copies the real recordings into a synthetic set). *added receives the
+ * number of recordings of this directory that are usable (added or already present). */
+static qsnn_status load_noise(qsnn_dataset *ds, const char *dir, int *added)
 {
+    *added = 0;
     char *bg = join_path(dir, BACKGROUND_DIR);
     if (!bg)
         return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
@@ -526,9 +531,14 @@ static qsnn_status load_noise(qsnn_dataset *ds, const char *dir)
         free(bg);
         return rc;
     }
-    ds->noise = calloc(files.n ? files.n : 1, sizeof *ds->noise);
-    ds->noise_len = calloc(files.n ? files.n : 1, sizeof *ds->noise_len);
-    if (!ds->noise || !ds->noise_len) {
+    size_t cap = (size_t)ds->num_noise + files.n + 1;
+    float **nv = realloc(ds->noise, cap * sizeof *nv);
+    if (nv)
+        ds->noise = nv;
+    size_t *nl = nv ? realloc(ds->noise_len, cap * sizeof *nl) : NULL;
+    if (nl)
+        ds->noise_len = nl;
+    if (!nv || !nl) {
         strvec_free(&files);
         free(bg);
         return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
@@ -539,15 +549,23 @@ static qsnn_status load_noise(qsnn_dataset *ds, const char *dir)
         size_t n = 0;
         qsnn_status st = full ? qsnn_audio_read(full, &x, &n, NULL) : QSNN_ERR_NOMEM;
         if (st != QSNN_OK) {
-            qsnn_warn("skipping background noise %s/%s: %s", BACKGROUND_DIR, files.v[i], qsnn_last_error());
+            qsnn_warn("skipping background noise %s/%s/%s: %s", dir, BACKGROUND_DIR, files.v[i], qsnn_last_error());
         } else if (n < QSNN_CLIP_SAMPLES) {
-            qsnn_warn("skipping background noise %s/%s: %zu samples, shorter than one clip", BACKGROUND_DIR,
+            qsnn_warn("skipping background noise %s/%s/%s: %zu samples, shorter than one clip", dir, BACKGROUND_DIR,
                       files.v[i], n);
             free(x);
         } else {
-            ds->noise[ds->num_noise] = x;
-            ds->noise_len[ds->num_noise] = n;
-            ds->num_noise++;
+            int dup = 0;
+            for (int k = 0; k < ds->num_noise && !dup; k++)
+                dup = ds->noise_len[k] == n && memcmp(ds->noise[k], x, n * sizeof *x) == 0;
+            if (dup) {
+                free(x);
+            } else {
+                ds->noise[ds->num_noise] = x;
+                ds->noise_len[ds->num_noise] = n;
+                ds->num_noise++;
+            }
+            (*added)++;
         }
         free(full);
     }
@@ -606,22 +624,25 @@ static size_t pct_count(size_t n, double pct)
     return v <= 0 ? 0 : (size_t)v;
 }
 
-/* Scan the folders into candidates with labels and splits. */
-static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands)
+/* Scan the folders into candidates with labels and splits. found[l] = 1 when label l has a folder (the caller
+ * checks the wanted words, so that it can compare directories). */
+static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_layout *layout_out,
+                        int found[QSNN_MAX_LABELS])
 {
     strvec folders;
     qsnn_status rc = list_dir(dir, 1, &folders);
     if (rc != QSNN_OK)
         return rc;
-    int found[QSNN_MAX_LABELS] = {0};
-    ds->layout = QSNN_LAYOUT_FULL;
+    memset(found, 0, QSNN_MAX_LABELS * sizeof *found);
+    qsnn_layout layout = QSNN_LAYOUT_FULL;
     for (size_t i = 0; i < folders.n; i++)
         if (!strcmp(folders.v[i], "_silence_") || !strcmp(folders.v[i], "_unknown_"))
-            ds->layout = QSNN_LAYOUT_TEST;
+            layout = QSNN_LAYOUT_TEST;
+    *layout_out = layout;
 
     strvec vlist = {0}, tlist = {0};
     int have_v = 0, have_t = 0;
-    if (ds->layout == QSNN_LAYOUT_FULL) {
+    if (layout == QSNN_LAYOUT_FULL) {
         rc = read_list(dir, "validation_list.txt", &vlist, &have_v);
         if (rc == QSNN_OK)
             rc = read_list(dir, "testing_list.txt", &tlist, &have_t);
@@ -645,7 +666,7 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands)
         int label, wanted = 1;
         if (!strcmp(name, BACKGROUND_DIR))
             continue;
-        if (ds->layout == QSNN_LAYOUT_TEST) {
+        if (layout == QSNN_LAYOUT_TEST) {
             if (!strcmp(name, "_silence_"))
                 label = QSNN_LABEL_SILENCE;
             else if (!strcmp(name, "_unknown_"))
@@ -675,7 +696,7 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands)
                 break;
             }
             int split = QSNN_SPLIT_TEST;
-            if (ds->layout == QSNN_LAYOUT_FULL) {
+            if (layout == QSNN_LAYOUT_FULL) {
                 if (use_lists) {
                     split = QSNN_SPLIT_TRAIN;
                     if (list_has(&vlist, rel)) {
@@ -704,16 +725,14 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands)
     strvec_free(&tlist);
     if (rc != QSNN_OK)
         return rc;
-    for (int l = 2; l < ds->num_labels; l++)
-        if (!found[l])
-            return qsnn_fail(QSNN_ERR_ARG, "%s: wanted word '%s' has no folder", dir, ds->labels[l]);
-    if (cands->n == 0)
-        return qsnn_fail(QSNN_ERR_FORMAT, "%s: no .wav clips in any folder (not a Speech Commands directory?)",
-                         dir);
     return QSNN_OK;
 }
 
-static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec *cands)
+/* Index of one directory, appended to the dataset's splits: the directory's entries are built, shuffled and
+ * quota'd exactly as if it were opened alone (RNG seeded with opts.seed), so one directory's index does not
+ * depend on the others. prefix: NULL, or the string put before the clip paths in the sources. */
+static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const char *prefix, qsnn_layout layout,
+                               const candvec *cands)
 {
     qsnn_status rc = QSNN_OK;
     size_t nc = cands->n;
@@ -722,6 +741,7 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec 
     size_t *unk[QSNN_SPLIT_COUNT] = {NULL, NULL, NULL};
     size_t nunk[QSNN_SPLIT_COUNT] = {0, 0, 0};
     size_t nwanted[QSNN_SPLIT_COUNT] = {0, 0, 0};
+    size_t base[QSNN_SPLIT_COUNT] = {ds->count[0], ds->count[1], ds->count[2]};
     for (int s = 0; s < QSNN_SPLIT_COUNT; s++)
         unk[s] = malloc(nc * sizeof *unk[s]);
     if (!order || !ids || !unk[0] || !unk[1] || !unk[2]) {
@@ -748,7 +768,7 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec 
     decode_progress dp = {.done = 0};
     qsnn_progress_begin(&dp.prog, "decoding clips", "clips", expect);
 
-    rc = decode_append(ds, dir, cands->v, order, nfixed, ids, &dp);
+    rc = decode_append(ds, dir, prefix, cands->v, order, nfixed, ids, &dp);
     if (rc != QSNN_OK)
         goto done;
     /* per split, entries: wanted clips in scan order, silence, unknown clips */
@@ -758,14 +778,15 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec 
             if (ids[k] >= 0 && cands->v[order[k]].split == s)
                 nwanted[s]++;
         cap[s] = nwanted[s] + 1;
-        if (ds->layout == QSNN_LAYOUT_FULL) {
+        if (layout == QSNN_LAYOUT_FULL) {
             cap[s] += pct_count(nwanted[s], ds->opts.silence_pct) + nunk[s];
         }
-        ds->entries[s] = malloc(cap[s] * sizeof *ds->entries[s]);
-        if (!ds->entries[s]) {
+        qsnn_data_entry *e = realloc(ds->entries[s], (base[s] + cap[s]) * sizeof *e);
+        if (!e) {
             rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
             goto done;
         }
+        ds->entries[s] = e;
     }
     for (size_t k = 0; k < nfixed; k++) {
         if (ids[k] < 0)
@@ -776,7 +797,7 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec 
         ds->count[s]++;
     }
 
-    if (ds->layout == QSNN_LAYOUT_FULL) {
+    if (layout == QSNN_LAYOUT_FULL) {
         qsnn_rng rng;
         qsnn_rng_seed(&rng, ds->opts.seed);
         static const int tf_order[QSNN_SPLIT_COUNT] = {QSNN_SPLIT_VALIDATION, QSNN_SPLIT_TEST, QSNN_SPLIT_TRAIN};
@@ -794,7 +815,7 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec 
                 size_t take = need - have;
                 if (take > nunk[s] - next)
                     take = nunk[s] - next;
-                rc = decode_append(ds, dir, cands->v, unk[s] + next, take, ids, &dp);
+                rc = decode_append(ds, dir, prefix, cands->v, unk[s] + next, take, ids, &dp);
                 if (rc != QSNN_OK)
                     goto done;
                 for (size_t k = 0; k < take; k++) {
@@ -813,7 +834,7 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const candvec 
         }
         for (int oi = 0; oi < QSNN_SPLIT_COUNT; oi++) {
             int s = tf_order[oi];
-            shuffle_entries(&rng, ds->entries[s], ds->count[s]);
+            shuffle_entries(&rng, ds->entries[s] + base[s], ds->count[s] - base[s]);
         }
     }
     qsnn_progress_end(&dp.prog, dp.done, NULL);
@@ -825,14 +846,74 @@ done:
     return rc;
 }
 
+/* dir without its trailing slashes, as the prefix of its sources ("a/b/" and "a/b" give the same names) */
+static char *dir_prefix(const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, dir, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
 qsnn_status qsnn_dataset_open(qsnn_dataset **out, const char *dir, const qsnn_data_opts *opts)
 {
+    const char *const dirs[1] = {dir};
+    return qsnn_dataset_open_many(out, dirs, 1, opts);
+}
+
+/* Wanted words: every directory needs a folder for each. With several directories, a word missing in one but
+ * present in another means the directories were made for different label sets: the error names both. */
+static qsnn_status check_words(const qsnn_dataset *ds, const char *const *dirs, int num_dirs, const int *found)
+{
+    for (int k = 0; k < num_dirs; k++)
+        for (int l = 2; l < ds->num_labels; l++) {
+            if (found[(size_t)k * QSNN_MAX_LABELS + (size_t)l])
+                continue;
+            for (int j = 0; j < num_dirs; j++)
+                if (found[(size_t)j * QSNN_MAX_LABELS + (size_t)l])
+                    return qsnn_fail(QSNN_ERR_ARG,
+                                     "%s: wanted word '%s' has no folder, but %s has one: the directories' label "
+                                     "sets differ (every directory needs a folder for each wanted word; choose "
+                                     "common words with --words)",
+                                     dirs[k], ds->labels[l], dirs[j]);
+            return qsnn_fail(QSNN_ERR_ARG, "%s: wanted word '%s' has no folder", dirs[k], ds->labels[l]);
+        }
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_dataset_open_many(qsnn_dataset **out, const char *const *dirs, int num_dirs,
+                                   const qsnn_data_opts *opts)
+{
     *out = NULL;
-    if (!dir)
+    if (!dirs || num_dirs < 1)
         return qsnn_fail(QSNN_ERR_ARG, "dataset: no directory given");
+    if (num_dirs > QSNN_DATASET_MAX_DIRS)
+        return qsnn_fail(QSNN_ERR_ARG, "dataset: %d directories, at most %d", num_dirs, QSNN_DATASET_MAX_DIRS);
+    for (int k = 0; k < num_dirs; k++)
+        if (!dirs[k])
+            return qsnn_fail(QSNN_ERR_ARG, "dataset: no directory given");
+    for (int k = 0; k < num_dirs; k++)
+        for (int j = 0; j < k; j++)
+            if (!strcmp(dirs[j], dirs[k]))
+                return qsnn_fail(QSNN_ERR_ARG, "%s: directory given twice", dirs[k]);
     qsnn_dataset *ds = calloc(1, sizeof *ds);
-    if (!ds)
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+    candvec *cands = calloc((size_t)num_dirs, sizeof *cands);
+    qsnn_layout *layouts = calloc((size_t)num_dirs, sizeof *layouts);
+    int *found = calloc((size_t)num_dirs * QSNN_MAX_LABELS, sizeof *found);
+    int *noise_found = calloc((size_t)num_dirs, sizeof *noise_found);
+    if (!ds || !cands || !layouts || !found || !noise_found) {
+        free(ds);
+        free(cands);
+        free(layouts);
+        free(found);
+        free(noise_found);
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dirs[0]);
+    }
     if (opts)
         ds->opts = *opts;
     else
@@ -841,25 +922,59 @@ qsnn_status qsnn_dataset_open(qsnn_dataset **out, const char *dir, const qsnn_da
     if (rc == QSNN_OK)
         rc = parse_words(ds, ds->opts.wanted_words ? ds->opts.wanted_words : DEFAULT_WORDS);
     ds->opts.wanted_words = NULL; /* the caller's string is not kept */
-    if (rc == QSNN_OK && !is_dir(dir))
-        rc = qsnn_fail(QSNN_ERR_IO, "%s: not a directory", dir);
-    candvec cands = {0};
+    for (int k = 0; k < num_dirs && rc == QSNN_OK; k++)
+        if (!is_dir(dirs[k]))
+            rc = qsnn_fail(QSNN_ERR_IO, "%s: not a directory", dirs[k]);
+    /* scan every directory before decoding anything, so a label mismatch is reported at once */
+    for (int k = 0; k < num_dirs && rc == QSNN_OK; k++)
+        rc = scan(ds, dirs[k], &cands[k], &layouts[k], found + (size_t)k * QSNN_MAX_LABELS);
     if (rc == QSNN_OK)
-        rc = scan(ds, dir, &cands);
+        rc = check_words(ds, dirs, num_dirs, found);
+    for (int k = 0; k < num_dirs && rc == QSNN_OK; k++)
+        if (cands[k].n == 0)
+            rc = qsnn_fail(QSNN_ERR_FORMAT, "%s: no .wav clips in any folder (not a Speech Commands directory?)",
+                           dirs[k]);
     if (rc == QSNN_OK)
-        rc = build_index(ds, dir, &cands);
-    candvec_free(&cands);
-    if (rc == QSNN_OK)
-        rc = load_noise(ds, dir);
+        ds->layout = layouts[0];
+    for (int k = 0; k < num_dirs && rc == QSNN_OK; k++) {
+        char *prefix = NULL;
+        if (num_dirs > 1 && !(prefix = dir_prefix(dirs[k])))
+            rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dirs[k]);
+        if (rc == QSNN_OK)
+            rc = build_index(ds, dirs[k], prefix, layouts[k], &cands[k]);
+        free(prefix);
+        candvec_free(&cands[k]);
+        memset(&cands[k], 0, sizeof cands[k]);
+        if (layouts[k] == QSNN_LAYOUT_FULL)
+            ds->layout = QSNN_LAYOUT_FULL; /* full when any directory is */
+    }
+    for (int k = 0; k < num_dirs && rc == QSNN_OK; k++)
+        rc = load_noise(ds, dirs[k], &noise_found[k]);
+    if (rc == QSNN_OK) {
+        for (int k = 0; k < num_dirs; k++) {
+            if (layouts[k] != QSNN_LAYOUT_FULL || noise_found[k])
+                continue;
+            if (ds->num_noise == 0)
+                qsnn_warn("%s: no usable %s folder: silence entries are digital zeros and no noise is mixed in",
+                          dirs[k], BACKGROUND_DIR);
+            else
+                qsnn_info("%s: no usable %s folder: its silence entries and augmentation use the noise of the "
+                          "other directories", dirs[k], BACKGROUND_DIR);
+        }
+        if (ds->skipped)
+            qsnn_warn("%s%s: %zu clips skipped (cannot be decoded)", dirs[0], num_dirs > 1 ? " and the others" : "",
+                      ds->skipped);
+    }
+    for (int k = 0; k < num_dirs; k++)
+        candvec_free(&cands[k]);
+    free(cands);
+    free(layouts);
+    free(found);
+    free(noise_found);
     if (rc != QSNN_OK) {
         qsnn_dataset_free(ds);
         return rc;
     }
-    if (ds->layout == QSNN_LAYOUT_FULL && ds->num_noise == 0)
-        qsnn_warn("%s: no usable %s folder: silence entries are digital zeros and no noise is mixed in", dir,
-                  BACKGROUND_DIR);
-    if (ds->skipped)
-        qsnn_warn("%s: %zu clips skipped (cannot be decoded)", dir, ds->skipped);
     *out = ds;
     return QSNN_OK;
 }
