@@ -42,6 +42,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+BN_MOMENTUM = 0.99  # Keras convention (moving = m * moving + (1 - m) * batch); --bn-momentum
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # ----------------------------------------------------------------------------- architecture (qsnn JSON)
@@ -167,7 +168,7 @@ class Layer(nn.Module):
         self.bn = None
         if L["batch_norm"]:
             cls = nn.BatchNorm1d if flat else nn.BatchNorm2d
-            self.bn = cls(cout, eps=1e-3, momentum=0.01)
+            self.bn = cls(cout, eps=1e-3, momentum=1.0 - BN_MOMENTUM)
 
     def forward(self, x, qa, qw):
         L = self.L
@@ -462,6 +463,8 @@ def main():
     ap.add_argument("--lr-max", type=float, default=2e-3)
     ap.add_argument("--lr-min", type=float, default=5e-6)
     ap.add_argument("--step-size", type=float, default=0, help="cyclic half-period in steps (default 4*N/batch)")
+    ap.add_argument("--bn-momentum", type=float, default=0.99,
+                    help="Keras BN momentum (default 0.99; PyTorch momentum = 1 - this)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--infer", action="store_true", help="inference benchmark of the float model")
@@ -476,6 +479,8 @@ def main():
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    global BN_MOMENTUM
+    BN_MOMENTUM = args.bn_momentum
     args.episodes = [int(e) for e in args.episodes.split(",") if e]
     if any(e not in (1, 2, 3) for e in args.episodes):
         ap.error("--episodes: values 1, 2, 3")
@@ -530,7 +535,7 @@ def main():
         else:
             out["mode"] = "train"
             out.update({"batch": args.batch, "epochs": args.epochs, "sched": args.sched, "lr_max": args.lr_max,
-                        "lr_min": args.lr_min})
+                        "lr_min": args.lr_min, "bn_momentum": args.bn_momentum})
             t0 = time.perf_counter()
             _, out["episodes"] = train(args, arch, data)
             out["wall_seconds"] = time.perf_counter() - t0
