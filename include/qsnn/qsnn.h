@@ -1,4 +1,5 @@
-/* qsnn/qsnn.h: the whole public API. Include this, or the one module header you need. */
+/* qsnn/qsnn.h: the whole public API. Include this, or the one module header you need.
+ * The integer engine alone (embeddable, libc only) needs just qsnn/core.h and qsnn/snn.h. */
 #ifndef QSNN_H
 #define QSNN_H
 #include "qsnn/core.h"
@@ -6,5 +7,11 @@
 #include "qsnn/io.h"
 #include "qsnn/audio.h"
 #include "qsnn/data.h"
+#include "qsnn/synth.h"
 #include "qsnn/model.h"
+#include "qsnn/nn.h"
+#include "qsnn/train.h"
+#include "qsnn/snn.h"
+#include "qsnn/convert.h"
+#include "qsnn/report.h"
 #endif
