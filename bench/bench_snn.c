@@ -302,7 +302,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_snn: %s\n", qsnn_last_error());
         return 1;
     }
-    /* 0: dense in the minimal workspace, 1: dense with the weight cache, 2: event, 3: ref */
+    /* 0: dense in the minimal workspace, 1: dense with the weight cache, 2: event (weight cache), 3: ref */
     const char *mode_name[4] = {"dense", "dense_cached", "event", "ref"};
     const qsnn_snn_mode mode_of[4] = {QSNN_SNN_DENSE, QSNN_SNN_DENSE, QSNN_SNN_EVENT, QSNN_SNN_REF};
     double lat_med[4], lat_p90[4], cps[4];
@@ -313,7 +313,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < clips; i++)
         memcpy(xb + in_n * (size_t)i, x + in_n * (size_t)(i % NX), in_n);
     for (int mode = 0; mode < 4; mode++) {
-        qsnn_snn_ctx *ctx = mode == 1 ? ctxc : ctx0;
+        qsnn_snn_ctx *ctx = (mode == 1 || mode == 2) ? ctxc : ctx0;
         qsnn_snn_set_mode(ctx, mode_of[mode]);
         int nc = mode < 2 ? calls : calls / 10 + 10;
         for (int i = 0; i < 50; i++)

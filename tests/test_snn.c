@@ -125,6 +125,20 @@ static void test_gemv_fast_equals_ref(void **state)
             qsnn_snn_gemv_s16_s16(x, a, w16, kp, n);
             qsnn_snn_gemv_s16_s16_ref(y, a, w16, kp, n);
             assert_memory_equal(x, y, 4 * (size_t)n);
+            /* sparse form over a random subset of the pairs, in random order, equals the dense one on those */
+            int32_t idx[40];
+            int np = 0;
+            for (int k = kp - 1; k >= 0; k--)
+                if (qsnn_rng_below(&rng, 2))
+                    idx[np++] = k;
+            int16_t a2[80];
+            for (int q = 0; q < np; q++) {
+                a2[2 * q] = a[2 * idx[q]];
+                a2[2 * q + 1] = a[2 * idx[q] + 1];
+            }
+            qsnn_snn_gemv_sparse_s16_s16(x, a2, idx, np, w16, n);
+            qsnn_snn_gemv_sparse_s16_s16_ref(y, a2, idx, np, w16, n);
+            assert_memory_equal(x, y, 4 * (size_t)n);
             free(w16);
             free(a);
             free(w);
@@ -239,16 +253,16 @@ static void trace_cb(void *user, int layer, const uint8_t *packed, const int32_t
 
 static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int samples)
 {
-    /* contexts: dense, event, ref, and dense with the weight cache (k = 3) */
+    /* contexts: dense, event, ref, then dense (k = 3) and event (k = 4) with the weight cache */
     size_t ms = qsnn_snn_mem_size(m), msc = qsnn_snn_mem_size_cached(m);
     assert_true(msc >= ms);
-    void *mem[4];
-    qsnn_snn_ctx *ctx[4];
-    trace tr[4];
-    for (int k = 0; k < 4; k++) {
-        mem[k] = malloc(k == 3 ? msc : ms);
-        assert_int_equal(qsnn_snn_init(&ctx[k], m, mem[k], k == 3 ? msc : ms), QSNN_OK);
-        qsnn_snn_set_mode(ctx[k], k == 3 ? QSNN_SNN_DENSE : (qsnn_snn_mode)k);
+    void *mem[5];
+    qsnn_snn_ctx *ctx[5];
+    trace tr[5];
+    for (int k = 0; k < 5; k++) {
+        mem[k] = malloc(k >= 3 ? msc : ms);
+        assert_int_equal(qsnn_snn_init(&ctx[k], m, mem[k], k >= 3 ? msc : ms), QSNN_OK);
+        qsnn_snn_set_mode(ctx[k], k == 3 ? QSNN_SNN_DENSE : k == 4 ? QSNN_SNN_EVENT : (qsnn_snn_mode)k);
         memset(&tr[k], 0, sizeof tr[k]);
         for (int l = 0; l < m->num_layers; l++) {
             const qsnn_snn_layer *L = &m->layers[l];
@@ -258,21 +272,21 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
     }
     size_t in_n = (size_t)m->in_h * m->in_w * m->in_c;
     uint8_t *x = malloc(in_n);
-    int32_t pot[4][QSNN_SNN_MAX_CLASSES];
-    int32_t pred[4];
+    int32_t pot[5][QSNN_SNN_MAX_CLASSES];
+    int32_t pred[5];
     size_t fired = 0, total = 0;
     for (int s = 0; s < samples; s++) {
         double density = qsnn_rng_uniform(rng);
         for (size_t i = 0; i < in_n; i++)
             x[i] = qsnn_rng_uniform(rng) < density ? (uint8_t)qsnn_rng_below(rng, 256) : 0;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             assert_int_equal(qsnn_snn_run(ctx[k], x, pot[k], &pred[k], NULL), QSNN_OK);
         for (int l = 0; l + 1 < m->num_layers; l++) {
             for (size_t i = 0; i < tr[0].n[l]; i++) {
                 if (tr[0].lv[l][i] != tr[1].lv[l][i] || tr[0].lv[l][i] != tr[2].lv[l][i] ||
-                    tr[0].lv[l][i] != tr[3].lv[l][i])
-                    fail_msg("layer %d value %zu: dense %d event %d ref %d cached %d", l, i, tr[0].lv[l][i],
-                             tr[1].lv[l][i], tr[2].lv[l][i], tr[3].lv[l][i]);
+                    tr[0].lv[l][i] != tr[3].lv[l][i] || tr[0].lv[l][i] != tr[4].lv[l][i])
+                    fail_msg("layer %d value %zu: dense %d event %d ref %d cached dense %d event %d", l, i,
+                             tr[0].lv[l][i], tr[1].lv[l][i], tr[2].lv[l][i], tr[3].lv[l][i], tr[4].lv[l][i]);
                 fired += tr[0].lv[l][i] != 0;
                 total++;
             }
@@ -280,6 +294,7 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
         assert_memory_equal(pot[0], pot[1], 4 * (size_t)m->num_classes);
         assert_memory_equal(pot[0], pot[2], 4 * (size_t)m->num_classes);
         assert_memory_equal(pot[0], pot[3], 4 * (size_t)m->num_classes);
+        assert_memory_equal(pot[0], pot[4], 4 * (size_t)m->num_classes);
         assert_int_equal(pred[0], pred[1]);
         assert_int_equal(pred[0], qsnn_snn_argmax_s32(pot[0], m->num_classes));
     }
@@ -287,7 +302,7 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
     assert_true(fired > total / 50);
     assert_true(fired < total);
     free(x);
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         for (int l = 0; l < m->num_layers; l++)
             free(tr[k].lv[l]);
         free(mem[k]);

@@ -66,7 +66,7 @@ static int dw_fits_s16(const qsnn_snn_model *m, int li)
 
 /* Scratch layouts. Each returns the bytes needed and, when base != NULL, sets the pointers. */
 typedef struct {
-    int32_t *ring, *pix, *gap, *dwv, *pot;
+    int32_t *ring, *pix, *gap, *dwv, *pot, *idx;
     uint8_t *lv;
     int8_t *w2, *dwq;
     int16_t *col, *dw16;
@@ -91,6 +91,10 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, unsigned c
     CARVE(pot, int32_t, F);
     if (mode == QSNN_SNN_EVENT && l->type != QSNN_SNN_FC) {
         CARVE(ring, int32_t, (size_t)ring_rows(l) * (size_t)l->conv_w * (size_t)(sep ? C : F));
+        if (sep) { /* the non-zero depthwise potentials of a pixel, as pairs, for the sparse gemv */
+            CARVE(col, int16_t, (size_t)C + 1);
+            CARVE(idx, int32_t, (size_t)C / 2 + 1);
+        }
     } else if (mode == QSNN_SNN_DENSE && dense_ok) {
         size_t k = sep ? (size_t)C : (size_t)l->kh * (size_t)l->kw * (size_t)C;
         size_t k2 = (k + 1) & ~(size_t)1;
@@ -401,6 +405,21 @@ static void finalize_row(run_state *r, int row, int32_t *slot)
         if (l->type == QSNN_SNN_SEPARABLE) {
             const int32_t *d = slot + (size_t)x * (size_t)C;
             memset(r->s.pot, 0, (size_t)F * 4);
+            if (r->w16) {
+                /* cached weights (so |d| <= 32767, dw_fits_s16): the non-zero pairs are the events */
+                int np = 0;
+                for (int c = 0; c < C; c += 2) {
+                    int32_t v0 = d[c], v1 = c + 1 < C ? d[c + 1] : 0;
+                    if (!(v0 | v1))
+                        continue;
+                    r->s.col[2 * np] = (int16_t)v0;
+                    r->s.col[2 * np + 1] = (int16_t)v1;
+                    r->s.idx[np++] = c / 2;
+                }
+                qsnn_snn_gemv_sparse_s16_s16(r->s.pot, r->s.col, r->s.idx, np, r->w16, F);
+                emit(r, r->s.pot, row, x, 0);
+                continue;
+            }
             for (int c = 0; c < C; c++) {
                 int32_t v = d[c];
                 if (!v)
@@ -469,12 +488,19 @@ static qsnn_status layer_event(run_state *r)
                         int kx = x + l->pad_left - xo * l->stride_w;
                         size_t tap = (size_t)ky * (size_t)l->kw + (size_t)kx;
                         if (sep) {
-                            slot[(size_t)xo * (size_t)C + (size_t)c] += v * dwget(r, tap * (size_t)C + (size_t)c);
+                            size_t wi = tap * (size_t)C + (size_t)c;
+                            slot[(size_t)xo * (size_t)C + (size_t)c] += v * (r->dw16 ? r->dw16[wi] : dwget(r, wi));
                         } else {
                             int32_t *o = slot + (size_t)xo * (size_t)F;
-                            size_t wbase = (tap * (size_t)C + (size_t)c) * (size_t)F;
-                            for (int f = 0; f < F; f++)
-                                o[f] += v * wget(r, wbase + (size_t)f);
+                            size_t k = tap * (size_t)C + (size_t)c;
+                            if (r->w16) { /* cached: row k of the pair-interleaved int16 weights */
+                                const int16_t *wr = r->w16 + (k / 2) * (size_t)F * 2 + (k & 1);
+                                for (int f = 0; f < F; f++)
+                                    o[f] += v * wr[2 * f];
+                            } else {
+                                for (int f = 0; f < F; f++)
+                                    o[f] += v * wget(r, k * (size_t)F + (size_t)f);
+                            }
                         }
                     }
                 }

@@ -247,6 +247,57 @@ void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, in
     }
 }
 
+void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np,
+                                      const int16_t *w2, int n)
+{
+    for (int p = 0; p < np; p++) {
+        int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
+        const int16_t *row = w2 + (size_t)idx[p] * (size_t)n * 2;
+        for (int j = 0; j < n; j++)
+            acc[j] += a0 * row[2 * j] + a1 * row[2 * j + 1];
+    }
+}
+
+void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
+                                  int n)
+{
+    int j = 0;
+#if defined(__AVX2__)
+    const size_t rs = (size_t)n * 2;
+#define LD(p) _mm256_loadu_si256((const __m256i *)(p))
+    for (; j + 32 <= n; j += 32) {
+        __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
+        for (int p = 0; p < np; p++) {
+            const int16_t *wp = w2 + (size_t)idx[p] * rs + (size_t)j * 2;
+            __m256i av = pair_bcast(a2, p);
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + j), c0);
+        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
+        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
+        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m256i c0 = LD(acc + j);
+        for (int p = 0; p < np; p++)
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a2, p), LD(w2 + (size_t)idx[p] * rs + (size_t)j * 2)));
+        _mm256_storeu_si256((__m256i *)(acc + j), c0);
+    }
+#undef LD
+#endif
+    if (j < n) {
+        for (int p = 0; p < np; p++) {
+            int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
+            const int16_t *row = w2 + (size_t)idx[p] * (size_t)n * 2;
+            for (int jj = j; jj < n; jj++)
+                acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
+        }
+    }
+}
+
 int qsnn_snn_argmax_s32(const int32_t *v, int n)
 {
     int best = 0;
