@@ -354,6 +354,85 @@ static void test_resume_bit_exact(void **state)
     synth_free(&d);
 }
 
+/* the command: usage errors, a tiny end-to-end run on a feature file with a small architecture */
+static int run_cmd(const char *args)
+{
+    const char *exe = getenv("QSNN_EXE");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", exe ? exe : QSNN_BINARY_DIR "/qsnn", args);
+    int rc = system(cmd);
+    return rc == -1 ? -1 : (rc >> 8) & 0xff;
+}
+
+static void test_train_command(void **state)
+{
+    (void)state;
+    char base[512], feat[600], arch[600], model[600], args[3000], ep3[700];
+    tmpdir(base, sizeof base, "cmd");
+    snprintf(feat, sizeof feat, "%s.qfeat", base);
+    snprintf(arch, sizeof arch, "%s_arch.json", base);
+    snprintf(model, sizeof model, "%s.qsnn", base);
+    assert_int_equal(run_cmd("train --help"), 0);
+    assert_int_equal(run_cmd("train"), 2);
+    assert_int_equal(run_cmd("train x.qfeat -o m.qsnn --episodes 4"), 2);
+    assert_int_equal(run_cmd("train x.qfeat -o m.qsnn --epochs 1,2"), 2);
+    snprintf(args, sizeof args, "train %s/does-not-exist.qfeat -o %s", QSNN_BINARY_DIR, model);
+    assert_int_equal(run_cmd(args), 1);
+    /* 12 classes of 49x10 patterns: a bright band at a class-dependent frame */
+    qsnn_featureset fs;
+    memset(&fs, 0, sizeof fs);
+    fs.n = 240, fs.h = 49, fs.w = 10, fs.num_labels = 12, fs.is_u8 = 1;
+    fs.u8 = malloc(fs.n * 490);
+    fs.label = malloc(fs.n * sizeof(int32_t));
+    fs.split = malloc(fs.n);
+    fs.source = calloc(fs.n, sizeof(char *));
+    fs.scale_min = -10, fs.scale_max = 10;
+    for (int k = 0; k < 12; k++)
+        snprintf(fs.labels[k], QSNN_LABEL_MAX, "w%d", k);
+    qsnn_rng r;
+    qsnn_rng_seed(&r, 3);
+    for (size_t i = 0; i < fs.n; i++) {
+        int c = (int)(i % 12);
+        fs.label[i] = c;
+        fs.split[i] = i < 144 ? QSNN_SPLIT_TRAIN : i < 192 ? QSNN_SPLIT_VALIDATION : QSNN_SPLIT_TEST;
+        fs.source[i] = (char *)"synthetic.wav";
+        for (int h = 0; h < 49; h++)
+            for (int w = 0; w < 10; w++)
+                fs.u8[i * 490 + (size_t)h * 10 + w] =
+                    (uint8_t)(40 + qsnn_rng_below(&r, 40) + (h / 4 == c ? 150 : 0));
+    }
+    if (qsnn_featureset_save(&fs, feat) != QSNN_OK)
+        fail_msg("featureset_save: %s", qsnn_last_error());
+    free(fs.u8), free(fs.label), free(fs.split), free(fs.source);
+    FILE *f = fopen(arch, "w");
+    assert_non_null(f);
+    fputs("{\"name\": \"mini\", \"input\": [49, 10, 1], \"classes\": 12, \"layers\": ["
+          "{\"name\": \"c0\", \"op\": \"conv2d\", \"filters\": 8, \"kernel\": 5, \"stride\": 4, \"weight_bits\": 8},"
+          "{\"name\": \"s1\", \"op\": \"separable\", \"filters\": 16, \"kernel\": 3, \"weight_bits\": 4,"
+          " \"pool\": \"global_avg\"},"
+          "{\"name\": \"d2\", \"op\": \"dense\", \"filters\": 12, \"weight_bits\": 4, \"batch_norm\": false,"
+          " \"activation\": false}]}", f);
+    fclose(f);
+    snprintf(args, sizeof args, "train %s -o %s --arch %s --epochs 2 --batch 16 --threads 2 --no-checkpoint -q --json",
+             feat, model, arch);
+    assert_int_equal(run_cmd(args), 0);
+    qsnn_model m;
+    assert_int_equal(qsnn_model_load(&m, model), QSNN_OK);
+    assert_int_equal(m.episode, 3);
+    assert_string_equal(m.labels[5], "w5");
+    assert_true(m.scale_min == -10.0f && m.scale_max == 10.0f);
+    qsnn_model_free(&m);
+    /* a missing architecture file: exit 1 */
+    snprintf(args, sizeof args, "train %s -o %s --no-checkpoint -q --arch %s/does-not-exist.json", feat, model,
+             QSNN_BINARY_DIR);
+    assert_int_equal(run_cmd(args), 1);
+    unlink(feat), unlink(arch), unlink(model);
+    for (int e = 1; e <= 3; e++) {
+        snprintf(ep3, sizeof ep3, "%s.ep%d.qsnn", base, e);
+        unlink(ep3);
+    }
+}
+
 static void test_schedules(void **state)
 {
     (void)state;
@@ -376,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_three_episodes_learn),
         cmocka_unit_test(test_resume_bit_exact),
+        cmocka_unit_test(test_train_command),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     /* the plot's text loads fontconfig's global caches: release them so LeakSanitizer reports only our leaks

@@ -58,8 +58,8 @@ void qsnn_trainer_adam_step(qsnn_trainer *t, float lr, const qsnn_adam_cfg *cfg)
 typedef enum { QSNN_SCHED_CYCLIC = 0, QSNN_SCHED_COSINE = 1, QSNN_SCHED_CONSTANT = 2 } qsnn_sched_kind;
 typedef struct {
     qsnn_sched_kind kind;
-    double lr_max;    /* cyclic max / cosine start / constant: 2e-3 */
-    double lr_min;    /* cyclic base / cosine end: 5e-6 */
+    double lr_max;    /* cyclic max (kws_train: 2e-3) / cosine start (default 1e-3) / constant */
+    double lr_min;    /* cyclic base (kws_train: 5e-6) / cosine end (default 1e-5) */
     double step_size; /* cyclic half-period in steps (kws_train: 4 * N_train / batch) */
     double total;     /* cosine: steps of the episode */
 } qsnn_sched;
@@ -75,7 +75,7 @@ typedef struct {
     int threads;       /* 0 = default */
     uint64_t seed;
     qsnn_sched_kind sched;
-    double lr_max, lr_min;
+    double lr_max, lr_min; /* defaults (qsnn_train_default_opts): cosine from 1e-3 to 1e-5 */
     const char *out_path;   /* final model; per-episode best models go to <out>.ep<N> */
     const char *ckpt_dir;   /* NULL: no checkpoints */
     int resume;             /* continue from ckpt_dir */

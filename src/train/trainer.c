@@ -1,7 +1,8 @@
 /* trainer.c: the three-episode training loop (semantics.md 1.3): episode 1 float (ReLU6), 2 quantized ReLU,
  * 3 quantized ReLU + quantized weights, each starting from the best-validation model of the previous one, with a
- * fresh Adam state (a new Keras compile). Per epoch: optional on-the-fly augmentation (the training split
- * re-featurized with seed f(seed, episode, epoch)), a shuffle from the stream (seed, episode, epoch), steps of
+ * fresh Adam state (a new Keras compile). Per epoch: optional on-the-fly augmentation (the caller's augment
+ * callback refills the training samples with seed f(seed, episode, epoch)), a shuffle from the stream
+ * (seed, episode, epoch), steps of
  * Adam with the learning-rate schedule, validation accuracy, best-model bookkeeping, the JSON log, the PNG plot
  * and an atomic checkpoint.
  * Invariant for --resume: everything an epoch depends on is either derived from (seed, episode, epoch) or stored
