@@ -265,6 +265,30 @@ void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t
 #if defined(__AVX2__)
     const size_t rs = (size_t)n * 2;
 #define LD(p) _mm256_loadu_si256((const __m256i *)(p))
+    for (; j + 64 <= n; j += 64) {
+        __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
+        __m256i c4 = LD(acc + j + 32), c5 = LD(acc + j + 40), c6 = LD(acc + j + 48), c7 = LD(acc + j + 56);
+        for (int p = 0; p < np; p++) {
+            const int16_t *wp = w2 + (size_t)idx[p] * rs + (size_t)j * 2;
+            __m256i av = pair_bcast(a2, p);
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
+            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(av, LD(wp + 64)));
+            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(av, LD(wp + 80)));
+            c6 = _mm256_add_epi32(c6, _mm256_madd_epi16(av, LD(wp + 96)));
+            c7 = _mm256_add_epi32(c7, _mm256_madd_epi16(av, LD(wp + 112)));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + j), c0);
+        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
+        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
+        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
+        _mm256_storeu_si256((__m256i *)(acc + j + 32), c4);
+        _mm256_storeu_si256((__m256i *)(acc + j + 40), c5);
+        _mm256_storeu_si256((__m256i *)(acc + j + 48), c6);
+        _mm256_storeu_si256((__m256i *)(acc + j + 56), c7);
+    }
     for (; j + 32 <= n; j += 32) {
         __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
         for (int p = 0; p < np; p++) {
