@@ -15,24 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t g_crc_table[256];
-static int g_crc_ready;
-
+/* Bitwise CRC-32 (reflected, polynomial 0xEDB88320): no table, no global state (thread-safe, embeddable); it only
+ * runs when a model is validated. */
 uint32_t qsnn_snn_crc32(uint32_t crc, const void *data, size_t n)
 {
-    if (!g_crc_ready) { /* idempotent: concurrent first calls write identical values */
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            g_crc_table[i] = c;
-        }
-        g_crc_ready = 1;
-    }
     const unsigned char *p = data;
     crc = ~crc;
-    for (size_t i = 0; i < n; i++)
-        crc = g_crc_table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
     return ~crc;
 }
 
