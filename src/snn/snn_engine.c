@@ -38,6 +38,7 @@ struct qsnn_snn_ctx {
     size_t scratch_bytes;
     unsigned char dense_ok[MAXL];
     int16_t *w16[MAXL], *dw16[MAXL]; /* cached contexts: weights unpacked once, pair-interleaved int16 */
+    int32_t *fpre[MAXL];             /* cached contexts: fire constants (fill_fire_pre) */
 };
 
 static size_t up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
@@ -160,6 +161,28 @@ static void fill_cache(const qsnn_snn_model *m, int li, int16_t *w16, int16_t *d
             dw16[i] = (int16_t)qsnn_snn_weight(m, li, 1, i);
 }
 
+/* Per-neuron fire constants derived once from T, S (cached contexts): ti = floor(T / 2^f), hi = ti + cap,
+ * frac = T - ti 2^f, ls = L S, S, and 1/S as float: the fast fire kernel without its per-call derivations. */
+static size_t fire_pre_bytes(const qsnn_snn_layer *l) { return l->act_bits ? up(6 * (size_t)l->out_c * 4) : 0; }
+
+static void fill_fire_pre(const qsnn_snn_model *m, int li, int32_t *pre)
+{
+    const qsnn_snn_layer *l = &m->layers[li];
+    int F = l->out_c, f = l->frac_bits, L = (1 << l->act_bits) - 1;
+    for (int j = 0; j < F; j++) {
+        int32_t t, s;
+        qsnn_snn_threshold(m, li, j, &t, &s);
+        int32_t ti = t >> f, ls = L * s;
+        pre[j] = ti;
+        pre[F + j] = ti + (ls >> f) + 2;
+        pre[2 * F + j] = (int32_t)((uint32_t)t & (((uint32_t)1 << f) - 1u));
+        pre[3 * F + j] = ls;
+        pre[4 * F + j] = s;
+        float rs = 1.0f / (float)s;
+        memcpy(&pre[5 * F + j], &rs, 4);
+    }
+}
+
 static size_t cache_bytes(const qsnn_snn_model *m, int i, size_t *w_bytes)
 {
     const qsnn_snn_layer *l = &m->layers[i];
@@ -170,7 +193,7 @@ static size_t cache_bytes(const qsnn_snn_model *m, int i, size_t *w_bytes)
     size_t K = sep ? (size_t)l->in_c : (size_t)l->kh * (size_t)l->kw * (size_t)l->in_c;
     size_t k2 = (K + 1) & ~(size_t)1;
     *w_bytes = up(k2 * (size_t)l->out_c * 2);
-    return *w_bytes + (sep ? up((size_t)l->kh * (size_t)l->kw * (size_t)l->in_c * 2) : 0);
+    return *w_bytes + (sep ? up((size_t)l->kh * (size_t)l->kw * (size_t)l->in_c * 2) : 0) + fire_pre_bytes(l);
 }
 
 size_t qsnn_snn_mem_size_cached(const qsnn_snn_model *m)
@@ -221,10 +244,15 @@ qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem
             size_t wb, cb = cache_bytes(m, i, &wb);
             if (!cb)
                 continue;
+            const qsnn_snn_layer *l = &m->layers[i];
+            size_t pb = fire_pre_bytes(l);
             c->w16[i] = (int16_t *)(void *)q;
-            c->dw16[i] = wb < cb ? (int16_t *)(void *)(q + wb) : NULL;
+            c->dw16[i] = wb + pb < cb ? (int16_t *)(void *)(q + wb) : NULL;
+            c->fpre[i] = pb ? (int32_t *)(void *)(q + cb - pb) : NULL;
             q += cb;
             fill_cache(m, i, c->w16[i], c->dw16[i]);
+            if (pb)
+                fill_fire_pre(m, i, c->fpre[i]);
         }
         c->scratch_bytes = (size_t)(q - c->scratch);
     }
@@ -258,6 +286,7 @@ typedef struct {
     uint64_t nnz;
     int count_nnz; /* statistics requested */
     const int16_t *w16, *dw16; /* weights unpacked once at init (cached contexts), else NULL */
+    const int32_t *fpre;       /* fire constants (cached contexts), else NULL */
 } run_state;
 
 static inline int wget(const run_state *r, size_t i)
@@ -267,6 +296,39 @@ static inline int wget(const run_state *r, size_t i)
 static inline int dwget(const run_state *r, size_t i)
 {
     return r->l->weight_bits <= 4 ? qsnn_snn_nibble_s4(r->dwb, i) : (int)(int8_t)r->dwb[i];
+}
+
+/* qsnn_snn_fire_s32 with the per-neuron constants precomputed (same operations, same integers: the
+ * path-agreement tests compare cached contexts with the reference). */
+static void fire_pre(uint8_t *out, const int32_t *p, const int32_t *pre, int n, int f, int levels, const int32_t *t,
+                     const int32_t *s)
+{
+    int j = 0;
+#if defined(__AVX2__)
+    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256(), vl = _mm256_set1_epi32(levels);
+    const __m128i cnt = _mm_cvtsi32_si128(f);
+#define LP(q) _mm256_loadu_si256((const __m256i *)(q))
+    for (; j + 8 <= n; j += 8) {
+        __m256i ti = LP(pre + j), hi = LP(pre + n + j), frac = LP(pre + 2 * n + j), ls = LP(pre + 3 * n + j);
+        __m256i sj = LP(pre + 4 * n + j);
+        __m256 rs = _mm256_loadu_ps((const float *)(const void *)(pre + 5 * n + j));
+        __m256i pc = _mm256_min_epi32(_mm256_max_epi32(LP(p + j), ti), hi);
+        __m256i dd = _mm256_min_epi32(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_sub_epi32(pc, ti), cnt), frac), ls);
+        __m256i dm = _mm256_sub_epi32(dd, one);
+        __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(dm), rs));
+        __m256i r = _mm256_sub_epi32(dm, _mm256_mullo_epi32(q, sj));
+        q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(r, _mm256_sub_epi32(sj, one)));
+        q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(zero, r));
+        __m256i lvl = _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), vl), _mm256_cmpgt_epi32(dd, zero));
+        __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(lvl), _mm256_extracti128_si256(lvl, 1));
+        _mm_storel_epi64((__m128i *)(out + j), _mm_packus_epi16(w16, w16));
+    }
+#undef LP
+#else
+    (void)pre;
+#endif
+    if (j < n)
+        qsnn_snn_fire_s32(out + j, p + j, t + j, s + j, n - j, f, levels);
 }
 
 static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int ref)
@@ -281,6 +343,8 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
         memcpy(r->pot_dump + pixel * (size_t)F, pot, (size_t)F * 4);
     if (ref)
         qsnn_snn_fire_s32_ref(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+    else if (r->fpre)
+        fire_pre(r->s.lv, pot, r->fpre, F, l->frac_bits, (1 << l->act_bits) - 1, r->th_t, r->th_s);
     else
         qsnn_snn_fire_s32(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
     size_t base = pixel * (size_t)F;
@@ -763,6 +827,7 @@ static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, u
     r.count_nnz = count_nnz;
     r.w16 = ctx->w16[li];
     r.dw16 = ctx->dw16[li];
+    r.fpre = ctx->fpre[li];
     r.wb = m->image + r.l->off_w;
     r.dwb = m->image + r.l->off_dw;
     if (r.l->act_bits) {
