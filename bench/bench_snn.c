@@ -316,6 +316,8 @@ int main(int argc, char **argv)
         qsnn_snn_ctx *ctx = (mode == 1 || mode == 2) ? ctxc : ctx0;
         qsnn_snn_set_mode(ctx, mode_of[mode]);
         int nc = mode < 2 ? calls : calls / 10 + 10;
+        if (nc > calls)
+            nc = calls;
         for (int i = 0; i < 50; i++)
             qsnn_snn_run(ctx, x + in_n * (size_t)(i % NX), NULL, &pred, NULL);
         for (int i = 0; i < nc; i++) {
@@ -327,6 +329,8 @@ int main(int argc, char **argv)
         lat_med[mode] = t[nc / 2];
         lat_p90[mode] = t[nc * 9 / 10];
         int nb = mode < 2 ? clips : clips / 10 + 10;
+        if (nb > clips)
+            nb = clips;
         double t0 = now();
         qsnn_snn_run_batch(ctx, xb, (size_t)nb, NULL, preds, NULL);
         cps[mode] = nb / (now() - t0);
