@@ -368,7 +368,7 @@ int main(int argc, char **argv)
         for (int k = 0; k < 4; k++)
             printf("%-12s latency median %8.2f us  p90 %8.2f us  %9.0f clips/s/core%s\n", mode_name[k], lat_med[k] * 1e6,
                    lat_p90[k] * 1e6, cps[k], k == 0 && lim_i > 0 ? "" : "");
-        if (lim_i > 0)
+        if (lim_i > 0 && lim_f > 0)
             printf("dense latency / int16 limit = %.2fx, / f32 limit = %.2fx (cached: %.2fx, %.2fx)\n",
                    lat_med[0] / lim_i, lat_med[0] / lim_f, lat_med[1] / lim_i, lat_med[1] / lim_f);
         printf("dense (cached) per layer (us):");
