@@ -50,7 +50,7 @@ build/qsnn train "$data" --extra-data "$synth" -o "$out" --epochs "$epochs" --se
 end=$(date +%s)
 echo "== trained in $((end - start)) s" >&2
 # the per-episode models are intermediate results, not shipped
-rm -f "$out".ep1 "$out".ep2 "$out".ep3
+rm -f "${out%.qsnn}".ep1.qsnn "${out%.qsnn}".ep2.qsnn "${out%.qsnn}".ep3.qsnn
 
 echo "== quantized model on the real test split" >&2
 build/qsnn eval "$out" "$data" --split test
