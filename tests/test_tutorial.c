@@ -1,0 +1,171 @@
+/* test_tutorial.c: end-to-end test of `qsnn tutorial` (issue 6) with the shipped pretrained model on a small
+ * synthetic Speech Commands set made by `qsnn synth`: the command finishes, results.json is consistent
+ * (accuracies in [0, 1], agreement computed and equal to the fraction the printed text gives, HW compatible,
+ * size target), the .snn file and the confusion-matrix PNG are written and valid; bad input fails cleanly. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cairo.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qsnn/io.h"
+#include "qsnn/snn.h"
+#include "qsnn/convert.h"
+
+static char g_tmp[256];
+static const char *g_exe;
+
+/* Run a shell command; return its exit status (or -1). */
+static int run(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc == -1 || !WIFEXITED(rc))
+        return -1;
+    return WEXITSTATUS(rc);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    g_exe = getenv("QSNN_EXE");
+    if (!g_exe)
+        g_exe = QSNN_BINARY_DIR "/qsnn";
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/qsnn_test_tutorial_XXXXXX");
+    if (!mkdtemp(g_tmp))
+        return -1;
+    /* 60 voices give a few unseen test voices; a handful of clips per word keeps it quick (also under ASan) */
+    return run("'%s' synth -o '%s/synth' --per-word 4 --unknown-per-word 1 --voices 60 --noise-seconds 4 -q",
+               g_exe, g_tmp);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    run("rm -rf '%s'", g_tmp);
+    return 0;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    assert_non_null(v);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static void test_tutorial_end_to_end(void **state)
+{
+    (void)state;
+    char out[512], path[600];
+    snprintf(out, sizeof out, "%s/out", g_tmp);
+    int rc = run("'%s' tutorial --data '%s/synth' --out '%s' > '%s/stdout.txt' 2> '%s/stderr.txt'", g_exe, g_tmp,
+                 out, g_tmp, g_tmp);
+    if (rc != 0) {
+        run("cat '%s/stderr.txt'", g_tmp);
+        fail_msg("qsnn tutorial exited with %d", rc);
+    }
+
+    /* results.json */
+    snprintf(path, sizeof path, "%s/results.json", out);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(qsnn_read_text_file(path, 1 << 20, &text, &len), QSNN_OK);
+    cJSON *res = cJSON_Parse(text);
+    free(text);
+    assert_non_null(res);
+    double clips = num(res, "clips");
+    double acc_q = num(res, "accuracy_quantized"), acc_s = num(res, "accuracy_spiking"), agr = num(res, "agreement");
+    assert_true(clips >= 1);
+    assert_true(acc_q >= 0 && acc_q <= 1);
+    assert_true(acc_s >= 0 && acc_s <= 1);
+    assert_true(agr >= 0 && agr <= 1);
+    /* accuracies and agreement are fractions of the clip count */
+    assert_true(fabs(acc_s * clips - round(acc_s * clips)) < 1e-6);
+    assert_true(fabs(agr * clips - round(agr * clips)) < 1e-6);
+    /* the two models can differ on at most the clips where they disagree */
+    assert_true(fabs(acc_q - acc_s) <= (1.0 - agr) + 1e-9);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "hw_compatible")));
+    assert_true(num(res, "snn_bytes") > 0 && num(res, "snn_bytes") <= 16384);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(res, "steps");
+    assert_true(cJSON_IsArray(steps));
+    assert_int_equal(cJSON_GetArraySize(steps), 6);
+    cJSON_Delete(res);
+
+    /* the printed text carries the tutorial's outputs */
+    snprintf(path, sizeof path, "%s/stdout.txt", g_tmp);
+    assert_int_equal(qsnn_read_text_file(path, 1 << 22, &text, &len), QSNN_OK);
+    assert_non_null(strstr(text, "Total params: 24,576"));
+    assert_non_null(strstr(text, "conv_0 (InputConvoluti yes"));
+    assert_non_null(strstr(text, "separable_6 (SeparableConvolu"));
+    assert_non_null(strstr(text, "Accuracy: "));
+    assert_non_null(strstr(text, "Agreement with the quantized model"));
+    free(text);
+
+    /* the .snn file loads and validates */
+    snprintf(path, sizeof path, "%s/mobilenet_kws.snn", out);
+    qsnn_snn_model sm;
+    unsigned char *image = NULL;
+    assert_int_equal(qsnn_snn_load(path, &sm, &image), QSNN_OK);
+    assert_int_equal(sm.num_layers, 7);
+    assert_int_equal(sm.num_classes, 12);
+    free(image);
+
+    /* the PNG is a valid image of a sensible size */
+    snprintf(path, sizeof path, "%s/confusion_matrix.png", out);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    assert_true(cairo_image_surface_get_width(s) >= 400);
+    assert_true(cairo_image_surface_get_height(s) >= 400);
+    cairo_surface_destroy(s);
+    cairo_debug_reset_static_data();
+}
+
+static void test_tutorial_bad_input(void **state)
+{
+    (void)state;
+    char path[600];
+    /* a missing data folder: usage error */
+    assert_int_equal(run("'%s' tutorial --data '%s/no_such_dir' --out '%s/o2' 2>/dev/null", g_exe, g_tmp, g_tmp), 2);
+    /* a truncated model file: failure, and the message names the file */
+    snprintf(path, sizeof path, "%s/broken.qsnn", g_tmp);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("QSNNMODL", fp);
+    fclose(fp);
+    assert_int_equal(run("'%s' tutorial --data '%s/synth' --model '%s' --out '%s/o3' > /dev/null 2> '%s/err.txt'",
+                         g_exe, g_tmp, path, g_tmp, g_tmp),
+                     1);
+    char *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/err.txt", g_tmp);
+    assert_int_equal(qsnn_read_text_file(path, 1 << 20, &text, &len), QSNN_OK);
+    assert_non_null(strstr(text, "broken.qsnn"));
+    free(text);
+    /* an unknown option: usage error */
+    assert_int_equal(run("'%s' tutorial --bogus 2>/dev/null", g_exe), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tutorial_end_to_end),
+        cmocka_unit_test(test_tutorial_bad_input),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
