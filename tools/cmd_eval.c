@@ -13,7 +13,6 @@
 
 #include <cairo.h>
 #include <cjson/cJSON.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -47,18 +46,6 @@ static void print_help(void)
            "  qsnn eval kws_ep3.qsnn feats.qsf --split validation --json > float.json\n"
            "\n"
            "Exit status: 0 ok, 1 a file could not be used (the message says which and why), 2 usage error.\n");
-}
-
-/* The plot's text loads fontconfig's global caches; release them before exiting so that leak checkers
- * (ASan builds) see only real leaks. FcFini through dlsym: fontconfig is loaded by cairo, not linked by us. */
-static void release_font_caches(void)
-{
-    cairo_debug_reset_static_data();
-    void (*fc_fini)(void) = NULL;
-    void *sym = dlsym(RTLD_DEFAULT, "FcFini");
-    memcpy(&fc_fini, &sym, sizeof sym);
-    if (fc_fini)
-        fc_fini();
 }
 
 static int read_magic(const char *path, char magic[8])
@@ -287,7 +274,5 @@ done:
         free(img);
     else
         qsnn_model_free(&fm);
-    if (plot)
-        release_font_caches();
     return rc;
 }

@@ -1,6 +1,8 @@
 /* main.c: the qsnn command. Dispatches `qsnn <cmd> [args]` to tools/cmd_<cmd>.c; `qsnn help` lists them. */
 #include "cli.h"
 
+#include "qsnn/report.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -48,8 +50,11 @@ int main(int argc, char **argv)
         return QSNN_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
-        if (!strcmp(name, k_cmds[i].name))
-            return k_cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(name, k_cmds[i].name)) {
+            int rc = k_cmds[i].fn(argc - 1, argv + 1);
+            qsnn_report_release_font_caches(); /* plots (eval, train, tutorial) load them; nothing runs after */
+            return rc;
+        }
     fprintf(stderr, "qsnn: unknown command '%s'\n\n", name);
     print_help(stderr);
     return QSNN_EXIT_USAGE;

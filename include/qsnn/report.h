@@ -40,6 +40,9 @@ void qsnn_confusion_print(FILE *out, const qsnn_confusion *cm);
 /* PNG like the tutorial's matplotlib figure (8x8 in at 100 dpi: 800x800): Blues colormap, .2f values (white
  * above half the maximum), x labels rotated 45 degrees, title, colorbar, "True label" / "Predicted label". */
 qsnn_status qsnn_confusion_plot_png(const qsnn_confusion *cm, const char *title, const char *path);
+/* Release the process-wide font caches that drawing text loaded (cairo, fontconfig), e.g. at exit so leak
+ * checkers stay quiet. Only call it when nothing in the process uses cairo or fontconfig any more. */
+void qsnn_report_release_font_caches(void);
 
 /* Threaded evaluation: runs n clips x[n][in] with `threads` contexts (0 = OpenMP default), each with its own
  * workspace allocated once. pred[n], potentials[n][classes] and stats (merged) may be NULL; stats_samples
