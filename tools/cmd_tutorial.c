@@ -108,8 +108,10 @@ typedef struct {
 
 static void step_begin(tut_clock *c, const char *num, const char *title)
 {
-    printf("\n%s %s\n", num, title);
-    for (size_t i = 0; i < strlen(num) + 1 + strlen(title); i++)
+    /* "2. Load the dataset", "5.1 Convert ..." as the tutorial numbers its sections */
+    const char *sep = strchr(num, '.') ? " " : ". ";
+    printf("\n%s%s%s\n", num, sep, title);
+    for (size_t i = 0; i < strlen(num) + strlen(sep) + strlen(title); i++)
         putchar('~');
     putchar('\n');
     fflush(stdout);
@@ -266,7 +268,7 @@ int cmd_tutorial(int argc, char **argv)
     printf("qsnn tutorial: Inference on KWS with MobileNet (BrainChip MetaTF 1.x), in C\n");
 
     /* ---- 2. data ---- */
-    step_begin(&clk, "2.", "Load the dataset");
+    step_begin(&clk, "2", "Load the dataset");
     if (!data) {
         const char *noise = find_real_noise(noise_opt, noise_buf, sizeof noise_buf);
         if ((st = prepare_default_data(cache, noise, synth_dir, sizeof synth_dir)))
@@ -309,18 +311,18 @@ int cmd_tutorial(int argc, char **argv)
     cJSON_AddStringToObject(res, "data", data);
     cJSON_AddStringToObject(res, "split", qsnn_split_name(split));
     cJSON_AddNumberToObject(res, "clips", (double)fs.n);
-    step_end(&clk, "2.");
+    step_end(&clk, "2");
 
     /* ---- 3. model ---- */
-    step_begin(&clk, "3.", "The pretrained quantized MobileNet-KWS (8-bit first layer, 4-bit weights and activations)");
+    step_begin(&clk, "3", "The pretrained quantized MobileNet-KWS (8-bit first layer, 4-bit weights and activations)");
     printf("Model file: %s (episode %d, weights %s, activations %s)\n", model_path, fm.episode,
            fm.quant_weights ? "quantized" : "float", fm.quant_acts ? "quantized" : "float");
     qsnn_model_print_summary(stdout, &fm);
     cJSON_AddStringToObject(res, "model", model_path);
-    step_end(&clk, "3.");
+    step_end(&clk, "3");
 
     /* ---- 4. float/quantized model accuracy ---- */
-    step_begin(&clk, "4.", "Check performance of the quantized model");
+    step_begin(&clk, "4", "Check performance of the quantized model");
     pred_f = malloc(fs.n * sizeof *pred_f);
     pred_s = malloc(fs.n * sizeof *pred_s);
     if (!pred_f || !pred_s) {
@@ -332,7 +334,7 @@ int cmd_tutorial(int argc, char **argv)
     double acc_f = accuracy_of(pred_f, fs.label, fs.n);
     printf("Accuracy: %.2f%%\n", 100.0 * acc_f);
     cJSON_AddNumberToObject(res, "accuracy_quantized", acc_f);
-    step_end(&clk, "4.");
+    step_end(&clk, "4");
 
     /* ---- 5.1 conversion ---- */
     step_begin(&clk, "5.1", "Convert the quantized model to an integer event-based model");
