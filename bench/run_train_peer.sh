@@ -4,13 +4,17 @@
 # the full runs' per-episode averages), per-episode validation/test accuracy, peak memory; prints the ratios.
 #   bench/run_train_peer.sh [DATA_DIR] [EPOCHS] [THREADS]
 # Defaults: ../shared/data/speech_commands_subset, 32 epochs per episode, 2 threads. Needs /usr/bin/python3 with
-# torch (Debian python3-torch) for the peer. Environment: BUILD (default build), OUT (default /tmp/qsnn_train_peer).
+# torch (Debian python3-torch) for the peer. Environment: BUILD (default build), OUT (default /tmp/qsnn_train_peer),
+# SCHED (cosine), LR_MAX (1e-3), LR_MIN (1e-5): the recipe given to both.
 set -eu
 DATA=${1:-../shared/data/speech_commands_subset}
 EPOCHS=${2:-32}
 THREADS=${3:-2}
 BUILD=${BUILD:-build}
 OUT=${OUT:-/tmp/qsnn_train_peer}
+SCHED=${SCHED:-cosine}
+LR_MAX=${LR_MAX:-1e-3}
+LR_MIN=${LR_MIN:-1e-5}
 mkdir -p "$OUT"
 echo "== features" >&2
 "$BUILD/qsnn" features "$DATA" -o "$OUT/kws.qfeat" --u8 --npy "$OUT/npy" -q > /dev/null
@@ -18,11 +22,12 @@ echo "== bench_train (step medians, 1 and 2 threads)" >&2
 "$BUILD/bench_train" "$OUT/kws.qfeat" --threads 1,2 --steps 30 | tee "$OUT/bench_train.txt"
 echo "== qsnn train ($EPOCHS epochs per episode, $THREADS threads)" >&2
 "$BUILD/qsnn" train "$OUT/kws.qfeat" -o "$OUT/qsnn.qsnn" --epochs "$EPOCHS" --threads "$THREADS" --no-checkpoint \
+    --schedule "$SCHED" --lr "$LR_MAX,$LR_MIN" \
     --log "$OUT/qsnn_log.json" --json -q > "$OUT/qsnn_train.json"
 cat "$OUT/qsnn_train.json"
-echo "== PyTorch peer (same recipe: cyclic 5e-6..2e-3, half-period 4*N/batch, batch 100)" >&2
+echo "== PyTorch peer (same recipe: $SCHED $LR_MAX..$LR_MIN, batch 100, same features)" >&2
 /usr/bin/python3 bench/peer/mobilenet_kws_torch.py --npy "$OUT/npy" --epochs "$EPOCHS" --threads "$THREADS" \
-    --sched cyclic --lr-max 2e-3 --lr-min 5e-6 --json "$OUT/peer_train.json" -q > /dev/null
+    --sched "$SCHED" --lr-max "$LR_MAX" --lr-min "$LR_MIN" --json "$OUT/peer_train.json" -q > /dev/null
 /usr/bin/python3 - "$OUT/qsnn_train.json" "$OUT/peer_train.json" <<'PY'
 import json, sys
 q = json.load(open(sys.argv[1])); p = json.load(open(sys.argv[2]))
