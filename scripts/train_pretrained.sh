@@ -24,7 +24,7 @@ threads=()
 [ -n "${QSNN_THREADS:-}" ] && threads=(--threads "$QSNN_THREADS")
 
 # The recipe (chosen by validation accuracy, docs/pretrained.md): the default three episodes and schedule.
-epochs="16"
+epochs="32"
 seed="1"
 
 if [ ! -d "$data" ]; then
