@@ -108,12 +108,25 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path);
 
 /* Inference of the float/quantized model (as trained: quantizers on per quant_acts/quant_weights, BN in
  * inference mode) on uint8 inputs x[n * h * w * c] (the model sees x / 255). Writes logits[n * classes] (may be
- * NULL) and pred[n] (argmax, lowest index on ties; may be NULL). Threads over the batch. */
+ * NULL) and pred[n] (argmax, lowest index on ties; may be NULL). Threads over the batch.
+ * Evaluation runs in double precision (QSNN_PREC_F64): the same function as the float32 training graph, with
+ * quantized weights k / delta, x / 255, sums, BN and the quantized ReLU all in double, so that it differs from the
+ * exact integer engine (qsnn/snn.h) only at true ties (docs/training.md, "Evaluation precision"). */
 qsnn_status qsnn_model_predict(const qsnn_model *m, const uint8_t *x, size_t n, float *logits, int32_t *pred);
 
 /* Per-layer activations of one sample (for conversion checks): acts[l] receives layer l's output
- * (after pooling/BN/activation), acts[l] sized qsnn_shape_count(arch.layers[l].out). */
+ * (after pooling/BN/activation), acts[l] sized qsnn_shape_count(arch.layers[l].out). Double precision, rounded
+ * to float on output (quantized levels gamma * k are then exactly the float32 values gamma * k). */
 qsnn_status qsnn_model_forward_trace(const qsnn_model *m, const uint8_t *x, float *const *acts);
+
+/* QSNN_PREC_F64: the double-precision evaluation forward (default of the two functions above);
+ * QSNN_PREC_F32: the float32 forward (BLAS kernels, the training graph's arithmetic), about as fast, kept for
+ * comparison (tests/test_train.c bounds the difference). */
+typedef enum { QSNN_PREC_F64 = 0, QSNN_PREC_F32 = 1 } qsnn_precision;
+qsnn_status qsnn_model_predict_prec(const qsnn_model *m, const uint8_t *x, size_t n, float *logits, int32_t *pred,
+                                    qsnn_precision prec);
+qsnn_status qsnn_model_forward_trace_prec(const qsnn_model *m, const uint8_t *x, float *const *acts,
+                                          qsnn_precision prec);
 
 /* Keras-style summary table of the tutorial (Layer (type) / Output Shape / Param #, totals). */
 void qsnn_model_print_summary(FILE *out, const qsnn_model *m);

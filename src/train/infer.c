@@ -1,8 +1,10 @@
 /* infer.c: qsnn_model_predict, qsnn_model_forward_trace and qsnn_eval_float: the float/quantized model as
  * trained (BN with moving statistics, ReLU6 or quantized ReLU per quant_acts, weights quantized once per call
  * per quant_weights), on uint8 inputs seen as x / 255.
- * Threads over chunks of samples (OpenMP); each thread owns its buffers, allocated once per call. Per-sample
- * results do not depend on the thread count. */
+ * Two precisions of the same function: QSNN_PREC_F64 (default; infer_ref.c, scalar double, one sample at a
+ * time) and QSNN_PREC_F32 (plan.c, float32 BLAS kernels over chunks of samples).
+ * Threads over samples (OpenMP); each thread owns its buffers, allocated once per call. Per-sample results do
+ * not depend on the thread count. */
 #include "qsnn/train.h"
 
 #include "graph_priv.h"
@@ -13,16 +15,65 @@
 
 #define CHUNK 50
 
+static int argmax_d(const double *v, int k)
+{
+    int b = 0;
+    for (int i = 1; i < k; i++)
+        if (v[i] > v[b])
+            b = i;
+    return b;
+}
+
+static qsnn_status predict_f64(const qsnn_plan *pp, const qsnn_model *m, const uint8_t *x, size_t n,
+                               float *logits, int32_t *pred)
+{
+    const qsnn_plan p = *pp;
+    int T = omp_get_max_threads();
+    if ((size_t)T > n)
+        T = (int)n;
+    const size_t per_thread = 2 * p.max_act + p.max_t + (size_t)p.classes;
+    double *ws = malloc((size_t)T * per_thread * sizeof *ws);
+    double *Wd = malloc((m->num_params ? m->num_params : 1) * sizeof *Wd);
+    qsnn_status st = ws && Wd ? qsnn_plan_weights_f64(&p, m, Wd)
+                              : qsnn_fail(QSNN_ERR_NOMEM, "predict: out of memory");
+    if (st == QSNN_OK) {
+#pragma omp parallel for num_threads(T) schedule(dynamic, 8)
+        for (size_t s = 0; s < n; s++) {
+            double *bufA = ws + (size_t)omp_get_thread_num() * per_thread, *bufB = bufA + p.max_act,
+                   *bufT = bufB + p.max_act, *lg = bufT + p.max_t;
+            qsnn_plan_infer_f64(&p, m, Wd, x + s * p.in_sz, bufA, bufB, bufT, lg, NULL);
+            if (logits)
+                for (int k = 0; k < p.classes; k++)
+                    logits[s * (size_t)p.classes + (size_t)k] = (float)lg[k];
+            if (pred)
+                pred[s] = argmax_d(lg, p.classes);
+        }
+    }
+    free(ws);
+    free(Wd);
+    return st;
+}
+
 qsnn_status qsnn_model_predict(const qsnn_model *m, const uint8_t *x, size_t n, float *logits, int32_t *pred)
+{
+    return qsnn_model_predict_prec(m, x, n, logits, pred, QSNN_PREC_F64);
+}
+
+qsnn_status qsnn_model_predict_prec(const qsnn_model *m, const uint8_t *x, size_t n, float *logits, int32_t *pred,
+                                    qsnn_precision prec)
 {
     if (!m || !x)
         return qsnn_fail(QSNN_ERR_ARG, "predict: NULL model or input");
+    if (prec != QSNN_PREC_F64 && prec != QSNN_PREC_F32)
+        return qsnn_fail(QSNN_ERR_ARG, "predict: unknown precision %d", (int)prec);
     if (n == 0)
         return QSNN_OK;
     qsnn_plan p;
     qsnn_status st = qsnn_plan_build(&p, m);
     if (st != QSNN_OK)
         return st;
+    if (prec == QSNN_PREC_F64)
+        return predict_f64(&p, m, x, n, logits, pred);
     int T = omp_get_max_threads();
     size_t chunks = (n + CHUNK - 1) / CHUNK;
     if ((size_t)T > chunks)
@@ -59,12 +110,32 @@ qsnn_status qsnn_model_predict(const qsnn_model *m, const uint8_t *x, size_t n, 
 
 qsnn_status qsnn_model_forward_trace(const qsnn_model *m, const uint8_t *x, float *const *acts)
 {
+    return qsnn_model_forward_trace_prec(m, x, acts, QSNN_PREC_F64);
+}
+
+qsnn_status qsnn_model_forward_trace_prec(const qsnn_model *m, const uint8_t *x, float *const *acts,
+                                          qsnn_precision prec)
+{
     if (!m || !x || !acts)
         return qsnn_fail(QSNN_ERR_ARG, "forward_trace: NULL argument");
+    if (prec != QSNN_PREC_F64 && prec != QSNN_PREC_F32)
+        return qsnn_fail(QSNN_ERR_ARG, "forward_trace: unknown precision %d", (int)prec);
     qsnn_plan p;
     qsnn_status st = qsnn_plan_build(&p, m);
     if (st != QSNN_OK)
         return st;
+    if (prec == QSNN_PREC_F64) {
+        double *ws = malloc((2 * p.max_act + p.max_t + (size_t)p.classes) * sizeof *ws);
+        double *Wd = malloc((m->num_params ? m->num_params : 1) * sizeof *Wd);
+        st = ws && Wd ? qsnn_plan_weights_f64(&p, m, Wd) : qsnn_fail(QSNN_ERR_NOMEM, "forward_trace: out of memory");
+        if (st == QSNN_OK) {
+            double *bufA = ws, *bufB = bufA + p.max_act, *bufT = bufB + p.max_act, *lg = bufT + p.max_t;
+            qsnn_plan_infer_f64(&p, m, Wd, x, bufA, bufB, bufT, lg, acts);
+        }
+        free(ws);
+        free(Wd);
+        return st;
+    }
     float *ws = malloc((2 * p.max_act + p.max_t + p.in_sz + (size_t)p.classes) * sizeof *ws);
     float *wq = m->quant_weights ? malloc(m->num_params * sizeof *wq) : NULL;
     if (!ws || (m->quant_weights && !wq)) {

@@ -1,5 +1,6 @@
-/* plan.c: the execution plan of a model (geometry, buffer sizes, parameter offsets) and the inference forward
- * shared by qsnn_model_predict, qsnn_model_forward_trace and validation during training.
+/* plan.c: the execution plan of a model (geometry, buffer sizes, parameter offsets) and the float32 inference
+ * forward (QSNN_PREC_F32 of qsnn_model_predict_prec / qsnn_model_forward_trace_prec; the default evaluation
+ * forward is the double-precision one of infer_ref.c, which uses the same plan).
  *
  * Invariants: every layer's computed output shape equals arch.layers[l].out; every offset is inside params and
  * its size matches the lp[] view. The inference forward applies, per layer, op -> bias -> [pool] -> [BN with
