@@ -49,10 +49,11 @@ void qsnn_plan_infer(const qsnn_plan *p, const qsnn_model *m, const float *W, co
 
 /* Double-precision evaluation forward (infer_ref.c, QSNN_PREC_F64). qsnn_plan_weights_f64 fills the w/dw parts
  * of Wd[num_params] with the weights the forward uses (quantized: k / delta in double, k the exact integer code).
- * qsnn_plan_infer_f64 runs one uint8 sample (seen as x / 255); bufA, bufB: [max_act], bufT: [max_t]; writes
- * logits[classes]; trace (may be NULL): per-layer outputs, rounded to float. */
+ * qsnn_plan_infer_f64 runs one uint8 sample (seen as x / 255); bufA, bufB: [max_act], bufT: [max_t],
+ * sig: [max_c]; writes logits[classes]; trace (may be NULL): per-layer outputs, rounded to float. */
 qsnn_status qsnn_plan_weights_f64(const qsnn_plan *p, const qsnn_model *m, double *Wd);
 void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *Wd, const uint8_t *x,
-                         double *bufA, double *bufB, double *bufT, double *logits, float *const *trace);
+                         double *bufA, double *bufB, double *bufT, double *sig, double *logits,
+                         float *const *trace);
 
 #endif

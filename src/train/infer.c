@@ -31,7 +31,7 @@ static qsnn_status predict_f64(const qsnn_plan *pp, const qsnn_model *m, const u
     int T = omp_get_max_threads();
     if ((size_t)T > n)
         T = (int)n;
-    const size_t per_thread = 2 * p.max_act + p.max_t + (size_t)p.classes;
+    const size_t per_thread = 2 * p.max_act + p.max_t + (size_t)p.max_c + (size_t)p.classes;
     double *ws = malloc((size_t)T * per_thread * sizeof *ws);
     double *Wd = malloc((m->num_params ? m->num_params : 1) * sizeof *Wd);
     qsnn_status st = ws && Wd ? qsnn_plan_weights_f64(&p, m, Wd)
@@ -40,8 +40,8 @@ static qsnn_status predict_f64(const qsnn_plan *pp, const qsnn_model *m, const u
 #pragma omp parallel for num_threads(T) schedule(dynamic, 8)
         for (size_t s = 0; s < n; s++) {
             double *bufA = ws + (size_t)omp_get_thread_num() * per_thread, *bufB = bufA + p.max_act,
-                   *bufT = bufB + p.max_act, *lg = bufT + p.max_t;
-            qsnn_plan_infer_f64(&p, m, Wd, x + s * p.in_sz, bufA, bufB, bufT, lg, NULL);
+                   *bufT = bufB + p.max_act, *sig = bufT + p.max_t, *lg = sig + p.max_c;
+            qsnn_plan_infer_f64(&p, m, Wd, x + s * p.in_sz, bufA, bufB, bufT, sig, lg, NULL);
             if (logits)
                 for (int k = 0; k < p.classes; k++)
                     logits[s * (size_t)p.classes + (size_t)k] = (float)lg[k];
@@ -125,12 +125,13 @@ qsnn_status qsnn_model_forward_trace_prec(const qsnn_model *m, const uint8_t *x,
     if (st != QSNN_OK)
         return st;
     if (prec == QSNN_PREC_F64) {
-        double *ws = malloc((2 * p.max_act + p.max_t + (size_t)p.classes) * sizeof *ws);
+        double *ws = malloc((2 * p.max_act + p.max_t + (size_t)p.max_c + (size_t)p.classes) * sizeof *ws);
         double *Wd = malloc((m->num_params ? m->num_params : 1) * sizeof *Wd);
         st = ws && Wd ? qsnn_plan_weights_f64(&p, m, Wd) : qsnn_fail(QSNN_ERR_NOMEM, "forward_trace: out of memory");
         if (st == QSNN_OK) {
-            double *bufA = ws, *bufB = bufA + p.max_act, *bufT = bufB + p.max_act, *lg = bufT + p.max_t;
-            qsnn_plan_infer_f64(&p, m, Wd, x, bufA, bufB, bufT, lg, acts);
+            double *bufA = ws, *bufB = bufA + p.max_act, *bufT = bufB + p.max_act, *sig = bufT + p.max_t,
+                   *lg = sig + p.max_c;
+            qsnn_plan_infer_f64(&p, m, Wd, x, bufA, bufB, bufT, sig, lg, acts);
         }
         free(ws);
         free(Wd);

@@ -15,7 +15,8 @@
  * boundary, against ~1e-6 for float32 sums (docs/snn.md, "Agreement").
  *
  * One plain scalar implementation per operation (no BLAS), one sample per call; the caller threads over
- * samples. Zero inputs are skipped in the accumulations (exact: adding 0 * w changes no sum). */
+ * samples. Each output sums its products in one fixed order (taps, then input channels, ascending); zero inputs
+ * may be skipped (exact: adding 0 * w changes no sum), so results do not depend on blocking or threads. */
 #include "graph_priv.h"
 
 #include <math.h>
@@ -108,27 +109,37 @@ static void depthwise_f64(double *out, const double *in, const double *w, const 
         }
 }
 
-/* Pointwise / dense: out[rows, cout] = in[rows, cin] x w[cin, cout]. */
+/* Pointwise / dense: out[rows, cout] = in[rows, cin] x w[cin, cout]. Every output is summed over ci in
+ * ascending order whatever the blocking (blocks of 16 outputs held in registers where cout allows), so the
+ * result does not depend on it. */
 static void pointwise_f64(double *out, const double *in, const double *w, size_t rows, int cin, int cout)
 {
+    enum { B = 16 };
     for (size_t r = 0; r < rows; r++) {
-        double *acc = out + r * (size_t)cout;
-        const double *a = in + r * (size_t)cin;
-        for (int co = 0; co < cout; co++)
-            acc[co] = 0.0;
-        for (int ci = 0; ci < cin; ci++) {
-            double v = a[ci];
-            if (v == 0.0)
-                continue;
-            const double *wr = w + (size_t)ci * cout;
-            for (int co = 0; co < cout; co++)
-                acc[co] += v * wr[co];
+        const double *x = in + r * (size_t)cin;
+        double *o = out + r * (size_t)cout;
+        int cb = 0;
+        for (; cb + B <= cout; cb += B) {
+            double a[B] = {0};
+            for (int ci = 0; ci < cin; ci++) {
+                const double v = x[ci], *wr = w + (size_t)ci * cout + cb;
+                for (int j = 0; j < B; j++)
+                    a[j] += v * wr[j];
+            }
+            memcpy(o + cb, a, sizeof a);
+        }
+        for (int co = cb; co < cout; co++) {
+            double a = 0.0;
+            for (int ci = 0; ci < cin; ci++)
+                a += x[ci] * w[(size_t)ci * cout + co];
+            o[co] = a;
         }
     }
 }
 
 void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *Wd, const uint8_t *x,
-                         double *bufA, double *bufB, double *bufT, double *logits, float *const *trace)
+                         double *bufA, double *bufB, double *bufT, double *sig, double *logits,
+                         float *const *trace)
 {
     for (size_t i = 0; i < p->in_sz; i++)
         bufB[i] = (double)x[i] / 255.0;
@@ -171,11 +182,11 @@ void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *
         if (L->off_gamma != QSNN_NO_OFF) {
             const float *g = m->params + L->off_gamma, *be = m->params + L->off_beta, *mu = m->params + L->off_mm,
                         *var = m->params + L->off_mv;
-            for (int f = 0; f < C; f++) {
-                double sig = sqrt((double)var[f] + eps), gf = g[f], bf = be[f], mf = mu[f];
-                for (size_t i = (size_t)f; i < cnt; i += (size_t)C)
-                    z[i] = (z[i] - mf) / sig * gf + bf;
-            }
+            for (int f = 0; f < C; f++)
+                sig[f] = sqrt((double)var[f] + eps);
+            for (size_t i = 0; i < cnt; i += (size_t)C)
+                for (int f = 0; f < C; f++)
+                    z[i + (size_t)f] = (z[i + (size_t)f] - (double)mu[f]) / sig[f] * (double)g[f] + (double)be[f];
         }
         if (d->activation) {
             if (m->quant_acts) {
