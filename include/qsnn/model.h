@@ -113,6 +113,10 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path);
  * quantized weights k / delta, x / 255, sums, BN and the quantized ReLU all in double, so that it differs from the
  * exact integer engine (qsnn/snn.h) only at true ties (docs/training.md, "Evaluation precision"). */
 qsnn_status qsnn_model_predict(const qsnn_model *m, const uint8_t *x, size_t n, float *logits, int32_t *pred);
+/* The class of a row of logits, as the integer engine decides it: argmax, lowest index on ties, where two logits
+ * within 1e-9 of the largest |logit| are a tie (equal in exact arithmetic: the double forward is exact to about
+ * 1e-13, and the engine's integer potentials of two such classes are equal). Used by qsnn_model_predict. */
+int qsnn_argmax_f64(const double *v, int n);
 
 /* Per-layer activations of one sample (for conversion checks): acts[l] receives layer l's output
  * (after pooling/BN/activation), acts[l] sized qsnn_shape_count(arch.layers[l].out). Double precision, rounded

@@ -9,17 +9,27 @@
 
 #include "graph_priv.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHUNK 50
 
-static int argmax_d(const double *v, int k)
+/* Argmax, lowest index on ties, as the integer engine. A tie is two logits within 1e-9 of the largest |logit|:
+ * the double forward is exact to about 1e-13 relative, so logits closer than that are equal in exact arithmetic
+ * (the engine's last-layer potentials, integers proportional to the logits with one scale for every class, are
+ * then equal too: two different integer potentials differ by >= 1/|p| >= 1e-6 relative). Without the tolerance,
+ * double rounding noise would break exact ties at random. */
+int qsnn_argmax_f64(const double *v, int k)
 {
+    double big = 0;
+    for (int i = 0; i < k; i++)
+        big = fabs(v[i]) > big ? fabs(v[i]) : big;
+    const double tol = 1e-9 * big;
     int b = 0;
     for (int i = 1; i < k; i++)
-        if (v[i] > v[b])
+        if (v[i] > v[b] + tol)
             b = i;
     return b;
 }
@@ -46,7 +56,7 @@ static qsnn_status predict_f64(const qsnn_plan *pp, const qsnn_model *m, const u
                 for (int k = 0; k < p.classes; k++)
                     logits[s * (size_t)p.classes + (size_t)k] = (float)lg[k];
             if (pred)
-                pred[s] = argmax_d(lg, p.classes);
+                pred[s] = qsnn_argmax_f64(lg, p.classes);
         }
     }
     free(ws);
