@@ -7,6 +7,7 @@
  *  - precisions: the double-precision evaluation forward against the float32 one on random models (float
  *    weights and ReLU6, quantized ReLU, quantized weights): levels equal except at a few float32 ties, logits and
  *    ReLU6 activations within 1e-4 (relative to the layer's largest magnitude) where no level differs;
+ *  - top-logit ties: mathematically equal logits summed in different orders give class 0, as in the engine;
  *  - size: the converted mobilenet_kws is <= 16 KiB, its workspace <= 16 KiB;
  *  - summary: the tutorial's table layout (every column that does not depend on the weights);
  *  - refusals with the layer named: depthwise layer, float weights, activation bits, threshold overflow,
@@ -244,9 +245,10 @@ static void test_precisions_agree(void **state)
             for (int s = 0; s < N; s++) {
                 assert_int_equal(qsnn_model_forward_trace_prec(&m, x + 490 * s, a64, QSNN_PREC_F64), QSNN_OK);
                 assert_int_equal(qsnn_model_forward_trace_prec(&m, x + 490 * s, a32, QSNN_PREC_F32), QSNN_OK);
-                for (int k = 0; k < K; k++) { /* the trace's last layer is predict's logits */
+                for (int k = 0; k < K; k++) { /* the trace's last layer is predict's logits (float32: up to the
+                                                  * GEMM's blocking, which depends on the batch size) */
                     assert_true(a64[L - 1][k] == lg64[s * K + k]);
-                    assert_true(a32[L - 1][k] == lg32[s * K + k]);
+                    assert_true(fabsf(a32[L - 1][k] - lg32[s * K + k]) <= 1e-5f * (1.0f + fabsf(lg32[s * K + k])));
                 }
                 int clip_diff = 0;
                 for (int l = 0; l < L; l++) {
@@ -257,8 +259,9 @@ static void test_precisions_agree(void **state)
                         if (quantized) {
                             levels++;
                             if (lrintf(a64[l][i] / 0.4f) != lrintf(a32[l][i] / 0.4f)) {
-                                level_diff++;
-                                clip_diff = 1;
+                                /* count the first differing layer only: later ones inherit its difference */
+                                level_diff += clip_diff == 0 || clip_diff == l + 1;
+                                clip_diff = clip_diff ? clip_diff : l + 1;
                             } else {
                                 assert_true(a64[l][i] == a32[l][i]); /* same level: the same float value */
                             }
@@ -273,10 +276,10 @@ static void test_precisions_agree(void **state)
                 clips_compared += !clip_diff;
                 same_class += p64[s] == p32[s];
             }
-            fprintf(stderr, "seed %d config %d: %zu / %zu levels differ, %zu clips without, worst relative "
+            fprintf(stderr, "seed %d config %d: %zu / %zu levels differ (first layer), %zu clips without, worst relative "
                             "difference there %.2e, same class %zu / %d\n", seed, cfg, level_diff, levels,
                     clips_compared, worst, same_class, N);
-            assert_true(level_diff * 10000 <= levels);       /* ties are rare ... */
+            assert_true(level_diff * 10000 <= levels);       /* ties are rare (first differing layers) ... */
             assert_true(clips_compared >= N - 2);            /* ... so most clips are compared entirely */
             assert_true(worst <= TOL);
             assert_true(worst > 0.0 || cfg > 0);             /* float32 does round (the comparison is real) */
@@ -289,6 +292,43 @@ static void test_precisions_agree(void **state)
         qsnn_model_free(&m);
     }
     free(x);
+}
+
+/* Exact ties of the top logits resolve to the lowest index, as in the engine. A dense layer with columns
+ * (p, q, r) and (r, q, p) on an input (c, d, c): the two logits are mathematically equal, but double sums them
+ * in different orders, (pc + qd) + rc against (rc + qd) + pc, which differ in the last bit for many values;
+ * the evaluation forward must still report equal logits and class 0 (the float32 forward need not). */
+static void test_top_logit_ties(void **state)
+{
+    (void)state;
+    qsnn_arch a;
+    const char *json = "{\"name\": \"tie\", \"input\": [1, 3, 1], \"classes\": 2, \"layers\": ["
+                       "{\"name\": \"d\", \"op\": \"dense\", \"filters\": 2, \"weight_bits\": 0,"
+                       " \"batch_norm\": false, \"activation\": false}]}";
+    assert_int_equal(qsnn_arch_from_json(&a, json, "tie"), QSNN_OK);
+    qsnn_model m;
+    assert_int_equal(qsnn_model_init(&m, &a, 1), QSNN_OK);
+    qsnn_rng rng;
+    qsnn_rng_seed(&rng, 9);
+    int noisy = 0;
+    for (int t = 0; t < 200; t++) {
+        float p = (float)qsnn_rng_uniform(&rng), q = (float)qsnn_rng_uniform(&rng), r = (float)qsnn_rng_uniform(&rng);
+        float *w = m.lp[0].w; /* [in][out] */
+        w[0] = p, w[1] = r, w[2] = q, w[3] = q, w[4] = r, w[5] = p;
+        uint8_t x[3];
+        x[0] = x[2] = (uint8_t)(1 + qsnn_rng_uniform(&rng) * 254), x[1] = (uint8_t)(1 + qsnn_rng_uniform(&rng) * 254);
+        float lg[2];
+        int32_t pred;
+        assert_int_equal(qsnn_model_predict(&m, x, 1, lg, &pred), QSNN_OK);
+        assert_true(lg[0] == lg[1]);
+        assert_int_equal(pred, 0);
+        /* the same sums in double, in the two orders: how often rounding alone would break the tie */
+        double c = x[0] / 255.0, d = x[1] / 255.0;
+        noisy += ((double)p * c + (double)q * d) + (double)r * c != ((double)r * c + (double)q * d) + (double)p * c;
+    }
+    fprintf(stderr, "top-logit ties: double rounding differs in %d of 200 cases\n", noisy);
+    assert_true(noisy > 10); /* the test exercises the tie rule */
+    qsnn_model_free(&m);
 }
 
 /* The tutorial's table, with the #Weights figure (which depends on the trained weights) masked. */
@@ -427,6 +467,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agreement_random_kws),
         cmocka_unit_test(test_precisions_agree),
+        cmocka_unit_test(test_top_logit_ties),
         cmocka_unit_test(test_summary_layout_and_size),
         cmocka_unit_test(test_refusals),
     };
