@@ -13,8 +13,8 @@
  *  - BN: (x - mean) / sqrt(var + eps) * gamma + beta with the float32 parameters widened.
  * So it differs from the exact integer engine only where a value sits within ~1e-13 (relative) of a level
  * boundary, against ~1e-6 for float32 sums (docs/snn.md, "Agreement"). Exact ties of the top logits (frequent:
- * they are integer potentials times one scale) are made exact ties of the output, so that the argmax takes the
- * lowest index like the engine (see the end of qsnn_plan_infer_f64).
+ * they are integer potentials times one scale) are left to the class decision, qsnn_argmax_f64 (infer.c), which
+ * treats logits equal up to double rounding as ties and takes the lowest index like the engine.
  *
  * One plain scalar implementation per operation (no BLAS), one sample per call; the caller threads over
  * samples. Each output sums its products in one fixed order (taps, then input channels, ascending); zero inputs
@@ -24,8 +24,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TIE_REL 1e-10
 
 qsnn_status qsnn_plan_weights_f64(const qsnn_plan *p, const qsnn_model *m, double *Wd)
 {
@@ -215,20 +213,5 @@ void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *
         in = z;
         z = (z == bufA) ? bufB : bufA;
     }
-    /* Ties of the exact function at the top: the logits of a quantized model are integer potentials times one
-     * scale, so two classes often tie exactly (1 clip in ~500 on the real test split), and double rounding would
-     * then pick either at random. Logits within TIE_REL of the largest are set equal to it, so the argmax takes
-     * the lowest index, as the integer engine does. A real gap that small (1e-10 relative, against ~1e-14 of
-     * double rounding) does not occur in practice. */
-    const int K = p->classes;
-    double mx = in[0], big = 0.0;
-    for (int k = 0; k < K; k++) {
-        mx = in[k] > mx ? in[k] : mx;
-        big = fabs(in[k]) > big ? fabs(in[k]) : big;
-    }
-    for (int k = 0; k < K; k++)
-        logits[k] = in[k] != mx && in[k] >= mx - TIE_REL * big ? mx : in[k];
-    if (trace && trace[p->num_layers - 1])
-        for (int k = 0; k < K; k++)
-            trace[p->num_layers - 1][k] = (float)logits[k];
+    memcpy(logits, in, (size_t)p->classes * sizeof *logits);
 }
