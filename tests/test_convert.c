@@ -276,9 +276,9 @@ static void test_precisions_agree(void **state)
                 clips_compared += !clip_diff;
                 same_class += p64[s] == p32[s];
             }
-            fprintf(stderr, "seed %d config %d: %zu / %zu levels differ (first layer), %zu clips without, worst relative "
-                            "difference there %.2e, same class %zu / %d\n", seed, cfg, level_diff, levels,
-                    clips_compared, worst, same_class, N);
+            fprintf(stderr, "seed %d config %d: %zu / %zu levels differ (first layer), %zu clips without, "
+                            "worst relative difference there %.2e, same class %zu / %d\n",
+                    seed, cfg, level_diff, levels, clips_compared, worst, same_class, N);
             assert_true(level_diff * 10000 <= levels);       /* ties are rare (first differing layers) ... */
             assert_true(clips_compared >= N - 2);            /* ... so most clips are compared entirely */
             assert_true(worst <= TOL);
@@ -295,9 +295,9 @@ static void test_precisions_agree(void **state)
 }
 
 /* Exact ties of the top logits resolve to the lowest index, as in the engine (qsnn_argmax_f64). A dense layer
- * with columns (p, q, r) and (r, q, p) on an input (c, d, c): the two logits are mathematically equal, but double sums them
- * in different orders, (pc + qd) + rc against (rc + qd) + pc, which differ in the last bit for many values;
- * qsnn_model_predict must still report class 0 (the float32 forward need not). */
+ * with columns (p, q, r) and (r, q, p) on an input (c, d, c): the two logits are mathematically equal, but
+ * double sums them in different orders, (pc + qd) + rc against (rc + qd) + pc, which differ in the last bit for
+ * many values; qsnn_model_predict must still report class 0 (the float32 forward need not). */
 static void test_top_logit_ties(void **state)
 {
     (void)state;
