@@ -371,10 +371,8 @@ int cmd_train(int argc, char **argv)
             if (i == 0 || clean_f[i] > hi)
                 hi = clean_f[i];
         }
-        if (o.resume || init) { /* keep the range the model was trained with when continuing */
-            if (init && m.scale_max > m.scale_min)
-                lo = m.scale_min, hi = m.scale_max;
-        }
+        if (init && m.scale_max > m.scale_min) /* --init: keep the range the model was trained with */
+            lo = m.scale_min, hi = m.scale_max;
         m.scale_min = lo;
         m.scale_max = hi;
         actx = (aug_ctx){ds, nt, malloc(nt * sizeof(size_t) + 1), clean_f, lo, hi};
