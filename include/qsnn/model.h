@@ -124,8 +124,8 @@ int qsnn_argmax_f64(const double *v, int n);
 qsnn_status qsnn_model_forward_trace(const qsnn_model *m, const uint8_t *x, float *const *acts);
 
 /* QSNN_PREC_F64: the double-precision evaluation forward (default of the two functions above);
- * QSNN_PREC_F32: the float32 forward (BLAS kernels, the training graph's arithmetic), about as fast, kept for
- * comparison (tests/test_train.c bounds the difference). */
+ * QSNN_PREC_F32: the float32 forward (BLAS kernels, the training graph's arithmetic), ~1.9x faster, kept for
+ * comparison (tests/test_convert.c bounds the difference). */
 typedef enum { QSNN_PREC_F64 = 0, QSNN_PREC_F32 = 1 } qsnn_precision;
 qsnn_status qsnn_model_predict_prec(const qsnn_model *m, const uint8_t *x, size_t n, float *logits, int32_t *pred,
                                     qsnn_precision prec);
