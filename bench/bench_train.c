@@ -45,16 +45,7 @@ int main(int argc, char **argv)
         return 2;
     qsnn_arch a;
     qsnn_status st;
-    if (strstr(arch_name, ".json")) {
-        char *txt = NULL;
-        size_t len;
-        st = qsnn_read_text_file(arch_name, 1 << 20, &txt, &len);
-        if (st == QSNN_OK)
-            st = qsnn_arch_from_json(&a, txt, arch_name);
-        free(txt);
-    } else {
-        st = qsnn_arch_builtin(&a, arch_name);
-    }
+    st = qsnn_arch_load(&a, arch_name);
     if (st != QSNN_OK) {
         fprintf(stderr, "bench_train: %s\n", qsnn_last_error());
         return 1;

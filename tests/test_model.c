@@ -641,6 +641,27 @@ static void test_summary_ds_cnn(void **state)
     qsnn_model_free(&m);
 }
 
+/* qsnn_arch_load: what --arch takes: a built-in name or a JSON file; the shipped JSON equals the built-in. */
+static void test_arch_load_name_or_file(void **state)
+{
+    (void)state;
+    qsnn_arch a, b;
+    assert_int_equal(qsnn_arch_load(&a, "mobilenet_kws"), QSNN_OK);
+    assert_int_equal(qsnn_arch_load(&b, QSNN_SOURCE_DIR "/models/mobilenet_kws.json"), QSNN_OK);
+    assert_int_equal(a.num_layers, b.num_layers);
+    size_t ta, tb;
+    assert_int_equal(qsnn_arch_param_count(&a, &ta), qsnn_arch_param_count(&b, &tb));
+    assert_int_equal(ta, tb);
+    for (int l = 0; l < a.num_layers; l++) {
+        assert_string_equal(a.layers[l].name, b.layers[l].name);
+        assert_int_equal(a.layers[l].out.c, b.layers[l].out.c);
+    }
+    assert_int_equal(qsnn_arch_load(&a, "no_such_arch"), QSNN_ERR_ARG);
+    assert_non_null(strstr(qsnn_last_error(), "no_such_arch"));
+    assert_int_equal(qsnn_arch_load(&a, "/nonexistent/dir/m.json"), QSNN_ERR_IO);
+    assert_non_null(strstr(qsnn_last_error(), "/nonexistent/dir/m.json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_model_file_mobilenet_sampled),
         cmocka_unit_test(test_summary_matches_tutorial),
         cmocka_unit_test(test_summary_ds_cnn),
+        cmocka_unit_test(test_arch_load_name_or_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,16 +317,7 @@ int cmd_train(int argc, char **argv)
             return cli_fail(CMD, st);
     } else {
         qsnn_arch a;
-        if (strstr(arch_name, ".json")) {
-            char *txt = NULL;
-            size_t len;
-            st = qsnn_read_text_file(arch_name, 1 << 20, &txt, &len);
-            if (st == QSNN_OK)
-                st = qsnn_arch_from_json(&a, txt, arch_name);
-            free(txt);
-        } else {
-            st = qsnn_arch_builtin(&a, arch_name);
-        }
+        st = qsnn_arch_load(&a, arch_name);
         if (st != QSNN_OK || (st = qsnn_model_init(&m, &a, o.seed)) != QSNN_OK)
             return cli_fail(CMD, st);
     }

@@ -63,6 +63,9 @@ qsnn_status qsnn_arch_from_json(qsnn_arch *out, const char *json, const char *or
 qsnn_status qsnn_arch_to_json(const qsnn_arch *a, char **out);
 /* Built-in architectures: "mobilenet_kws" (the tutorial's) and "ds_cnn" (MLPerf Tiny). */
 qsnn_status qsnn_arch_builtin(qsnn_arch *out, const char *name);
+/* A built-in name ("mobilenet_kws", "ds_cnn") or the path of a JSON description (a name ending in ".json" or
+ * containing '/'): what `--arch` takes on the command line. */
+qsnn_status qsnn_arch_load(qsnn_arch *out, const char *name_or_path);
 /* Check consistency and compute every layer's shapes (out of the last layer must be 1x1xclasses). */
 qsnn_status qsnn_arch_validate(qsnn_arch *a);
 /* Total parameter count (Keras' count: weights, biases, BN gamma/beta/mean/var); *trainable excludes the BN

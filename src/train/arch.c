@@ -8,6 +8,7 @@
  * The JSON format is documented in docs/model.md.
  */
 #include "qsnn/model.h"
+#include "qsnn/io.h"
 
 #include <cjson/cJSON.h>
 
@@ -585,4 +586,20 @@ qsnn_status qsnn_arch_to_json(const qsnn_arch *a, char **out)
     cJSON_free(s);
     *out = copy;
     return QSNN_OK;
+}
+
+qsnn_status qsnn_arch_load(qsnn_arch *out, const char *name_or_path)
+{
+    if (!out || !name_or_path)
+        return qsnn_fail(QSNN_ERR_ARG, "qsnn_arch_load: NULL argument");
+    size_t n = strlen(name_or_path);
+    int is_file = strchr(name_or_path, '/') != NULL || (n >= 5 && strcmp(name_or_path + n - 5, ".json") == 0);
+    if (!is_file)
+        return qsnn_arch_builtin(out, name_or_path);
+    char *txt = NULL;
+    qsnn_status st = qsnn_read_text_file(name_or_path, 1 << 20, &txt, NULL);
+    if (st == QSNN_OK)
+        st = qsnn_arch_from_json(out, txt, name_or_path);
+    free(txt);
+    return st;
 }
