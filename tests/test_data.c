@@ -625,6 +625,23 @@ static void test_features_independent_of_threads(void **state)
     /* another seed gives other augmented features */
     assert_int_equal(qsnn_dataset_features(ds, QSNN_SPLIT_TRAIN, sub, 1, 1, 43, b), QSNN_OK);
     assert_true(memcmp(b, a + 5 * QSNN_DATA_FEATURE_SIZE, QSNN_DATA_FEATURE_SIZE * sizeof *a) != 0);
+    /* clean features ignore the caller's seed: silence entries of every split use the dataset's own seed */
+    for (int sp = 0; sp < QSNN_SPLIT_COUNT; sp++) {
+        size_t m = qsnn_dataset_count(ds, (qsnn_split)sp), has_silence = 0;
+        float *c1 = malloc(m * QSNN_DATA_FEATURE_SIZE * sizeof *c1 + 1), *c2 = malloc(m * QSNN_DATA_FEATURE_SIZE * sizeof *c2 + 1);
+        size_t *id = malloc(m * sizeof *id + 1);
+        for (size_t i = 0; i < m; i++) {
+            id[i] = i;
+            has_silence += qsnn_dataset_label(ds, (qsnn_split)sp, i) == QSNN_LABEL_SILENCE;
+        }
+        assert_true(has_silence > 0);
+        assert_int_equal(qsnn_dataset_features(ds, (qsnn_split)sp, id, m, 0, 0, c1), QSNN_OK);
+        assert_int_equal(qsnn_dataset_features(ds, (qsnn_split)sp, id, m, 0, 12345, c2), QSNN_OK);
+        assert_memory_equal(c1, c2, m * QSNN_DATA_FEATURE_SIZE * sizeof *c1);
+        free(c1);
+        free(c2);
+        free(id);
+    }
     size_t bad = n;
     assert_int_equal(qsnn_dataset_features(ds, QSNN_SPLIT_TRAIN, &bad, 1, 0, 1, b), QSNN_ERR_RANGE);
     free(idx);

@@ -74,7 +74,9 @@ size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
 /* MFCC features of entries idx[0..count) of split s into out[count * 49 * 10] (frame-major per sample).
  * augment = 1: training augmentation (time shift, background noise w.p. background_frequency); silence entries
  * are always background noise at volume U(0, 1). All randomness of entry k comes from the stream
- * (seed, idx[k]) so the result does not depend on the thread count. Parallel inside (OpenMP). */
+ * (seed, idx[k]) so the result does not depend on the thread count. Parallel inside (OpenMP).
+ * augment = 0: clean features; `seed` is ignored and the silence entries' noise comes from the dataset's own
+ * seed (qsnn_data_opts.seed), so every caller gets the same validation and test samples. */
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out);
 

@@ -76,6 +76,14 @@ void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augmen
         *info = mi;
 }
 
+/* Clean features (augment = 0) are a property of the dataset: the only randomness in them, the noise of the
+ * generated silence entries, comes from the dataset's own seed, so that `qsnn train`, `qsnn features` and
+ * `qsnn eval` see the same validation and test samples whatever seed their callers pass. */
+static uint64_t clean_seed_or(const qsnn_dataset *ds, int augment, uint64_t seed)
+{
+    return augment ? seed : ds->opts.seed;
+}
+
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out)
 {
@@ -112,7 +120,7 @@ qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const si
         for (size_t k = 0; k < count; k++) {
             if (st != QSNN_OK)
                 continue;
-            qsnn_dataset_mix(ds, s, idx[k], augment, seed, wave, NULL);
+            qsnn_dataset_mix(ds, s, idx[k], augment, clean_seed_or(ds, augment, seed), wave, NULL);
             qsnn_status cs = qsnn_mfcc_compute(m, out + k * QSNN_DATA_FEATURE_SIZE, wave, QSNN_CLIP_SAMPLES);
             if (cs != QSNN_OK) {
 #pragma omp critical(qsnn_features_err)
