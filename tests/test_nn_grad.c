@@ -190,6 +190,8 @@ static void test_fast_kernels_match_ref(void **state)
     fast_vs_ref(1, 25, 5, 64, 64, 3, 1); /* separable_2..5 depthwise */
     fast_vs_ref(1, 25, 5, 32, 32, 3, 1);
     fast_vs_ref(1, 1, 1, 64, 64, 3, 1);  /* separable_6 */
+    fast_vs_ref(1, 6, 9, 8, 8, 3, 1);    /* 3x3 stride-1 path: rows of 4 + remainder, borders on every side */
+    fast_vs_ref(1, 2, 3, 16, 16, 3, 1);  /* 3x3 stride-1 path: image smaller than a row group */
     fast_vs_ref(1, 9, 8, 24, 24, 3, 2);  /* stride 2: fast forward and weight gradient, _ref input gradient */
 }
 
