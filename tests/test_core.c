@@ -146,6 +146,30 @@ static void test_npy_header_layout(void **state)
     assert_int_equal(qsnn_npy_write(path, "<c8", shape, 2, data), QSNN_ERR_ARG);
 }
 
+static void test_mkdir_p(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/qsnn_test_mkdir_XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char deep[256], file[256];
+    snprintf(deep, sizeof deep, "%s/a/b/c", base);
+    assert_int_equal(qsnn_mkdir_p(deep), QSNN_OK);
+    assert_int_equal(access(deep, F_OK), 0);
+    assert_int_equal(qsnn_mkdir_p(deep), QSNN_OK); /* already there */
+    snprintf(file, sizeof file, "%s/f", base);
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(qsnn_mkdir_p(file), QSNN_ERR_IO);
+    assert_non_null(strstr(qsnn_last_error(), file));
+    snprintf(deep, sizeof deep, "%s/f/sub", base);
+    assert_int_equal(qsnn_mkdir_p(deep), QSNN_ERR_IO);
+    assert_int_equal(qsnn_mkdir_p(""), QSNN_ERR_ARG);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_rng_deterministic_and_uniform),
         cmocka_unit_test(test_atomic_write_keeps_old_on_abort),
         cmocka_unit_test(test_npy_header_layout),
+        cmocka_unit_test(test_mkdir_p),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,27 +79,6 @@ static int is_file(const char *p)
     return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* mkdir -p */
-static qsnn_status make_dirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return qsnn_fail(QSNN_ERR_ARG, "%s: path too long", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return qsnn_fail(QSNN_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-    if (!is_dir(buf))
-        return qsnn_fail(QSNN_ERR_IO, "%s: exists and is not a folder", buf);
-    return QSNN_OK;
-}
-
 typedef struct {
     double t0;
     double total;
@@ -165,7 +144,7 @@ static qsnn_status prepare_default_data(const char *cache_opt, const char *noise
     /* the cached dataset depends on whether real noise is mixed in: two cache entries */
     if (snprintf(dir, cap, "%s/%s%s", cache, SYNTH_CACHE_NAME, noise ? "-realnoise" : "") >= (int)cap)
         return qsnn_fail(QSNN_ERR_ARG, "%s: cache path too long", cache);
-    qsnn_status st = make_dirs(dir);
+    qsnn_status st = qsnn_mkdir_p(dir);
     if (st)
         return st;
     char done[4200];
@@ -262,7 +241,7 @@ int cmd_tutorial(int argc, char **argv)
     tut_clock clk = {0, 0, cJSON_CreateArray()};
     cJSON *res = cJSON_CreateObject();
 
-    if ((st = make_dirs(out_dir)))
+    if ((st = qsnn_mkdir_p(out_dir)))
         goto fail;
 
     printf("qsnn tutorial: Inference on KWS with MobileNet (BrainChip MetaTF 1.x), in C\n");

@@ -29,6 +29,11 @@ qsnn_status qsnn_atomic_commit(qsnn_atomic_file *f);
 /* Close and remove the temporary file; the destination is untouched. */
 void qsnn_atomic_abort(qsnn_atomic_file *f);
 
+/* mkdir -p: create `path` and its missing parents (mode 0777 before umask). Fails with QSNN_ERR_IO naming the
+ * folder when one cannot be created or `path` exists and is not a folder; QSNN_ERR_ARG for "" or a path over
+ * 4095 bytes. */
+qsnn_status qsnn_mkdir_p(const char *path);
+
 /* Read exactly n bytes or fail with QSNN_ERR_FORMAT "<path>: truncated (<what>)". */
 qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, const char *what);
 

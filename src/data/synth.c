@@ -93,28 +93,6 @@ static qsnn_status parse_words(word_list *wl, const char *s, const char *what)
     return QSNN_OK;
 }
 
-static qsnn_status mkdir_p(const char *path)
-{
-    char buf[4096];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof buf)
-        return qsnn_fail(QSNN_ERR_ARG, "output folder '%s': empty or too long", path);
-    memcpy(buf, path, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return qsnn_fail(QSNN_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return qsnn_fail(QSNN_ERR_IO, "%s: not a folder", path);
-    return QSNN_OK;
-}
-
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -458,7 +436,7 @@ static qsnn_status make_noise(const qsnn_synth_opts *o, qsnn_synth_summary *sum)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/%s", o->out_dir, NOISE_DIR);
-    qsnn_status st = mkdir_p(dir);
+    qsnn_status st = qsnn_mkdir_p(dir);
     if (st)
         return st;
     remove_stale_tmp(dir);
@@ -565,7 +543,7 @@ qsnn_status qsnn_synth_run(const qsnn_synth_opts *o, qsnn_synth_summary *sum_out
     if (!st)
         st = synth_engines_init(o->espeak_data);
     if (!st)
-        st = mkdir_p(o->out_dir);
+        st = qsnn_mkdir_p(o->out_dir);
 
     /* Plan. */
     clip_job *plan = NULL;
@@ -582,7 +560,7 @@ qsnn_status qsnn_synth_run(const qsnn_synth_opts *o, qsnn_synth_summary *sum_out
         char wdir[4200];
         snprintf(wdir, sizeof wdir, "%s/%s", o->out_dir, words.w[w]);
         if (count > 0) {
-            st = mkdir_p(wdir);
+            st = qsnn_mkdir_p(wdir);
             remove_stale_tmp(wdir);
         }
         size_t off = (size_t)(synth_hash_str(words.w[w], 0) % (uint64_t)V);

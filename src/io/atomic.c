@@ -4,6 +4,7 @@
 #include "qsnn/io.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,5 +115,27 @@ qsnn_status qsnn_read_text_file(const char *path, size_t max_bytes, char **out, 
     *out = buf;
     if (len)
         *len = n;
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_mkdir_p(const char *path)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf)
+        return qsnn_fail(QSNN_ERR_ARG, "folder '%s': empty or too long", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return qsnn_fail(QSNN_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return qsnn_fail(QSNN_ERR_IO, "%s: exists and is not a folder", path);
     return QSNN_OK;
 }
