@@ -192,6 +192,9 @@ static void test_fast_kernels_match_ref(void **state)
     fast_vs_ref(1, 1, 1, 64, 64, 3, 1);  /* separable_6 */
     fast_vs_ref(1, 6, 9, 8, 8, 3, 1);    /* 3x3 stride-1 path: rows of 4 + remainder, borders on every side */
     fast_vs_ref(1, 2, 3, 16, 16, 3, 1);  /* 3x3 stride-1 path: image smaller than a row group */
+    fast_vs_ref(1, 4, 8, 16, 16, 3, 1);  /* 3x3 'same', rows of <= 8 in registers: widest row */
+    fast_vs_ref(1, 7, 2, 8, 8, 3, 1);    /* 3x3 'same': narrow rows */
+    fast_vs_ref(1, 3, 1, 24, 24, 3, 1);  /* 3x3 'same': one column */
     fast_vs_ref(1, 9, 8, 24, 24, 3, 2);  /* stride 2: fast forward and weight gradient, _ref input gradient */
 }
 

@@ -6,7 +6,10 @@
  * taps of an input pixel (correlation with the flipped kernel); the weight gradient sums x * g over all valid
  * output pixels of a tap. 3x3 stride-1 kernels (every separable layer of mobilenet_kws) have a faster path
  * (dw33_*): 8 channels at a time with the 9 taps in registers, 4 output pixels of a row in flight; the input
- * gradient is the same plane kernel run on g with the flipped kernel. Other shapes use _ref. Summation order differs from _ref (float rounding only). */
+ * gradient is the same plane kernel run on g with the flipped kernel. With 'same' padding and rows of at most 8
+ * pixels (dw33s_*: mobilenet_kws' 25 x 5 planes) a whole output row stays in registers, the width is a compile-time
+ * constant (no guarded loads) and the weight gradient keeps its 9 tap sums in registers for a whole plane.
+ * Other shapes use _ref. Summation order differs from _ref (float rounding only). */
 #include "qsnn/nn.h"
 
 #include <string.h>
@@ -297,6 +300,128 @@ static void dw33_plane(float *dst, const float *src, const float *wt, int flip, 
     }
 }
 
+/* 3x3 stride-1 'same' padding (one pixel on every side) with rows of at most 8 pixels (mobilenet_kws: 25 x 5): per
+ * sample and block of 8 channels, the 9 taps stay in registers for the whole plane and a whole output row is
+ * accumulated in registers; the row width is a literal at every call (dw33s_* below are instantiated per width), so
+ * the compiler resolves every border test and no load is guarded. Summation order per output: taps row-major, as
+ * _ref. */
+INLINE void dw33s_plane_blk(float *dst, const float *src, const __m256 *w, int H, int C, const int W)
+{
+    for (int y = 0; y < H; y++) {
+        __m256 acc[8];
+        for (int x = 0; x < W; x++)
+            acc[x] = _mm256_setzero_ps();
+        for (int dy = 0; dy < 3; dy++) {
+            const int iy = y - 1 + dy;
+            if (iy < 0 || iy >= H)
+                continue;
+            const float *row = src + (size_t)iy * W * C;
+            const __m256 wa = w[3 * dy], wb = w[3 * dy + 1], wc = w[3 * dy + 2];
+            for (int ix = 0; ix < W; ix++) { /* input ix feeds outputs ix + 1 (tap 0), ix (tap 1), ix - 1 (tap 2) */
+                const __m256 v = _mm256_loadu_ps(row + (size_t)ix * C);
+                if (ix + 1 < W)
+                    acc[ix + 1] = _mm256_fmadd_ps(v, wa, acc[ix + 1]);
+                acc[ix] = _mm256_fmadd_ps(v, wb, acc[ix]);
+                if (ix >= 1)
+                    acc[ix - 1] = _mm256_fmadd_ps(v, wc, acc[ix - 1]);
+            }
+        }
+        float *drow = dst + (size_t)y * W * C;
+        for (int x = 0; x < W; x++)
+            _mm256_storeu_ps(drow + (size_t)x * C, acc[x]);
+    }
+}
+
+/* dwt[k] += sum over output pixels of x[tap k of the pixel] * g[pixel], one block of 8 channels, 9 sums in registers
+ * over the whole plane, the output row of g in registers */
+INLINE void dw33s_wgrad_blk(float *dwt, const float *x, const float *g, int H, int C, const int W)
+{
+    __m256 t[9];
+    for (int k = 0; k < 9; k++)
+        t[k] = _mm256_setzero_ps();
+    for (int y = 0; y < H; y++) {
+        __m256 gv[8];
+        for (int ox = 0; ox < W; ox++)
+            gv[ox] = _mm256_loadu_ps(g + ((size_t)y * W + ox) * C);
+        for (int dy = 0; dy < 3; dy++) {
+            const int iy = y - 1 + dy;
+            if (iy < 0 || iy >= H)
+                continue;
+            const float *row = x + (size_t)iy * W * C;
+            for (int ix = 0; ix < W; ix++) { /* input ix is tap 0 of output ix + 1, tap 1 of ix, tap 2 of ix - 1 */
+                const __m256 v = _mm256_loadu_ps(row + (size_t)ix * C);
+                if (ix + 1 < W)
+                    t[3 * dy] = _mm256_fmadd_ps(v, gv[ix + 1], t[3 * dy]);
+                t[3 * dy + 1] = _mm256_fmadd_ps(v, gv[ix], t[3 * dy + 1]);
+                if (ix >= 1)
+                    t[3 * dy + 2] = _mm256_fmadd_ps(v, gv[ix - 1], t[3 * dy + 2]);
+            }
+        }
+    }
+    for (int k = 0; k < 9; k++) {
+        float *d = dwt + (size_t)k * C;
+        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), t[k]));
+    }
+}
+
+#define DW33S_WIDTHS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+#define DW33S_DEF(WL)                                                                                                 \
+    static void dw33s_plane_w##WL(float *dst, const float *src, const __m256 *w, int H, int C)                       \
+    {                                                                                                                 \
+        dw33s_plane_blk(dst, src, w, H, C, WL);                                                                       \
+    }                                                                                                                 \
+    static void dw33s_wgrad_w##WL(float *dwt, const float *x, const float *g, int H, int C)                          \
+    {                                                                                                                 \
+        dw33s_wgrad_blk(dwt, x, g, H, C, WL);                                                                         \
+    }
+DW33S_WIDTHS(DW33S_DEF)
+#undef DW33S_DEF
+
+typedef void (*dw33s_plane_fn)(float *, const float *, const __m256 *, int, int);
+typedef void (*dw33s_wgrad_fn)(float *, const float *, const float *, int, int);
+#define DW33S_P(WL) dw33s_plane_w##WL,
+#define DW33S_G(WL) dw33s_wgrad_w##WL,
+static const dw33s_plane_fn dw33s_plane_tab[8] = {DW33S_WIDTHS(DW33S_P)};
+static const dw33s_wgrad_fn dw33s_wgrad_tab[8] = {DW33S_WIDTHS(DW33S_G)};
+#undef DW33S_P
+#undef DW33S_G
+
+static int dw33s_ok(const qsnn_conv_cfg *c)
+{
+    return c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->cin % 8 == 0 && c->pad_t == 1 &&
+           c->pad_l == 1 && c->oh == c->h && c->ow == c->w && c->w >= 1 && c->w <= 8;
+}
+
+/* dst = src (*) w for n planes; flip: taps reversed (the input gradient: correlation of g with the flipped kernel,
+ * which for 'same' 3x3 has the same padding) */
+static void dw33s_planes(float *dst, const float *src, const float *wt, int flip, size_t n, const qsnn_conv_cfg *c)
+{
+    const int C = c->cin, H = c->h;
+    const size_t sz = (size_t)H * c->w * C;
+    const dw33s_plane_fn f = dw33s_plane_tab[c->w - 1];
+    for (size_t s = 0; s < n; s++)
+        for (int c0 = 0; c0 < C; c0 += 8) {
+            __m256 w[9];
+            for (int k = 0; k < 9; k++)
+                w[k] = _mm256_loadu_ps(wt + (size_t)(flip ? 8 - k : k) * C + c0);
+            f(dst + s * sz + c0, src + s * sz + c0, w, H, C);
+        }
+}
+
+static void dw33s_bwd(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
+                      const qsnn_conv_cfg *c)
+{
+    const int C = c->cin, H = c->h;
+    const size_t sz = (size_t)H * c->w * C;
+    const dw33s_wgrad_fn f = dw33s_wgrad_tab[c->w - 1];
+    for (size_t s = 0; s < n; s++) {
+        for (int c0 = 0; c0 < C; c0 += 8)
+            f(dwt + c0, in + s * sz + c0, dout + s * sz + c0, H, C);
+        if (din)
+            dw33s_planes(din + s * sz, dout + s * sz, wt, 1, 1, c);
+    }
+}
+
 static int dw33_ok(const qsnn_conv_cfg *c)
 {
     return c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->cin % 8 == 0;
@@ -356,6 +481,10 @@ static void dw33_bwd(float *din, float *dwt, const float *dout, const float *in,
 void qsnn_depthwise_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
 {
 #if defined(__AVX2__) && defined(__FMA__)
+    if (dw33s_ok(c)) {
+        dw33s_planes(out, in, wt, 0, n, c);
+        return;
+    }
     if (dw33_ok(c)) {
         dw33_fwd(out, in, wt, n, c);
         return;
@@ -372,6 +501,10 @@ void qsnn_depthwise_backward(float *din, float *dwt, const float *dout, const fl
                              const qsnn_conv_cfg *c)
 {
 #if defined(__AVX2__) && defined(__FMA__)
+    if (dw33s_ok(c)) {
+        dw33s_bwd(din, dwt, dout, in, wt, n, c);
+        return;
+    }
     if (dw33_ok(c)) {
         dw33_bwd(din, dwt, dout, in, wt, n, c);
         return;
