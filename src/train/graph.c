@@ -4,8 +4,15 @@
  * buffer and runs the single-threaded kernels of qsnn/nn.h on its slice. Batch norm needs whole-batch sums:
  * each thread accumulates partial sums (double) for its slice, then one thread adds the partials in thread order
  * (deterministic) and finishes; weight gradients go to per-thread accumulators added in thread order after the
- * region. With T = 1 everything is sequential and bit-reproducible. Buffers shared by layers of different
- * per-sample sizes (the gradient ping-pong buffers) are split into per-thread slabs of the largest size.
+ * region. With T = 1 everything is sequential and bit-reproducible.
+ * Segments and chunks: between two BN barriers all work is per sample, so each such segment (forward: BN apply +
+ * activation of the layer below, the ops up to the next BN layer, its statistics; backward: BN apply, the layers'
+ * backward down to the next BN layer, its sums) runs over the thread's slice in chunks of QSNN_TRAIN_CHUNK samples,
+ * every kernel of the segment on one chunk before the next, so intermediates stay in L2 and live in small
+ * per-thread chunk buffers. Stored across segments: op outputs z (and pooled p), outputs of layers without BN,
+ * the logits; BN outputs and separable intermediates are recomputed from them in the backward (cheap elementwise
+ * and depthwise work in cache instead of streaming 3.2 MB tensors through memory). Gradients crossing a barrier
+ * go to per-thread slabs of the largest per-sample size, chunk c at c * max_act (chunks never overlap).
  * Memory: created once per (batch, model): activations in one arena, gradients / Adam moments / per-thread
  * gradients / quantized weights as single allocations with the parameter layout. A step allocates nothing.
  * Quantized weights: the float master weights are quantized once per step (qsnn_plan_weights); the backward
@@ -28,13 +35,13 @@
 #endif
 
 typedef struct {
-    float *t;      /* [B, oh, ow, cin] separable intermediate (NULL otherwise) */
     float *z;      /* [B, oh, ow, cout] op output (+ bias) */
     float *p;      /* [B, cout] pooled (NULL without pooling) */
     float *xbn;    /* BN input: p or z */
-    float *y;      /* pre-activation: xbn without BN; with BN it is stored only when there is no activation (then
-                    * y == a), otherwise recomputed from xbn by the fused kernels */
-    float *a;      /* layer output (== y without activation) */
+    float *y;      /* pre-activation: xbn without BN */
+    float *a;      /* layer output (== y without activation). With BN, y and a are not stored (NULL; except for the
+                    * last layer, whose output is the logits): they are recomputed from xbn, chunk by chunk, where
+                    * needed. The separable intermediate is never stored either (recomputed from the input). */
     float *mean, *invstd; /* [cout] batch statistics of this step */
 } layer_bufs;
 
@@ -46,8 +53,9 @@ struct qsnn_trainer {
     layer_bufs lb[QSNN_MAX_LAYERS];
     float *x;          /* [B, in] scaled input */
     float *probs;      /* [B, classes] */
-    float *ga, *gb;    /* [B, max_act] gradient ping-pong */
-    float *gt;         /* [B, max_t] separable intermediate gradient */
+    float *ga;         /* [B, max_act] gradients crossing a BN barrier in the backward (per-thread slabs) */
+    float *scr;        /* [threads][chunk * (2 * max_act + max_t)] per-thread chunk scratch */
+    int chunk;         /* samples per chunk of a segment */
     size_t np;
     float *grad;       /* [np] */
     float *tgrad;      /* [threads - 1][np] per-thread accumulators of threads 1.. (thread 0 uses grad) */
@@ -68,6 +76,14 @@ struct qsnn_trainer {
     atomic_int bar_sense;
     int sense0;
 };
+
+/* samples per chunk of a segment: 4 keeps a chunk's activations (4 x 32 KB per tensor for mobilenet_kws) and its
+ * scratch in L2; measured 2, 4, 5, 6 within noise of each other, 4 slightly ahead */
+#define QSNN_TRAIN_CHUNK 4
+
+static int has_bn(const qsnn_plan *p, int l) { return p->L[l].off_gamma != QSNN_NO_OFF; }
+/* whether layer l's BN output is stored (the last layer's: the logits) */
+static int stores_post(const qsnn_plan *p, int l) { return p->L[l].d->batch_norm && l == p->num_layers - 1; }
 
 static void team_barrier(qsnn_trainer *t, int *sense)
 {
@@ -145,17 +161,19 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     const qsnn_plan *p = &t->plan;
     const size_t B = (size_t)batch;
     /* arena size: one pass to count (64-byte rounding per buffer) */
-    size_t floats = B * p->in_sz + B * (size_t)p->classes + 2 * B * p->max_act + B * p->max_t;
+    t->chunk = QSNN_TRAIN_CHUNK;
+    const size_t scr_floats = (size_t)threads * (size_t)t->chunk * (3 * p->max_act + 2 * p->max_t);
+    size_t floats = B * p->in_sz + B * (size_t)p->classes + B * p->max_act + scr_floats;
     size_t nbuf = 5;
     for (int l = 0; l < p->num_layers; l++) {
         const qsnn_plan_layer *L = &p->L[l];
-        floats += B * (L->t_sz + L->z_sz) + 2 * (size_t)L->cout;
-        nbuf += 4;
+        floats += B * L->z_sz + 2 * (size_t)L->cout;
+        nbuf += 3;
         if (L->d->pool == QSNN_POOL_GLOBAL_AVG)
             floats += B * L->out_sz, nbuf++;
-        if (L->d->batch_norm && !L->d->activation)
+        if (stores_post(p, l))
             floats += B * L->out_sz, nbuf++;
-        if (L->d->activation)
+        if (L->d->activation && !L->d->batch_norm)
             floats += B * L->out_sz, nbuf++;
     }
     st = qsnn_arena_init(&t->arena, floats * sizeof(float) + nbuf * 64 + 64);
@@ -167,17 +185,19 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     t->x = carve(&t->arena, B * p->in_sz, &ok);
     t->probs = carve(&t->arena, B * (size_t)p->classes, &ok);
     t->ga = carve(&t->arena, B * p->max_act, &ok);
-    t->gb = carve(&t->arena, B * p->max_act, &ok);
-    t->gt = carve(&t->arena, B * p->max_t, &ok);
+    t->scr = carve(&t->arena, scr_floats, &ok);
     for (int l = 0; l < p->num_layers; l++) {
         const qsnn_plan_layer *L = &p->L[l];
         layer_bufs *b = &t->lb[l];
-        b->t = L->t_sz ? carve(&t->arena, B * L->t_sz, &ok) : NULL;
         b->z = carve(&t->arena, B * L->z_sz, &ok);
         b->p = L->d->pool == QSNN_POOL_GLOBAL_AVG ? carve(&t->arena, B * L->out_sz, &ok) : NULL;
         b->xbn = b->p ? b->p : b->z;
-        b->y = (L->d->batch_norm && !L->d->activation) ? carve(&t->arena, B * L->out_sz, &ok) : b->xbn;
-        b->a = L->d->activation ? carve(&t->arena, B * L->out_sz, &ok) : b->y;
+        if (L->d->batch_norm) { /* the BN output (+ activation) is recomputed where needed, except the logits */
+            b->y = b->a = stores_post(p, l) ? carve(&t->arena, B * L->out_sz, &ok) : NULL;
+        } else {
+            b->y = b->xbn;
+            b->a = L->d->activation ? carve(&t->arena, B * L->out_sz, &ok) : b->y;
+        }
         b->mean = carve(&t->arena, (size_t)L->cout, &ok);
         b->invstd = carve(&t->arena, (size_t)L->cout, &ok);
     }
@@ -219,156 +239,269 @@ static qsnn_act layer_act(const qsnn_model *m, const qsnn_layer_desc *d)
     return a;
 }
 
+
+/* forward of layer l on samples [s, s + c) whose input starts at xs: op, bias, pooling, and the activation of a
+ * layer without BN; T: scratch for the separable intermediate */
+static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, const float *xs, float *T)
+{
+    const qsnn_plan_layer *L = &t->plan.L[l];
+    const qsnn_layer_desc *d = L->d;
+    const qsnn_model *m = t->m;
+    layer_bufs *b = &t->lb[l];
+    float *zs = b->z + s * L->z_sz;
+    switch (d->op) {
+    case QSNN_OP_CONV2D:
+        qsnn_conv2d_forward(zs, xs, W + L->off_w, c, &L->cc);
+        break;
+    case QSNN_OP_DEPTHWISE:
+        qsnn_depthwise_forward(zs, xs, W + L->off_dw, c, &L->cc);
+        break;
+    case QSNN_OP_SEPARABLE:
+        qsnn_depthwise_forward(T, xs, W + L->off_dw, c, &L->cc);
+        qsnn_pointwise_forward(zs, T, W + L->off_w, c * L->hw, L->cin, L->cout);
+        break;
+    case QSNN_OP_DENSE:
+        qsnn_pointwise_forward(zs, xs, W + L->off_w, c, L->cin, L->cout);
+        break;
+    }
+    if (L->off_bias != QSNN_NO_OFF)
+        qsnn_bias_forward(zs, m->params + L->off_bias, c * L->hw, L->cout);
+    if (b->p)
+        qsnn_avgpool_forward(b->p + s * L->out_sz, zs, c, (int)L->hw, L->cout);
+    if (L->off_gamma == QSNN_NO_OFF && d->activation) {
+        const size_t o0 = s * L->out_sz, cnt = c * L->out_sz;
+        if (m->quant_acts) {
+            qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
+            qsnn_qrelu_forward(b->a + o0, b->y + o0, cnt, &q);
+        } else {
+            qsnn_relu6_forward(b->a + o0, b->y + o0, cnt);
+        }
+    }
+}
+
+/* batch norm (batch statistics of this step) and activation of layer l on samples [s, s + c), into out */
+static void fwd_post(qsnn_trainer *t, int l, size_t s, size_t c, float *out)
+{
+    const qsnn_plan_layer *L = &t->plan.L[l];
+    const qsnn_model *m = t->m;
+    layer_bufs *b = &t->lb[l];
+    const size_t o0 = s * L->out_sz;
+    if (L->d->activation) {
+        const qsnn_act act = layer_act(m, L->d);
+        qsnn_bn_act_forward(out, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
+                            m->params + L->off_beta, c * L->bn_rows, L->cout, &act);
+    } else {
+        qsnn_bn_apply(out, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma, m->params + L->off_beta,
+                      c * L->bn_rows, L->cout);
+    }
+}
+
+/* per-thread view of a step */
+typedef struct {
+    qsnn_trainer *t;
+    const float *W;
+    size_t n0, n1;
+    float *G;      /* this thread's gradient accumulator */
+    double *part;  /* this thread's BN partial sums */
+    float *gs;     /* segment boundary gradients: chunk at sample s starts at gs + (s - n0) * max_act */
+    float *X[2];   /* chunk scratch [chunk * max_act] */
+    float *XT;     /* chunk scratch [chunk * max_t] */
+    float *A;      /* chunk scratch [chunk * max_act]: a recomputed BN output */
+    float *T;      /* chunk scratch [chunk * max_t]: a recomputed separable intermediate */
+} step_ctx;
+
+/* the BN layer whose backward sums end the backward segment starting at layer top (resume: with the BN apply of
+ * top), or -1 when the segment runs through layer 0 */
+static int bwd_seg_end(const qsnn_plan *p, int top, int resume)
+{
+    for (int j = top;; j--) {
+        if (!(resume && j == top) && has_bn(p, j))
+            return j;
+        if (j == 0)
+            return -1;
+    }
+}
+
+/* one chunk [s, s + c) of a backward segment (see bwd_seg_end). Gradients inside the segment live in the chunk
+ * scratch; a gradient crossing a barrier (the input of a BN layer's sums) is written to the boundary buffer, masked
+ * in place by the sums, and read back by the next segment's apply. */
+static void bwd_chunk(const step_ctx *x, int top, int resume, size_t s, size_t c)
+{
+    qsnn_trainer *t = x->t;
+    const qsnn_plan *p = &t->plan;
+    qsnn_model *m = t->m;
+    float *gs = x->gs + (s - x->n0) * p->max_act;
+    float *g;
+    int j = top;
+    if (resume) {
+        const qsnn_plan_layer *L = &p->L[j];
+        layer_bufs *b = &t->lb[j];
+        qsnn_bn_backward_apply(x->X[0], gs, b->xbn + s * L->out_sz, b->mean, b->invstd, m->params + L->off_gamma,
+                               t->comb, t->comb + L->cout, t->n * L->bn_rows, c * L->bn_rows, L->cout);
+        g = x->X[0];
+    } else {
+        const int K = p->classes;
+        g = has_bn(p, j) ? gs : x->X[0];
+        qsnn_softmax_xent_backward(g, t->probs + s * (size_t)K, t->labels + s, c, K, 1.0f / (float)t->n);
+    }
+    for (;;) {
+        const qsnn_plan_layer *L = &p->L[j];
+        const qsnn_layer_desc *d = L->d;
+        layer_bufs *b = &t->lb[j];
+        const size_t o0 = s * L->out_sz, cnt = c * L->out_sz;
+        if (!(resume && j == top)) { /* the start of layer j's backward: activation */
+            if (has_bn(p, j)) {
+                if (d->activation) {
+                    const qsnn_act act = layer_act(m, d);
+                    qsnn_bn_act_backward_sums(g, x->part, x->part + L->cout, b->xbn + o0, b->mean, b->invstd,
+                                              m->params + L->off_gamma, m->params + L->off_beta, c * L->bn_rows,
+                                              L->cout, &act);
+                } else {
+                    qsnn_bn_backward_sums(x->part, x->part + L->cout, g, b->xbn + o0, b->mean, b->invstd,
+                                          c * L->bn_rows, L->cout);
+                }
+                return;
+            }
+            if (d->activation) {
+                if (m->quant_acts) {
+                    qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
+                    qsnn_qrelu_backward(g, g, b->y + o0, cnt, &q);
+                } else {
+                    qsnn_relu6_backward(g, g, b->y + o0, cnt);
+                }
+            }
+        }
+        /* g: dL/d(op output after pooling) of layer j, in scratch */
+        float *dz = g;
+        if (b->p) {
+            dz = g == x->X[0] ? x->X[1] : x->X[0];
+            qsnn_avgpool_backward(dz, g, c, (int)L->hw, L->cout);
+        }
+        if (L->off_bias != QSNN_NO_OFF)
+            qsnn_bias_backward(x->G + L->off_bias, dz, c * L->hw, L->cout);
+        float *din = j == 0 ? NULL : has_bn(p, j - 1) ? gs : dz == x->X[0] ? x->X[1] : x->X[0];
+        const float *W = x->W;
+        const float *xin;
+        if (j > 0 && has_bn(p, j - 1)) {
+            fwd_post(t, j - 1, s, c, x->A);
+            xin = x->A;
+        } else {
+            xin = (j > 0 ? t->lb[j - 1].a : t->x) + s * L->in_sz;
+        }
+        switch (d->op) {
+        case QSNN_OP_CONV2D:
+            qsnn_conv2d_backward(din, x->G + L->off_w, dz, xin, W + L->off_w, c, &L->cc);
+            break;
+        case QSNN_OP_DEPTHWISE:
+            qsnn_depthwise_backward(din, x->G + L->off_dw, dz, xin, W + L->off_dw, c, &L->cc);
+            break;
+        case QSNN_OP_SEPARABLE:
+            qsnn_depthwise_forward(x->T, xin, W + L->off_dw, c, &L->cc);
+            qsnn_pointwise_backward(x->XT, x->G + L->off_w, dz, x->T, W + L->off_w, c * L->hw, L->cin, L->cout);
+            qsnn_depthwise_backward(din, x->G + L->off_dw, x->XT, xin, W + L->off_dw, c, &L->cc);
+            break;
+        case QSNN_OP_DENSE:
+            qsnn_pointwise_backward(din, x->G + L->off_w, dz, xin, W + L->off_w, c, L->cin, L->cout);
+            break;
+        }
+        if (j == 0)
+            return;
+        g = din;
+        j--;
+    }
+}
+
+/* One step on thread tid's slice. Between two BN barriers every layer's work is per sample, so each such segment
+ * runs chunk by chunk (t->chunk samples): the chunk's intermediates stay in L2 from one kernel to the next instead
+ * of each kernel streaming the whole slice through memory. */
 static void step_region(qsnn_trainer *t, const float *W, int tid)
 {
     const qsnn_plan *p = &t->plan;
     qsnn_model *m = t->m;
-    const size_t n = t->n;
+    const size_t n = t->n, S = (size_t)t->chunk;
     const size_t n0 = n * (size_t)tid / (size_t)t->threads, n1 = n * (size_t)(tid + 1) / (size_t)t->threads;
     const size_t ns = n1 - n0;
-    float *G = tid == 0 ? t->grad : t->tgrad + (size_t)(tid - 1) * t->np;
     int sense = t->sense0;
-    double *part = t->part + (size_t)tid * 2 * (size_t)p->max_c;
+    step_ctx x;
+    x.t = t;
+    x.W = W;
+    x.n0 = n0;
+    x.n1 = n1;
+    x.G = tid == 0 ? t->grad : t->tgrad + (size_t)(tid - 1) * t->np;
+    x.part = t->part + (size_t)tid * 2 * (size_t)p->max_c;
+    x.gs = t->ga + n0 * p->max_act;
+    x.X[0] = t->scr + (size_t)tid * S * (3 * p->max_act + 2 * p->max_t);
+    x.X[1] = x.X[0] + S * p->max_act;
+    x.A = x.X[1] + S * p->max_act;
+    x.XT = x.A + S * p->max_act;
+    x.T = x.XT + S * p->max_t;
+    double *part = x.part;
     const qsnn_bn_cfg bncfg = {m->bn_eps > 0.0f ? m->bn_eps : 1e-3f, 0.99f};
+    const int NL = p->num_layers;
 
-    memset(G, 0, t->np * sizeof *G);
-    /* ---- forward ---- */
-    const float *in = t->x;
-    for (int l = 0; l < p->num_layers; l++) {
-        const qsnn_plan_layer *L = &p->L[l];
-        const qsnn_layer_desc *d = L->d;
-        layer_bufs *b = &t->lb[l];
-        const float *xs = in + n0 * L->in_sz;
-        float *zs = b->z + n0 * L->z_sz;
-        switch (d->op) {
-        case QSNN_OP_CONV2D:
-            qsnn_conv2d_forward(zs, xs, W + L->off_w, ns, &L->cc);
-            break;
-        case QSNN_OP_DEPTHWISE:
-            qsnn_depthwise_forward(zs, xs, W + L->off_dw, ns, &L->cc);
-            break;
-        case QSNN_OP_SEPARABLE:
-            qsnn_depthwise_forward(b->t + n0 * L->t_sz, xs, W + L->off_dw, ns, &L->cc);
-            qsnn_pointwise_forward(zs, b->t + n0 * L->t_sz, W + L->off_w, ns * L->hw, L->cin, L->cout);
-            break;
-        case QSNN_OP_DENSE:
-            qsnn_pointwise_forward(zs, xs, W + L->off_w, ns, L->cin, L->cout);
-            break;
+    memset(x.G, 0, t->np * sizeof *x.G);
+    /* ---- forward: segments [BN apply of layer l - 1, ops of l..e, BN statistics of e] ---- */
+    for (int l = 0; l < NL;) {
+        int e = l;
+        while (e < NL - 1 && !has_bn(p, e))
+            e++;
+        const qsnn_plan_layer *E = &p->L[e];
+        const int bn_e = has_bn(p, e);
+        if (bn_e)
+            memset(part, 0, 2 * (size_t)E->cout * sizeof *part);
+        for (size_t s = n0; s < n1; s += S) {
+            const size_t c = n1 - s < S ? n1 - s : S;
+            const float *xs = (l > 0 ? t->lb[l - 1].a : t->x) + s * p->L[l].in_sz;
+            if (l > 0 && has_bn(p, l - 1)) {
+                fwd_post(t, l - 1, s, c, x.A);
+                xs = x.A;
+            }
+            for (int k = l; k <= e; k++)
+                fwd_op(t, W, k, s, c, k == l ? xs : t->lb[k - 1].a + s * p->L[k].in_sz, x.T);
+            if (bn_e)
+                qsnn_bn_stats(part, part + E->cout, t->lb[e].xbn + s * E->out_sz, c * E->bn_rows, E->cout);
         }
-        if (L->off_bias != QSNN_NO_OFF)
-            qsnn_bias_forward(zs, m->params + L->off_bias, ns * L->hw, L->cout);
-        if (b->p)
-            qsnn_avgpool_forward(b->p + n0 * L->out_sz, zs, ns, (int)L->hw, L->cout);
-        const size_t o0 = n0 * L->out_sz, cnt = ns * L->out_sz;
-        if (L->off_gamma != QSNN_NO_OFF) {
-            memset(part, 0, 2 * (size_t)L->cout * sizeof *part);
-            qsnn_bn_stats(part, part + L->cout, b->xbn + o0, ns * L->bn_rows, L->cout);
+        if (bn_e) {
             team_barrier(t, &sense);
             if (tid == 0) {
-                bn_combine(t, L->cout);
-                qsnn_bn_finish(b->mean, b->invstd, m->params + L->off_mm, m->params + L->off_mv, t->comb,
-                               t->comb + L->cout, n * L->bn_rows, L->cout, &bncfg);
+                bn_combine(t, E->cout);
+                qsnn_bn_finish(t->lb[e].mean, t->lb[e].invstd, m->params + E->off_mm, m->params + E->off_mv,
+                               t->comb, t->comb + E->cout, n * E->bn_rows, E->cout, &bncfg);
             }
             team_barrier(t, &sense);
-            if (d->activation) {
-                const qsnn_act act = layer_act(m, d);
-                qsnn_bn_act_forward(b->a + o0, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
-                                    m->params + L->off_beta, ns * L->bn_rows, L->cout, &act);
-            } else {
-                qsnn_bn_apply(b->y + o0, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
-                              m->params + L->off_beta, ns * L->bn_rows, L->cout);
-            }
-        } else if (d->activation) {
-            if (m->quant_acts) {
-                qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
-                qsnn_qrelu_forward(b->a + o0, b->y + o0, cnt, &q);
-            } else {
-                qsnn_relu6_forward(b->a + o0, b->y + o0, cnt);
-            }
         }
-        in = b->a;
+        l = e + 1;
     }
+    if (has_bn(p, NL - 1))
+        for (size_t s = n0; s < n1; s += S)
+            fwd_post(t, NL - 1, s, n1 - s < S ? n1 - s : S, t->lb[NL - 1].a + s * p->L[NL - 1].out_sz);
     /* ---- loss ---- */
     const int K = p->classes;
     int correct = 0;
-    t->loss_part[tid] = qsnn_softmax_xent_forward(t->probs + n0 * (size_t)K, &correct, in + n0 * (size_t)K,
-                                                  t->labels + n0, ns, K);
+    t->loss_part[tid] = qsnn_softmax_xent_forward(t->probs + n0 * (size_t)K, &correct,
+                                                  t->lb[NL - 1].a + n0 * (size_t)K, t->labels + n0, ns, K);
     t->correct_part[tid] = correct;
-    /* gradient buffers: each thread owns the slab [n0 * max, n1 * max) and lays its slice out from the slab's
-     * start with each layer's own stride (per-sample offsets with different strides would overlap between
-     * threads) */
-    float *const ga = t->ga + n0 * p->max_act, *const gb = t->gb + n0 * p->max_act, *const gt = t->gt + n0 * p->max_t;
-    float *dcur = ga, *dother = gb;
-    qsnn_softmax_xent_backward(dcur, t->probs + n0 * (size_t)K, t->labels + n0, ns, K, 1.0f / (float)n);
-    /* ---- backward ---- */
-    for (int l = p->num_layers - 1; l >= 0; l--) {
-        const qsnn_plan_layer *L = &p->L[l];
-        const qsnn_layer_desc *d = L->d;
-        layer_bufs *b = &t->lb[l];
-        const size_t o0 = n0 * L->out_sz, cnt = ns * L->out_sz;
-        float *g = dcur;
-        if (d->activation && L->off_gamma == QSNN_NO_OFF) {
-            if (m->quant_acts) {
-                qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
-                qsnn_qrelu_backward(g, g, b->y + o0, cnt, &q);
-            } else {
-                qsnn_relu6_backward(g, g, b->y + o0, cnt);
+    /* ---- backward: segments [BN apply of top, ..., BN sums of the next BN layer below] ---- */
+    for (int top = NL - 1, resume = 0;;) {
+        const int endl = bwd_seg_end(p, top, resume);
+        if (endl >= 0)
+            memset(part, 0, 2 * (size_t)p->L[endl].cout * sizeof *part);
+        for (size_t s = n0; s < n1; s += S)
+            bwd_chunk(&x, top, resume, s, n1 - s < S ? n1 - s : S);
+        if (endl < 0)
+            break;
+        const qsnn_plan_layer *L = &p->L[endl];
+        team_barrier(t, &sense);
+        if (tid == 0) {
+            bn_combine(t, L->cout);
+            for (int j = 0; j < L->cout; j++) { /* into thread 0's accumulator */
+                t->grad[L->off_beta + (size_t)j] += (float)t->comb[j];
+                t->grad[L->off_gamma + (size_t)j] += (float)t->comb[L->cout + j];
             }
         }
-        if (L->off_gamma != QSNN_NO_OFF) {
-            memset(part, 0, 2 * (size_t)L->cout * sizeof *part);
-            if (d->activation) {
-                const qsnn_act act = layer_act(m, d);
-                qsnn_bn_act_backward_sums(g, part, part + L->cout, b->xbn + o0, b->mean, b->invstd,
-                                          m->params + L->off_gamma, m->params + L->off_beta, ns * L->bn_rows,
-                                          L->cout, &act);
-            } else {
-                qsnn_bn_backward_sums(part, part + L->cout, g, b->xbn + o0, b->mean, b->invstd, ns * L->bn_rows,
-                                      L->cout);
-            }
-            team_barrier(t, &sense);
-            if (tid == 0) {
-                bn_combine(t, L->cout);
-                for (int j = 0; j < L->cout; j++) { /* into thread 0's accumulator */
-                    t->grad[L->off_beta + (size_t)j] += (float)t->comb[j];
-                    t->grad[L->off_gamma + (size_t)j] += (float)t->comb[L->cout + j];
-                }
-            }
-            team_barrier(t, &sense);
-            qsnn_bn_backward_apply(g, g, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma, t->comb,
-                                   t->comb + L->cout, n * L->bn_rows, ns * L->bn_rows, L->cout);
-        }
-        float *dz = dcur;
-        if (b->p) {
-            qsnn_avgpool_backward(dother, g, ns, (int)L->hw, L->cout);
-            dz = dother;
-        }
-        float *dzs = dz;
-        if (L->off_bias != QSNN_NO_OFF)
-            qsnn_bias_backward(G + L->off_bias, dzs, ns * L->hw, L->cout);
-        float *din_buf = dz == ga ? gb : ga;
-        float *dins = l > 0 ? din_buf : NULL;
-        const float *xin = (l > 0 ? t->lb[l - 1].a : t->x) + n0 * L->in_sz;
-        switch (d->op) {
-        case QSNN_OP_CONV2D:
-            qsnn_conv2d_backward(dins, G + L->off_w, dzs, xin, W + L->off_w, ns, &L->cc);
-            break;
-        case QSNN_OP_DEPTHWISE:
-            qsnn_depthwise_backward(dins, G + L->off_dw, dzs, xin, W + L->off_dw, ns, &L->cc);
-            break;
-        case QSNN_OP_SEPARABLE: {
-            float *gts = gt;
-            qsnn_pointwise_backward(gts, G + L->off_w, dzs, b->t + n0 * L->t_sz, W + L->off_w, ns * L->hw, L->cin,
-                                    L->cout);
-            qsnn_depthwise_backward(dins, G + L->off_dw, gts, xin, W + L->off_dw, ns, &L->cc);
-            break;
-        }
-        case QSNN_OP_DENSE:
-            qsnn_pointwise_backward(dins, G + L->off_w, dzs, xin, W + L->off_w, ns, L->cin, L->cout);
-            break;
-        }
-        dcur = din_buf;
-        dother = din_buf == ga ? gb : ga;
+        team_barrier(t, &sense);
+        top = endl;
+        resume = 1;
     }
     /* reduce the per-thread gradients in thread order, each thread a slice of the parameters */
     if (t->threads > 1) {
