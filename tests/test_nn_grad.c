@@ -348,7 +348,8 @@ static void test_batchnorm_grad(void **state)
     free(k.x), free(k.gamma), free(k.beta), free(k.y), free(k.r), free(k.mean), free(k.invstd);
 }
 
-/* the fused BN + activation kernels equal BN followed by the activation, bit for bit */
+/* the fused BN + activation kernels equal BN followed by the activation: outputs and masks bit for bit, sums up to
+ * float rounding */
 static void test_bn_act_fused(void **state)
 {
     (void)state;
@@ -378,8 +379,8 @@ static void test_bn_act_fused(void **state)
         qsnn_bn_backward_sums(s1, s1 + C, g1, x, mean, invstd, M, C);
         qsnn_bn_act_backward_sums(g2, s2, s2 + C, x, mean, invstd, gamma, beta, M, C, &act);
         assert_int_equal(memcmp(g1, g2, sizeof g1), 0);
-        for (int j = 0; j < 2 * C; j++)
-            assert_true(fabs(s1[j] - s2[j]) <= 1e-9 * (1 + fabs(s1[j])));
+        for (int j = 0; j < 2 * C; j++) /* sums: float partials of 8 rows in the fused kernel, double here */
+            assert_true(fabs(s1[j] - s2[j]) <= 1e-6 * (1 + fabs(s1[j])));
         free(x), free(g), free(gamma), free(beta);
     }
 }

@@ -1,5 +1,6 @@
 /* bn_act.c: batch norm (given the batch statistics) fused with the activation, forward and the first half of the
- * backward (activation mask + the two per-channel sums), so the training graph reads and writes each activation
+ * backward (activation mask + the two per-channel sums; float partial sums of 8 rows added in double), so the
+ * training graph reads and writes each activation
  * once per pass and never stores the BN output.
  * Invariant: y is computed as x * scale + shift with scale = gamma * invstd and shift = beta - mean * scale, the
  * same float operations as qsnn_bn_apply, in the forward and in the backward, so the activation masks of the
@@ -12,6 +13,16 @@
 #endif
 
 #define CH 256
+#define SUM_ROWS 8 /* rows per float partial sum of the backward sums */
+
+#ifdef __AVX__
+/* d[0..8) += v (float to double) */
+static inline void add8d(double *d, __m256 v)
+{
+    _mm256_storeu_pd(d, _mm256_add_pd(_mm256_loadu_pd(d), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+    _mm256_storeu_pd(d + 4, _mm256_add_pd(_mm256_loadu_pd(d + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+}
+#endif
 
 static void coeffs(float *scale, float *shift, const float *mean, const float *invstd, const float *gamma,
                    const float *beta, int j0, int cc)
@@ -91,41 +102,49 @@ void qsnn_bn_act_backward_sums(float *g, double *sdy, double *sdyxh, const float
     for (int j0 = 0; j0 < c; j0 += CH) {
         const int cc = c - j0 < CH ? c - j0 : CH;
         coeffs(scale, shift, mean, invstd, gamma, beta, j0, cc);
-        for (size_t r = 0; r < m; r++) {
-            const float *xr = x + r * (size_t)c + j0;
-            float *gr = g + r * (size_t)c + j0;
-            int j = 0;
 #ifdef __AVX__
-            /* same operations as the scalar loop below (no fma contraction), so masks and sums are identical */
+        if (cc % 8 == 0) {
+            /* y and the mask: the same operations as the scalar loop below (no fma contraction), so the masks are
+             * those of the forward; the sums: float partials over blocks of SUM_ROWS rows, added in double */
             const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f), t0 = _mm256_set1_ps(act->q.t0),
                          gm = _mm256_set1_ps(act->q.gamma), lv = _mm256_set1_ps((float)act->q.levels),
                          m1 = _mm256_set1_ps(-1.0f);
-            for (; j + 8 <= cc; j += 8) {
-                const __m256 xv = _mm256_loadu_ps(xr + j);
-                const __m256 y = _mm256_add_ps(_mm256_mul_ps(xv, _mm256_loadu_ps(scale + j)), _mm256_loadu_ps(shift + j));
-                __m256 mask;
-                if (act->kind == QSNN_ACT_RELU6)
-                    mask = _mm256_and_ps(_mm256_cmp_ps(y, zero, _CMP_GT_OQ), _mm256_cmp_ps(y, six, _CMP_LT_OQ));
-                else if (act->kind == QSNN_ACT_QRELU) {
-                    const __m256 v = _mm256_div_ps(_mm256_sub_ps(y, t0), gm);
-                    mask = _mm256_and_ps(_mm256_cmp_ps(v, m1, _CMP_GT_OQ), _mm256_cmp_ps(v, lv, _CMP_LE_OQ));
-                } else
-                    mask = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-                const __m256 gv = _mm256_and_ps(mask, _mm256_loadu_ps(gr + j));
-                _mm256_storeu_ps(gr + j, gv);
-                const __m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, _mm256_loadu_ps(mean + j0 + j)),
-                                                _mm256_loadu_ps(invstd + j0 + j));
-                const __m256 p = _mm256_mul_ps(gv, xh);
-                double *sd = sdy + j0 + j, *sx = sdyxh + j0 + j;
-                _mm256_storeu_pd(sd, _mm256_add_pd(_mm256_loadu_pd(sd), _mm256_cvtps_pd(_mm256_castps256_ps128(gv))));
-                _mm256_storeu_pd(sd + 4,
-                                 _mm256_add_pd(_mm256_loadu_pd(sd + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1))));
-                _mm256_storeu_pd(sx, _mm256_add_pd(_mm256_loadu_pd(sx), _mm256_cvtps_pd(_mm256_castps256_ps128(p))));
-                _mm256_storeu_pd(sx + 4,
-                                 _mm256_add_pd(_mm256_loadu_pd(sx + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1))));
+            for (size_t r0 = 0; r0 < m; r0 += SUM_ROWS) {
+                const size_t r1 = m - r0 < SUM_ROWS ? m : r0 + SUM_ROWS;
+                for (int j = 0; j < cc; j += 8) {
+                    const __m256 sc = _mm256_loadu_ps(scale + j), sh = _mm256_loadu_ps(shift + j),
+                                 mu = _mm256_loadu_ps(mean + j0 + j), is = _mm256_loadu_ps(invstd + j0 + j);
+                    __m256 sd = zero, sx = zero;
+                    for (size_t r = r0; r < r1; r++) {
+                        const float *xr = x + r * (size_t)c + j0 + j;
+                        float *gr = g + r * (size_t)c + j0 + j;
+                        const __m256 xv = _mm256_loadu_ps(xr);
+                        const __m256 y = _mm256_add_ps(_mm256_mul_ps(xv, sc), sh);
+                        __m256 mask;
+                        if (act->kind == QSNN_ACT_RELU6)
+                            mask = _mm256_and_ps(_mm256_cmp_ps(y, zero, _CMP_GT_OQ), _mm256_cmp_ps(y, six, _CMP_LT_OQ));
+                        else if (act->kind == QSNN_ACT_QRELU) {
+                            const __m256 v = _mm256_div_ps(_mm256_sub_ps(y, t0), gm);
+                            mask = _mm256_and_ps(_mm256_cmp_ps(v, m1, _CMP_GT_OQ), _mm256_cmp_ps(v, lv, _CMP_LE_OQ));
+                        } else
+                            mask = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+                        const __m256 gv = _mm256_and_ps(mask, _mm256_loadu_ps(gr));
+                        _mm256_storeu_ps(gr, gv);
+                        const __m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, mu), is);
+                        sd = _mm256_add_ps(sd, gv);
+                        sx = _mm256_add_ps(sx, _mm256_mul_ps(gv, xh));
+                    }
+                    add8d(sdy + j0 + j, sd);
+                    add8d(sdyxh + j0 + j, sx);
+                }
             }
+            continue;
+        }
 #endif
-            for (; j < cc; j++) {
+        for (size_t r = 0; r < m; r++) {
+            const float *xr = x + r * (size_t)c + j0;
+            float *gr = g + r * (size_t)c + j0;
+            for (int j = 0; j < cc; j++) {
                 const float y = xr[j] * scale[j] + shift[j];
                 const float gv = act_pass1(y, act) ? gr[j] : 0.0f;
                 gr[j] = gv;
