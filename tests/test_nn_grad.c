@@ -360,6 +360,16 @@ static void test_bn_act_fused(void **state)
         float mean[C], invstd[C], y[M * C], a1[M * C], a2[M * C], g1[M * C], g2[M * C];
         for (int j = 0; j < C; j++)
             mean[j] = 0.1f * (float)j, invstd[j] = 0.5f + 0.05f * (float)j, beta[j] += 2.0f;
+        /* channels 0..7 with the identity BN and inputs on, just below and just above every level threshold
+         * t0 + k * gamma (k = -2..levels + 1): the quantized ReLU's ties and near-ties */
+        for (int j = 0; j < 8; j++)
+            mean[j] = 0.0f, invstd[j] = 1.0f, gamma[j] = 1.0f, beta[j] = 0.0f;
+        for (int r = 0; r < M; r++)
+            for (int j = 0; j < 8; j++) {
+                const int i = r * 8 + j, k = i / 3 % (act.q.levels + 4) - 2;
+                const float th = act.q.t0 + (float)k * act.q.gamma;
+                x[r * C + j] = i % 3 == 0 ? th : i % 3 == 1 ? nextafterf(th, -INFINITY) : nextafterf(th, INFINITY);
+            }
         qsnn_bn_apply(y, x, mean, invstd, gamma, beta, M, C);
         if (kind == QSNN_ACT_RELU6)
             qsnn_relu6_forward(a1, y, M * C);

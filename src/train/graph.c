@@ -2,8 +2,9 @@
  *
  * Threading: one OpenMP parallel region per step; thread t owns samples [n*t/T, n*(t+1)/T) of every activation
  * buffer and runs the single-threaded kernels of qsnn/nn.h on its slice. Batch norm needs whole-batch sums:
- * each thread accumulates partial sums (double) for its slice, then one thread adds the partials in thread order
- * (deterministic) and finishes; weight gradients go to per-thread accumulators added in thread order after the
+ * each thread accumulates partial sums (double) for its slice; after one barrier every thread adds all partials
+ * in thread order into its own copy (deterministic, the same in every thread; partial-sum buffers alternate
+ * between consecutive BN events so a fast thread never overwrites partials a slow one is still reading); weight gradients go to per-thread accumulators added in thread order after the
  * region. With T = 1 everything is sequential and bit-reproducible.
  * Segments and chunks: between two BN barriers all work is per sample, so each such segment (forward: BN apply +
  * activation of the layer below, the ops up to the next BN layer, its statistics; backward: BN apply, the layers'
@@ -42,7 +43,7 @@ typedef struct {
     float *a;      /* layer output (== y without activation). With BN, y and a are not stored (NULL; except for the
                     * last layer, whose output is the logits): they are recomputed from xbn, chunk by chunk, where
                     * needed. The separable intermediate is never stored either (recomputed from the input). */
-    float *mean, *invstd; /* [cout] batch statistics of this step */
+    float *mean, *invstd; /* [threads][cout] batch statistics of this step (each thread computes its own copy) */
 } layer_bufs;
 
 struct qsnn_trainer {
@@ -63,8 +64,8 @@ struct qsnn_trainer {
     int64_t adam_t;
     float *wq;         /* [np] quantized weights (w/dw parts) */
     float deltas[2 * QSNN_MAX_LAYERS];
-    double *part;      /* [threads][2 * max_c] BN partial sums */
-    double *comb;      /* [2 * max_c] */
+    double *part;      /* [2][threads][2 * max_c] BN partial sums, double-buffered (alternate BN events) */
+    double *comb;      /* [threads][2 * max_c] combined sums, each thread its own copy */
     double loss_part[256];
     int correct_part[256];
     const int32_t *labels;
@@ -110,7 +111,7 @@ int64_t *qsnn_trainer_adam_t(qsnn_trainer *t) { return &t->adam_t; }
 size_t qsnn_trainer_mem_bytes(const qsnn_trainer *t)
 {
     return t->arena.size + t->np * sizeof(float) * (4 + (size_t)(t->threads - 1)) +
-           (size_t)t->threads * 2 * (size_t)t->plan.max_c * sizeof(double);
+           3 * (size_t)t->threads * 2 * (size_t)t->plan.max_c * sizeof(double);
 }
 
 void qsnn_trainer_free(qsnn_trainer *t)
@@ -167,7 +168,7 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     size_t nbuf = 5;
     for (int l = 0; l < p->num_layers; l++) {
         const qsnn_plan_layer *L = &p->L[l];
-        floats += B * L->z_sz + 2 * (size_t)L->cout;
+        floats += B * L->z_sz + 2 * (size_t)threads * (size_t)L->cout;
         nbuf += 3;
         if (L->d->pool == QSNN_POOL_GLOBAL_AVG)
             floats += B * L->out_sz, nbuf++;
@@ -198,8 +199,8 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
             b->y = b->xbn;
             b->a = L->d->activation ? carve(&t->arena, B * L->out_sz, &ok) : b->y;
         }
-        b->mean = carve(&t->arena, (size_t)L->cout, &ok);
-        b->invstd = carve(&t->arena, (size_t)L->cout, &ok);
+        b->mean = carve(&t->arena, (size_t)threads * (size_t)L->cout, &ok);
+        b->invstd = carve(&t->arena, (size_t)threads * (size_t)L->cout, &ok);
     }
     t->np = m->num_params;
     t->grad = calloc(t->np, sizeof(float));
@@ -207,8 +208,8 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     t->adam_m = calloc(t->np, sizeof(float));
     t->adam_v = calloc(t->np, sizeof(float));
     t->wq = calloc(t->np, sizeof(float));
-    t->part = calloc((size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
-    t->comb = calloc(2 * (size_t)p->max_c, sizeof(double));
+    t->part = calloc(2 * (size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
+    t->comb = calloc((size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
     if (!ok || !t->grad || (threads > 1 && !t->tgrad) || !t->adam_m || !t->adam_v || !t->wq || !t->part ||
         !t->comb) {
         qsnn_trainer_free(t);
@@ -221,14 +222,18 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
 
 /* ---- one step ---- */
 
-static void bn_combine(qsnn_trainer *t, int c)
+/* this thread's copy of the sums of BN event parity par: the threads' partials added in thread order (every
+ * thread gets the same values) */
+static double *bn_combine(qsnn_trainer *t, int c, int par, int tid)
 {
-    double *s = t->comb;
+    const size_t stride = 2 * (size_t)t->plan.max_c;
+    double *s = t->comb + (size_t)tid * stride;
+    const double *pp = t->part + (size_t)par * (size_t)t->threads * stride;
     memset(s, 0, 2 * (size_t)c * sizeof *s);
-    size_t stride = 2 * (size_t)t->plan.max_c;
     for (int k = 0; k < t->threads; k++)
         for (int j = 0; j < 2 * c; j++)
-            s[j] += t->part[(size_t)k * stride + (size_t)j];
+            s[j] += pp[(size_t)k * stride + (size_t)j];
+    return s;
 }
 
 static qsnn_act layer_act(const qsnn_model *m, const qsnn_layer_desc *d)
@@ -280,18 +285,19 @@ static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, c
 }
 
 /* batch norm (batch statistics of this step) and activation of layer l on samples [s, s + c), into out */
-static void fwd_post(qsnn_trainer *t, int l, size_t s, size_t c, float *out)
+static void fwd_post(qsnn_trainer *t, int l, size_t s, size_t c, float *out, int tid)
 {
     const qsnn_plan_layer *L = &t->plan.L[l];
     const qsnn_model *m = t->m;
     layer_bufs *b = &t->lb[l];
     const size_t o0 = s * L->out_sz;
+    const float *mean = b->mean + (size_t)tid * (size_t)L->cout, *invstd = b->invstd + (size_t)tid * (size_t)L->cout;
     if (L->d->activation) {
         const qsnn_act act = layer_act(m, L->d);
-        qsnn_bn_act_forward(out, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma,
+        qsnn_bn_act_forward(out, b->xbn + o0, mean, invstd, m->params + L->off_gamma,
                             m->params + L->off_beta, c * L->bn_rows, L->cout, &act);
     } else {
-        qsnn_bn_apply(out, b->xbn + o0, b->mean, b->invstd, m->params + L->off_gamma, m->params + L->off_beta,
+        qsnn_bn_apply(out, b->xbn + o0, mean, invstd, m->params + L->off_gamma, m->params + L->off_beta,
                       c * L->bn_rows, L->cout);
     }
 }
@@ -302,7 +308,9 @@ typedef struct {
     const float *W;
     size_t n0, n1;
     float *G;      /* this thread's gradient accumulator */
-    double *part;  /* this thread's BN partial sums */
+    int tid;
+    double *part;  /* this thread's BN partial sums of the current event */
+    const double *comb; /* this thread's combined sums of the last backward event */
     float *gs;     /* segment boundary gradients: chunk at sample s starts at gs + (s - n0) * max_act */
     float *X[2];   /* chunk scratch [chunk * max_act] */
     float *XT;     /* chunk scratch [chunk * max_t] */
@@ -336,8 +344,10 @@ static void bwd_chunk(const step_ctx *x, int top, int resume, size_t s, size_t c
     if (resume) {
         const qsnn_plan_layer *L = &p->L[j];
         layer_bufs *b = &t->lb[j];
-        qsnn_bn_backward_apply(x->X[0], gs, b->xbn + s * L->out_sz, b->mean, b->invstd, m->params + L->off_gamma,
-                               t->comb, t->comb + L->cout, t->n * L->bn_rows, c * L->bn_rows, L->cout);
+        const size_t tc = (size_t)x->tid * (size_t)L->cout;
+        qsnn_bn_backward_apply(x->X[0], gs, b->xbn + s * L->out_sz, b->mean + tc, b->invstd + tc,
+                               m->params + L->off_gamma, x->comb, x->comb + L->cout, t->n * L->bn_rows, c * L->bn_rows,
+                               L->cout);
         g = x->X[0];
     } else {
         const int K = p->classes;
@@ -351,13 +361,15 @@ static void bwd_chunk(const step_ctx *x, int top, int resume, size_t s, size_t c
         const size_t o0 = s * L->out_sz, cnt = c * L->out_sz;
         if (!(resume && j == top)) { /* the start of layer j's backward: activation */
             if (has_bn(p, j)) {
+                const float *mean = b->mean + (size_t)x->tid * (size_t)L->cout,
+                            *invstd = b->invstd + (size_t)x->tid * (size_t)L->cout;
                 if (d->activation) {
                     const qsnn_act act = layer_act(m, d);
-                    qsnn_bn_act_backward_sums(g, x->part, x->part + L->cout, b->xbn + o0, b->mean, b->invstd,
+                    qsnn_bn_act_backward_sums(g, x->part, x->part + L->cout, b->xbn + o0, mean, invstd,
                                               m->params + L->off_gamma, m->params + L->off_beta, c * L->bn_rows,
                                               L->cout, &act);
                 } else {
-                    qsnn_bn_backward_sums(x->part, x->part + L->cout, g, b->xbn + o0, b->mean, b->invstd,
+                    qsnn_bn_backward_sums(x->part, x->part + L->cout, g, b->xbn + o0, mean, invstd,
                                           c * L->bn_rows, L->cout);
                 }
                 return;
@@ -383,7 +395,7 @@ static void bwd_chunk(const step_ctx *x, int top, int resume, size_t s, size_t c
         const float *W = x->W;
         const float *xin;
         if (j > 0 && has_bn(p, j - 1)) {
-            fwd_post(t, j - 1, s, c, x->A);
+            fwd_post(t, j - 1, s, c, x->A, x->tid);
             xin = x->A;
         } else {
             xin = (j > 0 ? t->lb[j - 1].a : t->x) + s * L->in_sz;
@@ -428,14 +440,17 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
     x.n0 = n0;
     x.n1 = n1;
     x.G = tid == 0 ? t->grad : t->tgrad + (size_t)(tid - 1) * t->np;
-    x.part = t->part + (size_t)tid * 2 * (size_t)p->max_c;
+    x.tid = tid;
+    x.comb = NULL;
+    int ev = 0; /* BN events so far: the parity selects the partial-sum buffer */
+#define EV_PART(e) (t->part + ((size_t)((e) & 1) * (size_t)t->threads + (size_t)tid) * 2 * (size_t)p->max_c)
+    x.part = EV_PART(ev);
     x.gs = t->ga + n0 * p->max_act;
     x.X[0] = t->scr + (size_t)tid * S * (3 * p->max_act + 2 * p->max_t);
     x.X[1] = x.X[0] + S * p->max_act;
     x.A = x.X[1] + S * p->max_act;
     x.XT = x.A + S * p->max_act;
     x.T = x.XT + S * p->max_t;
-    double *part = x.part;
     const qsnn_bn_cfg bncfg = {m->bn_eps > 0.0f ? m->bn_eps : 1e-3f, 0.99f};
     const int NL = p->num_layers;
 
@@ -447,13 +462,14 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
             e++;
         const qsnn_plan_layer *E = &p->L[e];
         const int bn_e = has_bn(p, e);
+        double *part = x.part = EV_PART(ev);
         if (bn_e)
             memset(part, 0, 2 * (size_t)E->cout * sizeof *part);
         for (size_t s = n0; s < n1; s += S) {
             const size_t c = n1 - s < S ? n1 - s : S;
             const float *xs = (l > 0 ? t->lb[l - 1].a : t->x) + s * p->L[l].in_sz;
             if (l > 0 && has_bn(p, l - 1)) {
-                fwd_post(t, l - 1, s, c, x.A);
+                fwd_post(t, l - 1, s, c, x.A, tid);
                 xs = x.A;
             }
             for (int k = l; k <= e; k++)
@@ -461,20 +477,19 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
             if (bn_e)
                 qsnn_bn_stats(part, part + E->cout, t->lb[e].xbn + s * E->out_sz, c * E->bn_rows, E->cout);
         }
-        if (bn_e) {
+        if (bn_e) { /* one barrier: every thread combines the partials itself; only thread 0 moves the averages */
             team_barrier(t, &sense);
-            if (tid == 0) {
-                bn_combine(t, E->cout);
-                qsnn_bn_finish(t->lb[e].mean, t->lb[e].invstd, m->params + E->off_mm, m->params + E->off_mv,
-                               t->comb, t->comb + E->cout, n * E->bn_rows, E->cout, &bncfg);
-            }
-            team_barrier(t, &sense);
+            const double *cs = bn_combine(t, E->cout, ev & 1, tid);
+            const size_t tc = (size_t)tid * (size_t)E->cout;
+            qsnn_bn_finish(t->lb[e].mean + tc, t->lb[e].invstd + tc, tid == 0 ? m->params + E->off_mm : NULL,
+                           tid == 0 ? m->params + E->off_mv : NULL, cs, cs + E->cout, n * E->bn_rows, E->cout, &bncfg);
+            ev++;
         }
         l = e + 1;
     }
     if (has_bn(p, NL - 1))
         for (size_t s = n0; s < n1; s += S)
-            fwd_post(t, NL - 1, s, n1 - s < S ? n1 - s : S, t->lb[NL - 1].a + s * p->L[NL - 1].out_sz);
+            fwd_post(t, NL - 1, s, n1 - s < S ? n1 - s : S, t->lb[NL - 1].a + s * p->L[NL - 1].out_sz, tid);
     /* ---- loss ---- */
     const int K = p->classes;
     int correct = 0;
@@ -484,6 +499,7 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
     /* ---- backward: segments [BN apply of top, ..., BN sums of the next BN layer below] ---- */
     for (int top = NL - 1, resume = 0;;) {
         const int endl = bwd_seg_end(p, top, resume);
+        double *part = x.part = EV_PART(ev);
         if (endl >= 0)
             memset(part, 0, 2 * (size_t)p->L[endl].cout * sizeof *part);
         for (size_t s = n0; s < n1; s += S)
@@ -492,17 +508,18 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
             break;
         const qsnn_plan_layer *L = &p->L[endl];
         team_barrier(t, &sense);
-        if (tid == 0) {
-            bn_combine(t, L->cout);
+        const double *cs = bn_combine(t, L->cout, ev & 1, tid);
+        x.comb = cs;
+        if (tid == 0)
             for (int j = 0; j < L->cout; j++) { /* into thread 0's accumulator */
-                t->grad[L->off_beta + (size_t)j] += (float)t->comb[j];
-                t->grad[L->off_gamma + (size_t)j] += (float)t->comb[L->cout + j];
+                t->grad[L->off_beta + (size_t)j] += (float)cs[j];
+                t->grad[L->off_gamma + (size_t)j] += (float)cs[L->cout + j];
             }
-        }
-        team_barrier(t, &sense);
+        ev++;
         top = endl;
         resume = 1;
     }
+    #undef EV_PART
     /* reduce the per-thread gradients in thread order, each thread a slice of the parameters */
     if (t->threads > 1) {
         team_barrier(t, &sense);
