@@ -227,6 +227,7 @@ int main(int argc, char **argv)
 {
     const char *path = NULL, *data = NULL;
     int calls = 3000, clips = 5000, json = 0;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--data") && i + 1 < argc)
             data = argv[++i];
@@ -236,9 +237,13 @@ int main(int argc, char **argv)
             clips = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json"))
             json = 1;
+        else if (!strcmp(argv[i], "--mode") && i + 1 < argc)
+            only = argv[++i];
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("Usage: bench_snn [MODEL.snn|MODEL.qsnn] [--data DIR|FEATURES] [--calls N] [--clips N] [--json]\n"
-                   "  --data: real clips (the test split, scaled with the model's range) instead of random ones\n");
+                   "                 [--mode dense|dense_cached|event|ref]\n"
+                   "  --data: real clips (the test split, scaled with the model's range) instead of random ones\n"
+                   "  --mode: time only this path (for profiling; the other rows print 0)\n");
             return 0;
         } else
             path = argv[i];
@@ -305,7 +310,11 @@ int main(int argc, char **argv)
     /* 0: dense in the minimal workspace, 1: dense with the weight cache, 2: event (weight cache), 3: ref */
     const char *mode_name[4] = {"dense", "dense_cached", "event", "ref"};
     const qsnn_snn_mode mode_of[4] = {QSNN_SNN_DENSE, QSNN_SNN_DENSE, QSNN_SNN_EVENT, QSNN_SNN_REF};
-    double lat_med[4], lat_p90[4], cps[4];
+    if (only && strcmp(only, "dense") && strcmp(only, "dense_cached") && strcmp(only, "event") && strcmp(only, "ref")) {
+        fprintf(stderr, "bench_snn: --mode %s: not one of dense, dense_cached, event, ref\n", only);
+        return 2;
+    }
+    double lat_med[4], lat_p90[4], lat_min[4], cps[4];
     double *t = malloc(sizeof(double) * (size_t)calls);
     int32_t pred;
     int32_t *preds = malloc(sizeof(int32_t) * (size_t)clips);
@@ -313,6 +322,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < clips; i++)
         memcpy(xb + in_n * (size_t)i, x + in_n * (size_t)(i % NX), in_n);
     for (int mode = 0; mode < 4; mode++) {
+        lat_med[mode] = lat_p90[mode] = lat_min[mode] = cps[mode] = 0;
+        if (only && strcmp(only, mode_name[mode]))
+            continue;
         qsnn_snn_ctx *ctx = (mode == 1 || mode == 2) ? ctxc : ctx0;
         qsnn_snn_set_mode(ctx, mode_of[mode]);
         int nc = mode < 2 ? calls : calls / 10 + 10;
@@ -328,6 +340,7 @@ int main(int argc, char **argv)
         qsort(t, (size_t)nc, sizeof *t, cmp_d);
         lat_med[mode] = t[nc / 2];
         lat_p90[mode] = t[nc * 9 / 10];
+        lat_min[mode] = t[0];
         int nb = mode < 2 ? clips : clips / 10 + 10;
         if (nb > clips)
             nb = clips;
@@ -337,6 +350,7 @@ int main(int argc, char **argv)
     }
     qsnn_snn_stats st;
     memset(&st, 0, sizeof st);
+    qsnn_snn_set_mode(ctxc, QSNN_SNN_DENSE); /* the per-layer times are the cached dense path's */
     for (int i = 0; i < 200; i++)
         qsnn_snn_run(ctxc, x + in_n * (size_t)(i % NX), NULL, &pred, &st);
     double macs = dense_macs(&m);
@@ -350,8 +364,9 @@ int main(int argc, char **argv)
                "\"peak_f32_fma_per_s\": %.4g,\n", pk_i, pk_loop, pk_kern, pk_f);
         printf(" \"limit_us_int16\": %.3f, \"limit_us_f32\": %.3f,\n", lim_i * 1e6, lim_f * 1e6);
         for (int k = 0; k < 4; k++)
-            printf(" \"%s\": {\"latency_median_us\": %.3f, \"latency_p90_us\": %.3f, \"clips_per_s_per_core\": %.1f},\n",
-                   mode_name[k], lat_med[k] * 1e6, lat_p90[k] * 1e6, cps[k]);
+            printf(" \"%s\": {\"latency_median_us\": %.3f, \"latency_p90_us\": %.3f, \"latency_min_us\": %.3f, "
+                   "\"clips_per_s_per_core\": %.1f},\n",
+                   mode_name[k], lat_med[k] * 1e6, lat_p90[k] * 1e6, lat_min[k] * 1e6, cps[k]);
         printf(" \"layers_us\": [");
         for (int l = 0; l < m.num_layers; l++)
             printf("%s%.3f", l ? ", " : "", (double)st.time_ns[l] / (double)st.samples / 1000.0);
@@ -366,8 +381,8 @@ int main(int argc, char **argv)
         printf("peak int16 MAC rate (the larger)         %.2f G/s -> limit %.2f us/clip\n", pk_i / 1e9, lim_i * 1e6);
         printf("peak f32 FMA rate (AVX2 FMA loop)        %.2f G/s -> limit %.2f us/clip\n", pk_f / 1e9, lim_f * 1e6);
         for (int k = 0; k < 4; k++)
-            printf("%-12s latency median %8.2f us  p90 %8.2f us  %9.0f clips/s/core%s\n", mode_name[k], lat_med[k] * 1e6,
-                   lat_p90[k] * 1e6, cps[k], k == 0 && lim_i > 0 ? "" : "");
+            printf("%-12s latency median %8.2f us  p90 %8.2f us  min %8.2f us  %9.0f clips/s/core\n", mode_name[k],
+                   lat_med[k] * 1e6, lat_p90[k] * 1e6, lat_min[k] * 1e6, cps[k]);
         if (lim_i > 0 && lim_f > 0)
             printf("dense latency / int16 limit = %.2fx, / f32 limit = %.2fx (cached: %.2fx, %.2fx)\n",
                    lat_med[0] / lim_i, lat_med[0] / lim_f, lat_med[1] / lim_i, lat_med[1] / lim_f);

@@ -125,6 +125,21 @@ static void test_gemv_fast_equals_ref(void **state)
             qsnn_snn_gemv_s16_s16(x, a, w16, kp, n);
             qsnn_snn_gemv_s16_s16_ref(y, a, w16, kp, n);
             assert_memory_equal(x, y, 4 * (size_t)n);
+            /* two inputs at once (stores, not accumulates: start from garbage) */
+            int16_t *b = malloc(sizeof(int16_t) * 2 * (size_t)kp);
+            for (int k = 0; k < 2 * kp; k++)
+                b[k] = (int16_t)qsnn_rng_range(&rng, -1000, 1001);
+            int32_t *x1 = malloc((size_t)n * 4), *y1 = malloc((size_t)n * 4);
+            memset(x, 0x5a, (size_t)n * 4), memset(x1, 0xa5, (size_t)n * 4);
+            qsnn_snn_gemv2_s16_s16(x, x1, a, b, w16, kp, n);
+            qsnn_snn_gemv2_s16_s16_ref(y, y1, a, b, w16, kp, n);
+            assert_memory_equal(x, y, 4 * (size_t)n);
+            assert_memory_equal(x1, y1, 4 * (size_t)n);
+            memset(x, 0, (size_t)n * 4);
+            qsnn_snn_gemv_s16_s16_ref(x, b, w16, kp, n); /* the second output is the one-input product of b */
+            assert_memory_equal(x, y1, 4 * (size_t)n);
+            memcpy(y, x, (size_t)n * 4); /* equal starting sums for the sparse check below */
+            free(b), free(x1), free(y1);
             /* sparse form over a random subset of the pairs, in random order, equals the dense one on those */
             int32_t idx[40];
             int np = 0;
@@ -253,33 +268,38 @@ static void trace_cb(void *user, int layer, const uint8_t *packed, const int32_t
 
 static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int samples)
 {
-    /* contexts: dense, event, ref, then dense (k = 3) and event (k = 4) with the weight cache */
+    /* contexts: dense, event, ref, then dense (k = 3) and event (k = 4) with the weight cache, all traced by a
+     * callback (packed maps); then cached dense, event, ref without a callback (k = 5, 6, 7: byte maps between
+     * layers), compared on the potentials */
+    enum { NK = 8, NT = 5 };
     size_t ms = qsnn_snn_mem_size(m), msc = qsnn_snn_mem_size_cached(m);
     assert_true(msc >= ms);
-    void *mem[5];
-    qsnn_snn_ctx *ctx[5];
-    trace tr[5];
-    for (int k = 0; k < 5; k++) {
+    void *mem[NK];
+    qsnn_snn_ctx *ctx[NK];
+    trace tr[NK];
+    for (int k = 0; k < NK; k++) {
         mem[k] = malloc(k >= 3 ? msc : ms);
         assert_int_equal(qsnn_snn_init(&ctx[k], m, mem[k], k >= 3 ? msc : ms), QSNN_OK);
-        qsnn_snn_set_mode(ctx[k], k == 3 ? QSNN_SNN_DENSE : k == 4 ? QSNN_SNN_EVENT : (qsnn_snn_mode)k);
+        qsnn_snn_set_mode(ctx[k], k >= 5 ? (qsnn_snn_mode)(k - 5)
+                                  : k == 3 ? QSNN_SNN_DENSE : k == 4 ? QSNN_SNN_EVENT : (qsnn_snn_mode)k);
         memset(&tr[k], 0, sizeof tr[k]);
         for (int l = 0; l < m->num_layers; l++) {
             const qsnn_snn_layer *L = &m->layers[l];
             tr[k].lv[l] = calloc((size_t)L->out_h * L->out_w * L->out_c, 1);
         }
-        qsnn_snn_set_callback(ctx[k], trace_cb, &tr[k]);
+        if (k < NT)
+            qsnn_snn_set_callback(ctx[k], trace_cb, &tr[k]);
     }
     size_t in_n = (size_t)m->in_h * m->in_w * m->in_c;
     uint8_t *x = malloc(in_n);
-    int32_t pot[5][QSNN_SNN_MAX_CLASSES];
-    int32_t pred[5];
+    int32_t pot[NK][QSNN_SNN_MAX_CLASSES];
+    int32_t pred[NK];
     size_t fired = 0, total = 0;
     for (int s = 0; s < samples; s++) {
         double density = qsnn_rng_uniform(rng);
         for (size_t i = 0; i < in_n; i++)
             x[i] = qsnn_rng_uniform(rng) < density ? (uint8_t)qsnn_rng_below(rng, 256) : 0;
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < NK; k++)
             assert_int_equal(qsnn_snn_run(ctx[k], x, pot[k], &pred[k], NULL), QSNN_OK);
         for (int l = 0; l + 1 < m->num_layers; l++) {
             for (size_t i = 0; i < tr[0].n[l]; i++) {
@@ -294,7 +314,10 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
         assert_memory_equal(pot[0], pot[1], 4 * (size_t)m->num_classes);
         assert_memory_equal(pot[0], pot[2], 4 * (size_t)m->num_classes);
         assert_memory_equal(pot[0], pot[3], 4 * (size_t)m->num_classes);
-        assert_memory_equal(pot[0], pot[4], 4 * (size_t)m->num_classes);
+        for (int k = 4; k < NK; k++) {
+            assert_memory_equal(pot[0], pot[k], 4 * (size_t)m->num_classes);
+            assert_int_equal(pred[0], pred[k]);
+        }
         assert_int_equal(pred[0], pred[1]);
         assert_int_equal(pred[0], qsnn_snn_argmax_s32(pot[0], m->num_classes));
     }
@@ -302,7 +325,7 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
     assert_true(fired > total / 50);
     assert_true(fired < total);
     free(x);
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NK; k++) {
         for (int l = 0; l < m->num_layers; l++)
             free(tr[k].lv[l]);
         free(mem[k]);

@@ -132,6 +132,12 @@ void qsnn_snn_gemv_s16_s8_ref(int32_t *acc, const int16_t *a, const int8_t *w2, 
 /* The same with int16 weights (the layout of a cached context's unpacked weights). */
 void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n);
 void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n);
+/* Two inputs at once (the cached dense path's pointwise stage, two pixels per weight load):
+ * o0[j] = sum_k a0[k] w[k][j], o1[j] = sum_k a1[k] w[k][j] (stored, not accumulated). */
+void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2, int kp,
+                            int n);
+void qsnn_snn_gemv2_s16_s16_ref(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
+                                int kp, int n);
 /* Event form: only the listed input pairs p < np (the non-zero ones): acc[j] += a2[2p] w2[idx[p]][j][0] +
  * a2[2p+1] w2[idx[p]][j][1]. */
 void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,

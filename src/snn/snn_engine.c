@@ -2,7 +2,10 @@
  *
  * Memory (one block from the caller, carved once by qsnn_snn_init, 64-byte aligned pieces):
  *   ctx | act[0], act[1]: 4-bit packed activation maps (ping-pong; layer l writes act[l & 1]) |
- *   out_pot[num_classes] | scratch: the largest per-layer need over the three modes.
+ *   out_pot[num_classes] | scratch: the largest per-layer need over the three modes |
+ *   cached contexts only: per layer the unpacked weights and fire constants, then act8[0], act8[1]: the same
+ *   maps with one byte per level, used instead of act[] when no layer callback is set (no nibble packing
+ *   between layers; the depthwise reads its taps straight from the map).
  * Layer 0 reads the caller's uint8 input in place. Nothing is allocated, nothing outlives a call but ctx.
  *
  * Paths (identical integers, tests/test_snn.c):
@@ -33,6 +36,7 @@ struct qsnn_snn_ctx {
     void *user;
     uint8_t *act[2];
     size_t act_bytes;
+    uint8_t *act8[2]; /* cached contexts: activation maps as bytes (NULL otherwise) */
     int32_t *out_pot;
     unsigned char *scratch;
     size_t scratch_bytes;
@@ -67,14 +71,21 @@ static int dw_fits_s16(const qsnn_snn_model *m, int li)
 
 /* Scratch layouts. Each returns the bytes needed and, when base != NULL, sets the pointers. */
 typedef struct {
-    int32_t *ring, *pix, *gap, *dwv, *pot, *idx;
+    int32_t *ring, *pix, *gap, *dwv, *pot, *pot2, *idx;
     uint8_t *lv;
     int8_t *w2, *dwq;
-    int16_t *col, *dw16;
-    uint8_t *rows;
+    int16_t *col, *col2, *dw16;
+    uint8_t *rows, *padded;
 } scratch_ptrs;
 
-static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, unsigned char *base, scratch_ptrs *p)
+/* Zero-padded copy of a convolution's input (cached contexts): every tap of every output pixel in bounds. */
+static int padded_h(const qsnn_snn_layer *l) { return (l->conv_h - 1) * l->stride_h + l->kh; }
+static int padded_w(const qsnn_snn_layer *l) { return (l->conv_w - 1) * l->stride_w + l->kw; }
+#define IM2COL_SLACK 16 /* values written past a kernel row by the 16-wide im2col copy */
+
+/* cached: the context has the weight cache (no packing buffer; a second col and pot for pixel pairs). */
+static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cached, unsigned char *base,
+                     scratch_ptrs *p)
 {
     size_t off = 0;
     int F = l->out_c, C = l->in_c;
@@ -99,8 +110,15 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, unsigned c
     } else if (mode == QSNN_SNN_DENSE && dense_ok) {
         size_t k = sep ? (size_t)C : (size_t)l->kh * (size_t)l->kw * (size_t)C;
         size_t k2 = (k + 1) & ~(size_t)1;
-        CARVE(w2, int8_t, k2 * (size_t)F);
-        CARVE(col, int16_t, k2);
+        CARVE(col, int16_t, k2 + IM2COL_SLACK);
+        if (cached) {
+            CARVE(col2, int16_t, k2 + IM2COL_SLACK);
+            CARVE(pot2, int32_t, F);
+            if (!sep)
+                CARVE(padded, uint8_t, (size_t)padded_h(l) * (size_t)padded_w(l) * (size_t)C + IM2COL_SLACK);
+        } else {
+            CARVE(w2, int8_t, k2 * (size_t)F);
+        }
         if (sep) {
             CARVE(dw16, int16_t, (size_t)l->kh * (size_t)l->kw * (size_t)C);
             CARVE(rows, uint8_t, (size_t)l->kh * (size_t)l->in_w * (size_t)C);
@@ -124,14 +142,14 @@ size_t qsnn_snn_act_mem_size(const qsnn_snn_model *m)
     return 2 * up(act) + up((size_t)m->num_classes * 4);
 }
 
-static size_t scratch_max(const qsnn_snn_model *m)
+static size_t scratch_max(const qsnn_snn_model *m, int cached)
 {
     size_t scratch = 0;
     for (int i = 0; i < m->num_layers; i++) {
         const qsnn_snn_layer *l = &m->layers[i];
         int dok = l->type != QSNN_SNN_FC && (l->type != QSNN_SNN_SEPARABLE || dw_fits_s16(m, i));
         for (int mode = 0; mode < 3; mode++) {
-            size_t s = layout(l, mode, dok, NULL, NULL);
+            size_t s = layout(l, mode, dok, cached, NULL, NULL);
             if (s > scratch)
                 scratch = s;
         }
@@ -141,7 +159,7 @@ static size_t scratch_max(const qsnn_snn_model *m)
 
 size_t qsnn_snn_mem_size(const qsnn_snn_model *m)
 {
-    return up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m) + ALIGN;
+    return up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m, 0) + ALIGN;
 }
 
 /* Bytes of the int16 weight cache of one layer (0 when the layer does not run the dense path). */
@@ -196,12 +214,27 @@ static size_t cache_bytes(const qsnn_snn_model *m, int i, size_t *w_bytes)
     return *w_bytes + (sep ? up((size_t)l->kh * (size_t)l->kw * (size_t)l->in_c * 2) : 0) + fire_pre_bytes(l);
 }
 
+/* Elements of the largest activation map (one byte each in the cached contexts' act8). */
+static size_t map_max(const qsnn_snn_model *m)
+{
+    size_t n = 0;
+    for (int i = 0; i + 1 < m->num_layers; i++) {
+        const qsnn_snn_layer *l = &m->layers[i];
+        size_t b = count_of(l->out_h, l->out_w, l->out_c);
+        if (b > n)
+            n = b;
+    }
+    return n;
+}
+
 size_t qsnn_snn_mem_size_cached(const qsnn_snn_model *m)
 {
-    size_t n = qsnn_snn_mem_size(m), wb;
+    size_t n = up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m, 1) + ALIGN, wb;
     for (int i = 0; i < m->num_layers; i++)
         n += cache_bytes(m, i, &wb);
-    return n;
+    n += 2 * up(map_max(m));
+    size_t n0 = qsnn_snn_mem_size(m);
+    return n > n0 ? n : n0;
 }
 
 qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem, size_t size)
@@ -238,8 +271,8 @@ qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem
         c->dense_ok[i] = l->type != QSNN_SNN_FC && (l->type != QSNN_SNN_SEPARABLE || dw_fits_s16(m, i));
     }
     if (size >= qsnn_snn_mem_size_cached(m)) {
-        /* cached context: the scratch of the minimal layout comes first, the weight cache after it */
-        unsigned char *q = p + scratch_max(m);
+        /* cached context: the scratch of the cached layout comes first, the weight cache after it */
+        unsigned char *q = p + scratch_max(m, 1);
         for (int i = 0; i < m->num_layers; i++) {
             size_t wb, cb = cache_bytes(m, i, &wb);
             if (!cb)
@@ -254,6 +287,10 @@ qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem
             if (pb)
                 fill_fire_pre(m, i, c->fpre[i]);
         }
+        c->act8[0] = q;
+        q += up(map_max(m));
+        c->act8[1] = q;
+        q += up(map_max(m));
         c->scratch_bytes = (size_t)(q - c->scratch);
     }
     *out = c;
@@ -276,8 +313,9 @@ typedef struct {
     int li;
     const qsnn_snn_layer *l;
     const uint8_t *in;
-    int in_u8;
-    uint8_t *out;     /* packed levels (activated layer) */
+    int in_u8;        /* input stored one value per byte (else packed nibbles) */
+    uint8_t *out;     /* levels of an activated layer: packed nibbles, or bytes when out_u8 */
+    int out_u8;
     int32_t *out_pot; /* last layer */
     int32_t *pot_dump; /* run_layer: potentials of an activated layer (after pooling), or NULL */
     const int32_t *th_t, *th_s;
@@ -331,6 +369,15 @@ static void fire_pre(uint8_t *out, const int32_t *p, const int32_t *pre, int n, 
         qsnn_snn_fire_s32(out + j, p + j, t + j, s + j, n - j, f, levels);
 }
 
+/* Number of non-zero bytes (a form the compiler vectorises: int counter, no early exit). */
+static int count_nonzero(const uint8_t *v, int n)
+{
+    int c = 0;
+    for (int j = 0; j < n; j++)
+        c += v[j] != 0;
+    return c;
+}
+
 static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int ref)
 {
     const qsnn_snn_layer *l = r->l;
@@ -341,6 +388,18 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
     }
     if (r->pot_dump)
         memcpy(r->pot_dump + pixel * (size_t)F, pot, (size_t)F * 4);
+    if (r->out_u8) { /* fire straight into the byte map */
+        uint8_t *o = r->out + pixel * (size_t)F;
+        if (ref)
+            qsnn_snn_fire_s32_ref(o, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+        else if (r->fpre)
+            fire_pre(o, pot, r->fpre, F, l->frac_bits, (1 << l->act_bits) - 1, r->th_t, r->th_s);
+        else
+            qsnn_snn_fire_s32(o, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+        if (r->count_nnz)
+            r->nnz += (uint64_t)count_nonzero(o, F);
+        return;
+    }
     if (ref)
         qsnn_snn_fire_s32_ref(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
     else if (r->fpre)
@@ -349,10 +408,7 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
         qsnn_snn_fire_s32(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
     size_t base = pixel * (size_t)F;
     const uint8_t *lv = r->s.lv;
-    int nnz = 0;
-    if (r->count_nnz)
-        for (int j = 0; j < F; j++)
-            nnz += lv[j] != 0;
+    int nnz = r->count_nnz ? count_nonzero(lv, F) : 0;
     if (!(base & 1) && !(F & 1)) {
         uint8_t *o = r->out + base / 2;
         for (int j = 0; j < F / 2; j++)
@@ -679,6 +735,52 @@ static void dw_pixel_s16(int16_t *restrict out, const uint8_t *const *a, const i
     }
 }
 
+/* The same for one output pixel of a byte map: the ny x nx in-bounds taps, (i, j) at a + (i rs + j) C with kernel
+ * row w + (i kw + j) C (a and w point at the first in-bounds tap). */
+static void dw_rect_s16(int16_t *restrict out, const uint8_t *a, size_t rs, const int16_t *w, int kw, int ny, int nx,
+                        int C)
+{
+    int c = 0;
+#if defined(__AVX2__)
+#define LA(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p)))
+#define LW(p) _mm256_loadu_si256((const __m256i *)(p))
+    for (; c + 64 <= C; c += 64) {
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int ky = 0; ky < ny; ky++)
+            for (int kx = 0; kx < nx; kx++) {
+                const uint8_t *pa = a + ((size_t)ky * rs + (size_t)kx) * (size_t)C + c;
+                const int16_t *pw = w + ((size_t)ky * (size_t)kw + (size_t)kx) * (size_t)C + c;
+                a0 = _mm256_add_epi16(a0, _mm256_mullo_epi16(LA(pa), LW(pw)));
+                a1 = _mm256_add_epi16(a1, _mm256_mullo_epi16(LA(pa + 16), LW(pw + 16)));
+                a2 = _mm256_add_epi16(a2, _mm256_mullo_epi16(LA(pa + 32), LW(pw + 32)));
+                a3 = _mm256_add_epi16(a3, _mm256_mullo_epi16(LA(pa + 48), LW(pw + 48)));
+            }
+        _mm256_storeu_si256((__m256i *)(out + c), a0);
+        _mm256_storeu_si256((__m256i *)(out + c + 16), a1);
+        _mm256_storeu_si256((__m256i *)(out + c + 32), a2);
+        _mm256_storeu_si256((__m256i *)(out + c + 48), a3);
+    }
+    for (; c + 16 <= C; c += 16) {
+        __m256i acc = _mm256_setzero_si256();
+        for (int ky = 0; ky < ny; ky++)
+            for (int kx = 0; kx < nx; kx++)
+                acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(LA(a + ((size_t)ky * rs + (size_t)kx) * (size_t)C + c),
+                                                               LW(w + ((size_t)ky * (size_t)kw + (size_t)kx) * (size_t)C + c)));
+        _mm256_storeu_si256((__m256i *)(out + c), acc);
+    }
+#undef LA
+#undef LW
+#endif
+    for (; c < C; c++) {
+        int acc = 0;
+        for (int ky = 0; ky < ny; ky++)
+            for (int kx = 0; kx < nx; kx++)
+                acc += a[((size_t)ky * rs + (size_t)kx) * (size_t)C + (size_t)c] *
+                       w[((size_t)ky * (size_t)kw + (size_t)kx) * (size_t)C + (size_t)c];
+        out[c] = (int16_t)acc;
+    }
+}
+
 /* Input values [start, start + n) as uint8 (levels or the uint8 input). */
 static void unpack_row_u8(uint8_t *restrict dst, const uint8_t *restrict in, int u8, size_t start, size_t n)
 {
@@ -696,6 +798,114 @@ static void unpack_row_u8(uint8_t *restrict dst, const uint8_t *restrict in, int
     }
 }
 
+/* Taps of output pixel (y, x) of a depthwise stage whose rows are trow[ky] (byte maps): pointers to the input
+ * values and the kernel rows, in-bounds taps only. Returns their number. */
+static int dw_taps(const run_state *r, const uint8_t *const *trow, const int16_t *dwq, int y, int x, const uint8_t **ta,
+                   const int16_t **tw)
+{
+    const qsnn_snn_layer *l = r->l;
+    size_t C = (size_t)l->in_c;
+    int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left;
+    int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = l->in_h - iy0 < l->kh ? l->in_h - iy0 : l->kh;
+    int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = l->in_w - ix0 < l->kw ? l->in_w - ix0 : l->kw;
+    int nt = 0;
+    for (int ky = ky0; ky < ky1; ky++) {
+        const uint8_t *a = trow[ky] + (size_t)(ix0 + kx0) * C;
+        const int16_t *w = dwq + ((size_t)ky * (size_t)l->kw + (size_t)kx0) * C;
+        for (int kx = kx0; kx < kx1; kx++, nt++, a += C, w += C) {
+            ta[nt] = a;
+            tw[nt] = w;
+        }
+    }
+    return nt;
+}
+
+/* Separable layer, byte-map input, cached int16 weights: pixels in pairs (depthwise of both, then one pointwise
+ * pass for the two), in raster order. */
+static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
+{
+    const qsnn_snn_layer *l = r->l;
+    int F = l->out_c, C = l->in_c, np = l->conv_h * l->conv_w;
+    int16_t *col[2] = {r->s.col, r->s.col2};
+    int32_t *pot[2] = {r->s.pot, r->s.pot2};
+    col[0][k2 - 1] = col[1][k2 - 1] = 0;
+    int y = 0, x = 0; /* raster position of pixel p */
+    for (int p = 0; p < np; p += 2) {
+        int nq = p + 1 < np ? 2 : 1, yq[2], xq[2];
+        for (int q = 0; q < nq; q++) {
+            yq[q] = y, xq[q] = x;
+            /* in-bounds taps: ky0 <= ky < ky1, kx0 <= kx < kx1 */
+            int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left;
+            int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = l->in_h - iy0 < l->kh ? l->in_h - iy0 : l->kh;
+            int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = l->in_w - ix0 < l->kw ? l->in_w - ix0 : l->kw;
+            if (ky1 > ky0 && kx1 > kx0) {
+                const uint8_t *a = r->in + ((size_t)(iy0 + ky0) * (size_t)l->in_w + (size_t)(ix0 + kx0)) * (size_t)C;
+                const int16_t *w = dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C;
+                dw_rect_s16(col[q], a, (size_t)l->in_w, w, l->kw, ky1 - ky0, kx1 - kx0, C);
+            } else {
+                memset(col[q], 0, (size_t)C * 2);
+            }
+            if (++x == l->conv_w)
+                x = 0, y++;
+        }
+        qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
+        for (int q = 0; q < nq; q++)
+            emit(r, pot[q], yq[q], xq[q], 0);
+    }
+}
+
+/* Convolution, byte input, cached int16 weights: the input copied once into a zero-padded map, then pixels in
+ * pairs: im2col of both (16 values per copy, the spill past a kernel row overwritten by the next row, the tail
+ * of col zeroed), one pointwise pass for the two. */
+static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
+{
+    const qsnn_snn_layer *l = r->l;
+    int F = l->out_c, np = l->conv_h * l->conv_w, hp = padded_h(l), wp = padded_w(l);
+    size_t C = (size_t)l->in_c, rowv = (size_t)l->kw * C; /* values per kernel row */
+    uint8_t *pad = r->s.padded;
+    memset(pad, 0, (size_t)hp * (size_t)wp * C + IM2COL_SLACK);
+    for (int iy = 0; iy < l->in_h; iy++) {
+        int yy = iy + l->pad_top, xx = l->pad_left, n = l->in_w;
+        if (yy >= hp)
+            break;
+        if (xx + n > wp)
+            n = wp - xx;
+        if (n > 0)
+            memcpy(pad + ((size_t)yy * (size_t)wp + (size_t)xx) * C, r->in + (size_t)iy * (size_t)l->in_w * C,
+                   (size_t)n * C);
+    }
+    int16_t *col[2] = {r->s.col, r->s.col2};
+    int32_t *pot[2] = {r->s.pot, r->s.pot2};
+    int y = 0, x = 0;
+    for (int p = 0; p < np; p += 2) {
+        int nq = p + 1 < np ? 2 : 1, yq[2], xq[2];
+        for (int q = 0; q < nq; q++) {
+            yq[q] = y, xq[q] = x;
+            int16_t *c = col[q];
+            for (int ky = 0; ky < l->kh; ky++) {
+                const uint8_t *src = pad + ((size_t)(y * l->stride_h + ky) * (size_t)wp + (size_t)(x * l->stride_w)) * C;
+                int16_t *dst = c + (size_t)ky * rowv;
+                for (size_t i = 0; i < rowv; i += 16) {
+#if defined(__AVX2__)
+                    _mm256_storeu_si256((__m256i *)(void *)(dst + i),
+                                        _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i))));
+#else
+                    for (size_t j = i; j < i + 16; j++)
+                        dst[j] = src[j];
+#endif
+                }
+            }
+            for (size_t k = K; k < k2; k++)
+                c[k] = 0;
+            if (++x == l->conv_w)
+                x = 0, y++;
+        }
+        qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
+        for (int q = 0; q < nq; q++)
+            emit(r, pot[q], yq[q], xq[q], 0);
+    }
+}
+
 static void layer_dense(run_state *r)
 {
     const qsnn_snn_layer *l = r->l;
@@ -708,7 +918,11 @@ static void layer_dense(run_state *r)
     int16_t *col = r->s.col;
     col[k2 - 1] = 0;
     const int16_t *dwq = r->dw16 ? r->dw16 : r->s.dw16;
-    if (sep) {
+    if (sep && r->in_u8 && r->w16 && r->dw16) {
+        layer_sep_pairs(r, r->dw16, k2);
+    } else if (!sep && r->in_u8 && r->w16 && r->s.padded) {
+        layer_conv_pairs(r, K, k2);
+    } else if (sep) {
         size_t kk = (size_t)l->kh * (size_t)l->kw;
         if (r->dw16) {
             /* cached */
@@ -727,29 +941,19 @@ static void layer_dense(run_state *r)
         }
         size_t rowlen = (size_t)l->in_w * (size_t)C;
         for (int y = 0; y < l->conv_h; y++) {
+            /* tap rows: the byte map itself, or the kernel's rows unpacked into scratch */
+            const uint8_t *trow[QSNN_SNN_MAX_KERNEL];
             for (int ky = 0; ky < l->kh; ky++) {
                 int iy = y * l->stride_h - l->pad_top + ky;
                 uint8_t *dst = r->s.rows + (size_t)ky * rowlen;
-                if (iy >= 0 && iy < l->in_h)
+                trow[ky] = r->in_u8 ? r->in + (size_t)(iy < 0 ? 0 : iy) * rowlen : dst;
+                if (!r->in_u8 && iy >= 0 && iy < l->in_h)
                     unpack_row_u8(dst, r->in, r->in_u8, (size_t)iy * rowlen, rowlen);
             }
             for (int x = 0; x < l->conv_w; x++) {
                 const uint8_t *ta[QSNN_SNN_MAX_KERNEL * QSNN_SNN_MAX_KERNEL];
                 const int16_t *tw[QSNN_SNN_MAX_KERNEL * QSNN_SNN_MAX_KERNEL];
-                int nt = 0;
-                for (int ky = 0; ky < l->kh; ky++) {
-                    int iy = y * l->stride_h - l->pad_top + ky;
-                    if (iy < 0 || iy >= l->in_h)
-                        continue;
-                    for (int kx = 0; kx < l->kw; kx++) {
-                        int ix = x * l->stride_w - l->pad_left + kx;
-                        if (ix < 0 || ix >= l->in_w)
-                            continue;
-                        ta[nt] = r->s.rows + (size_t)ky * rowlen + (size_t)ix * (size_t)C;
-                        tw[nt++] = dwq + ((size_t)ky * (size_t)l->kw + (size_t)kx) * (size_t)C;
-                    }
-                }
-                dw_pixel_s16(col, ta, tw, nt, C);
+                dw_pixel_s16(col, ta, tw, dw_taps(r, trow, dwq, y, x, ta, tw), C);
                 memset(r->s.pot, 0, (size_t)F * 4);
                 if (r->w16)
                     qsnn_snn_gemv_s16_s16(r->s.pot, col, r->w16, (int)(k2 / 2), F);
@@ -810,8 +1014,9 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, uint8_t *out, uint64_t *out_nnz,
-                                 int32_t *pot_dump, int count_nnz)
+/* in_u8 / out_u8: the input / output map is stored one value per byte (else packed nibbles). */
+static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, int in_u8, uint8_t *out, int out_u8,
+                                 uint64_t *out_nnz, int32_t *pot_dump, int count_nnz)
 {
     const qsnn_snn_model *m = ctx->m;
     run_state r;
@@ -820,8 +1025,9 @@ static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, u
     r.li = li;
     r.l = &m->layers[li];
     r.in = in;
-    r.in_u8 = r.l->in_bits == 8;
+    r.in_u8 = in_u8;
     r.out = out;
+    r.out_u8 = out_u8;
     r.out_pot = ctx->out_pot;
     r.pot_dump = pot_dump;
     r.count_nnz = count_nnz;
@@ -837,10 +1043,10 @@ static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, u
     int mode = ctx->mode;
     if (mode == QSNN_SNN_DENSE && !ctx->dense_ok[li])
         mode = QSNN_SNN_REF;
-    layout(r.l, mode, ctx->dense_ok[li], ctx->scratch, &r.s);
+    layout(r.l, mode, ctx->dense_ok[li], ctx->act8[0] != NULL, ctx->scratch, &r.s);
     if (r.l->pool)
         memset(r.s.gap, 0, (size_t)r.l->out_c * 4);
-    if (r.l->act_bits)
+    if (r.l->act_bits && !out_u8)
         memset(out, 0, (count_of(r.l->out_h, r.l->out_w, r.l->out_c) + 1) / 2);
     qsnn_status st = QSNN_OK;
     if (mode == QSNN_SNN_EVENT)
@@ -864,12 +1070,15 @@ qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potential
         for (size_t i = 0; i < n; i++)
             prev_nnz += x[i] != 0;
     }
+    /* byte maps between layers when the context has them and nobody looks at the packed levels */
+    int bytes = ctx->act8[0] && !ctx->cb;
     for (int li = 0; li < m->num_layers; li++) {
         const qsnn_snn_layer *l = &m->layers[li];
-        uint8_t *out = ctx->act[li & 1];
+        uint8_t *out = bytes ? ctx->act8[li & 1] : ctx->act[li & 1];
         double t0 = stats ? now_ns() : 0;
         uint64_t nnz = 0;
-        qsnn_status st = run_one_layer(ctx, li, in, out, &nnz, NULL, stats != NULL);
+        qsnn_status st = run_one_layer(ctx, li, in, li == 0 ? l->in_bits == 8 : bytes, out, bytes, &nnz, NULL,
+                                       stats != NULL);
         if (st != QSNN_OK)
             return st;
         if (stats) {
@@ -928,7 +1137,8 @@ qsnn_status qsnn_snn_run_layer(qsnn_snn_ctx *ctx, int layer, const uint8_t *in, 
         src = packed_in;
     }
     uint64_t nnz;
-    qsnn_status st = run_one_layer(ctx, layer, src, out, &nnz, l->act_bits ? potentials : NULL, 1);
+    qsnn_status st = run_one_layer(ctx, layer, src, layer == 0 ? l->in_bits == 8 : 0, out, 0, &nnz,
+                                   l->act_bits ? potentials : NULL, 1);
     if (st != QSNN_OK)
         return st;
     size_t n = count_of(l->out_h, l->out_w, l->out_c);

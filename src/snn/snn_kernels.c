@@ -9,6 +9,7 @@
 #include "qsnn/snn.h"
 
 #include <assert.h>
+#include <string.h>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -100,10 +101,13 @@ void qsnn_snn_gemv_s16_s8_ref(int32_t *acc, const int16_t *a, const int8_t *w2, 
 }
 
 #if defined(__AVX2__)
+/* a[2k], a[2k+1] in every 32-bit lane: one 32-bit load + broadcast (little-endian: a[2k] in the low half, as
+ * vpmaddwd pairs it with w[k][j][0]) */
 static inline __m256i pair_bcast(const int16_t *a, int k)
 {
-    uint32_t lo = (uint16_t)a[2 * k], hi = (uint16_t)a[2 * k + 1];
-    return _mm256_set1_epi32((int32_t)(lo | (hi << 16)));
+    int32_t v;
+    memcpy(&v, a + 2 * k, 4);
+    return _mm256_set1_epi32(v);
 }
 static inline __m256i wload(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
 #endif
@@ -170,6 +174,67 @@ void qsnn_snn_gemv_s16_s8(int32_t *acc, const int16_t *a, const int8_t *w2, int 
             for (int jj = j; jj < n; jj++)
                 acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
         }
+    }
+}
+
+void qsnn_snn_gemv2_s16_s16_ref(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
+                                int kp, int n)
+{
+    memset(o0, 0, (size_t)n * 4);
+    memset(o1, 0, (size_t)n * 4);
+    qsnn_snn_gemv_s16_s16_ref(o0, a0, w2, kp, n);
+    qsnn_snn_gemv_s16_s16_ref(o1, a1, w2, kp, n);
+}
+
+/* 32 outputs x 2 inputs per pass: 8 accumulators, each weight vector loaded once for both inputs (the one-input
+ * kernel is bound by loads: a weight load per vpmaddwd). */
+void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2, int kp,
+                            int n)
+{
+    int j = 0;
+#if defined(__AVX2__)
+    const size_t rs = (size_t)n * 2;
+#define LD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define ST(p, v) _mm256_storeu_si256((__m256i *)(p), v)
+    for (; j + 32 <= n; j += 32) {
+        __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        const int16_t *wp = w2 + (size_t)j * 2;
+        for (int k = 0; k < kp; k++, wp += rs) {
+            __m256i b0 = pair_bcast(a0, k), b1 = pair_bcast(a1, k);
+            __m256i w0 = LD(wp), w1 = LD(wp + 16), w2v = LD(wp + 32), w3 = LD(wp + 48);
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(b0, w0));
+            d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(b1, w0));
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(b0, w1));
+            d1 = _mm256_add_epi32(d1, _mm256_madd_epi16(b1, w1));
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(b0, w2v));
+            d2 = _mm256_add_epi32(d2, _mm256_madd_epi16(b1, w2v));
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(b0, w3));
+            d3 = _mm256_add_epi32(d3, _mm256_madd_epi16(b1, w3));
+        }
+        ST(o0 + j, c0), ST(o0 + j + 8, c1), ST(o0 + j + 16, c2), ST(o0 + j + 24, c3);
+        ST(o1 + j, d0), ST(o1 + j + 8, d1), ST(o1 + j + 16, d2), ST(o1 + j + 24, d3);
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m256i c0 = _mm256_setzero_si256(), d0 = c0;
+        const int16_t *wp = w2 + (size_t)j * 2;
+        for (int k = 0; k < kp; k++, wp += rs) {
+            __m256i w0 = LD(wp);
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a0, k), w0));
+            d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(pair_bcast(a1, k), w0));
+        }
+        ST(o0 + j, c0), ST(o1 + j, d0);
+    }
+#undef LD
+#undef ST
+#endif
+    for (; j < n; j++) {
+        int32_t s0 = 0, s1 = 0;
+        for (int k = 0; k < kp; k++) {
+            const int16_t *w = w2 + ((size_t)k * (size_t)n + (size_t)j) * 2;
+            s0 += a0[2 * k] * w[0] + a0[2 * k + 1] * w[1];
+            s1 += a1[2 * k] * w[0] + a1[2 * k + 1] * w[1];
+        }
+        o0[j] = s0, o1[j] = s1;
     }
 }
 
