@@ -338,35 +338,72 @@ static inline int dwget(const run_state *r, size_t i)
 
 /* qsnn_snn_fire_s32 with the per-neuron constants precomputed (same operations, same integers: the
  * path-agreement tests compare cached contexts with the reference). */
+#if defined(__AVX2__)
+/* Levels of 8 neurons j..j+7 (constants of fill_fire_pre, n neurons per layer) from their potentials pv. */
+static inline __m256i fire8_pre(__m256i pv, const int32_t *pre, int n, int j, __m128i cnt, __m256i vl)
+{
+#define LP(q) _mm256_loadu_si256((const __m256i *)(const void *)(q))
+    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+    __m256i ti = LP(pre + j), hi = LP(pre + n + j), frac = LP(pre + 2 * n + j), ls = LP(pre + 3 * n + j);
+    __m256i sj = LP(pre + 4 * n + j);
+    __m256 rs = _mm256_loadu_ps((const float *)(const void *)(pre + 5 * n + j));
+    __m256i pc = _mm256_min_epi32(_mm256_max_epi32(pv, ti), hi);
+    __m256i dd = _mm256_min_epi32(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_sub_epi32(pc, ti), cnt), frac), ls);
+    __m256i dm = _mm256_sub_epi32(dd, one);
+    __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(dm), rs));
+    __m256i r = _mm256_sub_epi32(dm, _mm256_mullo_epi32(q, sj));
+    q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(r, _mm256_sub_epi32(sj, one)));
+    q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(zero, r));
+    return _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), vl), _mm256_cmpgt_epi32(dd, zero));
+#undef LP
+}
+
+/* 8 int32 levels (0..15) -> 8 bytes at out */
+static inline void store8_levels(uint8_t *out, __m256i lvl)
+{
+    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(lvl), _mm256_extracti128_si256(lvl, 1));
+    _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w16, w16));
+}
+#endif
+
 static void fire_pre(uint8_t *out, const int32_t *p, const int32_t *pre, int n, int f, int levels, const int32_t *t,
                      const int32_t *s)
 {
     int j = 0;
 #if defined(__AVX2__)
-    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256(), vl = _mm256_set1_epi32(levels);
+    const __m256i vl = _mm256_set1_epi32(levels);
     const __m128i cnt = _mm_cvtsi32_si128(f);
-#define LP(q) _mm256_loadu_si256((const __m256i *)(q))
-    for (; j + 8 <= n; j += 8) {
-        __m256i ti = LP(pre + j), hi = LP(pre + n + j), frac = LP(pre + 2 * n + j), ls = LP(pre + 3 * n + j);
-        __m256i sj = LP(pre + 4 * n + j);
-        __m256 rs = _mm256_loadu_ps((const float *)(const void *)(pre + 5 * n + j));
-        __m256i pc = _mm256_min_epi32(_mm256_max_epi32(LP(p + j), ti), hi);
-        __m256i dd = _mm256_min_epi32(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_sub_epi32(pc, ti), cnt), frac), ls);
-        __m256i dm = _mm256_sub_epi32(dd, one);
-        __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(dm), rs));
-        __m256i r = _mm256_sub_epi32(dm, _mm256_mullo_epi32(q, sj));
-        q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(r, _mm256_sub_epi32(sj, one)));
-        q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(zero, r));
-        __m256i lvl = _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), vl), _mm256_cmpgt_epi32(dd, zero));
-        __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(lvl), _mm256_extracti128_si256(lvl, 1));
-        _mm_storel_epi64((__m128i *)(out + j), _mm_packus_epi16(w16, w16));
-    }
-#undef LP
+    for (; j + 8 <= n; j += 8)
+        store8_levels(out + j, fire8_pre(_mm256_loadu_si256((const __m256i *)(const void *)(p + j)), pre, n, j, cnt, vl));
 #else
     (void)pre;
 #endif
     if (j < n)
         qsnn_snn_fire_s32(out + j, p + j, t + j, s + j, n - j, f, levels);
+}
+
+/* Two pixels' potentials p0, p1 (n neurons each) through the same neurons' constants, in one loop (twice the
+ * independent work per constant load). */
+static void fire2_pre(uint8_t *out0, uint8_t *out1, const int32_t *p0, const int32_t *p1, const int32_t *pre, int n,
+                      int f, int levels, const int32_t *t, const int32_t *s)
+{
+    int j = 0;
+#if defined(__AVX2__)
+    const __m256i vl = _mm256_set1_epi32(levels);
+    const __m128i cnt = _mm_cvtsi32_si128(f);
+    for (; j + 8 <= n; j += 8) {
+        __m256i l0 = fire8_pre(_mm256_loadu_si256((const __m256i *)(const void *)(p0 + j)), pre, n, j, cnt, vl);
+        __m256i l1 = fire8_pre(_mm256_loadu_si256((const __m256i *)(const void *)(p1 + j)), pre, n, j, cnt, vl);
+        store8_levels(out0 + j, l0);
+        store8_levels(out1 + j, l1);
+    }
+#else
+    (void)pre;
+#endif
+    if (j < n) {
+        qsnn_snn_fire_s32(out0 + j, p0 + j, t + j, s + j, n - j, f, levels);
+        qsnn_snn_fire_s32(out1 + j, p1 + j, t + j, s + j, n - j, f, levels);
+    }
 }
 
 /* Number of non-zero bytes (a form the compiler vectorises: int counter, no early exit). */
@@ -437,6 +474,27 @@ static void emit(run_state *r, const int32_t *pot, int y, int x, int ref)
         return;
     }
     fire_or_store(r, pot, (size_t)y * (size_t)l->out_w + (size_t)x, ref);
+}
+
+/* Two consecutive raster pixels (p, p+1 < conv_h conv_w), or one when pot1 is NULL: straight to the byte map in
+ * the plain case, else through emit. */
+static void emit_pair(run_state *r, const int32_t *pot0, const int32_t *pot1, int y, int x)
+{
+    const qsnn_snn_layer *l = r->l;
+    if (pot1 && r->out_u8 && r->fpre && !l->pool && !r->pot_dump && l->act_bits) {
+        int F = l->out_c;
+        uint8_t *o = r->out + ((size_t)y * (size_t)l->out_w + (size_t)x) * (size_t)F;
+        fire2_pre(o, o + F, pot0, pot1, r->fpre, F, l->frac_bits, (1 << l->act_bits) - 1, r->th_t, r->th_s);
+        if (r->count_nnz)
+            r->nnz += (uint64_t)count_nonzero(o, 2 * F);
+        return;
+    }
+    emit(r, pot0, y, x, 0);
+    if (pot1) {
+        if (++x == l->conv_w)
+            x = 0, y++;
+        emit(r, pot1, y, x, 0);
+    }
 }
 
 static void finish_pool(run_state *r, int ref)
@@ -831,9 +889,8 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
     int y = 0, x = 0; /* raster position of pixel p */
     for (int p = 0; p < np; p += 2) {
-        int nq = p + 1 < np ? 2 : 1, yq[2], xq[2];
+        int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x;
         for (int q = 0; q < nq; q++) {
-            yq[q] = y, xq[q] = x;
             /* in-bounds taps: ky0 <= ky < ky1, kx0 <= kx < kx1 */
             int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left;
             int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = l->in_h - iy0 < l->kh ? l->in_h - iy0 : l->kh;
@@ -849,8 +906,7 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
                 x = 0, y++;
         }
         qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
-        for (int q = 0; q < nq; q++)
-            emit(r, pot[q], yq[q], xq[q], 0);
+        emit_pair(r, pot[0], nq == 2 ? pot[1] : NULL, y0, x0);
     }
 }
 
@@ -878,9 +934,8 @@ static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
     int y = 0, x = 0;
     for (int p = 0; p < np; p += 2) {
-        int nq = p + 1 < np ? 2 : 1, yq[2], xq[2];
+        int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x;
         for (int q = 0; q < nq; q++) {
-            yq[q] = y, xq[q] = x;
             int16_t *c = col[q];
             for (int ky = 0; ky < l->kh; ky++) {
                 const uint8_t *src = pad + ((size_t)(y * l->stride_h + ky) * (size_t)wp + (size_t)(x * l->stride_w)) * C;
@@ -901,8 +956,7 @@ static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
                 x = 0, y++;
         }
         qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
-        for (int q = 0; q < nq; q++)
-            emit(r, pot[q], yq[q], xq[q], 0);
+        emit_pair(r, pot[0], nq == 2 ? pot[1] : NULL, y0, x0);
     }
 }
 
