@@ -92,6 +92,14 @@ static void test_fire_fast_equals_ref(void **state)
             if (a[j] != b[j])
                 fail_msg("fire mismatch: p %d t %d s %d f %d L %d: fast %d ref %d", p[j], t[j], s[j], f, levels,
                          a[j], b[j]);
+        /* the double form with precomputed constants (cached contexts); n = N - 3 exercises the scalar tail */
+        static double pre[2 * N];
+        qsnn_snn_fire_pre_fill(pre, t, s, N - 3, f);
+        qsnn_snn_fire_pre(a, p, pre, N - 3, levels);
+        for (int j = 0; j < N - 3; j++)
+            if (a[j] != b[j])
+                fail_msg("fire_pre mismatch: p %d t %d s %d f %d L %d: pre %d ref %d", p[j], t[j], s[j], f, levels,
+                         a[j], b[j]);
     }
 }
 

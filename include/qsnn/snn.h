@@ -125,6 +125,14 @@ void qsnn_snn_fire_s32_ref(uint8_t *out, const int32_t *p, const int32_t *t, con
 void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s, int n, int f,
                        int levels);
 
+/* The same levels from per-neuron constants computed once (what a cached context keeps for every layer):
+ * pre[j] = 2^f / s[j] and pre[n + j] = (2 t[j] + 1) / (2 s[j]) as doubles, then
+ * out[j] = clamp(ceil(p[j] pre[j] - pre[n + j]), 0, levels) in double (one fma). Exact for every int32 p, t and
+ * s >= 1: the rounding error of the fma and of the two constants stays below the 1 / (2 s) offset, which itself
+ * is below the distance 1 / s of any non-integer quotient (p 2^f - t) / s from the integers (docs/snn.md). */
+void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int n, int f);
+void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n, int levels);
+
 /* acc[j] += sum_{k < 2*kp} a[k] * w[k][j] for j < n, with w stored pair-interleaved: w2[(k/2)][j][k%2]
  * (int8). Exact as long as the sums fit int32 (checked at init). _ref is the plain scalar version. */
 void qsnn_snn_gemv_s16_s8(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n);

@@ -42,7 +42,7 @@ struct qsnn_snn_ctx {
     size_t scratch_bytes;
     unsigned char dense_ok[MAXL];
     int16_t *w16[MAXL], *dw16[MAXL]; /* cached contexts: weights unpacked once, pair-interleaved int16 */
-    int32_t *fpre[MAXL];             /* cached contexts: fire constants (fill_fire_pre) */
+    double *fpre[MAXL];              /* cached contexts: fire constants (qsnn_snn_fire_pre_fill) */
 };
 
 static size_t up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
@@ -179,26 +179,15 @@ static void fill_cache(const qsnn_snn_model *m, int li, int16_t *w16, int16_t *d
             dw16[i] = (int16_t)qsnn_snn_weight(m, li, 1, i);
 }
 
-/* Per-neuron fire constants derived once from T, S (cached contexts): ti = floor(T / 2^f), hi = ti + cap,
- * frac = T - ti 2^f, ls = L S, S, and 1/S as float: the fast fire kernel without its per-call derivations. */
-static size_t fire_pre_bytes(const qsnn_snn_layer *l) { return l->act_bits ? up(6 * (size_t)l->out_c * 4) : 0; }
+/* Per-neuron fire constants of cached contexts: qsnn_snn_fire_pre_fill's two doubles per neuron. */
+static size_t fire_pre_bytes(const qsnn_snn_layer *l) { return l->act_bits ? up(2 * (size_t)l->out_c * 8) : 0; }
 
-static void fill_fire_pre(const qsnn_snn_model *m, int li, int32_t *pre)
+static void fill_fire_pre(const qsnn_snn_model *m, int li, double *pre)
 {
     const qsnn_snn_layer *l = &m->layers[li];
-    int F = l->out_c, f = l->frac_bits, L = (1 << l->act_bits) - 1;
-    for (int j = 0; j < F; j++) {
-        int32_t t, s;
-        qsnn_snn_threshold(m, li, j, &t, &s);
-        int32_t ti = t >> f, ls = L * s;
-        pre[j] = ti;
-        pre[F + j] = ti + (ls >> f) + 2;
-        pre[2 * F + j] = (int32_t)((uint32_t)t & (((uint32_t)1 << f) - 1u));
-        pre[3 * F + j] = ls;
-        pre[4 * F + j] = s;
-        float rs = 1.0f / (float)s;
-        memcpy(&pre[5 * F + j], &rs, 4);
-    }
+    int F = l->out_c;
+    const int32_t *t = (const int32_t *)(const void *)(m->image + l->off_th);
+    qsnn_snn_fire_pre_fill(pre, t, t + F, F, l->frac_bits);
 }
 
 static size_t cache_bytes(const qsnn_snn_model *m, int i, size_t *w_bytes)
@@ -281,7 +270,7 @@ qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem
             size_t pb = fire_pre_bytes(l);
             c->w16[i] = (int16_t *)(void *)q;
             c->dw16[i] = wb + pb < cb ? (int16_t *)(void *)(q + wb) : NULL;
-            c->fpre[i] = pb ? (int32_t *)(void *)(q + cb - pb) : NULL;
+            c->fpre[i] = pb ? (double *)(void *)(q + cb - pb) : NULL;
             q += cb;
             fill_cache(m, i, c->w16[i], c->dw16[i]);
             if (pb)
@@ -324,7 +313,7 @@ typedef struct {
     uint64_t nnz;
     int count_nnz; /* statistics requested */
     const int16_t *w16, *dw16; /* weights unpacked once at init (cached contexts), else NULL */
-    const int32_t *fpre;       /* fire constants (cached contexts), else NULL */
+    const double *fpre;        /* fire constants (cached contexts), else NULL */
 } run_state;
 
 static inline int wget(const run_state *r, size_t i)
@@ -338,74 +327,6 @@ static inline int dwget(const run_state *r, size_t i)
 
 /* qsnn_snn_fire_s32 with the per-neuron constants precomputed (same operations, same integers: the
  * path-agreement tests compare cached contexts with the reference). */
-#if defined(__AVX2__)
-/* Levels of 8 neurons j..j+7 (constants of fill_fire_pre, n neurons per layer) from their potentials pv. */
-static inline __m256i fire8_pre(__m256i pv, const int32_t *pre, int n, int j, __m128i cnt, __m256i vl)
-{
-#define LP(q) _mm256_loadu_si256((const __m256i *)(const void *)(q))
-    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    __m256i ti = LP(pre + j), hi = LP(pre + n + j), frac = LP(pre + 2 * n + j), ls = LP(pre + 3 * n + j);
-    __m256i sj = LP(pre + 4 * n + j);
-    __m256 rs = _mm256_loadu_ps((const float *)(const void *)(pre + 5 * n + j));
-    __m256i pc = _mm256_min_epi32(_mm256_max_epi32(pv, ti), hi);
-    __m256i dd = _mm256_min_epi32(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_sub_epi32(pc, ti), cnt), frac), ls);
-    __m256i dm = _mm256_sub_epi32(dd, one);
-    __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(dm), rs));
-    __m256i r = _mm256_sub_epi32(dm, _mm256_mullo_epi32(q, sj));
-    q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(r, _mm256_sub_epi32(sj, one)));
-    q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(zero, r));
-    return _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), vl), _mm256_cmpgt_epi32(dd, zero));
-#undef LP
-}
-
-/* 8 int32 levels (0..15) -> 8 bytes at out */
-static inline void store8_levels(uint8_t *out, __m256i lvl)
-{
-    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(lvl), _mm256_extracti128_si256(lvl, 1));
-    _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w16, w16));
-}
-#endif
-
-static void fire_pre(uint8_t *out, const int32_t *p, const int32_t *pre, int n, int f, int levels, const int32_t *t,
-                     const int32_t *s)
-{
-    int j = 0;
-#if defined(__AVX2__)
-    const __m256i vl = _mm256_set1_epi32(levels);
-    const __m128i cnt = _mm_cvtsi32_si128(f);
-    for (; j + 8 <= n; j += 8)
-        store8_levels(out + j, fire8_pre(_mm256_loadu_si256((const __m256i *)(const void *)(p + j)), pre, n, j, cnt, vl));
-#else
-    (void)pre;
-#endif
-    if (j < n)
-        qsnn_snn_fire_s32(out + j, p + j, t + j, s + j, n - j, f, levels);
-}
-
-/* Two pixels' potentials p0, p1 (n neurons each) through the same neurons' constants, in one loop (twice the
- * independent work per constant load). */
-static void fire2_pre(uint8_t *out0, uint8_t *out1, const int32_t *p0, const int32_t *p1, const int32_t *pre, int n,
-                      int f, int levels, const int32_t *t, const int32_t *s)
-{
-    int j = 0;
-#if defined(__AVX2__)
-    const __m256i vl = _mm256_set1_epi32(levels);
-    const __m128i cnt = _mm_cvtsi32_si128(f);
-    for (; j + 8 <= n; j += 8) {
-        __m256i l0 = fire8_pre(_mm256_loadu_si256((const __m256i *)(const void *)(p0 + j)), pre, n, j, cnt, vl);
-        __m256i l1 = fire8_pre(_mm256_loadu_si256((const __m256i *)(const void *)(p1 + j)), pre, n, j, cnt, vl);
-        store8_levels(out0 + j, l0);
-        store8_levels(out1 + j, l1);
-    }
-#else
-    (void)pre;
-#endif
-    if (j < n) {
-        qsnn_snn_fire_s32(out0 + j, p0 + j, t + j, s + j, n - j, f, levels);
-        qsnn_snn_fire_s32(out1 + j, p1 + j, t + j, s + j, n - j, f, levels);
-    }
-}
-
 /* Number of non-zero bytes (a form the compiler vectorises: int counter, no early exit). */
 static int count_nonzero(const uint8_t *v, int n)
 {
@@ -430,7 +351,7 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
         if (ref)
             qsnn_snn_fire_s32_ref(o, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
         else if (r->fpre)
-            fire_pre(o, pot, r->fpre, F, l->frac_bits, (1 << l->act_bits) - 1, r->th_t, r->th_s);
+            qsnn_snn_fire_pre(o, pot, r->fpre, F, (1 << l->act_bits) - 1);
         else
             qsnn_snn_fire_s32(o, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
         if (r->count_nnz)
@@ -440,7 +361,7 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
     if (ref)
         qsnn_snn_fire_s32_ref(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
     else if (r->fpre)
-        fire_pre(r->s.lv, pot, r->fpre, F, l->frac_bits, (1 << l->act_bits) - 1, r->th_t, r->th_s);
+        qsnn_snn_fire_pre(r->s.lv, pot, r->fpre, F, (1 << l->act_bits) - 1);
     else
         qsnn_snn_fire_s32(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
     size_t base = pixel * (size_t)F;
@@ -484,7 +405,8 @@ static void emit_pair(run_state *r, const int32_t *pot0, const int32_t *pot1, in
     if (pot1 && r->out_u8 && r->fpre && !l->pool && !r->pot_dump && l->act_bits) {
         int F = l->out_c;
         uint8_t *o = r->out + ((size_t)y * (size_t)l->out_w + (size_t)x) * (size_t)F;
-        fire2_pre(o, o + F, pot0, pot1, r->fpre, F, l->frac_bits, (1 << l->act_bits) - 1, r->th_t, r->th_s);
+        qsnn_snn_fire_pre(o, pot0, r->fpre, F, (1 << l->act_bits) - 1);
+        qsnn_snn_fire_pre(o + F, pot1, r->fpre, F, (1 << l->act_bits) - 1);
         if (r->count_nnz)
             r->nnz += (uint64_t)count_nonzero(o, 2 * F);
         return;

@@ -9,6 +9,7 @@
 #include "qsnn/snn.h"
 
 #include <assert.h>
+#include <math.h>
 #include <string.h>
 
 #if defined(__AVX2__)
@@ -87,6 +88,38 @@ void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const i
         q += (r >= sj) - (r < 0);
         int32_t lvl = dd > 0 ? q + 1 : 0;
         out[j] = (uint8_t)(lvl > L ? L : lvl);
+    }
+}
+
+void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int n, int f)
+{
+    for (int j = 0; j < n; j++) {
+        pre[j] = ldexp(1.0, f) / (double)s[j];
+        pre[n + j] = (2.0 * (double)t[j] + 1.0) / (2.0 * (double)s[j]);
+    }
+}
+
+void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n, int levels)
+{
+    int j = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    const __m256d vl = _mm256_set1_pd((double)levels), zero = _mm256_setzero_pd();
+    for (; j + 8 <= n; j += 8) {
+        __m256i pv = _mm256_loadu_si256((const __m256i *)(const void *)(p + j));
+        __m256d x0 = _mm256_fmsub_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(pv)), _mm256_loadu_pd(pre + j),
+                                     _mm256_loadu_pd(pre + n + j));
+        __m256d x1 = _mm256_fmsub_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(pv, 1)), _mm256_loadu_pd(pre + j + 4),
+                                     _mm256_loadu_pd(pre + n + j + 4));
+        x0 = _mm256_ceil_pd(_mm256_min_pd(_mm256_max_pd(x0, zero), vl));
+        x1 = _mm256_ceil_pd(_mm256_min_pd(_mm256_max_pd(x1, zero), vl));
+        __m128i w16 = _mm_packs_epi32(_mm256_cvtpd_epi32(x0), _mm256_cvtpd_epi32(x1));
+        _mm_storel_epi64((__m128i *)(void *)(out + j), _mm_packus_epi16(w16, w16));
+    }
+#endif
+    for (; j < n; j++) {
+        double x = fma((double)p[j], pre[j], -pre[n + j]);
+        x = x < 0.0 ? 0.0 : x > (double)levels ? (double)levels : x;
+        out[j] = (uint8_t)ceil(x);
     }
 }
 
