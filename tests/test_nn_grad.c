@@ -187,6 +187,8 @@ static void test_fast_kernels_match_ref(void **state)
     (void)state;
     fast_vs_ref(0, 49, 10, 1, 32, 5, 2); /* conv_0 */
     fast_vs_ref(0, 9, 7, 3, 40, 3, 1);
+    fast_vs_ref(0, 9, 7, 3, 32, 3, 1);   /* padded path: 3 input channels, odd width */
+    fast_vs_ref(0, 8, 6, 2, 32, 5, 2);   /* padded path: stride 2, even sizes */
     fast_vs_ref(1, 25, 5, 64, 64, 3, 1); /* separable_2..5 depthwise */
     fast_vs_ref(1, 25, 5, 32, 32, 3, 1);
     fast_vs_ref(1, 1, 1, 64, 64, 3, 1);  /* separable_6 */

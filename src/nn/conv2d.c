@@ -6,7 +6,9 @@
  * ~4 % of the FLOPs), so a GEMM formulation is not worth its buffer. Padding taps are skipped, never read.
  * Fast path (AVX2 + FMA, cout a multiple of 8): the forward accumulates an output pixel in registers (32 output
  * channels at a time) over its taps; the weight gradient accumulates one (tap, input channel) row over all valid
- * output pixels in registers. The input gradient, when asked for, uses the _ref loops. */
+ * output pixels in registers. With 32 output channels and a small input (the first layer) a padded path copies
+ * each sample into a zero-bordered plane and keeps two pixels (forward) or two taps (weight gradient) in flight.
+ * The input gradient, when asked for, uses the _ref loops. */
 #include "qsnn/nn.h"
 
 #include <string.h>
@@ -213,11 +215,148 @@ static void conv_dw_fast(float *dwt, const float *dout, const float *in, size_t 
         }
     }
 }
+
+/* Padded path (cout == 32, small inputs: the first layer): each sample is copied into a zero-bordered plane, so
+ * every output pixel runs over all taps without bounds tests (padding taps multiply zeros), and two output pixels
+ * (forward) or two taps (weight gradient) are in flight: 8 independent accumulator chains instead of 4, which
+ * the FMA latency otherwise limits. */
+#define PAD_MAX 4096 /* floats of the padded plane */
+
+static int conv_pad_ok(const qsnn_conv_cfg *c)
+{
+    const int hp = (c->oh - 1) * c->sh + c->kh, wp = (c->ow - 1) * c->sw + c->kw;
+    return c->cout == 32 && (size_t)hp * (size_t)wp * (size_t)c->cin <= PAD_MAX;
+}
+
+/* xp[hp][wp][cin]: x placed at (pad_t, pad_l), zeros elsewhere (rows/columns past the input included) */
+static void conv_pad_copy(float *xp, const float *x, const qsnn_conv_cfg *c, int hp, int wp)
+{
+    const int ci_n = c->cin;
+    memset(xp, 0, (size_t)hp * wp * ci_n * sizeof *xp);
+    /* input columns landing inside the plane: [x0, x1) */
+    const int x0 = c->pad_l < 0 ? -c->pad_l : 0, x1 = wp - c->pad_l < c->w ? wp - c->pad_l : c->w;
+    if (x1 <= x0)
+        return;
+    for (int y = 0; y < c->h; y++) {
+        const int py = y + c->pad_t;
+        if (py < 0 || py >= hp)
+            continue;
+        const float *src = x + ((size_t)y * c->w + x0) * ci_n;
+        float *dst = xp + ((size_t)py * wp + x0 + c->pad_l) * ci_n;
+        for (size_t i = 0; i < (size_t)(x1 - x0) * ci_n; i++)
+            dst[i] = src[i];
+    }
+}
+
+/* P output pixels (ox0 .. ox0 + P - 1 of row oy), 32 channels */
+INLINE void conv_pad_fwd_px(float *y, const float *xp, const float *wt, const qsnn_conv_cfg *c, int wp, int oy,
+                            int ox0, const int P)
+{
+    const int ci_n = c->cin;
+    __m256 acc[2][4];
+    for (int q = 0; q < P; q++)
+        for (int b = 0; b < 4; b++)
+            acc[q][b] = _mm256_setzero_ps();
+    for (int ky = 0; ky < c->kh; ky++) {
+        const float *xr = xp + ((size_t)(oy * c->sh + ky) * wp + (size_t)ox0 * c->sw) * ci_n;
+        for (int kx = 0; kx < c->kw; kx++)
+            for (int ci = 0; ci < ci_n; ci++) {
+                const float *wr = wt + (((size_t)ky * c->kw + kx) * ci_n + ci) * 32;
+                const __m256 w0 = _mm256_loadu_ps(wr), w1 = _mm256_loadu_ps(wr + 8), w2 = _mm256_loadu_ps(wr + 16),
+                             w3 = _mm256_loadu_ps(wr + 24);
+                for (int q = 0; q < P; q++) {
+                    const __m256 v = _mm256_broadcast_ss(xr + ((size_t)q * c->sw + kx) * ci_n + ci);
+                    acc[q][0] = _mm256_fmadd_ps(v, w0, acc[q][0]);
+                    acc[q][1] = _mm256_fmadd_ps(v, w1, acc[q][1]);
+                    acc[q][2] = _mm256_fmadd_ps(v, w2, acc[q][2]);
+                    acc[q][3] = _mm256_fmadd_ps(v, w3, acc[q][3]);
+                }
+            }
+    }
+    for (int q = 0; q < P; q++) {
+        float *yo = y + ((size_t)oy * c->ow + ox0 + q) * 32;
+        for (int b = 0; b < 4; b++)
+            _mm256_storeu_ps(yo + 8 * b, acc[q][b]);
+    }
+}
+
+static void conv_pad_fwd(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+{
+    const int hp = (c->oh - 1) * c->sh + c->kh, wp = (c->ow - 1) * c->sw + c->kw;
+    const size_t in_sz = (size_t)c->h * c->w * c->cin, out_sz = (size_t)c->oh * c->ow * 32;
+    float xp[PAD_MAX];
+    for (size_t s = 0; s < n; s++) {
+        conv_pad_copy(xp, in + s * in_sz, c, hp, wp);
+        float *y = out + s * out_sz;
+        for (int oy = 0; oy < c->oh; oy++) {
+            int ox = 0;
+            for (; ox + 2 <= c->ow; ox += 2)
+                conv_pad_fwd_px(y, xp, wt, c, wp, oy, ox, 2);
+            for (; ox < c->ow; ox++)
+                conv_pad_fwd_px(y, xp, wt, c, wp, oy, ox, 1);
+        }
+    }
+}
+
+/* dwt rows of taps (ky, kx0 .. kx0 + P - 1), input channel ci, 32 output channels: sums over all output pixels */
+INLINE void conv_pad_wgrad(float *dwt, const float *xp, const float *g, const qsnn_conv_cfg *c, int wp, int ky,
+                           int kx0, int ci, const int P)
+{
+    const int ci_n = c->cin;
+    __m256 acc[2][4];
+    for (int q = 0; q < P; q++)
+        for (int b = 0; b < 4; b++)
+            acc[q][b] = _mm256_setzero_ps();
+    for (int oy = 0; oy < c->oh; oy++) {
+        const float *xr = xp + ((size_t)(oy * c->sh + ky) * wp + (size_t)kx0) * ci_n + ci;
+        const float *gr = g + (size_t)oy * c->ow * 32;
+        for (int ox = 0; ox < c->ow; ox++) {
+            const float *gi = gr + (size_t)ox * 32;
+            const __m256 g0 = _mm256_loadu_ps(gi), g1 = _mm256_loadu_ps(gi + 8), g2 = _mm256_loadu_ps(gi + 16),
+                         g3 = _mm256_loadu_ps(gi + 24);
+            for (int q = 0; q < P; q++) {
+                const __m256 v = _mm256_broadcast_ss(xr + ((size_t)ox * c->sw + q) * ci_n);
+                acc[q][0] = _mm256_fmadd_ps(v, g0, acc[q][0]);
+                acc[q][1] = _mm256_fmadd_ps(v, g1, acc[q][1]);
+                acc[q][2] = _mm256_fmadd_ps(v, g2, acc[q][2]);
+                acc[q][3] = _mm256_fmadd_ps(v, g3, acc[q][3]);
+            }
+        }
+    }
+    for (int q = 0; q < P; q++) {
+        float *d = dwt + (((size_t)ky * c->kw + kx0 + q) * ci_n + ci) * 32;
+        for (int b = 0; b < 4; b++)
+            _mm256_storeu_ps(d + 8 * b, _mm256_add_ps(_mm256_loadu_ps(d + 8 * b), acc[q][b]));
+    }
+}
+
+static void conv_pad_dw(float *dwt, const float *dout, const float *in, size_t n, const qsnn_conv_cfg *c)
+{
+    const int hp = (c->oh - 1) * c->sh + c->kh, wp = (c->ow - 1) * c->sw + c->kw;
+    const size_t in_sz = (size_t)c->h * c->w * c->cin, out_sz = (size_t)c->oh * c->ow * 32;
+    float xp[PAD_MAX];
+    for (size_t s = 0; s < n; s++) {
+        conv_pad_copy(xp, in + s * in_sz, c, hp, wp);
+        const float *g = dout + s * out_sz;
+        for (int ky = 0; ky < c->kh; ky++)
+            for (int ci = 0; ci < c->cin; ci++) {
+                int kx = 0;
+                for (; kx + 2 <= c->kw; kx += 2)
+                    conv_pad_wgrad(dwt, xp, g, c, wp, ky, kx, ci, 2);
+                for (; kx < c->kw; kx++)
+                    conv_pad_wgrad(dwt, xp, g, c, wp, ky, kx, ci, 1);
+            }
+    }
+}
 #endif
 
 void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
 {
 #if defined(__AVX2__) && defined(__FMA__)
+    if (conv_pad_ok(c)) {
+        conv_pad_fwd(out, in, wt, n, c);
+        return;
+    }
     if (c->cout % 8 == 0) {
         conv_fwd_fast(out, in, wt, n, c);
         return;
@@ -230,6 +369,10 @@ void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float
                           const qsnn_conv_cfg *c)
 {
 #if defined(__AVX2__) && defined(__FMA__)
+    if (conv_pad_ok(c) && !din) {
+        conv_pad_dw(dwt, dout, in, n, c);
+        return;
+    }
     if (c->cout % 8 == 0 && !din) {
         conv_dw_fast(dwt, dout, in, n, c);
         return;
