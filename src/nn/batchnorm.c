@@ -21,6 +21,7 @@ static inline void add8d(double *d, __m256 v)
 /* rows per float partial sum (statistics and backward sums): short enough that float rounding of the partial is
  * negligible against the double total */
 #define BN_ROWS 8
+#define PF_ROWS 16 /* software prefetch distance of the backward apply, rows */
 
 void qsnn_bn_stats(double *sum, double *sumsq, const float *x, size_t m, int c)
 {
@@ -120,6 +121,13 @@ void qsnn_bn_backward_apply(float *dx, const float *dy, const float *x, const fl
             const float *g = dy + r * (size_t)c + j0;
             const float *xr = x + r * (size_t)c + j0;
             float *o = dx + r * (size_t)c + j0;
+#ifdef __AVX__
+            if (r + PF_ROWS < m) /* dy and x usually come from L3 (written a segment earlier): ask for them ahead */
+                for (int j = 0; j < cc; j += 16) {
+                    _mm_prefetch((const char *)(g + PF_ROWS * (size_t)c + j), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(xr + PF_ROWS * (size_t)c + j), _MM_HINT_T0);
+                }
+#endif
             for (int j = 0; j < cc; j++) {
                 float xh = (xr[j] - mean[j0 + j]) * invstd[j0 + j];
                 o[j] = a[j] * (g[j] - b[j] - xh * d[j]);

@@ -13,6 +13,7 @@
 #endif
 
 #define CH 256
+#define PF_ROWS 16 /* software prefetch distance of the forward, rows */
 #define SUM_ROWS 8 /* rows per float partial sum of the backward sums */
 
 #ifdef __AVX__
@@ -59,36 +60,63 @@ static inline int act_pass1(float y, const qsnn_act *act)
     return 1;
 }
 
+/* a = act(x * scale + shift) for rows [0, m) and channels [j0, j0 + cc), cc % 8 == 0; KIND a literal at every
+ * call so each activation gets its own loop with its constants in registers */
+#ifdef __AVX__
+static inline __attribute__((always_inline)) void bn_act_fwd_avx(float *a, const float *x, const float *scale,
+                                                                 const float *shift, size_t m, int c, int j0, int cc,
+                                                                 float qt0, float qg, float qlv, const int KIND)
+{
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f), t0 = _mm256_set1_ps(qt0),
+                 g = _mm256_set1_ps(qg), lv = _mm256_set1_ps(qlv);
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * (size_t)c + j0;
+        float *ar = a + r * (size_t)c + j0;
+        if (r + PF_ROWS < m) /* x usually comes from L3 (written a segment earlier): ask for it ahead */
+            for (int j = 0; j < cc; j += 16)
+                _mm_prefetch((const char *)(xr + PF_ROWS * (size_t)c + j), _MM_HINT_T0);
+        for (int j = 0; j < cc; j += 8) {
+            /* mul then add (not fma): the same rounding as qsnn_bn_apply */
+            __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(scale + j)),
+                                     _mm256_loadu_ps(shift + j));
+            if (KIND == QSNN_ACT_RELU6)
+                y = _mm256_min_ps(_mm256_max_ps(y, zero), six);
+            else if (KIND == QSNN_ACT_QRELU) {
+                __m256 u = _mm256_ceil_ps(_mm256_div_ps(_mm256_sub_ps(y, t0), g));
+                y = _mm256_mul_ps(g, _mm256_min_ps(_mm256_max_ps(u, zero), lv)); /* max_ps(NaN, 0) = 0 */
+            }
+            _mm256_storeu_ps(ar + j, y);
+        }
+    }
+}
+#endif
+
 void qsnn_bn_act_forward(float *a, const float *x, const float *mean, const float *invstd, const float *gamma,
                          const float *beta, size_t m, int c, const qsnn_act *act)
 {
     float scale[CH], shift[CH];
+    const qsnn_act av = *act; /* a copy: stores to a cannot alias it */
     for (int j0 = 0; j0 < c; j0 += CH) {
         const int cc = c - j0 < CH ? c - j0 : CH;
         coeffs(scale, shift, mean, invstd, gamma, beta, j0, cc);
+#ifdef __AVX__
+        if (cc % 8 == 0) {
+            const float qt0 = av.q.t0, qg = av.q.gamma, qlv = (float)av.q.levels;
+            if (av.kind == QSNN_ACT_RELU6)
+                bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_RELU6);
+            else if (av.kind == QSNN_ACT_QRELU)
+                bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_QRELU);
+            else
+                bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_NONE);
+            continue;
+        }
+#endif
         for (size_t r = 0; r < m; r++) {
             const float *xr = x + r * (size_t)c + j0;
             float *ar = a + r * (size_t)c + j0;
-            int j = 0;
-#ifdef __AVX__
-            const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f), t0 = _mm256_set1_ps(act->q.t0),
-                         g = _mm256_set1_ps(act->q.gamma), lv = _mm256_set1_ps((float)act->q.levels);
-            for (; j + 8 <= cc; j += 8) {
-                /* mul then add (not fma): the same rounding as qsnn_bn_apply */
-                __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(scale + j)),
-                                         _mm256_loadu_ps(shift + j));
-                if (act->kind == QSNN_ACT_RELU6)
-                    y = _mm256_min_ps(_mm256_max_ps(y, zero), six);
-                else if (act->kind == QSNN_ACT_QRELU) {
-                    __m256 u = _mm256_ceil_ps(_mm256_div_ps(_mm256_sub_ps(y, t0), g));
-                    y = _mm256_mul_ps(g, _mm256_min_ps(_mm256_max_ps(u, zero), lv));
-                }
-                _mm256_storeu_ps(ar + j, y);
-            }
-#endif
-            for (; j < cc; j++) {
+            for (int j = 0; j < cc; j++) {
                 float y = xr[j] * scale[j] + shift[j];
-                ar[j] = act_fwd1(y, act);
+                ar[j] = act_fwd1(y, &av);
             }
         }
     }
