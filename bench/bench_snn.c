@@ -8,6 +8,8 @@
  * Figures (one thread, this process pinned to nothing; run on an idle machine):
  *   - single-clip latency: median (and p90) of --calls calls of qsnn_snn_run per mode after a warm-up;
  *   - clips/s/core: --clips clips through qsnn_snn_run_batch on one thread;
+ *   - dense_2t: the same clips, each on two workers (qsnn_snn_run_mt: this thread and a second one that spins
+ *     between clips); clips/s is per core (half the pair's rate);
  *   - dense MACs per clip: every multiply-accumulate of a dense evaluation (conv: HWo*kh*kw*Cin*F; separable:
  *     HWo*(kh*kw*Cin + Cin*F); FC: In*F) = 2.73 M for mobilenet_kws;
  *   - arithmetic limit: measured peak of a loop of 6 independent AVX2 vpmaddwd+vpaddd chains (16 int16 MACs per
@@ -26,6 +28,8 @@
 #include "qsnn/snn.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +227,46 @@ static double dense_macs(const qsnn_snn_model *m)
     return t;
 }
 
+/* A second worker for qsnn_snn_run_mt, kept spinning between clips (what a latency-bound caller would do):
+ * post() hands it the clip, wait() returns when it has left the engine. */
+typedef struct {
+    qsnn_snn_ctx *ctx;
+    const uint8_t *x;
+    atomic_int go, done, quit;
+} mt_worker;
+
+static void *mt_loop(void *arg)
+{
+    mt_worker *w = arg;
+    int seen = 0;
+    while (!atomic_load_explicit(&w->quit, memory_order_acquire)) {
+        int g = atomic_load_explicit(&w->go, memory_order_acquire);
+        if (g == seen) {
+#if defined(__AVX2__)
+            _mm_pause();
+#endif
+            continue;
+        }
+        seen = g;
+        qsnn_snn_run_mt(w->ctx, 1, w->x, NULL, NULL);
+        atomic_store_explicit(&w->done, g, memory_order_release);
+    }
+    return NULL;
+}
+
+static void run_2t(mt_worker *w, const uint8_t *x, int32_t *pred)
+{
+    w->x = x;
+    int g = atomic_load_explicit(&w->go, memory_order_relaxed) + 1;
+    atomic_store_explicit(&w->go, g, memory_order_release);
+    qsnn_snn_run_mt(w->ctx, 0, x, NULL, pred);
+    while (atomic_load_explicit(&w->done, memory_order_acquire) != g) {
+#if defined(__AVX2__)
+        _mm_pause();
+#endif
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *path = NULL, *data = NULL;
@@ -241,7 +285,7 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("Usage: bench_snn [MODEL.snn|MODEL.qsnn] [--data DIR|FEATURES] [--calls N] [--clips N] [--json]\n"
-                   "                 [--mode dense|dense_cached|event|ref]\n"
+                   "                 [--mode dense|dense_cached|event|ref|dense_2t]\n"
                    "  --data: real clips (the test split, scaled with the model's range) instead of random ones\n"
                    "  --mode: time only this path (for profiling; the other rows print 0)\n");
             return 0;
@@ -307,24 +351,60 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_snn: %s\n", qsnn_last_error());
         return 1;
     }
-    /* 0: dense in the minimal workspace, 1: dense with the weight cache, 2: event (weight cache), 3: ref */
-    const char *mode_name[4] = {"dense", "dense_cached", "event", "ref"};
-    const qsnn_snn_mode mode_of[4] = {QSNN_SNN_DENSE, QSNN_SNN_DENSE, QSNN_SNN_EVENT, QSNN_SNN_REF};
-    if (only && strcmp(only, "dense") && strcmp(only, "dense_cached") && strcmp(only, "event") && strcmp(only, "ref")) {
-        fprintf(stderr, "bench_snn: --mode %s: not one of dense, dense_cached, event, ref\n", only);
+    /* 0: dense in the minimal workspace, 1: dense with the weight cache, 2: event (weight cache), 3: ref,
+     * 4: dense with the weight cache, one clip on 2 workers (qsnn_snn_run_mt; clips/s of the pair of cores) */
+    enum { NM = 5 };
+    const char *mode_name[NM] = {"dense", "dense_cached", "event", "ref", "dense_2t"};
+    const qsnn_snn_mode mode_of[NM] = {QSNN_SNN_DENSE, QSNN_SNN_DENSE, QSNN_SNN_EVENT, QSNN_SNN_REF, QSNN_SNN_DENSE};
+    if (only && strcmp(only, "dense") && strcmp(only, "dense_cached") && strcmp(only, "event") && strcmp(only, "ref") &&
+        strcmp(only, "dense_2t")) {
+        fprintf(stderr, "bench_snn: --mode %s: not one of dense, dense_cached, event, ref, dense_2t\n", only);
         return 2;
     }
-    double lat_med[4], lat_p90[4], lat_min[4], cps[4];
+    size_t ms2 = qsnn_snn_mem_size_mt(&m, 2);
+    void *mem2 = malloc(ms2);
+    mt_worker w2 = {0};
+    if (qsnn_snn_init_mt(&w2.ctx, &m, mem2, ms2, 2) != QSNN_OK) {
+        fprintf(stderr, "bench_snn: %s\n", qsnn_last_error());
+        return 1;
+    }
+    double lat_med[NM], lat_p90[NM], lat_min[NM], cps[NM];
     double *t = malloc(sizeof(double) * (size_t)calls);
     int32_t pred;
     int32_t *preds = malloc(sizeof(int32_t) * (size_t)clips);
     uint8_t *xb = malloc(in_n * (size_t)clips);
     for (int i = 0; i < clips; i++)
         memcpy(xb + in_n * (size_t)i, x + in_n * (size_t)(i % NX), in_n);
-    for (int mode = 0; mode < 4; mode++) {
+    for (int mode = 0; mode < NM; mode++) {
         lat_med[mode] = lat_p90[mode] = lat_min[mode] = cps[mode] = 0;
         if (only && strcmp(only, mode_name[mode]))
             continue;
+        if (mode == 4) { /* the second worker spins only while this mode runs */
+            pthread_t th2;
+            if (pthread_create(&th2, NULL, mt_loop, &w2) != 0) {
+                fprintf(stderr, "bench_snn: cannot start the second worker\n");
+                return 1;
+            }
+            int nc = calls;
+            for (int i = 0; i < 50; i++)
+                run_2t(&w2, x + in_n * (size_t)(i % NX), &pred);
+            for (int i = 0; i < nc; i++) {
+                double t0 = now();
+                run_2t(&w2, x + in_n * (size_t)(i % NX), &pred);
+                t[i] = now() - t0;
+            }
+            qsort(t, (size_t)nc, sizeof *t, cmp_d);
+            lat_med[mode] = t[nc / 2];
+            lat_p90[mode] = t[nc * 9 / 10];
+            lat_min[mode] = t[0];
+            double t0 = now();
+            for (int i = 0; i < clips; i++)
+                run_2t(&w2, xb + in_n * (size_t)i, &preds[i]);
+            cps[mode] = clips / (now() - t0) / 2; /* per core */
+            atomic_store_explicit(&w2.quit, 1, memory_order_release);
+            pthread_join(th2, NULL);
+            continue;
+        }
         qsnn_snn_ctx *ctx = (mode == 1 || mode == 2) ? ctxc : ctx0;
         qsnn_snn_set_mode(ctx, mode_of[mode]);
         int nc = mode < 2 ? calls : calls / 10 + 10;
@@ -363,7 +443,7 @@ int main(int argc, char **argv)
         printf(" \"peak_int16_macs_per_s\": %.4g, \"int16_loop_macs_per_s\": %.4g, \"int16_kernel_macs_per_s\": %.4g, "
                "\"peak_f32_fma_per_s\": %.4g,\n", pk_i, pk_loop, pk_kern, pk_f);
         printf(" \"limit_us_int16\": %.3f, \"limit_us_f32\": %.3f,\n", lim_i * 1e6, lim_f * 1e6);
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < NM; k++)
             printf(" \"%s\": {\"latency_median_us\": %.3f, \"latency_p90_us\": %.3f, \"latency_min_us\": %.3f, "
                    "\"clips_per_s_per_core\": %.1f},\n",
                    mode_name[k], lat_med[k] * 1e6, lat_p90[k] * 1e6, lat_min[k] * 1e6, cps[k]);
@@ -380,7 +460,7 @@ int main(int argc, char **argv)
         printf("int16 MAC rate: vpmaddwd loop %.2f G/s, engine gemv kernel (L1) %.2f G/s\n", pk_loop / 1e9, pk_kern / 1e9);
         printf("peak int16 MAC rate (the larger)         %.2f G/s -> limit %.2f us/clip\n", pk_i / 1e9, lim_i * 1e6);
         printf("peak f32 FMA rate (AVX2 FMA loop)        %.2f G/s -> limit %.2f us/clip\n", pk_f / 1e9, lim_f * 1e6);
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < NM; k++)
             printf("%-12s latency median %8.2f us  p90 %8.2f us  min %8.2f us  %9.0f clips/s/core\n", mode_name[k],
                    lat_med[k] * 1e6, lat_p90[k] * 1e6, lat_min[k] * 1e6, cps[k]);
         if (lim_i > 0 && lim_f > 0)
@@ -391,6 +471,7 @@ int main(int argc, char **argv)
             printf(" %s %.2f", m.layers[l].name, (double)st.time_ns[l] / (double)st.samples / 1000.0);
         printf("\n");
     }
+    free(mem2);
     free(t);
     free(preds);
     free(xb);

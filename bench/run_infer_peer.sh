@@ -44,6 +44,11 @@ print("dense MACs %.0f; arithmetic limit %.1f us (int16 madd peak %.1f G/s), %.1
       % (s["dense_macs"], s["limit_us_int16"], s["peak_int16_macs_per_s"] / 1e9, s["limit_us_f32"],
          s["peak_f32_fma_per_s"] / 1e9))
 print("engine latency / limit: %.2fx (int16), %.2fx (f32)" % (lat / s["limit_us_int16"], lat / s["limit_us_f32"]))
+if "dense_2t" in s:
+    lat2 = s["dense_2t"]["latency_median_us"]
+    best = min(p1["latency_median_ms"], p["latency_median_ms"]) * 1e3
+    print("engine single-clip latency on 2 cores (qsnn_snn_run_mt, weight cache): median %.1f us -> %.1fx lower than "
+          "PyTorch's faster single-clip call (%.1f us)" % (lat2, best / lat2, best))
 print("model %d bytes, workspace %d bytes (activations %d), with the weight cache %d bytes"
       % (s["model_bytes"], s["workspace_bytes"], s["activation_bytes"], s["workspace_cached_bytes"]))
 PY

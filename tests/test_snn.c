@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,36 @@ static void trace_cb(void *user, int layer, const uint8_t *packed, const int32_t
     (void)pot;
 }
 
+/* qsnn_snn_run_mt with T workers (T - 1 threads started here, worker 0 on this thread) */
+typedef struct {
+    qsnn_snn_ctx *ctx;
+    int tid;
+    const uint8_t *x;
+    qsnn_status st;
+} mt_job;
+
+static void *mt_worker(void *arg)
+{
+    mt_job *j = arg;
+    j->st = qsnn_snn_run_mt(j->ctx, j->tid, j->x, NULL, NULL);
+    return NULL;
+}
+
+static void run_mt_all(qsnn_snn_ctx *ctx, int T, const uint8_t *x, int32_t *pot, int32_t *pred)
+{
+    pthread_t th[QSNN_SNN_MAX_THREADS];
+    mt_job job[QSNN_SNN_MAX_THREADS];
+    for (int t = 1; t < T; t++) {
+        job[t] = (mt_job){ctx, t, x, QSNN_OK};
+        assert_int_equal(pthread_create(&th[t], NULL, mt_worker, &job[t]), 0);
+    }
+    assert_int_equal(qsnn_snn_run_mt(ctx, 0, x, pot, pred), QSNN_OK);
+    for (int t = 1; t < T; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(job[t].st, QSNN_OK);
+    }
+}
+
 static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int samples)
 {
     /* contexts: dense, event, ref, then dense (k = 3) and event (k = 4) with the weight cache, all traced by a
@@ -302,6 +333,17 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
     uint8_t *x = malloc(in_n);
     int32_t pot[NK][QSNN_SNN_MAX_CLASSES];
     int32_t pred[NK];
+    /* one clip on 2 and on 3 workers (qsnn_snn_run_mt) */
+    void *mem_mt[2];
+    qsnn_snn_ctx *ctx_mt[2];
+    for (int k = 0; k < 2; k++) {
+        size_t n = qsnn_snn_mem_size_mt(m, 2 + k);
+        assert_true(n > msc);
+        mem_mt[k] = malloc(n);
+        assert_int_equal(qsnn_snn_init_mt(&ctx_mt[k], m, mem_mt[k], n, 2 + k), QSNN_OK);
+    }
+    assert_int_equal(qsnn_snn_init_mt(&ctx_mt[0], m, mem_mt[0], qsnn_snn_mem_size_mt(m, 2) - 1, 2), QSNN_ERR_ARG);
+    assert_int_equal(qsnn_snn_init_mt(&ctx_mt[0], m, mem_mt[0], qsnn_snn_mem_size_mt(m, 2), 2), QSNN_OK);
     size_t fired = 0, total = 0;
     for (int s = 0; s < samples; s++) {
         double density = qsnn_rng_uniform(rng);
@@ -326,6 +368,13 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
             assert_memory_equal(pot[0], pot[k], 4 * (size_t)m->num_classes);
             assert_int_equal(pred[0], pred[k]);
         }
+        for (int k = 0; k < 2; k++) {
+            int32_t pm[QSNN_SNN_MAX_CLASSES], prm = -1;
+            memset(pm, 0x55, sizeof pm);
+            run_mt_all(ctx_mt[k], 2 + k, x, pm, &prm);
+            assert_memory_equal(pot[0], pm, 4 * (size_t)m->num_classes);
+            assert_int_equal(pred[0], prm);
+        }
         assert_int_equal(pred[0], pred[1]);
         assert_int_equal(pred[0], qsnn_snn_argmax_s32(pot[0], m->num_classes));
     }
@@ -333,6 +382,8 @@ static void check_paths_agree(const qsnn_snn_model *m, qsnn_rng *rng, int sample
     assert_true(fired > total / 50);
     assert_true(fired < total);
     free(x);
+    free(mem_mt[0]);
+    free(mem_mt[1]);
     for (int k = 0; k < NK; k++) {
         for (int l = 0; l < m->num_layers; l++)
             free(tr[k].lv[l]);

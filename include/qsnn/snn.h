@@ -206,6 +206,18 @@ qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potential
 /* n clips, one after the other, in this context: x[n][in], potentials[n][num_classes] and pred[n] may be NULL. */
 qsnn_status qsnn_snn_run_batch(qsnn_snn_ctx *ctx, const uint8_t *x, size_t n, int32_t *potentials, int32_t *pred,
                                qsnn_snn_stats *stats);
+
+/* One clip on several cores (latency): nthreads workers (<= QSNN_SNN_MAX_THREADS), each on its own thread,
+ * call qsnn_snn_run_mt(ctx, tid, x, ...) with tid = 0..nthreads-1 and the same x at the same time; they split
+ * every pixel-pair layer's pixels and meet at a spinning barrier after each layer (so run them on distinct
+ * cores). Results (potentials, pred) are written by tid 0 and equal qsnn_snn_run's. The context comes from
+ * qsnn_snn_init_mt with qsnn_snn_mem_size_mt(m, nthreads) bytes (the cached layout plus each extra worker's
+ * scratch). With a callback set, another mode than dense, or nthreads = 1, tid 0 runs qsnn_snn_run alone and
+ * the others return at once. No statistics. The engine creates no threads: the caller owns them. */
+#define QSNN_SNN_MAX_THREADS 8
+size_t qsnn_snn_mem_size_mt(const qsnn_snn_model *m, int nthreads);
+qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **ctx, const qsnn_snn_model *m, void *mem, size_t size, int nthreads);
+qsnn_status qsnn_snn_run_mt(qsnn_snn_ctx *ctx, int tid, const uint8_t *x, int32_t *potentials, int32_t *pred);
 /* One layer alone (for conversion checks): in = unpacked input levels (layer 0: the uint8 input) of
  * in_h*in_w*in_c values; writes levels[out count] (activated layer; may be NULL) and potentials[out count]
  * (may be NULL; for an activated layer the potentials it fired from, after pooling). Uses the context's mode. */

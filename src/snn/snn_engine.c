@@ -22,6 +22,11 @@
 #include <string.h>
 #include <time.h>
 
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+#define QSNN_SNN_HAVE_MT 1
+#endif
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -43,6 +48,11 @@ struct qsnn_snn_ctx {
     unsigned char dense_ok[MAXL];
     int16_t *w16[MAXL], *dw16[MAXL]; /* cached contexts: weights unpacked once, pair-interleaved int16 */
     double *fpre[MAXL];              /* cached contexts: fire constants (qsnn_snn_fire_pre_fill) */
+    int nthreads;                                   /* workers of qsnn_snn_run_mt (1: none) */
+    unsigned char *tscratch[QSNN_SNN_MAX_THREADS]; /* scratch of each worker (tscratch[0] = scratch) */
+#if defined(QSNN_SNN_HAVE_MT)
+    atomic_int bar_count, bar_gen; /* the workers' barrier */
+#endif
 };
 
 static size_t up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
@@ -226,18 +236,42 @@ size_t qsnn_snn_mem_size_cached(const qsnn_snn_model *m)
     return n > n0 ? n : n0;
 }
 
+size_t qsnn_snn_mem_size_mt(const qsnn_snn_model *m, int nthreads)
+{
+    if (nthreads < 1)
+        nthreads = 1;
+    return qsnn_snn_mem_size_cached(m) + (size_t)(nthreads - 1) * up(scratch_max(m, 1));
+}
+
 qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem, size_t size)
 {
+    return qsnn_snn_init_mt(out, m, mem, size, 1);
+}
+
+qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem, size_t size, int nthreads)
+{
     *out = NULL;
-    size_t need = qsnn_snn_mem_size(m);
+    if (nthreads < 1 || nthreads > QSNN_SNN_MAX_THREADS)
+        return qsnn_fail(QSNN_ERR_ARG, "snn: %d threads (1..%d)", nthreads, QSNN_SNN_MAX_THREADS);
+#if !defined(QSNN_SNN_HAVE_MT)
+    if (nthreads > 1)
+        return qsnn_fail(QSNN_ERR_UNSUPPORTED, "snn: built without C11 atomics: one thread only");
+#endif
+    size_t need = nthreads > 1 ? qsnn_snn_mem_size_mt(m, nthreads) : qsnn_snn_mem_size(m);
     if (!mem || size < need)
-        return qsnn_fail(QSNN_ERR_ARG, "snn: workspace of %zu bytes, need %zu (qsnn_snn_mem_size)", size, need);
+        return qsnn_fail(QSNN_ERR_ARG, "snn: workspace of %zu bytes, need %zu (%s)", size, need,
+                         nthreads > 1 ? "qsnn_snn_mem_size_mt" : "qsnn_snn_mem_size");
     unsigned char *base = mem;
     base += (ALIGN - ((uintptr_t)base & (ALIGN - 1))) & (ALIGN - 1);
     struct qsnn_snn_ctx *c = (struct qsnn_snn_ctx *)(void *)base;
     memset(c, 0, sizeof *c);
     c->m = m;
     c->mode = QSNN_SNN_DENSE;
+    c->nthreads = 1;
+#if defined(QSNN_SNN_HAVE_MT)
+    atomic_init(&c->bar_count, 0);
+    atomic_init(&c->bar_gen, 0);
+#endif
     size_t act = 0;
     for (int i = 0; i + 1 < m->num_layers; i++) {
         const qsnn_snn_layer *l = &m->layers[i];
@@ -254,6 +288,7 @@ qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem
     c->out_pot = (int32_t *)(void *)p;
     p += up((size_t)m->num_classes * 4);
     c->scratch = p;
+    c->tscratch[0] = p;
     c->scratch_bytes = (size_t)((unsigned char *)mem + size - p);
     for (int i = 0; i < m->num_layers; i++) {
         const qsnn_snn_layer *l = &m->layers[i];
@@ -281,6 +316,13 @@ qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem
         c->act8[1] = q;
         q += up(map_max(m));
         c->scratch_bytes = (size_t)(q - c->scratch);
+        if (nthreads > 1 && size >= qsnn_snn_mem_size_mt(m, nthreads)) {
+            for (int t = 1; t < nthreads; t++) {
+                c->tscratch[t] = q;
+                q += up(scratch_max(m, 1));
+            }
+            c->nthreads = nthreads;
+        }
     }
     *out = c;
     return QSNN_OK;
@@ -314,6 +356,7 @@ typedef struct {
     int count_nnz; /* statistics requested */
     const int16_t *w16, *dw16; /* weights unpacked once at init (cached contexts), else NULL */
     const double *fpre;        /* fire constants (cached contexts), else NULL */
+    int part, parts;           /* pair paths: this worker's share of the pixel pairs (0 of 1: all) */
 } run_state;
 
 static inline int wget(const run_state *r, size_t i)
@@ -800,6 +843,16 @@ static int dw_taps(const run_state *r, const uint8_t *const *trow, const int16_t
     return nt;
 }
 
+/* This worker's pixels [*pb, *pe) of np: whole pairs, split evenly over the workers. */
+static void pair_range(const run_state *r, int np, int *pb, int *pe)
+{
+    int npairs = (np + 1) / 2;
+    *pb = 2 * (int)((long)npairs * r->part / r->parts);
+    *pe = 2 * (int)((long)npairs * (r->part + 1) / r->parts);
+    if (*pe > np)
+        *pe = np;
+}
+
 /* Separable layer, byte-map input, cached int16 weights: pixels in pairs (depthwise of both, then one pointwise
  * pass for the two), in raster order. */
 static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
@@ -809,8 +862,10 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     int16_t *col[2] = {r->s.col, r->s.col2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
-    int y = 0, x = 0; /* raster position of pixel p */
-    for (int p = 0; p < np; p += 2) {
+    int pb, pe;
+    pair_range(r, np, &pb, &pe);
+    int y = pb / l->conv_w, x = pb % l->conv_w; /* raster position of pixel p */
+    for (int p = pb; p < pe; p += 2) {
         int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x;
         for (int q = 0; q < nq; q++) {
             /* in-bounds taps: ky0 <= ky < ky1, kx0 <= kx < kx1 */
@@ -854,8 +909,10 @@ static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
     }
     int16_t *col[2] = {r->s.col, r->s.col2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
-    int y = 0, x = 0;
-    for (int p = 0; p < np; p += 2) {
+    int pb, pe;
+    pair_range(r, np, &pb, &pe);
+    int y = pb / l->conv_w, x = pb % l->conv_w;
+    for (int p = pb; p < pe; p += 2) {
         int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x;
         for (int q = 0; q < nq; q++) {
             int16_t *c = col[q];
@@ -882,6 +939,14 @@ static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
     }
 }
 
+/* The layer runs the pixel-pair kernels (byte input, cached weights): the part that qsnn_snn_run_mt splits. */
+static int pair_path(const run_state *r)
+{
+    if (!r->in_u8 || !r->w16)
+        return 0;
+    return r->l->type == QSNN_SNN_SEPARABLE ? r->dw16 != NULL : r->s.padded != NULL;
+}
+
 static void layer_dense(run_state *r)
 {
     const qsnn_snn_layer *l = r->l;
@@ -894,10 +959,13 @@ static void layer_dense(run_state *r)
     int16_t *col = r->s.col;
     col[k2 - 1] = 0;
     const int16_t *dwq = r->dw16 ? r->dw16 : r->s.dw16;
-    if (sep && r->in_u8 && r->w16 && r->dw16) {
-        layer_sep_pairs(r, r->dw16, k2);
-    } else if (!sep && r->in_u8 && r->w16 && r->s.padded) {
-        layer_conv_pairs(r, K, k2);
+    if (pair_path(r)) {
+        if (sep)
+            layer_sep_pairs(r, r->dw16, k2);
+        else
+            layer_conv_pairs(r, K, k2);
+        if (r->parts > 1)
+            return; /* pooling: the partial sums are combined by qsnn_snn_run_mt */
     } else if (sep) {
         size_t kk = (size_t)l->kh * (size_t)l->kw;
         if (r->dw16) {
@@ -990,36 +1058,46 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* in_u8 / out_u8: the input / output map is stored one value per byte (else packed nibbles). */
-static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, int in_u8, uint8_t *out, int out_u8,
-                                 uint64_t *out_nnz, int32_t *pot_dump, int count_nnz)
+/* A layer's run state over worker part's scratch (part 0 of 1: the whole layer). in_u8 / out_u8: the input /
+ * output map is stored one value per byte (else packed nibbles). Returns the effective mode. */
+static int layer_state(run_state *r, qsnn_snn_ctx *ctx, int li, const uint8_t *in, int in_u8, uint8_t *out,
+                       int out_u8, int part, int parts)
 {
     const qsnn_snn_model *m = ctx->m;
-    run_state r;
-    memset(&r, 0, sizeof r);
-    r.m = m;
-    r.li = li;
-    r.l = &m->layers[li];
-    r.in = in;
-    r.in_u8 = in_u8;
-    r.out = out;
-    r.out_u8 = out_u8;
-    r.out_pot = ctx->out_pot;
-    r.pot_dump = pot_dump;
-    r.count_nnz = count_nnz;
-    r.w16 = ctx->w16[li];
-    r.dw16 = ctx->dw16[li];
-    r.fpre = ctx->fpre[li];
-    r.wb = m->image + r.l->off_w;
-    r.dwb = m->image + r.l->off_dw;
-    if (r.l->act_bits) {
-        r.th_t = (const int32_t *)(const void *)(m->image + r.l->off_th);
-        r.th_s = r.th_t + r.l->out_c;
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->li = li;
+    r->l = &m->layers[li];
+    r->in = in;
+    r->in_u8 = in_u8;
+    r->out = out;
+    r->out_u8 = out_u8;
+    r->out_pot = ctx->out_pot;
+    r->w16 = ctx->w16[li];
+    r->dw16 = ctx->dw16[li];
+    r->fpre = ctx->fpre[li];
+    r->wb = m->image + r->l->off_w;
+    r->dwb = m->image + r->l->off_dw;
+    r->part = part;
+    r->parts = parts;
+    if (r->l->act_bits) {
+        r->th_t = (const int32_t *)(const void *)(m->image + r->l->off_th);
+        r->th_s = r->th_t + r->l->out_c;
     }
     int mode = ctx->mode;
     if (mode == QSNN_SNN_DENSE && !ctx->dense_ok[li])
         mode = QSNN_SNN_REF;
-    layout(r.l, mode, ctx->dense_ok[li], ctx->act8[0] != NULL, ctx->scratch, &r.s);
+    layout(r->l, mode, ctx->dense_ok[li], ctx->act8[0] != NULL, ctx->tscratch[part], &r->s);
+    return mode;
+}
+
+static qsnn_status run_one_layer(qsnn_snn_ctx *ctx, int li, const uint8_t *in, int in_u8, uint8_t *out, int out_u8,
+                                 uint64_t *out_nnz, int32_t *pot_dump, int count_nnz)
+{
+    run_state r;
+    int mode = layer_state(&r, ctx, li, in, in_u8, out, out_u8, 0, 1);
+    r.pot_dump = pot_dump;
+    r.count_nnz = count_nnz;
     if (r.l->pool)
         memset(r.s.gap, 0, (size_t)r.l->out_c * 4);
     if (r.l->act_bits && !out_u8)
@@ -1075,6 +1153,81 @@ qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potential
     if (pred)
         *pred = qsnn_snn_argmax_s32(ctx->out_pot, m->num_classes);
     return QSNN_OK;
+}
+
+#if defined(QSNN_SNN_HAVE_MT)
+/* Centralised barrier of the ctx's workers (generation counter; spins: the workers are expected to be on
+ * their own cores, as for any latency-bound parallel inference). */
+static void barrier(qsnn_snn_ctx *c)
+{
+    int gen = atomic_load_explicit(&c->bar_gen, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&c->bar_count, 1, memory_order_acq_rel) == c->nthreads - 1) {
+        atomic_store_explicit(&c->bar_count, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->bar_gen, gen + 1, memory_order_release);
+    } else {
+        while (atomic_load_explicit(&c->bar_gen, memory_order_acquire) == gen) {
+#if defined(__AVX2__)
+            _mm_pause();
+#endif
+        }
+    }
+}
+#endif
+
+qsnn_status qsnn_snn_run_mt(qsnn_snn_ctx *ctx, int tid, const uint8_t *x, int32_t *potentials, int32_t *pred)
+{
+#if defined(QSNN_SNN_HAVE_MT)
+    if (ctx->nthreads == 1 || ctx->cb || ctx->mode != QSNN_SNN_DENSE)
+#endif
+        return tid == 0 ? qsnn_snn_run(ctx, x, potentials, pred, NULL) : QSNN_OK;
+#if defined(QSNN_SNN_HAVE_MT)
+    if (tid < 0 || tid >= ctx->nthreads)
+        return qsnn_fail(QSNN_ERR_ARG, "snn: worker %d of %d", tid, ctx->nthreads);
+    const qsnn_snn_model *m = ctx->m;
+    const uint8_t *in = x;
+    qsnn_status st = QSNN_OK;
+    int T = ctx->nthreads;
+    for (int li = 0; li < m->num_layers; li++) {
+        const qsnn_snn_layer *l = &m->layers[li];
+        uint8_t *out = ctx->act8[li & 1];
+        int in_u8 = li == 0 ? l->in_bits == 8 : 1;
+        run_state r;
+        int mode = layer_state(&r, ctx, li, in, in_u8, out, 1, tid, T);
+        if (mode == QSNN_SNN_DENSE && pair_path(&r)) {
+            /* every worker: its pixel pairs (pooled layers: its partial sums) */
+            if (l->pool)
+                memset(r.s.gap, 0, (size_t)l->out_c * 4);
+            layer_dense(&r);
+            barrier(ctx);
+            if (l->pool) {
+                if (tid == 0) {
+                    for (int t = 1; t < T; t++) {
+                        scratch_ptrs o;
+                        layout(l, mode, ctx->dense_ok[li], 1, ctx->tscratch[t], &o);
+                        add_s32(r.s.gap, o.gap, l->out_c);
+                    }
+                    finish_pool(&r, 0);
+                }
+                barrier(ctx);
+            }
+        } else {
+            if (tid == 0) {
+                uint64_t nnz;
+                qsnn_status s1 = run_one_layer(ctx, li, in, in_u8, out, 1, &nnz, NULL, 0);
+                st = st == QSNN_OK ? s1 : st;
+            }
+            barrier(ctx);
+        }
+        in = out;
+    }
+    if (tid == 0) {
+        if (potentials)
+            memcpy(potentials, ctx->out_pot, (size_t)m->num_classes * 4);
+        if (pred)
+            *pred = qsnn_snn_argmax_s32(ctx->out_pot, m->num_classes);
+    }
+    return st;
+#endif
 }
 
 qsnn_status qsnn_snn_run_batch(qsnn_snn_ctx *ctx, const uint8_t *x, size_t n, int32_t *potentials, int32_t *pred,
