@@ -15,6 +15,8 @@
 #include <cblas.h>
 #endif
 
+#define PW_ROWS 96 /* rows per block of the backward (a multiple of 6: whole register blocks) */
+
 void qsnn_nn_blas_single_thread(void)
 {
 #ifdef QSNN_HAVE_OPENBLAS
@@ -83,13 +85,19 @@ void qsnn_pointwise_backward(float *din, float *dwt, const float *dout, const fl
 {
     /* din = dout . W^T with W^T [cout, cin] transposed on the stack (at most 64 KB) */
     if (qsnn_gemm_fast_ok(cin, cout) && qsnn_gemm_fast_ok(cout, cin) && (size_t)cin * (size_t)cout <= 16384) {
-        qsnn_gemm_tn_acc(dwt, in, dout, m, cin, cout);
-        if (din) {
-            float wtt[16384];
-            for (int i = 0; i < cin; i++)
-                for (int j = 0; j < cout; j++)
-                    wtt[(size_t)j * cin + i] = wt[(size_t)i * cout + j];
-            qsnn_gemm_nn(din, dout, wtt, m, cout, cin);
+        if (!din) {
+            qsnn_gemm_tn_acc(dwt, in, dout, m, cin, cout);
+            return;
+        }
+        float wtt[16384];
+        for (int i = 0; i < cin; i++)
+            for (int j = 0; j < cout; j++)
+                wtt[(size_t)j * cin + i] = wt[(size_t)i * cout + j];
+        /* both products read dout: in blocks of PW_ROWS rows, so the second reads them from L1 */
+        for (size_t r0 = 0; r0 < m; r0 += PW_ROWS) {
+            const size_t mr = m - r0 < PW_ROWS ? m - r0 : PW_ROWS;
+            qsnn_gemm_tn_acc(dwt, in + r0 * (size_t)cin, dout + r0 * (size_t)cout, mr, cin, cout);
+            qsnn_gemm_nn(din + r0 * (size_t)cin, dout + r0 * (size_t)cout, wtt, mr, cout, cin);
         }
         return;
     }
