@@ -34,6 +34,13 @@
 #define ALIGN 64
 #define MAXL QSNN_SNN_MAX_LAYERS
 
+/* What a cached context prepares once per layer (NULL where the layer has none); kept in the cached part of the
+ * workspace so that the minimal context stays small. */
+struct layer_cache {
+    int16_t *w16, *dw16; /* weights unpacked, pair-interleaved int16; depthwise kernel as int16 */
+    double *fpre;        /* fire constants (qsnn_snn_fire_pre_fill) */
+};
+
 struct qsnn_snn_ctx {
     const qsnn_snn_model *m;
     qsnn_snn_mode mode;
@@ -46,8 +53,7 @@ struct qsnn_snn_ctx {
     unsigned char *scratch;
     size_t scratch_bytes;
     unsigned char dense_ok[MAXL];
-    int16_t *w16[MAXL], *dw16[MAXL]; /* cached contexts: weights unpacked once, pair-interleaved int16 */
-    double *fpre[MAXL];              /* cached contexts: fire constants (qsnn_snn_fire_pre_fill) */
+    struct layer_cache *lc; /* cached contexts: per layer, in the cached part of the workspace; else NULL */
     int nthreads;                                   /* workers of qsnn_snn_run_mt (1: none) */
     unsigned char *tscratch[QSNN_SNN_MAX_THREADS]; /* scratch of each worker (tscratch[0] = scratch) */
 #if defined(QSNN_SNN_HAVE_MT)
@@ -229,6 +235,7 @@ static size_t map_max(const qsnn_snn_model *m)
 size_t qsnn_snn_mem_size_cached(const qsnn_snn_model *m)
 {
     size_t n = up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m, 1) + ALIGN, wb;
+    n += up(sizeof(struct layer_cache) * (size_t)m->num_layers);
     for (int i = 0; i < m->num_layers; i++)
         n += cache_bytes(m, i, &wb);
     n += 2 * up(map_max(m));
@@ -297,19 +304,22 @@ qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *
     if (size >= qsnn_snn_mem_size_cached(m)) {
         /* cached context: the scratch of the cached layout comes first, the weight cache after it */
         unsigned char *q = p + scratch_max(m, 1);
+        c->lc = (struct layer_cache *)(void *)q;
+        memset(c->lc, 0, sizeof(struct layer_cache) * (size_t)m->num_layers);
+        q += up(sizeof(struct layer_cache) * (size_t)m->num_layers);
         for (int i = 0; i < m->num_layers; i++) {
             size_t wb, cb = cache_bytes(m, i, &wb);
             if (!cb)
                 continue;
             const qsnn_snn_layer *l = &m->layers[i];
             size_t pb = fire_pre_bytes(l);
-            c->w16[i] = (int16_t *)(void *)q;
-            c->dw16[i] = wb + pb < cb ? (int16_t *)(void *)(q + wb) : NULL;
-            c->fpre[i] = pb ? (double *)(void *)(q + cb - pb) : NULL;
+            c->lc[i].w16 = (int16_t *)(void *)q;
+            c->lc[i].dw16 = wb + pb < cb ? (int16_t *)(void *)(q + wb) : NULL;
+            c->lc[i].fpre = pb ? (double *)(void *)(q + cb - pb) : NULL;
             q += cb;
-            fill_cache(m, i, c->w16[i], c->dw16[i]);
+            fill_cache(m, i, c->lc[i].w16, c->lc[i].dw16);
             if (pb)
-                fill_fire_pre(m, i, c->fpre[i]);
+                fill_fire_pre(m, i, c->lc[i].fpre);
         }
         c->act8[0] = q;
         q += up(map_max(m));
@@ -1073,9 +1083,11 @@ static int layer_state(run_state *r, qsnn_snn_ctx *ctx, int li, const uint8_t *i
     r->out = out;
     r->out_u8 = out_u8;
     r->out_pot = ctx->out_pot;
-    r->w16 = ctx->w16[li];
-    r->dw16 = ctx->dw16[li];
-    r->fpre = ctx->fpre[li];
+    if (ctx->lc) {
+        r->w16 = ctx->lc[li].w16;
+        r->dw16 = ctx->lc[li].dw16;
+        r->fpre = ctx->lc[li].fpre;
+    }
     r->wb = m->image + r->l->off_w;
     r->dwb = m->image + r->l->off_dw;
     r->part = part;
