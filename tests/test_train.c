@@ -1,7 +1,8 @@
 /* test_train.c: the training graph and loop.
  *  - whole-model gradients (conv2d, separable with pooling, BN, ReLU6, bias, dense) against central finite
  *    differences of the training-mode loss, in double, on a tiny model;
- *  - 2 threads give the same gradients as 1 (batch-norm partial sums, per-thread accumulators);
+ *  - 2 threads give the same gradients as 1 (batch-norm partial sums, per-thread accumulators, chunks shared
+ *    between the threads), and bit-identical gradients from one run to the next;
  *  - a short three-episode run on three separable synthetic classes reaches high validation accuracy and the saved
  *    model predicts what the run reported;
  *  - a run stopped after 3 epochs and resumed from its checkpoint ends with bit-identical parameters (1 thread);
@@ -127,15 +128,16 @@ static void test_model_gradients_fd(void **state)
 static void test_threads_agree(void **state)
 {
     (void)state;
-    for (int ep = 1; ep <= 3; ep++) {
+    /* N = 9: one or two chunks per thread; N = 40: five per thread, the last two shared between the threads */
+    for (int run = 0; run < 6; run++) {
+        const int ep = run % 3 + 1, N = run < 3 ? 9 : 40;
         qsnn_model m1, m2;
         make_model(&m1, k_small_json, 5);
         make_model(&m2, k_small_json, 5);
         m1.quant_acts = m2.quant_acts = ep >= 2;
         m1.quant_weights = m2.quant_weights = ep >= 3;
-        enum { N = 9 };
-        uint8_t x[N * 96];
-        int32_t y[N];
+        uint8_t x[40 * 96];
+        int32_t y[40];
         qsnn_rng r;
         qsnn_rng_seed(&r, 21);
         for (int i = 0; i < N * 96; i++)
@@ -157,9 +159,22 @@ static void test_threads_agree(void **state)
             gmax = fmax(gmax, fabs(g1[i]));
         }
         if (worst > 1e-4 * gmax + 1e-7)
-            fail_msg("episode %d: 1 vs 2 threads gradients differ by %.3g (max |g| %.3g)", ep, worst, gmax);
+            fail_msg("episode %d, batch %d: 1 vs 2 threads gradients differ by %.3g (max |g| %.3g)", ep, N, worst,
+                     gmax);
         for (size_t i = 0; i < m1.num_params; i++) /* moving statistics updated identically */
             assert_true(fabsf(m1.params[i] - m2.params[i]) < 1e-5f);
+        /* 2 threads again: bit-identical (which thread runs a shared chunk depends on timing, the sums do not) */
+        float *g2a = malloc(m2.num_params * sizeof *g2a);
+        assert_non_null(g2a);
+        memcpy(g2a, g2, m2.num_params * sizeof *g2a);
+        for (int again = 0; again < 4; again++) {
+            double l2b;
+            int c2b;
+            assert_int_equal(qsnn_trainer_forward_backward(t2, x, y, (size_t)N, &l2b, &c2b), QSNN_OK);
+            assert_true(l2b == l2 && c2b == c2);
+            assert_int_equal(memcmp(g2a, qsnn_trainer_grads(t2), m2.num_params * sizeof *g2a), 0);
+        }
+        free(g2a);
         qsnn_trainer_free(t1);
         qsnn_trainer_free(t2);
         qsnn_model_free(&m1);

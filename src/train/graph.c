@@ -5,7 +5,10 @@
  * each thread accumulates partial sums (double) for its slice; after one barrier every thread adds all partials
  * in thread order into its own copy (deterministic, the same in every thread; partial-sum buffers alternate
  * between consecutive BN events so a fast thread never overwrites partials a slow one is still reading); weight gradients go to per-thread accumulators added in thread order after the
- * region. With T = 1 everything is sequential and bit-reproducible.
+ * region. With T = 1 everything is sequential and bit-reproducible. Shared tails: in segments that end at a BN
+ * barrier, the last QSNN_TRAIN_TAIL chunks of every slice go to a pool that whichever thread is free first takes
+ * from (the machine slows threads down at random); a pooled chunk's BN partials and weight gradients go to its own
+ * slot, added to its owner's sums in a fixed order, so results stay deterministic for a given thread count.
  * Segments and chunks: between two BN barriers all work is per sample, so each such segment (forward: BN apply +
  * activation of the layer below, the ops up to the next BN layer, its statistics; backward: BN apply, the layers'
  * backward down to the next BN layer, its sums) runs over the thread's slice in chunks of QSNN_TRAIN_CHUNK samples,
@@ -70,6 +73,10 @@ struct qsnn_trainer {
     float *wq;         /* [np] quantized weights (w/dw parts) */
     float deltas[2 * QSNN_MAX_LAYERS];
     double *part;      /* [2][threads][2 * max_c] BN partial sums, double-buffered (alternate BN events) */
+    int ktail;         /* tail chunks per thread slice that any thread may run (0: none) */
+    double *tpart;     /* [2][threads * ktail][2 * max_c] BN partial sums of the tail chunks */
+    float *tslot;      /* [2][threads * ktail][np] weight-gradient partials of the tail chunks */
+    atomic_int ctr[2 * QSNN_MAX_LAYERS + 8]; /* next tail chunk of each shared loop of a step */
     double *comb;      /* [threads][2 * max_c] combined sums, each thread its own copy */
     double loss_part[256];
     int correct_part[256];
@@ -86,6 +93,9 @@ struct qsnn_trainer {
 /* samples per chunk of a segment: 4 keeps a chunk's activations (4 x 32 KB per tensor for mobilenet_kws) and its
  * scratch in L2; measured 2, 4, 5, 6 within noise of each other, 4 slightly ahead */
 #define QSNN_TRAIN_CHUNK 4
+/* chunks at the end of each thread's slice, in the segments that end at a BN barrier, that whichever thread is
+ * free first runs (their sums go to per-chunk slots added in a fixed order: results stay deterministic) */
+#define QSNN_TRAIN_TAIL 2
 
 static int has_bn(const qsnn_plan *p, int l) { return p->L[l].off_gamma != QSNN_NO_OFF; }
 /* whether layer l's BN output is stored (the last layer's: the logits) */
@@ -131,6 +141,8 @@ void qsnn_trainer_free(qsnn_trainer *t)
     free(t->adam_v);
     free(t->wq);
     free(t->part);
+    free(t->tpart);
+    free(t->tslot);
     free(t->comb);
     free(t);
 }
@@ -223,9 +235,13 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     t->adam_v = calloc(t->np, sizeof(float));
     t->wq = calloc(t->np, sizeof(float));
     t->part = calloc(2 * (size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
+    t->ktail = threads > 1 ? QSNN_TRAIN_TAIL : 0;
+    const size_t ntail = (size_t)threads * (size_t)(t->ktail ? t->ktail : 1);
+    t->tpart = calloc(2 * ntail * 2 * (size_t)p->max_c, sizeof(double));
+    t->tslot = t->ktail ? calloc(2 * ntail * t->np, sizeof(float)) : NULL;
     t->comb = calloc((size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
     if (!ok || !t->grad || (threads > 1 && !t->tgrad) || !t->adam_m || !t->adam_v || !t->wq || !t->part ||
-        !t->comb) {
+        !t->comb || !t->tpart || (t->ktail && !t->tslot)) {
         qsnn_trainer_free(t);
         return qsnn_fail(QSNN_ERR_NOMEM, "trainer: out of memory (batch %d)", batch);
     }
@@ -238,15 +254,20 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
 
 /* this thread's copy of the sums of BN event parity par: the threads' partials added in thread order (every
  * thread gets the same values) */
-static double *bn_combine(qsnn_trainer *t, int c, int par, int tid)
+static double *bn_combine(qsnn_trainer *t, int c, int par, int tid, int tails)
 {
     const size_t stride = 2 * (size_t)t->plan.max_c;
     double *s = t->comb + (size_t)tid * stride;
     const double *pp = t->part + (size_t)par * (size_t)t->threads * stride;
+    const double *tp = t->tpart + (size_t)par * (size_t)t->threads * (size_t)t->ktail * stride;
     memset(s, 0, 2 * (size_t)c * sizeof *s);
-    for (int k = 0; k < t->threads; k++)
+    for (int k = 0; k < t->threads; k++) { /* thread k's own chunks, then its tail chunks in order */
         for (int j = 0; j < 2 * c; j++)
             s[j] += pp[(size_t)k * stride + (size_t)j];
+        for (int q = 0; tails && q < t->ktail; q++)
+            for (int j = 0; j < 2 * c; j++)
+                s[j] += tp[((size_t)k * (size_t)t->ktail + (size_t)q) * stride + (size_t)j];
+    }
     return s;
 }
 
@@ -352,7 +373,7 @@ static void bwd_chunk(const step_ctx *x, int top, int resume, size_t s, size_t c
     qsnn_trainer *t = x->t;
     const qsnn_plan *p = &t->plan;
     qsnn_model *m = t->m;
-    float *gs = x->gs + (s - x->n0) * p->max_act;
+    float *gs = x->gs + s * p->max_act;
     float *g;
     int j = top;
     if (resume) {
@@ -440,26 +461,87 @@ static void bwd_chunk(const step_ctx *x, int top, int resume, size_t s, size_t c
 /* One step on thread tid's slice. Between two BN barriers every layer's work is per sample, so each such segment
  * runs chunk by chunk (t->chunk samples): the chunk's intermediates stay in L2 from one kernel to the next instead
  * of each kernel streaming the whole slice through memory. */
+/* chunk q (0 .. ktail - 1) of the tail of thread u's slice: [*s, *s + *c) */
+static void tail_chunk(const qsnn_trainer *t, int u, int q, size_t *s, size_t *c)
+{
+    const size_t n = t->n, S = (size_t)t->chunk;
+    const size_t a = n * (size_t)u / (size_t)t->threads, b = n * (size_t)(u + 1) / (size_t)t->threads;
+    const size_t nch = (b - a + S - 1) / S;
+    *s = a + (nch - (size_t)t->ktail + (size_t)q) * S;
+    *c = b - *s < S ? b - *s : S;
+}
+
+/* the parameter ranges (off, len) whose gradients backward segment (top, resume) produces; returns their count */
+static int seg_tensors(const qsnn_trainer *t, int top, int resume, size_t *off, size_t *len)
+{
+    const qsnn_plan *p = &t->plan;
+    int nt = 0;
+    for (int j = top;; j--) {
+        if (!(resume && j == top) && has_bn(p, j))
+            break;
+        const qsnn_plan_layer *L = &p->L[j];
+        const qsnn_layer_params *lp = &t->m->lp[j];
+        const size_t o[3] = {L->off_w, L->off_dw, L->off_bias}, n[3] = {lp->n_w, lp->n_dw, lp->n_bias};
+        for (int k = 0; k < 3; k++)
+            if (o[k] != QSNN_NO_OFF && n[k])
+                off[nt] = o[k], len[nt] = n[k], nt++;
+        if (j == 0)
+            break;
+    }
+    return nt;
+}
+
+/* forward segment work on one chunk: BN apply of l - 1, ops of l..e, statistics of e into part */
+static void fwd_seg_chunk(step_ctx *x, int l, int e, double *part, size_t s, size_t c)
+{
+    qsnn_trainer *t = x->t;
+    const qsnn_plan *p = &t->plan;
+    const qsnn_plan_layer *E = &p->L[e];
+    const float *xs = (l > 0 ? t->lb[l - 1].a : t->x) + s * p->L[l].in_sz;
+    if (l > 0 && has_bn(p, l - 1)) {
+        fwd_post(t, l - 1, s, c, x->A, x->tid);
+        xs = x->A;
+    }
+    for (int k = l; k <= e; k++)
+        fwd_op(t, x->W, k, s, c, k == l ? xs : t->lb[k - 1].a + s * p->L[k].in_sz, x->T);
+    if (has_bn(p, e))
+        qsnn_bn_stats(part, part + E->cout, t->lb[e].xbn + s * E->out_sz, c * E->bn_rows, E->cout);
+}
+
+/* One step on thread tid's slice. Between two BN barriers every layer's work is per sample, so each such segment
+ * runs chunk by chunk (t->chunk samples): every kernel of the segment on one chunk before the next, so
+ * intermediates stay in L2. In segments that end at a BN barrier the last ktail chunks of every slice form a
+ * shared pool that the threads empty once done with their own chunks (a thread slowed down by the machine
+ * hands work over instead of making the other wait); their sums go to per-chunk slots added in a fixed order. */
 static void step_region(qsnn_trainer *t, const float *W, int tid)
 {
     const qsnn_plan *p = &t->plan;
     qsnn_model *m = t->m;
     const size_t n = t->n, S = (size_t)t->chunk;
-    const size_t n0 = n * (size_t)tid / (size_t)t->threads, n1 = n * (size_t)(tid + 1) / (size_t)t->threads;
+    const int T = t->threads;
+    const size_t n0 = n * (size_t)tid / (size_t)T, n1 = n * (size_t)(tid + 1) / (size_t)T;
     const size_t ns = n1 - n0;
+    /* tails only when every slice has more chunks than its tail */
+    const int K = (T > 1 && t->ktail && (n / (size_t)T + S - 1) / S > (size_t)t->ktail) ? t->ktail : 0;
+    const size_t own_end = K ? n0 + ((ns + S - 1) / S - (size_t)K) * S : n1; /* own chunks: [n0, own_end) */
     int sense = t->sense0;
+    int loop = 0;
     step_ctx x;
     x.t = t;
     x.W = W;
     x.n0 = n0;
     x.n1 = n1;
-    x.G = tid == 0 ? t->grad : t->tgrad + (size_t)(tid - 1) * t->np;
+    float *const Gown = tid == 0 ? t->grad : t->tgrad + (size_t)(tid - 1) * t->np;
+    x.G = Gown;
     x.tid = tid;
     x.comb = NULL;
-    int ev = 0; /* BN events so far: the parity selects the partial-sum buffer */
-#define EV_PART(e) (t->part + ((size_t)((e) & 1) * (size_t)t->threads + (size_t)tid) * 2 * (size_t)p->max_c)
+    int ev = 0; /* BN events so far: the parity selects the partial-sum buffers */
+    const size_t pstride = 2 * (size_t)p->max_c;
+#define EV_PART(e) (t->part + ((size_t)((e) & 1) * (size_t)T + (size_t)tid) * pstride)
+#define TAIL_PART(e, u, q) (t->tpart + (((size_t)((e) & 1) * (size_t)T + (size_t)(u)) * (size_t)t->ktail + (size_t)(q)) * pstride)
+#define TAIL_SLOT(e, u, q) (t->tslot + (((size_t)((e) & 1) * (size_t)T + (size_t)(u)) * (size_t)t->ktail + (size_t)(q)) * t->np)
     x.part = EV_PART(ev);
-    x.gs = t->ga + n0 * p->max_act;
+    x.gs = t->ga;
     x.X[0] = t->scr + (size_t)tid * S * (3 * p->max_act + 2 * p->max_t);
     x.X[1] = x.X[0] + S * p->max_act;
     x.A = x.X[1] + S * p->max_act;
@@ -468,7 +550,7 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
     const qsnn_bn_cfg bncfg = {m->bn_eps > 0.0f ? m->bn_eps : 1e-3f, 0.99f};
     const int NL = p->num_layers;
 
-    memset(x.G, 0, t->np * sizeof *x.G);
+    memset(Gown, 0, t->np * sizeof *Gown);
     /* ---- forward: segments [BN apply of layer l - 1, ops of l..e, BN statistics of e] ---- */
     for (int l = 0; l < NL;) {
         int e = l;
@@ -476,24 +558,26 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
             e++;
         const qsnn_plan_layer *E = &p->L[e];
         const int bn_e = has_bn(p, e);
-        double *part = x.part = EV_PART(ev);
+        const int tails = bn_e && K; /* the last segment (no barrier after it) keeps every chunk with its owner */
+        double *part = EV_PART(ev);
         if (bn_e)
             memset(part, 0, 2 * (size_t)E->cout * sizeof *part);
-        for (size_t s = n0; s < n1; s += S) {
-            const size_t c = n1 - s < S ? n1 - s : S;
-            const float *xs = (l > 0 ? t->lb[l - 1].a : t->x) + s * p->L[l].in_sz;
-            if (l > 0 && has_bn(p, l - 1)) {
-                fwd_post(t, l - 1, s, c, x.A, tid);
-                xs = x.A;
+        for (size_t s = n0; s < (tails ? own_end : n1); s += S)
+            fwd_seg_chunk(&x, l, e, part, s, n1 - s < S ? n1 - s : S);
+        if (tails) {
+            for (int q; (q = atomic_fetch_add(&t->ctr[loop], 1)) < T * K;) {
+                const int u = q % T, r = q / T;
+                size_t s, c;
+                tail_chunk(t, u, r, &s, &c);
+                double *tp = TAIL_PART(ev, u, r);
+                memset(tp, 0, 2 * (size_t)E->cout * sizeof *tp);
+                fwd_seg_chunk(&x, l, e, tp, s, c);
             }
-            for (int k = l; k <= e; k++)
-                fwd_op(t, W, k, s, c, k == l ? xs : t->lb[k - 1].a + s * p->L[k].in_sz, x.T);
-            if (bn_e)
-                qsnn_bn_stats(part, part + E->cout, t->lb[e].xbn + s * E->out_sz, c * E->bn_rows, E->cout);
+            loop++;
         }
         if (bn_e) { /* one barrier: every thread combines the partials itself; only thread 0 moves the averages */
             team_barrier(t, &sense);
-            const double *cs = bn_combine(t, E->cout, ev & 1, tid);
+            const double *cs = bn_combine(t, E->cout, ev & 1, tid, tails);
             const size_t tc = (size_t)tid * (size_t)E->cout;
             qsnn_bn_finish(t->lb[e].mean + tc, t->lb[e].invstd + tc, tid == 0 ? m->params + E->off_mm : NULL,
                            tid == 0 ? m->params + E->off_mv : NULL, cs, cs + E->cout, n * E->bn_rows, E->cout, &bncfg);
@@ -505,43 +589,72 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
         for (size_t s = n0; s < n1; s += S)
             fwd_post(t, NL - 1, s, n1 - s < S ? n1 - s : S, t->lb[NL - 1].a + s * p->L[NL - 1].out_sz, tid);
     /* ---- loss ---- */
-    const int K = p->classes;
+    const int Kc = p->classes;
     int correct = 0;
-    t->loss_part[tid] = qsnn_softmax_xent_forward(t->probs + n0 * (size_t)K, &correct,
-                                                  t->lb[NL - 1].a + n0 * (size_t)K, t->labels + n0, ns, K);
+    t->loss_part[tid] = qsnn_softmax_xent_forward(t->probs + n0 * (size_t)Kc, &correct,
+                                                  t->lb[NL - 1].a + n0 * (size_t)Kc, t->labels + n0, ns, Kc);
     t->correct_part[tid] = correct;
     /* ---- backward: segments [BN apply of top, ..., BN sums of the next BN layer below] ---- */
+    size_t toff[3 * QSNN_MAX_LAYERS], tlen[3 * QSNN_MAX_LAYERS];
     for (int top = NL - 1, resume = 0;;) {
         const int endl = bwd_seg_end(p, top, resume);
-        double *part = x.part = EV_PART(ev);
+        /* tails in segments between two barriers (the first follows the loss of the owner's own samples) */
+        const int tails = K && resume && endl >= 0;
+        const int nt = tails ? seg_tensors(t, top, resume, toff, tlen) : 0;
+        double *part = EV_PART(ev);
         if (endl >= 0)
             memset(part, 0, 2 * (size_t)p->L[endl].cout * sizeof *part);
-        for (size_t s = n0; s < n1; s += S)
+        x.G = Gown;
+        x.part = part;
+        for (size_t s = n0; s < (tails ? own_end : n1); s += S)
             bwd_chunk(&x, top, resume, s, n1 - s < S ? n1 - s : S);
+        if (tails) {
+            for (int q; (q = atomic_fetch_add(&t->ctr[loop], 1)) < T * K;) {
+                const int u = q % T, r = q / T;
+                size_t s, c;
+                tail_chunk(t, u, r, &s, &c);
+                float *slot = TAIL_SLOT(ev, u, r);
+                for (int k = 0; k < nt; k++)
+                    memset(slot + toff[k], 0, tlen[k] * sizeof *slot);
+                x.G = slot;
+                x.part = TAIL_PART(ev, u, r);
+                memset(x.part, 0, 2 * (size_t)p->L[endl].cout * sizeof *x.part);
+                bwd_chunk(&x, top, resume, s, c);
+            }
+            loop++;
+        }
         if (endl < 0)
             break;
         const qsnn_plan_layer *L = &p->L[endl];
         team_barrier(t, &sense);
-        const double *cs = bn_combine(t, L->cout, ev & 1, tid);
+        const double *cs = bn_combine(t, L->cout, ev & 1, tid, tails);
         x.comb = cs;
         if (tid == 0)
             for (int j = 0; j < L->cout; j++) { /* into thread 0's accumulator */
                 t->grad[L->off_beta + (size_t)j] += (float)cs[j];
                 t->grad[L->off_gamma + (size_t)j] += (float)cs[L->cout + j];
             }
+        /* the weight gradients of this thread's tail chunks, whoever ran them, in order */
+        for (int r = 0; tails && r < K; r++) {
+            const float *slot = TAIL_SLOT(ev, tid, r);
+            for (int k = 0; k < nt; k++)
+                for (size_t i = toff[k]; i < toff[k] + tlen[k]; i++)
+                    Gown[i] += slot[i];
+        }
         ev++;
         top = endl;
         resume = 1;
     }
-    #undef EV_PART
+#undef EV_PART
+#undef TAIL_PART
+#undef TAIL_SLOT
     /* reduce the per-thread gradients in thread order, each thread a slice of the parameters */
-    if (t->threads > 1) {
+    if (T > 1) {
         team_barrier(t, &sense);
-        const size_t np = t->np, i0 = np * (size_t)tid / (size_t)t->threads,
-                     i1 = np * (size_t)(tid + 1) / (size_t)t->threads;
+        const size_t np = t->np, i0 = np * (size_t)tid / (size_t)T, i1 = np * (size_t)(tid + 1) / (size_t)T;
         for (size_t i = i0; i < i1; i++) {
             float s = t->grad[i];
-            for (int k = 1; k < t->threads; k++)
+            for (int k = 1; k < T; k++)
                 s += t->tgrad[(size_t)(k - 1) * np + i];
             t->grad[i] = s;
         }
@@ -559,6 +672,8 @@ static qsnn_status fwd_bwd(qsnn_trainer *t, size_t n, double *loss, int *correct
     }
     t->sense0 = atomic_load(&t->bar_sense);
     atomic_store(&t->bar_count, 0);
+    for (size_t i = 0; i < sizeof t->ctr / sizeof t->ctr[0]; i++)
+        atomic_store(&t->ctr[i], 0);
 #pragma omp parallel num_threads(t->threads)
     {
         /* OpenMP may give fewer threads than asked: every thread checks, and the step runs on one if so */
