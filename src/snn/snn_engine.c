@@ -57,7 +57,8 @@ struct qsnn_snn_ctx {
     int nthreads;                                   /* workers of qsnn_snn_run_mt (1: none) */
     unsigned char *tscratch[QSNN_SNN_MAX_THREADS]; /* scratch of each worker (tscratch[0] = scratch) */
 #if defined(QSNN_SNN_HAVE_MT)
-    atomic_int bar_count, bar_gen; /* the workers' barrier */
+    atomic_int bar_count; /* the workers' barrier: arrivals, and the generation (wraps) */
+    atomic_uint bar_gen;
 #endif
 };
 
@@ -277,7 +278,7 @@ qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *
     c->nthreads = 1;
 #if defined(QSNN_SNN_HAVE_MT)
     atomic_init(&c->bar_count, 0);
-    atomic_init(&c->bar_gen, 0);
+    atomic_init(&c->bar_gen, 0u);
 #endif
     size_t act = 0;
     for (int i = 0; i + 1 < m->num_layers; i++) {
@@ -1172,10 +1173,10 @@ qsnn_status qsnn_snn_run(qsnn_snn_ctx *ctx, const uint8_t *x, int32_t *potential
  * their own cores, as for any latency-bound parallel inference). */
 static void barrier(qsnn_snn_ctx *c)
 {
-    int gen = atomic_load_explicit(&c->bar_gen, memory_order_acquire);
+    unsigned gen = atomic_load_explicit(&c->bar_gen, memory_order_acquire);
     if (atomic_fetch_add_explicit(&c->bar_count, 1, memory_order_acq_rel) == c->nthreads - 1) {
         atomic_store_explicit(&c->bar_count, 0, memory_order_relaxed);
-        atomic_store_explicit(&c->bar_gen, gen + 1, memory_order_release);
+        atomic_store_explicit(&c->bar_gen, gen + 1u, memory_order_release);
     } else {
         while (atomic_load_explicit(&c->bar_gen, memory_order_acquire) == gen) {
 #if defined(__AVX2__)
