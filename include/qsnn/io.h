@@ -34,6 +34,10 @@ void qsnn_atomic_abort(qsnn_atomic_file *f);
  * 4095 bytes. */
 qsnn_status qsnn_mkdir_p(const char *path);
 
+/* The folder that will hold `file` exists and is writable (so that a long job can refuse a bad output path
+ * before it starts rather than after). QSNN_ERR_IO naming the folder and the reason otherwise. */
+qsnn_status qsnn_check_output_dir(const char *file);
+
 /* Read exactly n bytes or fail with QSNN_ERR_FORMAT "<path>: truncated (<what>)". */
 qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, const char *what);
 

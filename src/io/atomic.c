@@ -139,3 +139,28 @@ qsnn_status qsnn_mkdir_p(const char *path)
         return qsnn_fail(QSNN_ERR_IO, "%s: exists and is not a folder", path);
     return QSNN_OK;
 }
+
+qsnn_status qsnn_check_output_dir(const char *file)
+{
+    char dir[4096];
+    const char *slash = strrchr(file, '/');
+    size_t len = slash ? (size_t)(slash - file) : 0;
+    if (len >= sizeof dir)
+        return qsnn_fail(QSNN_ERR_ARG, "%s: path too long", file);
+    if (!slash)
+        memcpy(dir, ".", 2);
+    else if (len == 0)
+        memcpy(dir, "/", 2);
+    else {
+        memcpy(dir, file, len);
+        dir[len] = 0;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot write there: folder %s: %s", file, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot write there: %s is not a folder", file, dir);
+    if (access(dir, W_OK) != 0)
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot write there: folder %s: %s", file, dir, strerror(errno));
+    return QSNN_OK;
+}
