@@ -729,48 +729,9 @@ static void pack_pairs(run_state *r, int8_t *w2, int8_t *row, size_t K, int F)
     }
 }
 
-/* out[c] = sum_t a[t][c] * w[t][c] in int16: exact, |sums| <= 32767 (dw_fits_s16). Accumulators stay in
- * registers across the taps. */
-static void dw_pixel_s16(int16_t *restrict out, const uint8_t *const *a, const int16_t *const *w, int ntaps, int C)
-{
-    int c = 0;
-#if defined(__AVX2__)
-#define LA(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p)))
-#define LW(p) _mm256_loadu_si256((const __m256i *)(p))
-    for (; c + 64 <= C; c += 64) { /* four independent chains hide the multiply-add latency */
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        for (int t = 0; t < ntaps; t++) {
-            const uint8_t *pa = a[t] + c;
-            const int16_t *pw = w[t] + c;
-            a0 = _mm256_add_epi16(a0, _mm256_mullo_epi16(LA(pa), LW(pw)));
-            a1 = _mm256_add_epi16(a1, _mm256_mullo_epi16(LA(pa + 16), LW(pw + 16)));
-            a2 = _mm256_add_epi16(a2, _mm256_mullo_epi16(LA(pa + 32), LW(pw + 32)));
-            a3 = _mm256_add_epi16(a3, _mm256_mullo_epi16(LA(pa + 48), LW(pw + 48)));
-        }
-        _mm256_storeu_si256((__m256i *)(out + c), a0);
-        _mm256_storeu_si256((__m256i *)(out + c + 16), a1);
-        _mm256_storeu_si256((__m256i *)(out + c + 32), a2);
-        _mm256_storeu_si256((__m256i *)(out + c + 48), a3);
-    }
-    for (; c + 16 <= C; c += 16) {
-        __m256i acc = _mm256_setzero_si256();
-        for (int t = 0; t < ntaps; t++)
-            acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(LA(a[t] + c), LW(w[t] + c)));
-        _mm256_storeu_si256((__m256i *)(out + c), acc);
-    }
-#undef LA
-#undef LW
-#endif
-    for (; c < C; c++) {
-        int acc = 0;
-        for (int t = 0; t < ntaps; t++)
-            acc += a[t][c] * w[t][c];
-        out[c] = (int16_t)acc;
-    }
-}
-
-/* The same for one output pixel of a byte map: the ny x nx in-bounds taps, (i, j) at a + (i rs + j) C with kernel
- * row w + (i kw + j) C (a and w point at the first in-bounds tap). */
+/* Depthwise of one output pixel in int16: out[c] = sum over the ny x nx in-bounds taps (i, j) of
+ * a[(i rs + j) C + c] * w[(i kw + j) C + c] (a and w point at the first in-bounds tap; rs = pixels per input row).
+ * Exact: |sums| <= 32767 (dw_fits_s16). Accumulators stay in registers across the taps. */
 static void dw_rect_s16(int16_t *restrict out, const uint8_t *a, size_t rs, const int16_t *w, int kw, int ny, int nx,
                         int C)
 {
@@ -832,26 +793,14 @@ static void unpack_row_u8(uint8_t *restrict dst, const uint8_t *restrict in, int
     }
 }
 
-/* Taps of output pixel (y, x) of a depthwise stage whose rows are trow[ky] (byte maps): pointers to the input
- * values and the kernel rows, in-bounds taps only. Returns their number. */
-static int dw_taps(const run_state *r, const uint8_t *const *trow, const int16_t *dwq, int y, int x, const uint8_t **ta,
-                   const int16_t **tw)
+/* In-bounds taps of output pixel (y, x): ky0 <= ky < ky1, kx0 <= kx < kx1 (input row y sh - pt + ky). */
+static void tap_range(const qsnn_snn_layer *l, int y, int x, int *ky0, int *ky1, int *kx0, int *kx1)
 {
-    const qsnn_snn_layer *l = r->l;
-    size_t C = (size_t)l->in_c;
     int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left;
-    int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = l->in_h - iy0 < l->kh ? l->in_h - iy0 : l->kh;
-    int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = l->in_w - ix0 < l->kw ? l->in_w - ix0 : l->kw;
-    int nt = 0;
-    for (int ky = ky0; ky < ky1; ky++) {
-        const uint8_t *a = trow[ky] + (size_t)(ix0 + kx0) * C;
-        const int16_t *w = dwq + ((size_t)ky * (size_t)l->kw + (size_t)kx0) * C;
-        for (int kx = kx0; kx < kx1; kx++, nt++, a += C, w += C) {
-            ta[nt] = a;
-            tw[nt] = w;
-        }
-    }
-    return nt;
+    *ky0 = iy0 < 0 ? -iy0 : 0;
+    *ky1 = l->in_h - iy0 < l->kh ? l->in_h - iy0 : l->kh;
+    *kx0 = ix0 < 0 ? -ix0 : 0;
+    *kx1 = l->in_w - ix0 < l->kw ? l->in_w - ix0 : l->kw;
 }
 
 /* This worker's pixels [*pb, *pe) of np: whole pairs, split evenly over the workers. */
@@ -879,10 +828,8 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     for (int p = pb; p < pe; p += 2) {
         int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x;
         for (int q = 0; q < nq; q++) {
-            /* in-bounds taps: ky0 <= ky < ky1, kx0 <= kx < kx1 */
-            int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left;
-            int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = l->in_h - iy0 < l->kh ? l->in_h - iy0 : l->kh;
-            int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = l->in_w - ix0 < l->kw ? l->in_w - ix0 : l->kw;
+            int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left, ky0, ky1, kx0, kx1;
+            tap_range(l, y, x, &ky0, &ky1, &kx0, &kx1);
             if (ky1 > ky0 && kx1 > kx0) {
                 const uint8_t *a = r->in + ((size_t)(iy0 + ky0) * (size_t)l->in_w + (size_t)(ix0 + kx0)) * (size_t)C;
                 const int16_t *w = dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C;
@@ -996,19 +943,24 @@ static void layer_dense(run_state *r)
         }
         size_t rowlen = (size_t)l->in_w * (size_t)C;
         for (int y = 0; y < l->conv_h; y++) {
-            /* tap rows: the byte map itself, or the kernel's rows unpacked into scratch */
-            const uint8_t *trow[QSNN_SNN_MAX_KERNEL];
-            for (int ky = 0; ky < l->kh; ky++) {
-                int iy = y * l->stride_h - l->pad_top + ky;
-                uint8_t *dst = r->s.rows + (size_t)ky * rowlen;
-                trow[ky] = r->in_u8 ? r->in + (size_t)(iy < 0 ? 0 : iy) * rowlen : dst;
-                if (!r->in_u8 && iy >= 0 && iy < l->in_h)
-                    unpack_row_u8(dst, r->in, r->in_u8, (size_t)iy * rowlen, rowlen);
-            }
+            /* the kernel's input rows: the byte map itself, or unpacked into scratch (row ky of rows = input
+             * row y sh - pt + ky) */
+            int iyb = y * l->stride_h - l->pad_top;
+            if (!r->in_u8)
+                for (int ky = 0; ky < l->kh; ky++)
+                    if (iyb + ky >= 0 && iyb + ky < l->in_h)
+                        unpack_row_u8(r->s.rows + (size_t)ky * rowlen, r->in, 0, (size_t)(iyb + ky) * rowlen, rowlen);
             for (int x = 0; x < l->conv_w; x++) {
-                const uint8_t *ta[QSNN_SNN_MAX_KERNEL * QSNN_SNN_MAX_KERNEL];
-                const int16_t *tw[QSNN_SNN_MAX_KERNEL * QSNN_SNN_MAX_KERNEL];
-                dw_pixel_s16(col, ta, tw, dw_taps(r, trow, dwq, y, x, ta, tw), C);
+                int ix0 = x * l->stride_w - l->pad_left, ky0, ky1, kx0, kx1;
+                tap_range(l, y, x, &ky0, &ky1, &kx0, &kx1);
+                if (ky1 > ky0 && kx1 > kx0) {
+                    const uint8_t *a = r->in_u8 ? r->in + (size_t)(iyb + ky0) * rowlen : r->s.rows + (size_t)ky0 * rowlen;
+                    dw_rect_s16(col, a + (size_t)(ix0 + kx0) * (size_t)C, (size_t)l->in_w,
+                                dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C, l->kw, ky1 - ky0,
+                                kx1 - kx0, C);
+                } else {
+                    memset(col, 0, (size_t)C * 2);
+                }
                 memset(r->s.pot, 0, (size_t)F * 4);
                 if (r->w16)
                     qsnn_snn_gemv_s16_s16(r->s.pot, col, r->w16, (int)(k2 / 2), F);
