@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "qsnn/convert.h"
 #include "qsnn/io.h"
@@ -462,6 +463,88 @@ static void test_refusals(void **state)
     qsnn_model_free(&m);
 }
 
+/* `qsnn export`: the header holds the image byte for byte, the sizes the engine needs, and compiles as C11 with
+ * the engine's header; bad input leaves no file behind. */
+static int run_cmd(const char *cmd)
+{
+    int rc = system(cmd);
+    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
+}
+
+static void test_export_header(void **state)
+{
+    (void)state;
+    const char *exe = getenv("QSNN_EXE");
+    if (!exe)
+        exe = QSNN_BINARY_DIR "/qsnn";
+    char dir[] = "/tmp/qsnn_test_export_XXXXXX", snn[128], hdr[128], cmd[1024];
+    assert_non_null(mkdtemp(dir));
+    qsnn_model m;
+    make_kws(&m, 5);
+    unsigned char *img;
+    size_t sz;
+    assert_int_equal(qsnn_convert_model(&m, &img, &sz, NULL), QSNN_OK);
+    qsnn_model_free(&m);
+    qsnn_snn_model sm;
+    assert_int_equal(qsnn_snn_model_init(&sm, img, sz, "kws"), QSNN_OK);
+    snprintf(snn, sizeof snn, "%s/m.snn", dir);
+    snprintf(hdr, sizeof hdr, "%s/kws_model.h", dir);
+    assert_int_equal(qsnn_snn_save(snn, img, sz), QSNN_OK);
+    snprintf(cmd, sizeof cmd, "'%s' export '%s' -o '%s' --name kws 2>/dev/null", exe, snn, hdr);
+    assert_int_equal(run_cmd(cmd), 0);
+    /* parse the array and the macros back */
+    FILE *fp = fopen(hdr, "r");
+    assert_non_null(fp);
+    char line[512];
+    size_t n = 0, msize = 0, wsize = 0;
+    int in_array = 0, labels = 0;
+    unsigned char *back = malloc(sz + 1);
+    while (fgets(line, sizeof line, fp)) {
+        sscanf(line, "#define KWS_MODEL_SIZE %zu", &msize);
+        sscanf(line, "#define KWS_WORKSPACE_SIZE %zu", &wsize);
+        if (strstr(line, "kws_labels[") && strstr(line, "\"_silence_\""))
+            labels = 1;
+        if (strstr(line, "kws_model[")) {
+            in_array = 1;
+            continue;
+        }
+        if (in_array) {
+            if (line[0] == '}')
+                break;
+            for (char *p = strstr(line, "0x"); p; p = strstr(p + 2, "0x")) {
+                assert_true(n < sz + 1);
+                back[n++] = (unsigned char)strtoul(p, NULL, 16);
+            }
+        }
+    }
+    fclose(fp);
+    assert_int_equal(n, sz);
+    assert_memory_equal(back, img, sz);
+    assert_int_equal(msize, sz);
+    assert_int_equal(wsize, qsnn_snn_mem_size(&sm));
+    assert_true(labels);
+    /* it compiles as C11 together with the engine's header */
+    snprintf(cmd, sizeof cmd,
+             "printf '#include \"qsnn/snn.h\"\\n#include \"%s\"\\nint main(void){qsnn_snn_model m;"
+             "return qsnn_snn_model_init(&m,kws_model,KWS_MODEL_SIZE,\"f\")!=QSNN_OK || !kws_labels[0];}\\n' | "
+             "cc -std=c11 -Wall -Werror -fsyntax-only -I'%s/include' -x c - 2>/dev/null",
+             hdr, QSNN_SOURCE_DIR);
+    assert_int_equal(run_cmd(cmd), 0);
+    /* refusals: not a .snn model (exit 1), a bad name (exit 2); neither leaves a header */
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/bad.h", dir);
+    snprintf(cmd, sizeof cmd, "'%s' export '%s' -o '%s' 2>/dev/null", exe, hdr, bad);
+    assert_int_equal(run_cmd(cmd), 1);
+    snprintf(cmd, sizeof cmd, "'%s' export '%s' -o '%s' --name 9x 2>/dev/null", exe, snn, bad);
+    assert_int_equal(run_cmd(cmd), 2);
+    FILE *none = fopen(bad, "r");
+    assert_null(none);
+    free(back);
+    free(img);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(run_cmd(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_top_logit_ties),
         cmocka_unit_test(test_summary_layout_and_size),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_export_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
