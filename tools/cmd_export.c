@@ -102,6 +102,7 @@ int cmd_export(int argc, char **argv)
     qsnn_status st = qsnn_snn_load(path, &m, &img);
     if (st != QSNN_OK)
         return cli_fail(CMD, st);
+    size_t ws = qsnn_snn_mem_size(&m), size = m.size; /* m points into img, freed below */
     char up[65];
     size_t nl = strlen(name);
     for (size_t i = 0; i <= nl; i++)
@@ -117,7 +118,7 @@ int cmd_export(int argc, char **argv)
                      "#ifndef %s_MODEL_H\n#define %s_MODEL_H\n\n#include <stddef.h>\n\n",
              out, path, m.size, m.num_layers, m.num_classes, up, up);
     st = put(&f, st, "#define %s_MODEL_SIZE %zu\n#define %s_WORKSPACE_SIZE %zu /* qsnn_snn_mem_size */\n", up, m.size,
-             up, qsnn_snn_mem_size(&m));
+             up, ws);
     st = put(&f, st, "#define %s_WORKSPACE_CACHED_SIZE %zu /* qsnn_snn_mem_size_cached: faster, optional */\n", up,
              qsnn_snn_mem_size_cached(&m));
     st = put(&f, st, "#define %s_INPUT_H %d\n#define %s_INPUT_W %d\n#define %s_INPUT_C %d\n#define %s_NUM_CLASSES %d\n",
@@ -148,6 +149,6 @@ int cmd_export(int argc, char **argv)
     }
     if ((st = qsnn_atomic_commit(&f)) != QSNN_OK)
         return cli_fail(CMD, st);
-    fprintf(stderr, "qsnn export: %s: %zu-byte model, workspace %zu bytes\n", out, m.size, qsnn_snn_mem_size(&m));
+    fprintf(stderr, "qsnn export: %s: %zu-byte model, workspace %zu bytes\n", out, size, ws);
     return QSNN_EXIT_OK;
 }
