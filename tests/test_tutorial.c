@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "qsnn/audio.h"
 #include "qsnn/io.h"
 #include "qsnn/snn.h"
 #include "qsnn/convert.h"
@@ -161,11 +162,87 @@ static void test_tutorial_bad_input(void **state)
     assert_int_equal(run("'%s' tutorial --bogus 2>/dev/null", g_exe), 2);
 }
 
+/* `qsnn stream` (keyword spotting on long audio with the shipped model, converted): window arithmetic and JSON on
+ * noise (no data needed); with ../shared: four real test clips between real silence clips, each keyword
+ * detected once in order, near its clip; refusals. */
+static void test_stream(void **state)
+{
+    (void)state;
+    char snn[400], wav[400], js[400];
+    snprintf(snn, sizeof snn, "%s/stream.snn", g_tmp);
+    assert_int_equal(run("'%s' convert '%s/models/mobilenet_kws_pretrained.qsnn' -o '%s' >/dev/null 2>&1", g_exe,
+                         QSNN_SOURCE_DIR, snn), 0);
+    /* 2.5 s of quiet white noise: 1 + (40000 - 16000) / 1600 = 16 windows at the default 100 ms hop */
+    enum { NOISE = 40000 };
+    float *x = malloc(sizeof(float) * 9 * 16000);
+    assert_non_null(x);
+    uint32_t seed = 12345;
+    for (int i = 0; i < NOISE; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 0.002f;
+    }
+    snprintf(wav, sizeof wav, "%s/noise.wav", g_tmp);
+    snprintf(js, sizeof js, "%s/stream.json", g_tmp);
+    assert_int_equal(qsnn_audio_write_wav16(wav, x, NOISE, 16000), QSNN_OK);
+    assert_int_equal(run("'%s' stream '%s' '%s' --json --all > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
+    char *txt = NULL;
+    assert_int_equal(qsnn_read_text_file(js, 1 << 20, &txt, NULL), QSNN_OK);
+    cJSON *root = cJSON_Parse(txt);
+    assert_non_null(root);
+    assert_int_equal((int)cJSON_GetObjectItem(root, "windows")->valuedouble, 16);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(root, "window_predictions")), 16);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(root, "detections")));
+    cJSON_Delete(root);
+    free(txt);
+    /* refusals */
+    assert_int_equal(run("'%s' stream '%s' '%s/missing.wav' 2>/dev/null", g_exe, snn, g_tmp), 1);
+    assert_int_equal(run("'%s' stream '%s' '%s' --hop-ms 5 2>/dev/null", g_exe, snn, wav), 2);
+    assert_int_equal(run("'%s' stream '%s' '%s' 2>/dev/null", g_exe, wav, wav), 1);
+    /* real speech */
+    const char *root_dir = getenv("QSNN_SHARED_DATA") ? getenv("QSNN_SHARED_DATA") : QSNN_SHARED_DATA;
+    char dir[400], path[600];
+    snprintf(dir, sizeof dir, "%s/speech_commands_test_subset", root_dir);
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        free(x);
+        skip();
+    }
+    const char *words[4] = {"yes", "no", "go", "stop"};
+    const char *clips[4] = {"yes/105a0eea_nohash_0.wav", "no/1093c8e7_nohash_0.wav", "go/2a1f4853_nohash_2.wav",
+                            "stop/105a0eea_nohash_0.wav"};
+    const char *quiet[5] = {"1083.wav", "1141.wav", "1177.wav", "1083.wav", "1141.wav"};
+    for (int k = 0; k < 9; k++) { /* silence, word, silence, word, ... silence */
+        if (k % 2 == 0)
+            snprintf(path, sizeof path, "%s/_silence_/%s", dir, quiet[k / 2]);
+        else
+            snprintf(path, sizeof path, "%s/%s", dir, clips[k / 2]);
+        assert_int_equal(qsnn_audio_read_clip(path, x + (size_t)k * 16000, 16000), QSNN_OK);
+    }
+    snprintf(wav, sizeof wav, "%s/speech.wav", g_tmp);
+    assert_int_equal(qsnn_audio_write_wav16(wav, x, 9 * 16000, 16000), QSNN_OK);
+    free(x);
+    assert_int_equal(run("'%s' stream '%s' '%s' --smooth 5 --json > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
+    assert_int_equal(qsnn_read_text_file(js, 1 << 20, &txt, NULL), QSNN_OK);
+    root = cJSON_Parse(txt);
+    assert_non_null(root);
+    cJSON *det = cJSON_GetObjectItem(root, "detections");
+    assert_int_equal(cJSON_GetArraySize(det), 4);
+    for (int i = 0; i < 4; i++) {
+        cJSON *d = cJSON_GetArrayItem(det, i);
+        double t = cJSON_GetObjectItem(d, "time_s")->valuedouble, start = 1.0 + 2.0 * i; /* the clip's start */
+        assert_string_equal(cJSON_GetObjectItem(d, "label")->valuestring, words[i]);
+        assert_true(t > start - 1.0 && t < start + 0.5);
+    }
+    cJSON_Delete(root);
+    free(txt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tutorial_end_to_end),
         cmocka_unit_test(test_tutorial_bad_input),
+        cmocka_unit_test(test_stream),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

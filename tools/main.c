@@ -15,6 +15,7 @@ static const qsnn_cmd k_cmds[] = {
     {"eval", cmd_eval, "accuracy, confusion matrix and statistics of a float or spiking model on a split"},
     {"summary", cmd_summary, "print a model's layer table (Keras-style for .qsnn, Akida-style for .snn)"},
     {"convert", cmd_convert, "convert a quantized model into an integer event-based model (.snn)"},
+    {"stream", cmd_stream, "spot keywords in audio of any length with an integer model (sliding one-second windows)"},
     {"export", cmd_export, "write a .snn model as a C header (aligned const array and sizes) for firmware"},
 };
 
