@@ -271,103 +271,32 @@ void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const i
     }
 }
 
-void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
-{
-    for (int k = 0; k < kp; k++) {
-        int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
-        const int16_t *row = w2 + (size_t)k * (size_t)n * 2;
-        for (int j = 0; j < n; j++)
-            acc[j] += a0 * row[2 * j] + a1 * row[2 * j + 1];
-    }
-}
-
-void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
-{
-    int j = 0;
-#if defined(__AVX2__)
-    const size_t rs = (size_t)n * 2; /* int16 per weight row (one input pair) */
-#define LD(p) _mm256_loadu_si256((const __m256i *)(p))
-    for (; j + 64 <= n; j += 64) {
-        __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
-        __m256i c4 = LD(acc + j + 32), c5 = LD(acc + j + 40), c6 = LD(acc + j + 48), c7 = LD(acc + j + 56);
-        const int16_t *wp = w2 + (size_t)j * 2;
-        for (int k = 0; k < kp; k++, wp += rs) {
-            __m256i av = pair_bcast(a, k);
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
-            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
-            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
-            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
-            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(av, LD(wp + 64)));
-            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(av, LD(wp + 80)));
-            c6 = _mm256_add_epi32(c6, _mm256_madd_epi16(av, LD(wp + 96)));
-            c7 = _mm256_add_epi32(c7, _mm256_madd_epi16(av, LD(wp + 112)));
-        }
-        _mm256_storeu_si256((__m256i *)(acc + j), c0);
-        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
-        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
-        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
-        _mm256_storeu_si256((__m256i *)(acc + j + 32), c4);
-        _mm256_storeu_si256((__m256i *)(acc + j + 40), c5);
-        _mm256_storeu_si256((__m256i *)(acc + j + 48), c6);
-        _mm256_storeu_si256((__m256i *)(acc + j + 56), c7);
-    }
-    for (; j + 32 <= n; j += 32) {
-        __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
-        const int16_t *wp = w2 + (size_t)j * 2;
-        for (int k = 0; k < kp; k++, wp += rs) {
-            __m256i av = pair_bcast(a, k);
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
-            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
-            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
-            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
-        }
-        _mm256_storeu_si256((__m256i *)(acc + j), c0);
-        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
-        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
-        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
-    }
-    for (; j + 8 <= n; j += 8) {
-        __m256i c0 = LD(acc + j);
-        const int16_t *wp = w2 + (size_t)j * 2;
-        for (int k = 0; k < kp; k++, wp += rs)
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a, k), LD(wp)));
-        _mm256_storeu_si256((__m256i *)(acc + j), c0);
-    }
-#undef LD
-#endif
-    if (j < n) {
-        for (int k = 0; k < kp; k++) {
-            int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
-            const int16_t *row = w2 + (size_t)k * (size_t)n * 2;
-            for (int jj = j; jj < n; jj++)
-                acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
-        }
-    }
-}
-
-void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np,
-                                      const int16_t *w2, int n)
+/* The int16 GEMV of both forms: acc[j] += sum over p < np of a2[2p] w2[r][j][0] + a2[2p+1] w2[r][j][1], with
+ * weight row pair r = p (dense: every pair of the input) or r = idx[p] (sparse: the listed non-zero pairs).
+ * Inlined into both public kernels with idx a constant NULL or not, so each keeps its own straight loop. */
+static inline void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
+                                 int n)
 {
     for (int p = 0; p < np; p++) {
         int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
-        const int16_t *row = w2 + (size_t)idx[p] * (size_t)n * 2;
+        const int16_t *row = w2 + (size_t)(idx ? idx[p] : p) * (size_t)n * 2;
         for (int j = 0; j < n; j++)
             acc[j] += a0 * row[2 * j] + a1 * row[2 * j + 1];
     }
 }
 
-void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
-                                  int n)
+static inline void gemv_rows(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2, int n)
 {
     int j = 0;
 #if defined(__AVX2__)
-    const size_t rs = (size_t)n * 2;
+    const size_t rs = (size_t)n * 2; /* int16 per weight row pair */
 #define LD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define ROW(p) (w2 + (size_t)(idx ? idx[p] : (p)) * rs + (size_t)j * 2)
     for (; j + 64 <= n; j += 64) {
         __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
         __m256i c4 = LD(acc + j + 32), c5 = LD(acc + j + 40), c6 = LD(acc + j + 48), c7 = LD(acc + j + 56);
         for (int p = 0; p < np; p++) {
-            const int16_t *wp = w2 + (size_t)idx[p] * rs + (size_t)j * 2;
+            const int16_t *wp = ROW(p);
             __m256i av = pair_bcast(a2, p);
             c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
             c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
@@ -390,7 +319,7 @@ void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t
     for (; j + 32 <= n; j += 32) {
         __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
         for (int p = 0; p < np; p++) {
-            const int16_t *wp = w2 + (size_t)idx[p] * rs + (size_t)j * 2;
+            const int16_t *wp = ROW(p);
             __m256i av = pair_bcast(a2, p);
             c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
             c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
@@ -405,19 +334,42 @@ void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t
     for (; j + 8 <= n; j += 8) {
         __m256i c0 = LD(acc + j);
         for (int p = 0; p < np; p++)
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a2, p), LD(w2 + (size_t)idx[p] * rs + (size_t)j * 2)));
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a2, p), LD(ROW(p))));
         _mm256_storeu_si256((__m256i *)(acc + j), c0);
     }
+#undef ROW
 #undef LD
 #endif
-    if (j < n) {
+    if (j < n) { /* the last n - j outputs: the reference on the column tail */
         for (int p = 0; p < np; p++) {
             int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
-            const int16_t *row = w2 + (size_t)idx[p] * (size_t)n * 2;
+            const int16_t *row = w2 + (size_t)(idx ? idx[p] : p) * (size_t)n * 2;
             for (int jj = j; jj < n; jj++)
                 acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
         }
     }
+}
+
+void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
+{
+    gemv_rows_ref(acc, a, NULL, kp, w2, n);
+}
+
+void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
+{
+    gemv_rows(acc, a, NULL, kp, w2, n);
+}
+
+void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np,
+                                      const int16_t *w2, int n)
+{
+    gemv_rows_ref(acc, a2, idx, np, w2, n);
+}
+
+void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
+                                  int n)
+{
+    gemv_rows(acc, a2, idx, np, w2, n);
 }
 
 int qsnn_snn_argmax_s32(const int32_t *v, int n)
