@@ -400,27 +400,19 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
     }
     if (r->pot_dump)
         memcpy(r->pot_dump + pixel * (size_t)F, pot, (size_t)F * 4);
-    if (r->out_u8) { /* fire straight into the byte map */
-        uint8_t *o = r->out + pixel * (size_t)F;
-        if (ref)
-            qsnn_snn_fire_s32_ref(o, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
-        else if (r->fpre)
-            qsnn_snn_fire_pre(o, pot, r->fpre, F, (1 << l->act_bits) - 1);
-        else
-            qsnn_snn_fire_s32(o, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
-        if (r->count_nnz)
-            r->nnz += (uint64_t)count_nonzero(o, F);
-        return;
-    }
-    if (ref)
-        qsnn_snn_fire_s32_ref(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
-    else if (r->fpre)
-        qsnn_snn_fire_pre(r->s.lv, pot, r->fpre, F, (1 << l->act_bits) - 1);
-    else
-        qsnn_snn_fire_s32(r->s.lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+    /* levels: straight into the byte map, or into scratch and then packed into the nibble map */
     size_t base = pixel * (size_t)F;
-    const uint8_t *lv = r->s.lv;
-    int nnz = r->count_nnz ? count_nonzero(lv, F) : 0;
+    uint8_t *lv = r->out_u8 ? r->out + base : r->s.lv;
+    if (ref)
+        qsnn_snn_fire_s32_ref(lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+    else if (r->fpre)
+        qsnn_snn_fire_pre(lv, pot, r->fpre, F, (1 << l->act_bits) - 1);
+    else
+        qsnn_snn_fire_s32(lv, pot, r->th_t, r->th_s, F, l->frac_bits, (1 << l->act_bits) - 1);
+    if (r->count_nnz)
+        r->nnz += (uint64_t)count_nonzero(lv, F);
+    if (r->out_u8)
+        return;
     if (!(base & 1) && !(F & 1)) {
         uint8_t *o = r->out + base / 2;
         for (int j = 0; j < F / 2; j++)
@@ -431,7 +423,6 @@ static void fire_or_store(run_state *r, const int32_t *pot, size_t pixel, int re
             r->out[i >> 1] = (uint8_t)((r->out[i >> 1] & ~(15u << ((i & 1) * 4))) | ((unsigned)lv[j] << ((i & 1) * 4)));
         }
     }
-    r->nnz += nnz;
 }
 
 static void add_s32(int32_t *restrict acc, const int32_t *restrict v, int n)
