@@ -126,8 +126,9 @@ void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const i
                        int levels);
 
 /* The same levels from per-neuron constants computed once (what a cached context keeps for every layer):
- * pre[j] = 2^f / s[j] and pre[n + j] = (2 t[j] + 1) / (2 s[j]) as doubles, then
- * out[j] = clamp(ceil(p[j] pre[j] - pre[n + j]), 0, levels) in double (one fma). Exact for every int32 p, t and
+ * pre[j] = 2^f / s[j] and pre[n + j] = (2 t[j] + 1) / (2 s[j]) - 1 as doubles, then with one fma
+ * x = p[j] pre[j] - pre[n + j] (= (p 2^f - t - 1/2) / s + 1, exactly, never an integer),
+ * out[j] = clamp(ceil(x - 1), 0, levels) = x < 1 ? 0 : min(trunc(x), levels). Exact for every int32 p, t and
  * s >= 1: the rounding error of the fma and of the two constants stays below the 1 / (2 s) offset, which itself
  * is below the distance 1 / s of any non-integer quotient (p 2^f - t) / s from the integers (docs/snn.md). */
 void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int n, int f);

@@ -95,31 +95,35 @@ void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int
 {
     for (int j = 0; j < n; j++) {
         pre[j] = ldexp(1.0, f) / (double)s[j];
-        pre[n + j] = (2.0 * (double)t[j] + 1.0) / (2.0 * (double)s[j]);
+        /* (2t + 1 - 2s) / (2s): the numerator is an exact integer in double (|.| < 2^34), one rounding */
+        pre[n + j] = (2.0 * (double)t[j] + 1.0 - 2.0 * (double)s[j]) / (2.0 * (double)s[j]);
     }
 }
 
+/* x = p pre[j] - pre[n+j] = (p 2^f - t - 1/2) / s + 1 is never an integer (see qsnn/snn.h), so for x > 0 the
+ * level ceil(x - 1) is trunc(x): C's truncating conversion (vcvttpd2dq) after a clamp to levels + 1/2 above; below
+ * 1 the level is 0 (x in (0, 1) truncates to 0; x <= 0 becomes a negative int32, or INT32_MIN for huge |x|, which
+ * the signed-to-unsigned saturating packs turn into 0). */
 void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n, int levels)
 {
     int j = 0;
+    const double top = (double)levels + 0.5;
 #if defined(__AVX2__) && defined(__FMA__)
-    const __m256d vl = _mm256_set1_pd((double)levels), zero = _mm256_setzero_pd();
+    const __m256d vt = _mm256_set1_pd(top);
     for (; j + 8 <= n; j += 8) {
         __m256i pv = _mm256_loadu_si256((const __m256i *)(const void *)(p + j));
         __m256d x0 = _mm256_fmsub_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(pv)), _mm256_loadu_pd(pre + j),
                                      _mm256_loadu_pd(pre + n + j));
         __m256d x1 = _mm256_fmsub_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(pv, 1)), _mm256_loadu_pd(pre + j + 4),
                                      _mm256_loadu_pd(pre + n + j + 4));
-        x0 = _mm256_ceil_pd(_mm256_min_pd(_mm256_max_pd(x0, zero), vl));
-        x1 = _mm256_ceil_pd(_mm256_min_pd(_mm256_max_pd(x1, zero), vl));
-        __m128i w16 = _mm_packs_epi32(_mm256_cvtpd_epi32(x0), _mm256_cvtpd_epi32(x1));
+        __m128i w16 = _mm_packs_epi32(_mm256_cvttpd_epi32(_mm256_min_pd(x0, vt)),
+                                      _mm256_cvttpd_epi32(_mm256_min_pd(x1, vt)));
         _mm_storel_epi64((__m128i *)(void *)(out + j), _mm_packus_epi16(w16, w16));
     }
 #endif
     for (; j < n; j++) {
         double x = fma((double)p[j], pre[j], -pre[n + j]);
-        x = x < 0.0 ? 0.0 : x > (double)levels ? (double)levels : x;
-        out[j] = (uint8_t)ceil(x);
+        out[j] = x < 1.0 ? 0 : (uint8_t)(x > top ? top : x);
     }
 }
 
