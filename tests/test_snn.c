@@ -172,6 +172,43 @@ static void test_gemv_fast_equals_ref(void **state)
     }
 }
 
+/* The uint8 x int8 two-input GEMV with quads: random inputs over the whole uint8 range and weights in [-8, 8],
+ * plus the extremes (every activation 255, every weight -8 or 8: the largest int16 partial sums, 8 x 4080). */
+static void test_gemv_u8_s8_fast_equals_ref(void **state)
+{
+    (void)state;
+    qsnn_rng rng;
+    qsnn_rng_seed(&rng, 12);
+    const int ns[] = {1, 7, 8, 12, 16, 24, 33, 64, 70};
+    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+        int n = ns[ni];
+        for (int kq = 1; kq <= 25; kq += 4) {
+            int8_t *w = malloc((size_t)kq * 4 * (size_t)n);
+            uint8_t *a0 = malloc((size_t)kq * 4), *a1 = malloc((size_t)kq * 4);
+            int32_t *bias = malloc((size_t)n * 4), *x0 = malloc((size_t)n * 4), *x1 = malloc((size_t)n * 4);
+            int32_t *y0 = malloc((size_t)n * 4), *y1 = malloc((size_t)n * 4);
+            for (int trial = 0; trial < 3; trial++) {
+                for (int k = 0; k < kq * 4 * n; k++)
+                    w[k] = (int8_t)(trial == 0 ? qsnn_rng_range(&rng, -8, 9) : trial == 1 ? -8 : 8);
+                for (int k = 0; k < kq * 4; k++) {
+                    a0[k] = (uint8_t)(trial == 0 ? qsnn_rng_below(&rng, 256) : 255);
+                    a1[k] = (uint8_t)qsnn_rng_below(&rng, 256);
+                }
+                for (int j = 0; j < n; j++)
+                    bias[j] = (int32_t)qsnn_rng_range(&rng, -100000, 100001);
+                memset(x0, 0x5a, (size_t)n * 4), memset(x1, 0xa5, (size_t)n * 4);
+                qsnn_snn_gemv2_u8_s8(x0, x1, a0, a1, w, bias, kq, n);
+                qsnn_snn_gemv2_u8_s8_ref(y0, y1, a0, a1, w, bias, kq, n);
+                assert_memory_equal(x0, y0, 4 * (size_t)n);
+                assert_memory_equal(x1, y1, 4 * (size_t)n);
+                if (trial == 1) /* every activation 255, every weight -8: bias - 8 * 255 * 4 kq */
+                    assert_int_equal(x0[n - 1], bias[n - 1] - 8 * 255 * 4 * kq);
+            }
+            free(w), free(a0), free(a1), free(bias), free(x0), free(x1), free(y0), free(y1);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- random models */
 
 typedef struct {
@@ -782,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_fire_counter_example),
         cmocka_unit_test(test_fire_fast_equals_ref),
         cmocka_unit_test(test_gemv_fast_equals_ref),
+        cmocka_unit_test(test_gemv_u8_s8_fast_equals_ref),
         cmocka_unit_test(test_paths_agree_random_models),
         cmocka_unit_test(test_paths_agree_kws_shape),
         cmocka_unit_test(test_caller_memory),

@@ -147,6 +147,14 @@ void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const i
                             int n);
 void qsnn_snn_gemv2_s16_s16_ref(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
                                 int kp, int n);
+/* Two uint8 inputs, int8 weights in quads, with a bias (the cached path's pointwise stage when a pixel pair's
+ * depthwise sums fit in int8: the engine feeds them offset by 128 and folds -128 sum_k w[k][j] into bias):
+ * o0[j] = bias[j] + sum_{k < 4 kq} a0[k] w4[k/4][j][k%4], o1 likewise (stored). Weights must be in [-8, 8] (4-bit
+ * weights): the int16 partial sums of the fast version then cannot saturate, and it equals _ref for every a. */
+void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                          const int32_t *bias, int kq, int n);
+void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                              const int32_t *bias, int kq, int n);
 /* Event form: only the listed input pairs p < np (the non-zero ones): acc[j] += a2[2p] w2[idx[p]][j][0] +
  * a2[2p+1] w2[idx[p]][j][1]. */
 void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,

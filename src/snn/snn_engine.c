@@ -38,6 +38,8 @@
  * workspace so that the minimal context stays small. */
 struct layer_cache {
     int16_t *w16, *dw16; /* weights unpacked, pair-interleaved int16; depthwise kernel as int16 */
+    int8_t *w8q;         /* separable, weights in [-8, 8]: pointwise weights in quads (qsnn_snn_gemv2_u8_s8) */
+    int32_t *bias8;      /* with w8q: -128 sum_k w[k][j] (the pixel's depthwise sums enter offset by 128) */
     double *fpre;        /* fire constants (qsnn_snn_fire_pre_fill) */
 };
 
@@ -86,6 +88,12 @@ static int dw_fits_s16(const qsnn_snn_model *m, int li)
     return 1;
 }
 
+/* Input quads of the uint8 pointwise pass (K rounded up to a multiple of 4). */
+static size_t quads(int k) { return ((size_t)k + 3) / 4; }
+
+/* A separable layer whose pointwise weights suit qsnn_snn_gemv2_u8_s8 ([-8, 8]: 4-bit weights). */
+static int has_w8q(const qsnn_snn_layer *l) { return l->type == QSNN_SNN_SEPARABLE && l->weight_bits <= 4; }
+
 /* Scratch layouts. Each returns the bytes needed and, when base != NULL, sets the pointers. */
 typedef struct {
     int32_t *ring, *pix, *gap, *dwv, *pot, *pot2, *idx;
@@ -93,6 +101,7 @@ typedef struct {
     int8_t *w2, *dwq;
     int16_t *col, *col2, *dw16;
     uint8_t *rows, *padded;
+    uint8_t *ucol, *ucol2; /* a pixel pair's depthwise sums + 128 as bytes (the uint8 pointwise pass) */
 } scratch_ptrs;
 
 /* Zero-padded copy of a convolution's input (cached contexts): every tap of every output pixel in bounds. */
@@ -131,6 +140,10 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cached
         if (cached) {
             CARVE(col2, int16_t, k2 + IM2COL_SLACK);
             CARVE(pot2, int32_t, F);
+            if (sep) {
+                CARVE(ucol, uint8_t, quads(C) * 4);
+                CARVE(ucol2, uint8_t, quads(C) * 4);
+            }
             if (!sep)
                 CARVE(padded, uint8_t, (size_t)padded_h(l) * (size_t)padded_w(l) * (size_t)C + IM2COL_SLACK);
         } else {
@@ -207,17 +220,45 @@ static void fill_fire_pre(const qsnn_snn_model *m, int li, double *pre)
     qsnn_snn_fire_pre_fill(pre, t, t + F, F, l->frac_bits);
 }
 
-static size_t cache_bytes(const qsnn_snn_model *m, int i, size_t *w_bytes)
+/* The weight cache of one layer, in this order: w16, dw16 (separable), w8q and bias8 (has_w8q), fire constants
+ * (activated layers); 0 bytes when the layer does not run the dense path. */
+typedef struct {
+    size_t w16, dw16, w8q, bias8, fpre;
+} cache_sizes;
+
+static size_t cache_bytes(const qsnn_snn_model *m, int i, cache_sizes *z)
 {
     const qsnn_snn_layer *l = &m->layers[i];
-    *w_bytes = 0;
+    memset(z, 0, sizeof *z);
     if (l->type == QSNN_SNN_FC || (l->type == QSNN_SNN_SEPARABLE && !dw_fits_s16(m, i)))
         return 0;
     int sep = l->type == QSNN_SNN_SEPARABLE;
     size_t K = sep ? (size_t)l->in_c : (size_t)l->kh * (size_t)l->kw * (size_t)l->in_c;
     size_t k2 = (K + 1) & ~(size_t)1;
-    *w_bytes = up(k2 * (size_t)l->out_c * 2);
-    return *w_bytes + (sep ? up((size_t)l->kh * (size_t)l->kw * (size_t)l->in_c * 2) : 0) + fire_pre_bytes(l);
+    z->w16 = up(k2 * (size_t)l->out_c * 2);
+    z->dw16 = sep ? up((size_t)l->kh * (size_t)l->kw * (size_t)l->in_c * 2) : 0;
+    if (has_w8q(l)) {
+        z->w8q = up(quads(l->in_c) * 4 * (size_t)l->out_c);
+        z->bias8 = up((size_t)l->out_c * 4);
+    }
+    z->fpre = fire_pre_bytes(l);
+    return z->w16 + z->dw16 + z->w8q + z->bias8 + z->fpre;
+}
+
+/* w8q[k/4][f][k%4] = w[k][f] (zero rows up to the quad) and bias8[f] = -128 sum_k w[k][f]. */
+static void fill_w8q(const qsnn_snn_model *m, int li, int8_t *w8q, int32_t *bias8)
+{
+    const qsnn_snn_layer *l = &m->layers[li];
+    int F = l->out_c, K = l->in_c;
+    for (int f = 0; f < F; f++) {
+        int32_t sum = 0;
+        for (size_t k = 0; k < quads(K) * 4; k++) {
+            int w = k < (size_t)K ? qsnn_snn_weight(m, li, 0, k * (size_t)F + (size_t)f) : 0;
+            w8q[((k / 4) * (size_t)F + (size_t)f) * 4 + (k & 3)] = (int8_t)w;
+            sum += w;
+        }
+        bias8[f] = -128 * sum;
+    }
 }
 
 /* Elements of the largest activation map (one byte each in the cached contexts' act8). */
@@ -235,10 +276,11 @@ static size_t map_max(const qsnn_snn_model *m)
 
 size_t qsnn_snn_mem_size_cached(const qsnn_snn_model *m)
 {
-    size_t n = up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m, 1) + ALIGN, wb;
+    size_t n = up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m, 1) + ALIGN;
+    cache_sizes z;
     n += up(sizeof(struct layer_cache) * (size_t)m->num_layers);
     for (int i = 0; i < m->num_layers; i++)
-        n += cache_bytes(m, i, &wb);
+        n += cache_bytes(m, i, &z);
     n += 2 * up(map_max(m));
     size_t n0 = qsnn_snn_mem_size(m);
     return n > n0 ? n : n0;
@@ -309,18 +351,25 @@ qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *
         memset(c->lc, 0, sizeof(struct layer_cache) * (size_t)m->num_layers);
         q += up(sizeof(struct layer_cache) * (size_t)m->num_layers);
         for (int i = 0; i < m->num_layers; i++) {
-            size_t wb, cb = cache_bytes(m, i, &wb);
-            if (!cb)
+            cache_sizes z;
+            if (!cache_bytes(m, i, &z))
                 continue;
-            const qsnn_snn_layer *l = &m->layers[i];
-            size_t pb = fire_pre_bytes(l);
-            c->lc[i].w16 = (int16_t *)(void *)q;
-            c->lc[i].dw16 = wb + pb < cb ? (int16_t *)(void *)(q + wb) : NULL;
-            c->lc[i].fpre = pb ? (double *)(void *)(q + cb - pb) : NULL;
-            q += cb;
-            fill_cache(m, i, c->lc[i].w16, c->lc[i].dw16);
-            if (pb)
-                fill_fire_pre(m, i, c->lc[i].fpre);
+            struct layer_cache *lc = &c->lc[i];
+            lc->w16 = (int16_t *)(void *)q;
+            q += z.w16;
+            lc->dw16 = z.dw16 ? (int16_t *)(void *)q : NULL;
+            q += z.dw16;
+            lc->w8q = z.w8q ? (int8_t *)(void *)q : NULL;
+            q += z.w8q;
+            lc->bias8 = z.bias8 ? (int32_t *)(void *)q : NULL;
+            q += z.bias8;
+            lc->fpre = z.fpre ? (double *)(void *)q : NULL;
+            q += z.fpre;
+            fill_cache(m, i, lc->w16, lc->dw16);
+            if (lc->w8q)
+                fill_w8q(m, i, lc->w8q, lc->bias8);
+            if (lc->fpre)
+                fill_fire_pre(m, i, lc->fpre);
         }
         c->act8[0] = q;
         q += up(map_max(m));
@@ -367,6 +416,8 @@ typedef struct {
     int count_nnz; /* statistics requested */
     const int16_t *w16, *dw16; /* weights unpacked once at init (cached contexts), else NULL */
     const double *fpre;        /* fire constants (cached contexts), else NULL */
+    const int8_t *w8q;         /* uint8 pointwise pass (cached contexts, has_w8q), else NULL */
+    const int32_t *bias8;
     int part, parts;           /* pair paths: this worker's share of the pixel pairs (0 of 1: all) */
 } run_state;
 
@@ -804,6 +855,33 @@ static void pair_range(const run_state *r, int np, int *pb, int *pe)
         *pe = np;
 }
 
+/* dst[c] = col[c] + 128 for c < C (then 128, a zero sum, up to the quad); returns 0 when some col[c] is outside
+ * [-128, 127] (then dst is not usable: the pair takes the int16 pointwise pass). */
+static int col_to_u8(uint8_t *restrict dst, const int16_t *restrict col, int C)
+{
+    int c = 0;
+    unsigned bad = 0;
+#if defined(__AVX2__)
+    const __m256i off = _mm256_set1_epi16(128);
+    __m256i seen = _mm256_setzero_si256();
+    for (; c + 32 <= C; c += 32) {
+        __m256i u0 = _mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(col + c)), off);
+        __m256i u1 = _mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(col + c + 16)), off);
+        seen = _mm256_or_si256(seen, _mm256_or_si256(u0, u1));
+        _mm256_storeu_si256((__m256i *)(void *)(dst + c), _mm256_permute4x64_epi64(_mm256_packus_epi16(u0, u1), 0xD8));
+    }
+    bad = !_mm256_testz_si256(seen, _mm256_set1_epi16((short)0xFF00));
+#endif
+    for (; c < C; c++) {
+        int u = col[c] + 128;
+        bad |= (unsigned)u > 255u;
+        dst[c] = (uint8_t)u;
+    }
+    for (; c & 3; c++)
+        dst[c] = 128;
+    return !bad;
+}
+
 /* Separable layer, byte-map input, cached int16 weights: pixels in pairs (depthwise of both, then one pointwise
  * pass for the two), in raster order. */
 static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
@@ -811,6 +889,7 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     const qsnn_snn_layer *l = r->l;
     int F = l->out_c, C = l->in_c, np = l->conv_h * l->conv_w;
     int16_t *col[2] = {r->s.col, r->s.col2};
+    uint8_t *ucol[2] = {r->s.ucol, r->s.ucol2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
     int pb, pe;
@@ -831,7 +910,10 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
             if (++x == l->conv_w)
                 x = 0, y++;
         }
-        qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
+        if (r->w8q && col_to_u8(ucol[0], col[0], C) & col_to_u8(ucol[1], col[nq - 1], C))
+            qsnn_snn_gemv2_u8_s8(pot[0], pot[1], ucol[0], ucol[1], r->w8q, r->bias8, (int)quads(C), F);
+        else
+            qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
         emit_pair(r, pot[0], nq == 2 ? pot[1] : NULL, y0, x0);
     }
 }
@@ -1031,6 +1113,8 @@ static int layer_state(run_state *r, qsnn_snn_ctx *ctx, int li, const uint8_t *i
         r->w16 = ctx->lc[li].w16;
         r->dw16 = ctx->lc[li].dw16;
         r->fpre = ctx->lc[li].fpre;
+        r->w8q = ctx->lc[li].w8q;
+        r->bias8 = ctx->lc[li].bias8;
     }
     r->wb = m->image + r->l->off_w;
     r->dwb = m->image + r->l->off_dw;

@@ -146,6 +146,13 @@ static inline __m256i pair_bcast(const int16_t *a, int k)
     memcpy(&v, a + 2 * k, 4);
     return _mm256_set1_epi32(v);
 }
+/* the 4 bytes a[4k..4k+3] as one int32 (any alignment) */
+static inline int32_t quad_at(const uint8_t *a, int k)
+{
+    int32_t v;
+    memcpy(&v, a + 4 * k, 4);
+    return v;
+}
 static inline __m256i wload(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
 #endif
 
@@ -270,6 +277,118 @@ void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const i
             const int16_t *w = w2 + ((size_t)k * (size_t)n + (size_t)j) * 2;
             s0 += a0[2 * k] * w[0] + a0[2 * k + 1] * w[1];
             s1 += a1[2 * k] * w[0] + a1[2 * k + 1] * w[1];
+        }
+        o0[j] = s0, o1[j] = s1;
+    }
+}
+
+void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                              const int32_t *bias, int kq, int n)
+{
+    for (int j = 0; j < n; j++) {
+        int32_t s0 = bias[j], s1 = bias[j];
+        for (int k = 0; k < 4 * kq; k++) {
+            int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
+            s0 += (int32_t)a0[k] * w;
+            s1 += (int32_t)a1[k] * w;
+        }
+        o0[j] = s0, o1[j] = s1;
+    }
+}
+
+/* 32 (then 16, 8) outputs x 2 inputs per pass. vpmaddubsw multiplies 4 activation bytes (broadcast) by each output's 4 weight
+ * bytes and adds them in pairs into int16 lanes 2j, 2j+1 (one output each); |a w + a' w'| <= 2 * 255 * 8 = 4080,
+ * so 8 quads add up to at most 32640 without saturating; vpmaddwd by ones then adds the output's two lanes into
+ * its int32 accumulator. Every product is exact: the result equals the reference for any input. */
+void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                          const int32_t *bias, int kq, int n)
+{
+    int j = 0;
+#if defined(__AVX2__)
+    const size_t rs = (size_t)n * 4; /* bytes per weight row quad */
+    const __m256i ones = _mm256_set1_epi16(1);
+#define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define B4(a, k) _mm256_set1_epi32(quad_at(a, k))
+    /* 32 outputs: the int16 sums of 8 quads in 8 registers, the int32 sums in o0 / o1 (L1) */
+    for (; j + 32 <= n; j += 32) {
+        for (int i = 0; i < 32; i += 8) {
+            _mm256_storeu_si256((__m256i *)(void *)(o0 + j + i), LD(bias + j + i));
+            _mm256_storeu_si256((__m256i *)(void *)(o1 + j + i), LD(bias + j + i));
+        }
+        const int8_t *wp = w4 + (size_t)j * 4;
+        for (int k0 = 0; k0 < kq; k0 += 8) {
+            int k1 = k0 + 8 < kq ? k0 + 8 : kq;
+            __m256i h0 = _mm256_setzero_si256(), h1 = h0, h2 = h0, h3 = h0, g0 = h0, g1 = h0, g2 = h0, g3 = h0;
+            for (int k = k0; k < k1; k++, wp += rs) {
+                __m256i b0 = B4(a0, k), b1 = B4(a1, k), w = LD(wp);
+                h0 = _mm256_add_epi16(h0, _mm256_maddubs_epi16(b0, w));
+                g0 = _mm256_add_epi16(g0, _mm256_maddubs_epi16(b1, w));
+                w = LD(wp + 32);
+                h1 = _mm256_add_epi16(h1, _mm256_maddubs_epi16(b0, w));
+                g1 = _mm256_add_epi16(g1, _mm256_maddubs_epi16(b1, w));
+                w = LD(wp + 64);
+                h2 = _mm256_add_epi16(h2, _mm256_maddubs_epi16(b0, w));
+                g2 = _mm256_add_epi16(g2, _mm256_maddubs_epi16(b1, w));
+                w = LD(wp + 96);
+                h3 = _mm256_add_epi16(h3, _mm256_maddubs_epi16(b0, w));
+                g3 = _mm256_add_epi16(g3, _mm256_maddubs_epi16(b1, w));
+            }
+#define WIDEN(o, i, h) _mm256_storeu_si256((__m256i *)(void *)((o) + j + (i)),                                         \
+                                           _mm256_add_epi32(LD((o) + j + (i)), _mm256_madd_epi16(h, ones)))
+            WIDEN(o0, 0, h0), WIDEN(o0, 8, h1), WIDEN(o0, 16, h2), WIDEN(o0, 24, h3);
+            WIDEN(o1, 0, g0), WIDEN(o1, 8, g1), WIDEN(o1, 16, g2), WIDEN(o1, 24, g3);
+#undef WIDEN
+        }
+    }
+    for (; j + 16 <= n; j += 16) {
+        __m256i e00 = LD(bias + j), e01 = LD(bias + j + 8), e10 = e00, e11 = e01;
+        const int8_t *wp = w4 + (size_t)j * 4;
+        for (int k0 = 0; k0 < kq; k0 += 8) {
+            int k1 = k0 + 8 < kq ? k0 + 8 : kq;
+            __m256i h00 = _mm256_setzero_si256(), h01 = h00, h10 = h00, h11 = h00;
+            for (int k = k0; k < k1; k++, wp += rs) {
+                __m256i b0 = B4(a0, k), b1 = B4(a1, k), w0 = LD(wp), w1 = LD(wp + 32);
+                h00 = _mm256_add_epi16(h00, _mm256_maddubs_epi16(b0, w0));
+                h01 = _mm256_add_epi16(h01, _mm256_maddubs_epi16(b0, w1));
+                h10 = _mm256_add_epi16(h10, _mm256_maddubs_epi16(b1, w0));
+                h11 = _mm256_add_epi16(h11, _mm256_maddubs_epi16(b1, w1));
+            }
+            e00 = _mm256_add_epi32(e00, _mm256_madd_epi16(h00, ones));
+            e01 = _mm256_add_epi32(e01, _mm256_madd_epi16(h01, ones));
+            e10 = _mm256_add_epi32(e10, _mm256_madd_epi16(h10, ones));
+            e11 = _mm256_add_epi32(e11, _mm256_madd_epi16(h11, ones));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(o0 + j), e00);
+        _mm256_storeu_si256((__m256i *)(void *)(o0 + j + 8), e01);
+        _mm256_storeu_si256((__m256i *)(void *)(o1 + j), e10);
+        _mm256_storeu_si256((__m256i *)(void *)(o1 + j + 8), e11);
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m256i e0 = LD(bias + j), e1 = e0;
+        const int8_t *wp = w4 + (size_t)j * 4;
+        for (int k0 = 0; k0 < kq; k0 += 8) {
+            int k1 = k0 + 8 < kq ? k0 + 8 : kq;
+            __m256i h0 = _mm256_setzero_si256(), h1 = h0;
+            for (int k = k0; k < k1; k++, wp += rs) {
+                __m256i w0 = LD(wp);
+                h0 = _mm256_add_epi16(h0, _mm256_maddubs_epi16(B4(a0, k), w0));
+                h1 = _mm256_add_epi16(h1, _mm256_maddubs_epi16(B4(a1, k), w0));
+            }
+            e0 = _mm256_add_epi32(e0, _mm256_madd_epi16(h0, ones));
+            e1 = _mm256_add_epi32(e1, _mm256_madd_epi16(h1, ones));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(o0 + j), e0);
+        _mm256_storeu_si256((__m256i *)(void *)(o1 + j), e1);
+    }
+#undef B4
+#undef LD
+#endif
+    for (; j < n; j++) {
+        int32_t s0 = bias[j], s1 = bias[j];
+        for (int k = 0; k < 4 * kq; k++) {
+            int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
+            s0 += (int32_t)a0[k] * w;
+            s1 += (int32_t)a1[k] * w;
         }
         o0[j] = s0, o1[j] = s1;
     }
