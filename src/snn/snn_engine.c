@@ -773,14 +773,20 @@ static void pack_pairs(run_state *r, int8_t *w2, int8_t *row, size_t K, int F)
 
 /* Depthwise of one output pixel in int16: out[c] = sum over the ny x nx in-bounds taps (i, j) of
  * a[(i rs + j) C + c] * w[(i kw + j) C + c] (a and w point at the first in-bounds tap; rs = pixels per input row).
- * Exact: |sums| <= 32767 (dw_fits_s16). Accumulators stay in registers across the taps. */
-static void dw_rect_s16(int16_t *restrict out, const uint8_t *a, size_t rs, const int16_t *w, int kw, int ny, int nx,
-                        int C)
+ * Exact: |sums| <= 32767 (dw_fits_s16). Accumulators stay in registers across the taps. With u8 != NULL also
+ * u8[c] = out[c] + 128 (then 128, a zero sum, up to the next multiple of 4), and the return value says whether
+ * every out[c] is in [-128, 127] (if not, u8 is unusable); without u8 it returns 0. */
+static int dw_rect_s16(int16_t *restrict out, uint8_t *restrict u8, const uint8_t *a, size_t rs, const int16_t *w,
+                       int kw, int ny, int nx, int C)
 {
     int c = 0;
+    unsigned bad = 0;
 #if defined(__AVX2__)
-#define LA(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p)))
-#define LW(p) _mm256_loadu_si256((const __m256i *)(p))
+#define LA(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define LW(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define ST(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
+    const __m256i off = _mm256_set1_epi16(128);
+    __m256i seen = _mm256_setzero_si256(); /* OR of every out + 128: a bit above the low byte = out of range */
     for (; c + 64 <= C; c += 64) {
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         for (int ky = 0; ky < ny; ky++)
@@ -792,10 +798,14 @@ static void dw_rect_s16(int16_t *restrict out, const uint8_t *a, size_t rs, cons
                 a2 = _mm256_add_epi16(a2, _mm256_mullo_epi16(LA(pa + 32), LW(pw + 32)));
                 a3 = _mm256_add_epi16(a3, _mm256_mullo_epi16(LA(pa + 48), LW(pw + 48)));
             }
-        _mm256_storeu_si256((__m256i *)(out + c), a0);
-        _mm256_storeu_si256((__m256i *)(out + c + 16), a1);
-        _mm256_storeu_si256((__m256i *)(out + c + 32), a2);
-        _mm256_storeu_si256((__m256i *)(out + c + 48), a3);
+        ST(out + c, a0), ST(out + c + 16, a1), ST(out + c + 32, a2), ST(out + c + 48, a3);
+        if (u8) {
+            a0 = _mm256_add_epi16(a0, off), a1 = _mm256_add_epi16(a1, off);
+            a2 = _mm256_add_epi16(a2, off), a3 = _mm256_add_epi16(a3, off);
+            seen = _mm256_or_si256(seen, _mm256_or_si256(_mm256_or_si256(a0, a1), _mm256_or_si256(a2, a3)));
+            ST(u8 + c, _mm256_permute4x64_epi64(_mm256_packus_epi16(a0, a1), 0xD8));
+            ST(u8 + c + 32, _mm256_permute4x64_epi64(_mm256_packus_epi16(a2, a3), 0xD8));
+        }
     }
     for (; c + 16 <= C; c += 16) {
         __m256i acc = _mm256_setzero_si256();
@@ -803,10 +813,18 @@ static void dw_rect_s16(int16_t *restrict out, const uint8_t *a, size_t rs, cons
             for (int kx = 0; kx < nx; kx++)
                 acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(LA(a + ((size_t)ky * rs + (size_t)kx) * (size_t)C + c),
                                                                LW(w + ((size_t)ky * (size_t)kw + (size_t)kx) * (size_t)C + c)));
-        _mm256_storeu_si256((__m256i *)(out + c), acc);
+        ST(out + c, acc);
+        if (u8) {
+            acc = _mm256_add_epi16(acc, off);
+            seen = _mm256_or_si256(seen, acc);
+            _mm_storeu_si128((__m128i *)(void *)(u8 + c),
+                             _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(acc, acc), 0xD8)));
+        }
     }
+    bad = !_mm256_testz_si256(seen, _mm256_set1_epi16((short)0xFF00));
 #undef LA
 #undef LW
+#undef ST
 #endif
     for (; c < C; c++) {
         int acc = 0;
@@ -815,7 +833,16 @@ static void dw_rect_s16(int16_t *restrict out, const uint8_t *a, size_t rs, cons
                 acc += a[((size_t)ky * rs + (size_t)kx) * (size_t)C + (size_t)c] *
                        w[((size_t)ky * (size_t)kw + (size_t)kx) * (size_t)C + (size_t)c];
         out[c] = (int16_t)acc;
+        if (u8) {
+            bad |= (unsigned)(acc + 128) > 255u;
+            u8[c] = (uint8_t)(acc + 128);
+        }
     }
+    if (!u8)
+        return 0;
+    for (; c & 3; c++)
+        u8[c] = 128;
+    return !bad;
 }
 
 /* Input values [start, start + n) as uint8 (levels or the uint8 input). */
@@ -855,33 +882,6 @@ static void pair_range(const run_state *r, int np, int *pb, int *pe)
         *pe = np;
 }
 
-/* dst[c] = col[c] + 128 for c < C (then 128, a zero sum, up to the quad); returns 0 when some col[c] is outside
- * [-128, 127] (then dst is not usable: the pair takes the int16 pointwise pass). */
-static int col_to_u8(uint8_t *restrict dst, const int16_t *restrict col, int C)
-{
-    int c = 0;
-    unsigned bad = 0;
-#if defined(__AVX2__)
-    const __m256i off = _mm256_set1_epi16(128);
-    __m256i seen = _mm256_setzero_si256();
-    for (; c + 32 <= C; c += 32) {
-        __m256i u0 = _mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(col + c)), off);
-        __m256i u1 = _mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(col + c + 16)), off);
-        seen = _mm256_or_si256(seen, _mm256_or_si256(u0, u1));
-        _mm256_storeu_si256((__m256i *)(void *)(dst + c), _mm256_permute4x64_epi64(_mm256_packus_epi16(u0, u1), 0xD8));
-    }
-    bad = !_mm256_testz_si256(seen, _mm256_set1_epi16((short)0xFF00));
-#endif
-    for (; c < C; c++) {
-        int u = col[c] + 128;
-        bad |= (unsigned)u > 255u;
-        dst[c] = (uint8_t)u;
-    }
-    for (; c & 3; c++)
-        dst[c] = 128;
-    return !bad;
-}
-
 /* Separable layer, byte-map input, cached int16 weights: pixels in pairs (depthwise of both, then one pointwise
  * pass for the two), in raster order. */
 static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
@@ -896,22 +896,24 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     pair_range(r, np, &pb, &pe);
     int y = pb / l->conv_w, x = pb % l->conv_w; /* raster position of pixel p */
     for (int p = pb; p < pe; p += 2) {
-        int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x;
+        int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x, fit = r->w8q != NULL;
         for (int q = 0; q < nq; q++) {
             int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left, ky0, ky1, kx0, kx1;
             tap_range(l, y, x, &ky0, &ky1, &kx0, &kx1);
             if (ky1 > ky0 && kx1 > kx0) {
                 const uint8_t *a = r->in + ((size_t)(iy0 + ky0) * (size_t)l->in_w + (size_t)(ix0 + kx0)) * (size_t)C;
                 const int16_t *w = dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C;
-                dw_rect_s16(col[q], a, (size_t)l->in_w, w, l->kw, ky1 - ky0, kx1 - kx0, C);
+                fit &= dw_rect_s16(col[q], fit ? ucol[q] : NULL, a, (size_t)l->in_w, w, l->kw, ky1 - ky0, kx1 - kx0, C);
             } else {
                 memset(col[q], 0, (size_t)C * 2);
+                if (fit)
+                    memset(ucol[q], 128, quads(C) * 4);
             }
             if (++x == l->conv_w)
                 x = 0, y++;
         }
-        if (r->w8q && col_to_u8(ucol[0], col[0], C) & col_to_u8(ucol[1], col[nq - 1], C))
-            qsnn_snn_gemv2_u8_s8(pot[0], pot[1], ucol[0], ucol[1], r->w8q, r->bias8, (int)quads(C), F);
+        if (fit)
+            qsnn_snn_gemv2_u8_s8(pot[0], pot[1], ucol[0], ucol[nq - 1], r->w8q, r->bias8, (int)quads(C), F);
         else
             qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
         emit_pair(r, pot[0], nq == 2 ? pot[1] : NULL, y0, x0);
@@ -1028,7 +1030,7 @@ static void layer_dense(run_state *r)
                 tap_range(l, y, x, &ky0, &ky1, &kx0, &kx1);
                 if (ky1 > ky0 && kx1 > kx0) {
                     const uint8_t *a = r->in_u8 ? r->in + (size_t)(iyb + ky0) * rowlen : r->s.rows + (size_t)ky0 * rowlen;
-                    dw_rect_s16(col, a + (size_t)(ix0 + kx0) * (size_t)C, (size_t)l->in_w,
+                    dw_rect_s16(col, NULL, a + (size_t)(ix0 + kx0) * (size_t)C, (size_t)l->in_w,
                                 dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C, l->kw, ky1 - ky0,
                                 kx1 - kx0, C);
                 } else {
