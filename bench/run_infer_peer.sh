@@ -1,57 +1,79 @@
 #!/bin/sh
 # run_infer_peer.sh: the integer engine (bench_snn) and the PyTorch peer's float inference (bench/peer, --infer)
-# in one run, on the same model shape, then the ratios. Medians; the machine has 2 cores shared with whatever
-# else runs, so run it on an idle machine and say when it was not.
+# on the same model shape, then the ratios.
 #
-#   bench/run_infer_peer.sh [BUILD_DIR] [MODEL.snn|MODEL.qsnn]
+#   bench/run_infer_peer.sh [BUILD_DIR] [MODEL.snn|MODEL.qsnn [bench_snn options]] [ROUNDS]
+#
+# First one full bench_snn run (every path, sizes, per-layer times) and one full peer run per thread count
+# (batched throughput). Then ROUNDS (default 7) interleaved latency rounds: engine on 1 core, engine on 2 cores
+# (qsnn_snn_run_mt), peer with 1 thread, peer with 2 threads, one after the other, so that a slow minute of this
+# shared machine slows both sides of a round. Printed: every round, then the medians over the rounds of each
+# latency and of the per-round ratios, with their range. Speed is never asserted; run it on an idle machine and
+# say when it was not (the load average is printed).
 #
 # Needs /usr/bin/python3 with torch for the peer (see bench/README.md); without it only the engine is measured.
 set -eu
 build=${1:-build}
 model=${2:-}
+rounds=${3:-7}
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "== engine: $build/bench_snn $model"
-"$build/bench_snn" $model --json > "$out/snn.json"
 "$build/bench_snn" $model
 peer="$here/peer/mobilenet_kws_torch.py"
-if /usr/bin/python3 -c 'import torch' 2>/dev/null && [ -f "$peer" ]; then
-    echo "== PyTorch peer: float model, one thread, then all threads"
-    /usr/bin/python3 "$peer" --infer --threads 1 --json "$out/peer1.json" >/dev/null
-    /usr/bin/python3 "$peer" --infer --json "$out/peer.json" >/dev/null
-    /usr/bin/python3 - "$out" <<'PY'
-import json, sys
-d = sys.argv[1]
-s = json.load(open(d + "/snn.json"))
-p1 = json.load(open(d + "/peer1.json"))
-p = json.load(open(d + "/peer.json"))
-lat = s["dense_cached"]["latency_median_us"]
-lat0 = s["dense"]["latency_median_us"]
-print("PyTorch single-clip latency (1 thread): median %.1f us, %d threads: %.1f us"
-      % (1e3 * p1["latency_median_ms"], p["threads"], 1e3 * p["latency_median_ms"]))
-print("PyTorch batched: %.0f clips/s (1 thread), %.0f clips/s (%d threads)"
-      % (p1["batched_clips_per_s"], p["batched_clips_per_s"], p["threads"]))
-print("engine single-clip latency (dense, weight cache): median %.1f us -> %.1fx lower than PyTorch 1 thread, "
-      "%.1fx than %d threads" % (lat, 1e3 * p1["latency_median_ms"] / lat, 1e3 * p["latency_median_ms"] / lat,
-      p["threads"]))
-print("engine single-clip latency (dense, minimal 16 KB workspace): median %.1f us -> %.1fx lower than PyTorch 1 thread"
-      % (lat0, 1e3 * p1["latency_median_ms"] / lat0))
-print("engine clips/s/core %.0f (cached) vs PyTorch batched per core %.0f -> %.1fx"
-      % (s["dense_cached"]["clips_per_s_per_core"], p1["batched_clips_per_s"],
-         s["dense_cached"]["clips_per_s_per_core"] / p1["batched_clips_per_s"]))
-print("dense MACs %.0f; arithmetic limit %.1f us (int16 madd peak %.1f G/s), %.1f us (f32 FMA peak %.1f G/s)"
-      % (s["dense_macs"], s["limit_us_int16"], s["peak_int16_macs_per_s"] / 1e9, s["limit_us_f32"],
-         s["peak_f32_fma_per_s"] / 1e9))
-print("engine latency / limit: %.2fx (int16), %.2fx (f32)" % (lat / s["limit_us_int16"], lat / s["limit_us_f32"]))
-if "dense_2t" in s:
-    lat2 = s["dense_2t"]["latency_median_us"]
-    best = min(p1["latency_median_ms"], p["latency_median_ms"]) * 1e3
-    print("engine single-clip latency on 2 cores (qsnn_snn_run_mt, weight cache): median %.1f us -> %.1fx lower than "
-          "PyTorch's faster single-clip call (%.1f us)" % (lat2, best / lat2, best))
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -f "$peer" ]; then
+    echo "== PyTorch peer skipped: /usr/bin/python3 cannot import torch (apt-get install python3-torch)"
+    exit 0
+fi
+echo "== PyTorch peer: float model, batched throughput (1 thread, then 2)"
+/usr/bin/python3 "$peer" --infer --threads 1 --json "$out/peer_b1.json" >/dev/null
+/usr/bin/python3 "$peer" --infer --threads 2 --json "$out/peer_b2.json" >/dev/null
+"$build/bench_snn" $model --mode dense_cached --json > "$out/snn_b.json"
+echo "== $rounds interleaved latency rounds (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+i=1
+while [ "$i" -le "$rounds" ]; do
+    "$build/bench_snn" $model --mode dense_cached --calls 3000 --json > "$out/snn1_$i.json"
+    "$build/bench_snn" $model --mode dense_2t --calls 3000 --json > "$out/snn2_$i.json"
+    /usr/bin/python3 "$peer" --infer --threads 1 --calls 400 --infer-batch 100 --min-seconds 0.2 \
+        --json "$out/peer1_$i.json" >/dev/null
+    /usr/bin/python3 "$peer" --infer --threads 2 --calls 400 --infer-batch 100 --min-seconds 0.2 \
+        --json "$out/peer2_$i.json" >/dev/null
+    i=$((i + 1))
+done
+/usr/bin/python3 - "$out" "$rounds" <<'PY'
+import json, statistics, sys
+d, n = sys.argv[1], int(sys.argv[2])
+ld = lambda f: json.load(open(d + "/" + f))
+rows = []
+print("round  engine 1 core  engine 2 cores  PyTorch 1 thread  PyTorch 2 threads  (median us of each run)")
+for i in range(1, n + 1):
+    e1 = ld("snn1_%d.json" % i)["dense_cached"]["latency_median_us"]
+    e2 = ld("snn2_%d.json" % i)["dense_2t"]["latency_median_us"]
+    p1 = 1e3 * ld("peer1_%d.json" % i)["latency_median_ms"]
+    p2 = 1e3 * ld("peer2_%d.json" % i)["latency_median_ms"]
+    rows.append((e1, e2, p1, p2))
+    print("%-6d %-14.1f %-15.1f %-17.1f %.1f" % (i, e1, e2, p1, p2))
+def span(v):
+    return "median %.1f (%.1f-%.1f)" % (statistics.median(v), min(v), max(v))
+e1, e2, p1, p2 = ([r[k] for r in rows] for k in range(4))
+best = [min(r[2], r[3]) for r in rows]
+print("latency, us: engine 1 core %s; engine 2 cores %s" % (span(e1), span(e2)))
+print("             PyTorch 1 thread %s; 2 threads %s" % (span(p1), span(p2)))
+print("ratio per round (PyTorch / engine), the same round's runs:")
+print("  engine 1 core vs PyTorch 1 thread:              %s x" % span([r[2] / r[0] for r in rows]))
+print("  engine 2 cores vs PyTorch 2 threads:            %s x" % span([r[3] / r[1] for r in rows]))
+print("  engine 2 cores vs PyTorch's faster call:        %s x" % span([b / r[1] for b, r in zip(best, rows)]))
+s = ld("snn_b.json")
+b1, b2 = ld("peer_b1.json"), ld("peer_b2.json")
+c = s["dense_cached"]
+print("throughput: engine %.0f clips/s/core vs PyTorch batched %.0f clips/s on 1 thread (%.1fx), %.0f on 2"
+      % (c["clips_per_s_per_core"], b1["batched_clips_per_s"], c["clips_per_s_per_core"] / b1["batched_clips_per_s"],
+         b2["batched_clips_per_s"]))
+print("dense MACs %.0f; arithmetic limit %.1f us on one core (int16 madd peak %.1f G/s); engine 1 core / limit: "
+      "%.2fx (median of rounds)" % (s["dense_macs"], s["limit_us_int16"], s["peak_int16_macs_per_s"] / 1e9,
+                                    statistics.median(e1) / s["limit_us_int16"]))
 print("model %d bytes, workspace %d bytes (activations %d), with the weight cache %d bytes"
       % (s["model_bytes"], s["workspace_bytes"], s["activation_bytes"], s["workspace_cached_bytes"]))
 PY
-else
-    echo "== PyTorch peer skipped: /usr/bin/python3 cannot import torch (apt-get install python3-torch)"
-fi
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
