@@ -98,6 +98,14 @@ struct qsnn_trainer {
 #define QSNN_TRAIN_TAIL 2
 
 static int has_bn(const qsnn_plan *p, int l) { return p->L[l].off_gamma != QSNN_NO_OFF; }
+/* a separable layer followed by global average pooling: the pointwise product and the pooling are both linear,
+ * so the pooled output is computed as pool(depthwise) x W (one row per sample instead of hw rows: for
+ * mobilenet_kws' separable_5 a 125x smaller product in the forward and in both products of the backward), and
+ * the op output z is never stored */
+static int pool_first(const qsnn_plan_layer *L)
+{
+    return L->d->op == QSNN_OP_SEPARABLE && L->d->pool == QSNN_POOL_GLOBAL_AVG;
+}
 /* whether layer l's BN output is stored (the last layer's: the logits) */
 static int stores_post(const qsnn_plan *p, int l) { return p->L[l].d->batch_norm && l == p->num_layers - 1; }
 
@@ -186,7 +194,7 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     size_t nbuf = 5;
     for (int l = 0; l < p->num_layers; l++) {
         const qsnn_plan_layer *L = &p->L[l];
-        floats += B * L->z_sz + 2 * (size_t)threads * (size_t)L->cout;
+        floats += (pool_first(L) ? 0 : B * L->z_sz) + 2 * (size_t)threads * (size_t)L->cout;
         nbuf += 3;
         if (L->d->pool == QSNN_POOL_GLOBAL_AVG)
             floats += B * L->out_sz, nbuf++;
@@ -216,7 +224,7 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     for (int l = 0; l < p->num_layers; l++) {
         const qsnn_plan_layer *L = &p->L[l];
         layer_bufs *b = &t->lb[l];
-        b->z = carve(&t->arena, B * L->z_sz, &ok);
+        b->z = pool_first(L) ? NULL : carve(&t->arena, B * L->z_sz, &ok);
         b->p = L->d->pool == QSNN_POOL_GLOBAL_AVG ? carve(&t->arena, B * L->out_sz, &ok) : NULL;
         b->xbn = b->p ? b->p : b->z;
         if (L->d->batch_norm) { /* the BN output (+ activation) is recomputed where needed, except the logits */
@@ -281,13 +289,31 @@ static qsnn_act layer_act(const qsnn_model *m, const qsnn_layer_desc *d)
 
 
 /* forward of layer l on samples [s, s + c) whose input starts at xs: op, bias, pooling, and the activation of a
- * layer without BN; T: scratch for the separable intermediate */
-static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, const float *xs, float *T)
+ * layer without BN; T: scratch for the separable intermediate, Tp: [c * cin] scratch for its pooled form */
+static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, const float *xs, float *T, float *Tp)
 {
     const qsnn_plan_layer *L = &t->plan.L[l];
     const qsnn_layer_desc *d = L->d;
     const qsnn_model *m = t->m;
     layer_bufs *b = &t->lb[l];
+    if (pool_first(L)) { /* pool(dw(x)) x W (+ bias): see pool_first */
+        float *ps = b->p + s * L->out_sz;
+        qsnn_depthwise_forward(T, xs, W + L->off_dw, c, &L->cc);
+        qsnn_avgpool_forward(Tp, T, c, (int)L->hw, L->cin);
+        qsnn_pointwise_forward(ps, Tp, W + L->off_w, c, L->cin, L->cout);
+        if (L->off_bias != QSNN_NO_OFF)
+            qsnn_bias_forward(ps, m->params + L->off_bias, c, L->cout);
+        if (L->off_gamma == QSNN_NO_OFF && d->activation) {
+            const size_t o0 = s * L->out_sz, cnt = c * L->out_sz;
+            if (m->quant_acts) {
+                qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
+                qsnn_qrelu_forward(b->a + o0, b->y + o0, cnt, &q);
+            } else {
+                qsnn_relu6_forward(b->a + o0, b->y + o0, cnt);
+            }
+        }
+        return;
+    }
     float *zs = b->z + s * L->z_sz;
     switch (d->op) {
     case QSNN_OP_CONV2D:
@@ -365,6 +391,50 @@ static int bwd_seg_end(const qsnn_plan *p, int top, int resume)
     }
 }
 
+/* the backward of a pool_first layer j on chunk [s, s + c), g: dL/dp [c, cout] in X[0] or X[1] or gs. Writes
+ * dL/d(input) where bwd_chunk expects it (gs when layer j - 1 has BN, else the other X buffer). Every row of the
+ * gradient of the op output is g / hw (qsnn_avgpool_backward's value): the input-gradient product is made once per
+ * sample and copied to the hw rows (the same values as hw separate rows), the weight gradient is
+ * sum_i T[i]^T (g / hw) = (sum_i T[i])^T (g / hw). */
+static void bwd_pool_first(const step_ctx *x, int j, size_t s, size_t c, const float *g)
+{
+    qsnn_trainer *t = x->t;
+    const qsnn_plan *p = &t->plan;
+    const qsnn_plan_layer *L = &p->L[j];
+    const int hw = (int)L->hw, cin = L->cin, cout = L->cout;
+    float *gp = g == x->X[0] ? x->X[1] : x->X[0]; /* [c, cout] g / hw, then [c, cin] sum of T, [c, cin] dT row */
+    float *ts = gp + c * (size_t)cout, *dtp = ts + c * (size_t)cin;
+    const float inv = 1.0f / (float)hw;
+    for (size_t i = 0; i < c * (size_t)cout; i++)
+        gp[i] = g[i] * inv;
+    if (L->off_bias != QSNN_NO_OFF) /* the hw equal rows in order, as qsnn_bias_backward over them */
+        for (size_t q = 0; q < c; q++)
+            for (int r = 0; r < hw; r++)
+                qsnn_bias_backward(x->G + L->off_bias, gp + q * (size_t)cout, 1, cout);
+    float *din = j == 0 ? NULL : has_bn(p, j - 1) ? x->gs + s * p->max_act : (float *)g == x->X[0] ? x->X[1] : x->X[0];
+    const float *xin;
+    if (j > 0 && has_bn(p, j - 1)) {
+        fwd_post(t, j - 1, s, c, x->A, x->tid);
+        xin = x->A;
+    } else {
+        xin = (j > 0 ? t->lb[j - 1].a : t->x) + s * L->in_sz;
+    }
+    qsnn_depthwise_forward(x->T, xin, x->W + L->off_dw, c, &L->cc);
+    for (size_t q = 0; q < c; q++) { /* sum over positions, in position order */
+        float *o = ts + q * (size_t)cin;
+        const float *tq = x->T + q * (size_t)hw * cin;
+        memcpy(o, tq, (size_t)cin * sizeof *o);
+        for (int r = 1; r < hw; r++)
+            for (int k = 0; k < cin; k++)
+                o[k] += tq[(size_t)r * cin + k];
+    }
+    qsnn_pointwise_backward(dtp, x->G + L->off_w, gp, ts, x->W + L->off_w, c, cin, cout);
+    for (size_t q = 0; q < c; q++)
+        for (int r = 0; r < hw; r++)
+            memcpy(x->XT + (q * (size_t)hw + (size_t)r) * cin, dtp + q * (size_t)cin, (size_t)cin * sizeof *dtp);
+    qsnn_depthwise_backward(din, x->G + L->off_dw, x->XT, xin, x->W + L->off_dw, c, &L->cc);
+}
+
 /* one chunk [s, s + c) of a backward segment (see bwd_seg_end). Gradients inside the segment live in the chunk
  * scratch; a gradient crossing a barrier (the input of a BN layer's sums) is written to the boundary buffer, masked
  * in place by the sums, and read back by the next segment's apply. */
@@ -419,6 +489,14 @@ static void bwd_chunk(const step_ctx *x, int top, int resume, size_t s, size_t c
             }
         }
         /* g: dL/d(op output after pooling) of layer j, in scratch */
+        if (pool_first(L)) {
+            bwd_pool_first(x, j, s, c, g);
+            if (j == 0)
+                return;
+            g = has_bn(p, j - 1) ? gs : g == x->X[0] ? x->X[1] : x->X[0];
+            j--;
+            continue;
+        }
         float *dz = g;
         if (b->p) {
             dz = g == x->X[0] ? x->X[1] : x->X[0];
@@ -503,7 +581,7 @@ static void fwd_seg_chunk(step_ctx *x, int l, int e, double *part, size_t s, siz
         xs = x->A;
     }
     for (int k = l; k <= e; k++)
-        fwd_op(t, x->W, k, s, c, k == l ? xs : t->lb[k - 1].a + s * p->L[k].in_sz, x->T);
+        fwd_op(t, x->W, k, s, c, k == l ? xs : t->lb[k - 1].a + s * p->L[k].in_sz, x->T, x->XT);
     if (has_bn(p, e))
         qsnn_bn_stats(part, part + E->cout, t->lb[e].xbn + s * E->out_sz, c * E->bn_rows, E->cout);
 }
