@@ -91,6 +91,40 @@ static double peak_int16_macs_per_s(void)
 #endif
 }
 
+/* The same for the uint8 x int8 pointwise pass: vpmaddubsw (32 MACs into int16 pairs) + vpaddw, 6 accumulators. */
+static double peak_u8_macs_per_s(void)
+{
+#if defined(__AVX2__)
+    static int8_t wb[6][32];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 32; j++)
+            wb[i][j] = (int8_t)((i + j) % 7 - 3);
+    __m256i a = _mm256_set1_epi32(0x03050709), c[6];
+    for (int i = 0; i < 6; i++)
+        c[i] = _mm256_set1_epi16((short)i);
+    long iters = 20000;
+    double best = 0;
+    for (int rep = 0; rep < 400; rep++) {
+        double t0 = now();
+        for (long k = 0; k < iters; k++) {
+            __asm__ volatile("" : "+x"(a));
+            for (int i = 0; i < 6; i++)
+                c[i] = _mm256_add_epi16(c[i], _mm256_maddubs_epi16(a, _mm256_loadu_si256((const __m256i *)wb[i])));
+        }
+        double dt = now() - t0;
+        double r = (double)iters * 6 * 32 / dt;
+        best = r > best ? r : best;
+    }
+    int s = 0;
+    for (int i = 0; i < 6; i++)
+        s += _mm256_extract_epi16(c[i], 0);
+    g_sink = s;
+    return best;
+#else
+    return 0;
+#endif
+}
+
 static double peak_f32_fma_per_s(void)
 {
 #if defined(__AVX2__) && defined(__FMA__)
@@ -435,13 +469,14 @@ int main(int argc, char **argv)
         qsnn_snn_run(ctxc, x + in_n * (size_t)(i % NX), NULL, &pred, &st);
     double macs = dense_macs(&m);
     double pk_loop = peak_int16_macs_per_s(), pk_kern = kernel_int16_macs_per_s(), pk_f = peak_f32_fma_per_s();
-    double pk_i = pk_loop > pk_kern ? pk_loop : pk_kern;
-    double lim_i = pk_i > 0 ? macs / pk_i : 0, lim_f = pk_f > 0 ? macs / pk_f : 0;
+    double pk_i = pk_loop > pk_kern ? pk_loop : pk_kern, pk_u8 = peak_u8_macs_per_s();
+    double lim_i = pk_i > 0 ? macs / pk_i : 0, lim_f = pk_f > 0 ? macs / pk_f : 0, lim_u8 = pk_u8 > 0 ? macs / pk_u8 : 0;
     if (json) {
         printf("{\"model_bytes\": %zu, \"workspace_bytes\": %zu, \"workspace_cached_bytes\": %zu, "
                "\"activation_bytes\": %zu, \"dense_macs\": %.0f,\n", m.size, ms, msc, qsnn_snn_act_mem_size(&m), macs);
         printf(" \"peak_int16_macs_per_s\": %.4g, \"int16_loop_macs_per_s\": %.4g, \"int16_kernel_macs_per_s\": %.4g, "
                "\"peak_f32_fma_per_s\": %.4g,\n", pk_i, pk_loop, pk_kern, pk_f);
+        printf(" \"peak_u8_macs_per_s\": %.4g, \"limit_us_u8\": %.3f,\n", pk_u8, lim_u8 * 1e6);
         printf(" \"limit_us_int16\": %.3f, \"limit_us_f32\": %.3f,\n", lim_i * 1e6, lim_f * 1e6);
         for (int k = 0; k < NM; k++)
             printf(" \"%s\": {\"latency_median_us\": %.3f, \"latency_p90_us\": %.3f, \"latency_min_us\": %.3f, "
@@ -460,6 +495,8 @@ int main(int argc, char **argv)
         printf("int16 MAC rate: vpmaddwd loop %.2f G/s, engine gemv kernel (L1) %.2f G/s\n", pk_loop / 1e9, pk_kern / 1e9);
         printf("peak int16 MAC rate (the larger)         %.2f G/s -> limit %.2f us/clip\n", pk_i / 1e9, lim_i * 1e6);
         printf("peak f32 FMA rate (AVX2 FMA loop)        %.2f G/s -> limit %.2f us/clip\n", pk_f / 1e9, lim_f * 1e6);
+        printf("peak uint8 x int8 rate (vpmaddubsw loop) %.2f G/s -> limit %.2f us/clip (if every MAC were 8-bit)\n",
+               pk_u8 / 1e9, lim_u8 * 1e6);
         for (int k = 0; k < NM; k++)
             printf("%-12s latency median %8.2f us  p90 %8.2f us  min %8.2f us  %9.0f clips/s/core\n", mode_name[k],
                    lat_med[k] * 1e6, lat_p90[k] * 1e6, lat_min[k] * 1e6, cps[k]);

@@ -70,9 +70,11 @@ c = s["dense_cached"]
 print("throughput: engine %.0f clips/s/core vs PyTorch batched %.0f clips/s on 1 thread (%.1fx), %.0f on 2"
       % (c["clips_per_s_per_core"], b1["batched_clips_per_s"], c["clips_per_s_per_core"] / b1["batched_clips_per_s"],
          b2["batched_clips_per_s"]))
-print("dense MACs %.0f; arithmetic limit %.1f us on one core (int16 madd peak %.1f G/s); engine 1 core / limit: "
-      "%.2fx (median of rounds)" % (s["dense_macs"], s["limit_us_int16"], s["peak_int16_macs_per_s"] / 1e9,
-                                    statistics.median(e1) / s["limit_us_int16"]))
+m1 = statistics.median(e1)
+print("dense MACs %.0f; arithmetic limit on one core: %.1f us at the int16 madd peak (%.1f G/s), %.1f us at the "
+      "uint8 x int8 peak (%.1f G/s, the rate of the engine's 8-bit pointwise pass); engine 1 core (median of rounds) "
+      "= %.2fx / %.2fx those limits" % (s["dense_macs"], s["limit_us_int16"], s["peak_int16_macs_per_s"] / 1e9,
+      s["limit_us_u8"], s["peak_u8_macs_per_s"] / 1e9, m1 / s["limit_us_int16"], m1 / s["limit_us_u8"]))
 print("model %d bytes, workspace %d bytes (activations %d), with the weight cache %d bytes"
       % (s["model_bytes"], s["workspace_bytes"], s["activation_bytes"], s["workspace_cached_bytes"]))
 PY
