@@ -40,6 +40,7 @@ struct layer_cache {
     int16_t *w16, *dw16; /* weights unpacked, pair-interleaved int16; depthwise kernel as int16 */
     int8_t *w8q;         /* separable, weights in [-8, 8]: pointwise weights in quads (qsnn_snn_gemv2_u8_s8) */
     int32_t *bias8;      /* with w8q: -128 sum_k w[k][j] (the pixel's depthwise sums enter offset by 128) */
+    int8_t *dwp;         /* has_dwp: depthwise taps paired for vpmaddubsw (fill_dwp) */
     double *fpre;        /* fire constants (qsnn_snn_fire_pre_fill) */
 };
 
@@ -94,6 +95,20 @@ static size_t quads(int k) { return ((size_t)k + 3) / 4; }
 /* A separable layer whose pointwise weights suit qsnn_snn_gemv2_u8_s8 ([-8, 8]: 4-bit weights). */
 static int has_w8q(const qsnn_snn_layer *l) { return l->type == QSNN_SNN_SEPARABLE && l->weight_bits <= 4; }
 
+#define MAX_TAPS 64
+
+/* A separable layer whose depthwise runs as uint8 x int8 tap pairs over a zero-padded input (dw_pairs_u8):
+ * AVX2, 4-bit weights (|pair sums| <= 2 * 255 * 8, no saturation), channels in blocks of 32. */
+static int has_dwp(const qsnn_snn_layer *l)
+{
+#if defined(__AVX2__)
+    return has_w8q(l) && l->in_c % 32 == 0 && l->kh * l->kw <= MAX_TAPS;
+#else
+    (void)l;
+    return 0;
+#endif
+}
+
 /* Scratch layouts. Each returns the bytes needed and, when base != NULL, sets the pointers. */
 typedef struct {
     int32_t *ring, *pix, *gap, *dwv, *pot, *pot2, *idx;
@@ -144,7 +159,7 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cached
                 CARVE(ucol, uint8_t, quads(C) * 4);
                 CARVE(ucol2, uint8_t, quads(C) * 4);
             }
-            if (!sep)
+            if (!sep || has_dwp(l))
                 CARVE(padded, uint8_t, (size_t)padded_h(l) * (size_t)padded_w(l) * (size_t)C + IM2COL_SLACK);
         } else {
             CARVE(w2, int8_t, k2 * (size_t)F);
@@ -223,7 +238,7 @@ static void fill_fire_pre(const qsnn_snn_model *m, int li, double *pre)
 /* The weight cache of one layer, in this order: w16, dw16 (separable), w8q and bias8 (has_w8q), fire constants
  * (activated layers); 0 bytes when the layer does not run the dense path. */
 typedef struct {
-    size_t w16, dw16, w8q, bias8, fpre;
+    size_t w16, dw16, w8q, bias8, dwp, fpre;
 } cache_sizes;
 
 static size_t cache_bytes(const qsnn_snn_model *m, int i, cache_sizes *z)
@@ -241,8 +256,33 @@ static size_t cache_bytes(const qsnn_snn_model *m, int i, cache_sizes *z)
         z->w8q = up(quads(l->in_c) * 4 * (size_t)l->out_c);
         z->bias8 = up((size_t)l->out_c * 4);
     }
+    if (has_dwp(l))
+        z->dwp = up(((size_t)l->kh * (size_t)l->kw + 1) / 2 * (size_t)l->in_c * 2);
     z->fpre = fire_pre_bytes(l);
-    return z->w16 + z->dw16 + z->w8q + z->bias8 + z->fpre;
+    return z->w16 + z->dw16 + z->w8q + z->bias8 + z->dwp + z->fpre;
+}
+
+/* Depthwise taps 2i and 2i+1 (raster order over the kernel; a missing last tap has weight 0) for channel block
+ * g of 32, in the byte order of vpunpck{l,h}bw of the two taps' activation vectors: 64 bytes per (i, g), the first
+ * 32 for the low unpack (channels 0-7 | 16-23 of the block, interleaved tap by tap), the next 32 for the high one
+ * (8-15 | 24-31). */
+static void fill_dwp(const qsnn_snn_model *m, int li, int8_t *dwp)
+{
+    const qsnn_snn_layer *l = &m->layers[li];
+    int C = l->in_c, T = l->kh * l->kw;
+    for (int i = 0; i < (T + 1) / 2; i++)
+        for (int g = 0; g < C / 32; g++)
+            for (int h = 0; h < 2; h++)          /* low, high unpack */
+                for (int lane = 0; lane < 2; lane++)
+                    for (int e = 0; e < 8; e++) {
+                        int c = 32 * g + 16 * lane + 8 * h + e;
+                        int8_t *d = dwp + (((size_t)i * (size_t)(C / 32) + (size_t)g) * 64 + 32 * (size_t)h +
+                                           16 * (size_t)lane + 2 * (size_t)e);
+                        for (int u = 0; u < 2; u++) {
+                            int t = 2 * i + u;
+                            d[u] = (int8_t)(t < T ? qsnn_snn_weight(m, li, 1, (size_t)t * (size_t)C + (size_t)c) : 0);
+                        }
+                    }
 }
 
 /* w8q[k/4][f][k%4] = w[k][f] (zero rows up to the quad) and bias8[f] = -128 sum_k w[k][f]. */
@@ -363,11 +403,15 @@ qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *
             q += z.w8q;
             lc->bias8 = z.bias8 ? (int32_t *)(void *)q : NULL;
             q += z.bias8;
+            lc->dwp = z.dwp ? (int8_t *)(void *)q : NULL;
+            q += z.dwp;
             lc->fpre = z.fpre ? (double *)(void *)q : NULL;
             q += z.fpre;
             fill_cache(m, i, lc->w16, lc->dw16);
             if (lc->w8q)
                 fill_w8q(m, i, lc->w8q, lc->bias8);
+            if (lc->dwp)
+                fill_dwp(m, i, lc->dwp);
             if (lc->fpre)
                 fill_fire_pre(m, i, lc->fpre);
         }
@@ -417,6 +461,7 @@ typedef struct {
     const int16_t *w16, *dw16; /* weights unpacked once at init (cached contexts), else NULL */
     const double *fpre;        /* fire constants (cached contexts), else NULL */
     const int8_t *w8q;         /* uint8 pointwise pass (cached contexts, has_w8q), else NULL */
+    const int8_t *dwp;         /* paired depthwise taps (cached contexts, has_dwp), else NULL */
     const int32_t *bias8;
     int part, parts;           /* pair paths: this worker's share of the pixel pairs (0 of 1: all) */
 } run_state;
@@ -882,6 +927,67 @@ static void pair_range(const run_state *r, int np, int *pb, int *pe)
         *pe = np;
 }
 
+/* The layer's byte input copied into the zero-padded map r->s.padded (padded_h x padded_w pixels): every tap of
+ * every output pixel in bounds. */
+static void fill_padded(run_state *r)
+{
+    const qsnn_snn_layer *l = r->l;
+    int hp = padded_h(l), wp = padded_w(l);
+    size_t C = (size_t)l->in_c;
+    uint8_t *pad = r->s.padded;
+    memset(pad, 0, (size_t)hp * (size_t)wp * C + IM2COL_SLACK);
+    for (int iy = 0; iy < l->in_h; iy++) {
+        int yy = iy + l->pad_top, xx = l->pad_left, n = l->in_w;
+        if (yy >= hp)
+            break;
+        if (xx + n > wp)
+            n = wp - xx;
+        if (n > 0)
+            memcpy(pad + ((size_t)yy * (size_t)wp + (size_t)xx) * C, r->in + (size_t)iy * (size_t)l->in_w * C,
+                   (size_t)n * C);
+    }
+}
+
+#if defined(__AVX2__)
+/* Depthwise of one output pixel from the zero-padded map, taps in pairs: a points at the window's top-left,
+ * toff[t] is tap t's byte offset from it (T taps), dwp the paired weights (fill_dwp). The two taps' activation
+ * vectors are interleaved byte by byte (vpunpck{l,h}bw) and multiplied by the paired weights with vpmaddubsw:
+ * |pair| <= 2 * 255 * 8, and every partial sum is a partial depthwise sum, within int16 (dw_fits_s16). Writes
+ * out[c] (int16, channel order restored with two lane permutes) and u8[c] = out[c] + 128 as dw_rect_s16 does;
+ * returns whether every out[c] is in [-128, 127]. */
+static int dw_pairs_u8(int16_t *restrict out, uint8_t *restrict u8, const uint8_t *a, const int32_t *toff, int T,
+                       const int8_t *dwp, int C)
+{
+    const __m256i off = _mm256_set1_epi16(128), zero = _mm256_setzero_si256();
+    __m256i seen = zero;
+    int G = C / 32, np = T / 2;
+#define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+    for (int g = 0; g < G; g++) {
+        const uint8_t *ag = a + 32 * g;
+        const int8_t *wv = dwp + (size_t)g * 64;
+        __m256i lo = zero, hi = zero;
+        for (int i = 0; i < np; i++, wv += (size_t)G * 64) {
+            __m256i x0 = LD(ag + toff[2 * i]), x1 = LD(ag + toff[2 * i + 1]);
+            lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(x0, x1), LD(wv)));
+            hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(x0, x1), LD(wv + 32)));
+        }
+        if (T & 1) {
+            __m256i x0 = LD(ag + toff[T - 1]);
+            lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(x0, zero), LD(wv)));
+            hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(x0, zero), LD(wv + 32)));
+        }
+        /* lo holds channels 0-7 | 16-23 of the block, hi 8-15 | 24-31 */
+        _mm256_storeu_si256((__m256i *)(void *)(out + 32 * g), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i *)(void *)(out + 32 * g + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+        lo = _mm256_add_epi16(lo, off), hi = _mm256_add_epi16(hi, off);
+        seen = _mm256_or_si256(seen, _mm256_or_si256(lo, hi));
+        _mm256_storeu_si256((__m256i *)(void *)(u8 + 32 * g), _mm256_packus_epi16(lo, hi)); /* in channel order */
+    }
+#undef LD
+    return _mm256_testz_si256(seen, _mm256_set1_epi16((short)0xFF00));
+}
+#endif
+
 /* Separable layer, byte-map input, cached int16 weights: pixels in pairs (depthwise of both, then one pointwise
  * pass for the two), in raster order. */
 static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
@@ -892,6 +998,14 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     uint8_t *ucol[2] = {r->s.ucol, r->s.ucol2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
+    int32_t toff[MAX_TAPS];
+    int T = l->kh * l->kw;
+    size_t wpad = (size_t)padded_w(l);
+    if (r->dwp) { /* the padded map and the taps' offsets in it */
+        fill_padded(r);
+        for (int t = 0; t < T; t++)
+            toff[t] = (int32_t)(((size_t)(t / l->kw) * wpad + (size_t)(t % l->kw)) * (size_t)C);
+    }
     int pb, pe;
     pair_range(r, np, &pb, &pe);
     int y = pb / l->conv_w, x = pb % l->conv_w; /* raster position of pixel p */
@@ -900,6 +1014,12 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
         for (int q = 0; q < nq; q++) {
             int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left, ky0, ky1, kx0, kx1;
             tap_range(l, y, x, &ky0, &ky1, &kx0, &kx1);
+#if defined(__AVX2__)
+            if (r->dwp) {
+                const uint8_t *a = r->s.padded + ((size_t)(y * l->stride_h) * wpad + (size_t)(x * l->stride_w)) * (size_t)C;
+                fit &= dw_pairs_u8(col[q], ucol[q], a, toff, T, r->dwp, C);
+            } else
+#endif
             if (ky1 > ky0 && kx1 > kx0) {
                 const uint8_t *a = r->in + ((size_t)(iy0 + ky0) * (size_t)l->in_w + (size_t)(ix0 + kx0)) * (size_t)C;
                 const int16_t *w = dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C;
@@ -926,20 +1046,10 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
 static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
 {
     const qsnn_snn_layer *l = r->l;
-    int F = l->out_c, np = l->conv_h * l->conv_w, hp = padded_h(l), wp = padded_w(l);
+    int F = l->out_c, np = l->conv_h * l->conv_w, wp = padded_w(l);
     size_t C = (size_t)l->in_c, rowv = (size_t)l->kw * C; /* values per kernel row */
     uint8_t *pad = r->s.padded;
-    memset(pad, 0, (size_t)hp * (size_t)wp * C + IM2COL_SLACK);
-    for (int iy = 0; iy < l->in_h; iy++) {
-        int yy = iy + l->pad_top, xx = l->pad_left, n = l->in_w;
-        if (yy >= hp)
-            break;
-        if (xx + n > wp)
-            n = wp - xx;
-        if (n > 0)
-            memcpy(pad + ((size_t)yy * (size_t)wp + (size_t)xx) * C, r->in + (size_t)iy * (size_t)l->in_w * C,
-                   (size_t)n * C);
-    }
+    fill_padded(r);
     int16_t *col[2] = {r->s.col, r->s.col2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
     int pb, pe;
@@ -1117,6 +1227,7 @@ static int layer_state(run_state *r, qsnn_snn_ctx *ctx, int li, const uint8_t *i
         r->fpre = ctx->lc[li].fpre;
         r->w8q = ctx->lc[li].w8q;
         r->bias8 = ctx->lc[li].bias8;
+        r->dwp = ctx->lc[li].dwp;
     }
     r->wb = m->image + r->l->off_w;
     r->dwb = m->image + r->l->off_dw;
