@@ -67,6 +67,12 @@ static void test_fire_fast_equals_ref(void **state)
                 room = ((int64_t)1 << 31) - 1 - 16 - ((int64_t)2 << f);
             }
             int64_t tj = qsnn_rng_range(&rng, -room + 1, room);
+            if (round & 1) { /* converted models: large steps, thresholds a few steps from 0 (the float pass) */
+                sj = ((int64_t)1 << 20) + (int64_t)(qsnn_rng_uniform(&rng) * (double)(smax - ((int64_t)1 << 20)));
+                room = ((int64_t)1 << 31) - 1 - 16 * sj - ((int64_t)2 << f);
+                int64_t tmax = 40 * sj < room ? 40 * sj : room;
+                tj = qsnn_rng_range(&rng, -tmax + 1, tmax);
+            }
             s[j] = (int32_t)sj;
             t[j] = (int32_t)tj;
             int64_t ti = tj >> f;
