@@ -111,7 +111,7 @@ static int has_dwp(const qsnn_snn_layer *l)
 
 /* Scratch layouts. Each returns the bytes needed and, when base != NULL, sets the pointers. */
 typedef struct {
-    int32_t *ring, *pix, *gap, *dwv, *pot, *pot2, *idx;
+    int32_t *ring, *pix, *gap, *dwv, *pot, *pot2, *idx, *dwsum;
     uint8_t *lv;
     int8_t *w2, *dwq;
     int16_t *col, *col2, *dw16;
@@ -158,6 +158,8 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cached
             if (sep) {
                 CARVE(ucol, uint8_t, quads(C) * 4);
                 CARVE(ucol2, uint8_t, quads(C) * 4);
+                if (l->pool)
+                    CARVE(dwsum, int32_t, C);
             }
             if (!sep || has_dwp(l))
                 CARVE(padded, uint8_t, (size_t)padded_h(l) * (size_t)padded_w(l) * (size_t)C + IM2COL_SLACK);
@@ -989,7 +991,21 @@ static int dw_pairs_u8(int16_t *restrict out, uint8_t *restrict u8, const uint8_
 #endif
 
 /* Separable layer, byte-map input, cached int16 weights: pixels in pairs (depthwise of both, then one pointwise
- * pass for the two), in raster order. */
+ * pass for the two), in raster order. A pooled layer sums the depthwise outputs over its pixels instead and runs
+ * the pointwise once on the sum (pool_pointwise): the pointwise is linear, so the pooled potentials are the same
+ * integers, for 1/(pixels) of the pointwise work. */
+static void pool_pointwise(run_state *r, int C, int F)
+{
+    const int32_t *d = r->s.dwsum;
+    int32_t *gap = r->s.gap;
+    for (int c = 0; c < C; c += 2) {
+        int32_t a0 = d[c], a1 = c + 1 < C ? d[c + 1] : 0;
+        const int16_t *row = r->w16 + (size_t)(c / 2) * (size_t)F * 2;
+        for (int j = 0; j < F; j++) /* within int32: |partial sums| <= the model's validated potential bound */
+            gap[j] += a0 * row[2 * j] + a1 * row[2 * j + 1];
+    }
+}
+
 static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
 {
     const qsnn_snn_layer *l = r->l;
@@ -998,6 +1014,8 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     uint8_t *ucol[2] = {r->s.ucol, r->s.ucol2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
+    if (l->pool)
+        memset(r->s.dwsum, 0, (size_t)C * 4);
     int32_t toff[MAX_TAPS];
     int T = l->kh * l->kw;
     size_t wpad = (size_t)padded_w(l);
@@ -1032,12 +1050,20 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
             if (++x == l->conv_w)
                 x = 0, y++;
         }
+        if (l->pool) {
+            for (int q = 0; q < nq; q++)
+                for (int c = 0; c < C; c++)
+                    r->s.dwsum[c] += col[q][c];
+            continue;
+        }
         if (fit)
             qsnn_snn_gemv2_u8_s8(pot[0], pot[1], ucol[0], ucol[nq - 1], r->w8q, r->bias8, (int)quads(C), F);
         else
             qsnn_snn_gemv2_s16_s16(pot[0], pot[1], col[0], col[nq - 1], r->w16, (int)(k2 / 2), F);
         emit_pair(r, pot[0], nq == 2 ? pot[1] : NULL, y0, x0);
     }
+    if (l->pool)
+        pool_pointwise(r, C, F);
 }
 
 /* Convolution, byte input, cached int16 weights: the input copied once into a zero-padded map, then pixels in
