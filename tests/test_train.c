@@ -35,6 +35,23 @@ static const char *k_tiny_json =
     "{\"name\": \"d3\", \"op\": \"dense\", \"filters\": 3, \"use_bias\": true, \"weight_bits\": 4,"
     " \"batch_norm\": false, \"activation\": false}]}";
 
+/* a separable layer with pooling whose depthwise runs on window sums (graph.c, pool_first) with a bias and 12
+ * channels (one 8-channel block and 4 more): stride 1 'same', then stride 2 'valid' with a [3, 2] kernel (conv_0
+ * without activation: no ReLU6 kinks in front of it for the finite differences) */
+static const char *k_pool_json[2] = {
+    "{\"name\": \"pool1\", \"input\": [8, 6, 1], \"classes\": 3, \"layers\": ["
+    "{\"name\": \"c0\", \"op\": \"conv2d\", \"filters\": 12, \"kernel\": 3, \"stride\": 2, \"weight_bits\": 8,"
+    " \"activation\": false},"
+    "{\"name\": \"s1\", \"op\": \"separable\", \"filters\": 6, \"kernel\": 3, \"use_bias\": true, \"weight_bits\": 4,"
+    " \"pool\": \"global_avg\"},"
+    "{\"name\": \"d2\", \"op\": \"dense\", \"filters\": 3, \"weight_bits\": 4, \"batch_norm\": false, \"activation\": false}]}",
+    "{\"name\": \"pool2\", \"input\": [16, 12, 1], \"classes\": 3, \"layers\": ["
+    "{\"name\": \"c0\", \"op\": \"conv2d\", \"filters\": 12, \"kernel\": 3, \"stride\": 2, \"weight_bits\": 8,"
+    " \"activation\": false},"
+    "{\"name\": \"s1\", \"op\": \"separable\", \"filters\": 5, \"kernel\": [3, 2], \"stride\": 2,"
+    " \"padding\": \"valid\", \"use_bias\": true, \"weight_bits\": 4, \"pool\": \"global_avg\"},"
+    "{\"name\": \"d2\", \"op\": \"dense\", \"filters\": 3, \"weight_bits\": 4, \"batch_norm\": false, \"activation\": false}]}"};
+
 static const char *k_small_json =
     "{\"name\": \"small\", \"input\": [12, 8, 1], \"classes\": 3, \"layers\": ["
     "{\"name\": \"c0\", \"op\": \"conv2d\", \"filters\": 8, \"kernel\": 3, \"stride\": 2, \"weight_bits\": 8},"
@@ -66,19 +83,19 @@ static double loss_at(fd_ctx *c)
     return loss;
 }
 
-static void test_model_gradients_fd(void **state)
+static void model_gradients_fd(const char *json)
 {
-    (void)state;
     qsnn_model m;
-    make_model(&m, k_tiny_json, 3);
+    make_model(&m, json, 3);
     qsnn_rng r;
     qsnn_rng_seed(&r, 11);
     for (size_t i = 0; i < m.num_params; i++) /* non-trivial BN and bias values */
         m.params[i] += (float)(0.05 * qsnn_rng_normal(&r));
     enum { N = 6 };
-    float x[N * 48];
+    const size_t in = qsnn_shape_count(m.arch.input);
+    float *x = malloc(N * in * sizeof *x);
     int32_t y[N];
-    for (int i = 0; i < N * 48; i++)
+    for (size_t i = 0; i < N * in; i++)
         x[i] = (float)qsnn_rng_uniform(&r) * 2.0f;
     for (int i = 0; i < N; i++)
         y[i] = i % 3;
@@ -118,11 +135,21 @@ static void test_model_gradients_fd(void **state)
     if (getenv("QSNN_DEBUG_FD"))
         fprintf(stderr, "worst normalised error %.3f\n", worst);
     if (worst > 1.0)
-        fail_msg("model gradient mismatch at parameter %zu: analytic %.7g numeric %.7g", wi, wa, wn);
+        fail_msg("%s: model gradient mismatch at parameter %zu: analytic %.7g numeric %.7g", m.arch.name, wi, wa,
+                 wn);
     assert_true(checked > 200);
     free(ana);
+    free(x);
     qsnn_trainer_free(t);
     qsnn_model_free(&m);
+}
+
+static void test_model_gradients_fd(void **state)
+{
+    (void)state;
+    model_gradients_fd(k_tiny_json);
+    model_gradients_fd(k_pool_json[0]);
+    model_gradients_fd(k_pool_json[1]);
 }
 
 static void test_threads_agree(void **state)

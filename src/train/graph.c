@@ -51,6 +51,8 @@ typedef struct {
                     * last layer, whose output is the logits): they are recomputed from xbn, chunk by chunk, where
                     * needed. The separable intermediate is never stored either (recomputed from the input). */
     float *mean, *invstd; /* [threads][cout] batch statistics of this step (each thread computes its own copy) */
+    float *tp;     /* pool_first layers: [B, cin] the pooled depthwise output (the pointwise input) */
+    float *ws;     /* pool_first layers: [B, kh * kw, cin] the depthwise window sums (dw_window_sums) */
 } layer_bufs;
 
 struct qsnn_trainer {
@@ -63,7 +65,10 @@ struct qsnn_trainer {
     float *x;          /* [B, in] scaled input */
     float *probs;      /* [B, classes] */
     float *ga;         /* [B, max_act] gradients crossing a BN barrier in the backward (per-thread slabs) */
-    float *scr;        /* [threads][chunk * (2 * max_act + max_t)] per-thread chunk scratch */
+    float *scr;        /* [threads][chunk * (3 * max_act + 2 * tsz)] per-thread chunk scratch */
+    size_t tsz;        /* per-sample size of the XT / T scratch: max_t, or more for pool_first's window sums */
+    float *wpix;       /* [threads][wpix_n] per pool_first layer, its depthwise weights summed per input position */
+    size_t wpix_n, wpix_off[QSNN_MAX_LAYERS];
     int chunk;         /* samples per chunk of a segment */
     size_t np;
     float *grad;       /* [np] */
@@ -105,6 +110,99 @@ static int has_bn(const qsnn_plan *p, int l) { return p->L[l].off_gamma != QSNN_
 static int pool_first(const qsnn_plan_layer *L)
 {
     return L->d->op == QSNN_OP_SEPARABLE && L->d->pool == QSNN_POOL_GLOBAL_AVG;
+}
+
+/* whether input row iy is under tap row ky of some output row (the same test serves columns) */
+static int dw_tap_valid(int i, int k, int pad, int stride, int out)
+{
+    const int t = i + pad - k;
+    return t >= 0 && t % stride == 0 && t / stride < out;
+}
+
+/* The depthwise part of a pool_first layer never needs its output, only the output summed over positions, and
+ * the gradient of its output is the same at every position (g / hw times W^T). So, per sample x [h, w, cin]:
+ * S[k][ch] = the sum of the inputs under tap k over all output positions (zero padding adds nothing), computed as
+ * row sums per tap column, added per tap row; the summed output is sum_k w[k] S[k], the weight gradient
+ * d * S[k] and the input gradient d * (sum of the taps that see the position), d the gradient row.
+ * dw_window_sums: S [kh * kw * cin], rs: [kw * cin] scratch. */
+static void dw_window_sums(float *S, float *rs, const float *x, const qsnn_conv_cfg *cc)
+{
+    const int C = cc->cin, KH = cc->kh, KW = cc->kw;
+    memset(S, 0, (size_t)KH * (size_t)KW * (size_t)C * sizeof *S);
+    for (int iy = 0; iy < cc->h; iy++) {
+        int any = 0;
+        for (int ky = 0; ky < KH; ky++)
+            any |= dw_tap_valid(iy, ky, cc->pad_t, cc->sh, cc->oh);
+        if (!any)
+            continue;
+        const float *row = x + (size_t)iy * (size_t)cc->w * (size_t)C;
+        for (int kx = 0; kx < KW; kx++) { /* rs[kx] = the row's inputs under tap column kx, in position order */
+            float *r = rs + (size_t)kx * (size_t)C;
+            int c0 = 0;
+#if defined(__AVX__)
+            for (; c0 + 8 <= C; c0 += 8) { /* the sum in a register (through memory it waits on each store) */
+                __m256 acc = _mm256_setzero_ps();
+                for (int ox = 0; ox < cc->ow; ox++) {
+                    const int ix = ox * cc->sw - cc->pad_l + kx;
+                    if (ix >= 0 && ix < cc->w)
+                        acc = _mm256_add_ps(acc, _mm256_loadu_ps(row + (size_t)ix * (size_t)C + (size_t)c0));
+                }
+                _mm256_storeu_ps(r + c0, acc);
+            }
+#endif
+            for (; c0 < C; c0++) {
+                float acc = 0.0f;
+                for (int ox = 0; ox < cc->ow; ox++) {
+                    const int ix = ox * cc->sw - cc->pad_l + kx;
+                    if (ix >= 0 && ix < cc->w)
+                        acc += row[(size_t)ix * (size_t)C + (size_t)c0];
+                }
+                r[c0] = acc;
+            }
+        }
+        for (int ky = 0; ky < KH; ky++) {
+            if (!dw_tap_valid(iy, ky, cc->pad_t, cc->sh, cc->oh))
+                continue;
+            for (int kx = 0; kx < KW; kx++) {
+                float *restrict o = S + ((size_t)ky * (size_t)KW + (size_t)kx) * (size_t)C;
+                const float *restrict r = rs + (size_t)kx * (size_t)C;
+                for (int ch = 0; ch < C; ch++)
+                    o[ch] += r[ch];
+            }
+        }
+    }
+}
+
+/* out[ch] = sum over taps k (in order) of w[k][ch] * S[k][ch] */
+static void dw_window_dot(float *out, const float *S, const float *w, const qsnn_conv_cfg *cc)
+{
+    const int C = cc->cin, K = cc->kh * cc->kw;
+    memset(out, 0, (size_t)C * sizeof *out);
+    for (int k = 0; k < K; k++)
+        for (int ch = 0; ch < C; ch++)
+            out[ch] += w[(size_t)k * (size_t)C + (size_t)ch] * S[(size_t)k * (size_t)C + (size_t)ch];
+}
+
+/* wp [h, w, cin]: per input position, the sum of the depthwise taps that see it (tap rows outer, in order) */
+static void dw_weight_plane(float *wp, const float *w, const qsnn_conv_cfg *cc)
+{
+    const int C = cc->cin;
+    for (int iy = 0; iy < cc->h; iy++)
+        for (int ix = 0; ix < cc->w; ix++) {
+            float *o = wp + ((size_t)iy * (size_t)cc->w + (size_t)ix) * (size_t)C;
+            memset(o, 0, (size_t)C * sizeof *o);
+            for (int ky = 0; ky < cc->kh; ky++) {
+                if (!dw_tap_valid(iy, ky, cc->pad_t, cc->sh, cc->oh))
+                    continue;
+                for (int kx = 0; kx < cc->kw; kx++) {
+                    if (!dw_tap_valid(ix, kx, cc->pad_l, cc->sw, cc->ow))
+                        continue;
+                    const float *wk = w + ((size_t)ky * (size_t)cc->kw + (size_t)kx) * (size_t)C;
+                    for (int ch = 0; ch < C; ch++)
+                        o[ch] += wk[ch];
+                }
+            }
+        }
 }
 /* whether layer l's BN output is stored (the last layer's: the logits) */
 static int stores_post(const qsnn_plan *p, int l) { return p->L[l].d->batch_norm && l == p->num_layers - 1; }
@@ -152,6 +250,7 @@ void qsnn_trainer_free(qsnn_trainer *t)
     free(t->tpart);
     free(t->tslot);
     free(t->comb);
+    free(t->wpix);
     free(t);
 }
 
@@ -189,13 +288,24 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     const size_t B = (size_t)batch;
     /* arena size: one pass to count (64-byte rounding per buffer) */
     t->chunk = QSNN_TRAIN_CHUNK;
-    const size_t scr_floats = (size_t)threads * (size_t)t->chunk * (3 * p->max_act + 2 * p->max_t);
+    t->tsz = p->max_t;
+    for (int l = 0; l < p->num_layers; l++) {
+        const qsnn_plan_layer *L = &p->L[l];
+        if (!pool_first(L))
+            continue;
+        const size_t need = (size_t)L->cc.kw * (size_t)L->cin + (size_t)L->cout; /* also bwd_pool_first's */
+        t->tsz = need > t->tsz ? need : t->tsz;
+        t->wpix_off[l] = t->wpix_n;
+        t->wpix_n += L->in_sz;
+    }
+    const size_t scr_floats = (size_t)threads * (size_t)t->chunk * (3 * p->max_act + 2 * t->tsz);
     size_t floats = B * p->in_sz + B * (size_t)p->classes + B * p->max_act + scr_floats;
     size_t nbuf = 5;
     for (int l = 0; l < p->num_layers; l++) {
         const qsnn_plan_layer *L = &p->L[l];
-        floats += (pool_first(L) ? 0 : B * L->z_sz) + 2 * (size_t)threads * (size_t)L->cout;
-        nbuf += 3;
+        floats += (pool_first(L) ? B * (size_t)L->cin * (1 + (size_t)L->cc.kh * (size_t)L->cc.kw) : B * L->z_sz) +
+                  2 * (size_t)threads * (size_t)L->cout;
+        nbuf += 4;
         if (L->d->pool == QSNN_POOL_GLOBAL_AVG)
             floats += B * L->out_sz, nbuf++;
         if (stores_post(p, l))
@@ -234,6 +344,10 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
             b->a = L->d->activation ? carve(&t->arena, B * L->out_sz, &ok) : b->y;
         }
         b->mean = carve(&t->arena, (size_t)threads * (size_t)L->cout, &ok);
+        if (pool_first(L)) {
+            b->tp = carve(&t->arena, B * (size_t)L->cin, &ok);
+            b->ws = carve(&t->arena, B * (size_t)L->cin * (size_t)L->cc.kh * (size_t)L->cc.kw, &ok);
+        }
         b->invstd = carve(&t->arena, (size_t)threads * (size_t)L->cout, &ok);
     }
     t->np = m->num_params;
@@ -248,7 +362,8 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     t->tpart = calloc(2 * ntail * 2 * (size_t)p->max_c, sizeof(double));
     t->tslot = t->ktail ? calloc(2 * ntail * t->np, sizeof(float)) : NULL;
     t->comb = calloc((size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
-    if (!ok || !t->grad || (threads > 1 && !t->tgrad) || !t->adam_m || !t->adam_v || !t->wq || !t->part ||
+    t->wpix = t->wpix_n ? calloc((size_t)threads * t->wpix_n, sizeof(float)) : NULL;
+    if ((t->wpix_n && !t->wpix) || !ok || !t->grad || (threads > 1 && !t->tgrad) || !t->adam_m || !t->adam_v || !t->wq || !t->part ||
         !t->comb || !t->tpart || (t->ktail && !t->tslot)) {
         qsnn_trainer_free(t);
         return qsnn_fail(QSNN_ERR_NOMEM, "trainer: out of memory (batch %d)", batch);
@@ -289,8 +404,8 @@ static qsnn_act layer_act(const qsnn_model *m, const qsnn_layer_desc *d)
 
 
 /* forward of layer l on samples [s, s + c) whose input starts at xs: op, bias, pooling, and the activation of a
- * layer without BN; T: scratch for the separable intermediate, Tp: [c * cin] scratch for its pooled form */
-static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, const float *xs, float *T, float *Tp)
+ * layer without BN; T: scratch for the separable intermediate */
+static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, const float *xs, float *T)
 {
     const qsnn_plan_layer *L = &t->plan.L[l];
     const qsnn_layer_desc *d = L->d;
@@ -298,9 +413,16 @@ static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, c
     layer_bufs *b = &t->lb[l];
     if (pool_first(L)) { /* pool(dw(x)) x W (+ bias): see pool_first */
         float *ps = b->p + s * L->out_sz;
-        qsnn_depthwise_forward(T, xs, W + L->off_dw, c, &L->cc);
-        qsnn_avgpool_forward(Tp, T, c, (int)L->hw, L->cin);
-        qsnn_pointwise_forward(ps, Tp, W + L->off_w, c, L->cin, L->cout);
+        const float inv = 1.0f / (float)L->hw; /* as qsnn_avgpool_forward: the sum times 1 / hw */
+        const size_t cin = (size_t)L->cin, nk = (size_t)L->cc.kh * (size_t)L->cc.kw;
+        for (size_t q = 0; q < c; q++) { /* window sums and the pooled depthwise output, kept for the backward */
+            float *tp = b->tp + (s + q) * cin, *S = b->ws + (s + q) * nk * cin;
+            dw_window_sums(S, T, xs + q * L->in_sz, &L->cc);
+            dw_window_dot(tp, S, W + L->off_dw, &L->cc);
+            for (size_t k = 0; k < cin; k++)
+                tp[k] *= inv;
+        }
+        qsnn_pointwise_forward(ps, b->tp + s * cin, W + L->off_w, c, L->cin, L->cout);
         if (L->off_bias != QSNN_NO_OFF)
             qsnn_bias_forward(ps, m->params + L->off_bias, c, L->cout);
         if (L->off_gamma == QSNN_NO_OFF && d->activation) {
@@ -374,9 +496,9 @@ typedef struct {
     const double *comb; /* this thread's combined sums of the last backward event */
     float *gs;     /* segment boundary gradients: chunk at sample s starts at gs + (s - n0) * max_act */
     float *X[2];   /* chunk scratch [chunk * max_act] */
-    float *XT;     /* chunk scratch [chunk * max_t] */
+    float *XT;     /* chunk scratch [chunk * tsz] */
     float *A;      /* chunk scratch [chunk * max_act]: a recomputed BN output */
-    float *T;      /* chunk scratch [chunk * max_t]: a recomputed separable intermediate */
+    float *T;      /* chunk scratch [chunk * tsz]: a recomputed separable intermediate */
 } step_ctx;
 
 /* the BN layer whose backward sums end the backward segment starting at layer top (resume: with the BN apply of
@@ -392,47 +514,48 @@ static int bwd_seg_end(const qsnn_plan *p, int top, int resume)
 }
 
 /* the backward of a pool_first layer j on chunk [s, s + c), g: dL/dp [c, cout] in X[0] or X[1] or gs. Writes
- * dL/d(input) where bwd_chunk expects it (gs when layer j - 1 has BN, else the other X buffer). Every row of the
- * gradient of the op output is g / hw (qsnn_avgpool_backward's value): the input-gradient product is made once per
- * sample and copied to the hw rows (the same values as hw separate rows), the weight gradient is
- * sum_i T[i]^T (g / hw) = (sum_i T[i])^T (g / hw). */
+ * dL/d(input) where bwd_chunk expects it (gs when layer j - 1 has BN, else the other X buffer). From the pooled
+ * depthwise output tp and the window sums ws kept by the forward: the pointwise weight gradient tp^T g and the
+ * gradient d = g W^T of tp; every position of the depthwise output then has the gradient d / hw (the pooling),
+ * so the depthwise weight gradient is (d / hw) * S[k] and the input gradient (d / hw) * (the sum of the taps
+ * that see the position). The layer's input is not needed (not recomputed). */
 static void bwd_pool_first(const step_ctx *x, int j, size_t s, size_t c, const float *g)
 {
     qsnn_trainer *t = x->t;
     const qsnn_plan *p = &t->plan;
     const qsnn_plan_layer *L = &p->L[j];
+    layer_bufs *b = &t->lb[j];
     const int hw = (int)L->hw, cin = L->cin, cout = L->cout;
-    float *gp = g == x->X[0] ? x->X[1] : x->X[0]; /* [c, cout] g / hw, then [c, cin] sum of T, [c, cin] dT row */
-    float *ts = gp + c * (size_t)cout, *dtp = ts + c * (size_t)cin;
     const float inv = 1.0f / (float)hw;
-    for (size_t i = 0; i < c * (size_t)cout; i++)
-        gp[i] = g[i] * inv;
-    if (L->off_bias != QSNN_NO_OFF) /* the hw equal rows in order, as qsnn_bias_backward over them */
+    float *dtp = x->XT; /* [c, cin] d, then [c, cout] g / hw for the bias */
+    if (L->off_bias != QSNN_NO_OFF) { /* the hw equal rows g / hw of every sample in order */
+        float *gp = dtp + c * (size_t)cin;
+        for (size_t i = 0; i < c * (size_t)cout; i++)
+            gp[i] = g[i] * inv;
         for (size_t q = 0; q < c; q++)
             for (int r = 0; r < hw; r++)
                 qsnn_bias_backward(x->G + L->off_bias, gp + q * (size_t)cout, 1, cout);
+    }
     float *din = j == 0 ? NULL : has_bn(p, j - 1) ? x->gs + s * p->max_act : (float *)g == x->X[0] ? x->X[1] : x->X[0];
-    const float *xin;
-    if (j > 0 && has_bn(p, j - 1)) {
-        fwd_post(t, j - 1, s, c, x->A, x->tid);
-        xin = x->A;
-    } else {
-        xin = (j > 0 ? t->lb[j - 1].a : t->x) + s * L->in_sz;
+    const size_t nk = (size_t)L->cc.kh * (size_t)L->cc.kw, ci = (size_t)cin;
+    qsnn_pointwise_backward(dtp, x->G + L->off_w, g, b->tp + s * ci, x->W + L->off_w, c, cin, cout);
+    float *restrict gdw = x->G + L->off_dw;
+    const float *restrict wp = t->wpix + (size_t)x->tid * t->wpix_n + t->wpix_off[j];
+    float *restrict d = x->T; /* [cin] */
+    for (size_t q = 0; q < c; q++) {
+        const float *restrict S = b->ws + (s + q) * nk * ci;
+        for (size_t ch = 0; ch < ci; ch++)
+            d[ch] = dtp[q * ci + ch] * inv;
+        for (size_t k = 0; k < nk; k++)
+            for (size_t ch = 0; ch < ci; ch++)
+                gdw[k * ci + ch] += d[ch] * S[k * ci + ch];
+        if (din) {
+            float *restrict o = din + q * L->in_sz;
+            for (size_t i = 0; i < L->in_sz; i += ci)
+                for (size_t ch = 0; ch < ci; ch++)
+                    o[i + ch] = d[ch] * wp[i + ch];
+        }
     }
-    qsnn_depthwise_forward(x->T, xin, x->W + L->off_dw, c, &L->cc);
-    for (size_t q = 0; q < c; q++) { /* sum over positions, in position order */
-        float *o = ts + q * (size_t)cin;
-        const float *tq = x->T + q * (size_t)hw * cin;
-        memcpy(o, tq, (size_t)cin * sizeof *o);
-        for (int r = 1; r < hw; r++)
-            for (int k = 0; k < cin; k++)
-                o[k] += tq[(size_t)r * cin + k];
-    }
-    qsnn_pointwise_backward(dtp, x->G + L->off_w, gp, ts, x->W + L->off_w, c, cin, cout);
-    for (size_t q = 0; q < c; q++)
-        for (int r = 0; r < hw; r++)
-            memcpy(x->XT + (q * (size_t)hw + (size_t)r) * cin, dtp + q * (size_t)cin, (size_t)cin * sizeof *dtp);
-    qsnn_depthwise_backward(din, x->G + L->off_dw, x->XT, xin, x->W + L->off_dw, c, &L->cc);
 }
 
 /* one chunk [s, s + c) of a backward segment (see bwd_seg_end). Gradients inside the segment live in the chunk
@@ -581,7 +704,7 @@ static void fwd_seg_chunk(step_ctx *x, int l, int e, double *part, size_t s, siz
         xs = x->A;
     }
     for (int k = l; k <= e; k++)
-        fwd_op(t, x->W, k, s, c, k == l ? xs : t->lb[k - 1].a + s * p->L[k].in_sz, x->T, x->XT);
+        fwd_op(t, x->W, k, s, c, k == l ? xs : t->lb[k - 1].a + s * p->L[k].in_sz, x->T);
     if (has_bn(p, e))
         qsnn_bn_stats(part, part + E->cout, t->lb[e].xbn + s * E->out_sz, c * E->bn_rows, E->cout);
 }
@@ -620,11 +743,14 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
 #define TAIL_SLOT(e, u, q) (t->tslot + (((size_t)((e) & 1) * (size_t)T + (size_t)(u)) * (size_t)t->ktail + (size_t)(q)) * t->np)
     x.part = EV_PART(ev);
     x.gs = t->ga;
-    x.X[0] = t->scr + (size_t)tid * S * (3 * p->max_act + 2 * p->max_t);
+    x.X[0] = t->scr + (size_t)tid * S * (3 * p->max_act + 2 * t->tsz);
     x.X[1] = x.X[0] + S * p->max_act;
     x.A = x.X[1] + S * p->max_act;
     x.XT = x.A + S * p->max_act;
-    x.T = x.XT + S * p->max_t;
+    x.T = x.XT + S * t->tsz;
+    for (int l = 0; l < p->num_layers; l++)
+        if (pool_first(&p->L[l]))
+            dw_weight_plane(t->wpix + (size_t)tid * t->wpix_n + t->wpix_off[l], W + p->L[l].off_dw, &p->L[l].cc);
     const qsnn_bn_cfg bncfg = {m->bn_eps > 0.0f ? m->bn_eps : 1e-3f, 0.99f};
     const int NL = p->num_layers;
 
