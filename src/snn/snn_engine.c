@@ -62,6 +62,7 @@ struct qsnn_snn_ctx {
 #if defined(QSNN_SNN_HAVE_MT)
     atomic_int bar_count; /* the workers' barrier: arrivals, and the generation (wraps) */
     atomic_uint bar_gen;
+    atomic_int claim[MAXL]; /* per layer: pair chunks claimed past the static shares (next_pairs) */
 #endif
 };
 
@@ -363,6 +364,8 @@ qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *
 #if defined(QSNN_SNN_HAVE_MT)
     atomic_init(&c->bar_count, 0);
     atomic_init(&c->bar_gen, 0u);
+    for (int i = 0; i < MAXL; i++)
+        atomic_init(&c->claim[i], 0);
 #endif
     size_t act = 0;
     for (int i = 0; i + 1 < m->num_layers; i++) {
@@ -466,6 +469,9 @@ typedef struct {
     const int8_t *dwp;         /* paired depthwise taps (cached contexts, has_dwp), else NULL */
     const int32_t *bias8;
     int part, parts;           /* pair paths: this worker's share of the pixel pairs (0 of 1: all) */
+#if defined(QSNN_SNN_HAVE_MT)
+    atomic_int *claim;         /* parts > 1: the layer's shared chunk counter (NULL: static split only) */
+#endif
 } run_state;
 
 static inline int wget(const run_state *r, size_t i)
@@ -919,14 +925,40 @@ static void tap_range(const qsnn_snn_layer *l, int y, int x, int *ky0, int *ky1,
     *kx1 = l->in_w - ix0 < l->kw ? l->in_w - ix0 : l->kw;
 }
 
-/* This worker's pixels [*pb, *pe) of np: whole pairs, split evenly over the workers. */
-static void pair_range(const run_state *r, int np, int *pb, int *pe)
+/* This worker's next pixels [*pb, *pe) of np (whole pairs; *it counts the calls, from 0); 0 when there are no
+ * more. One worker: all of them at once. Several (qsnn_snn_run_mt): first a static share, 3/4 of the pairs split
+ * evenly, then the last quarter claimed two pairs at a time from the layer's shared counter, so that a worker the
+ * machine slows down hands its tail over instead of making the others wait at the layer's barrier (the results
+ * do not depend on who computes which pixel). */
+static int next_pairs(run_state *r, int np, int *it, int *pb, int *pe)
 {
-    int npairs = (np + 1) / 2;
-    *pb = 2 * (int)((long)npairs * r->part / r->parts);
-    *pe = 2 * (int)((long)npairs * (r->part + 1) / r->parts);
-    if (*pe > np)
-        *pe = np;
+    int npairs = (np + 1) / 2, k = (*it)++, a, b;
+    if (r->parts == 1) {
+        *pb = 0, *pe = np;
+        return k == 0;
+    }
+#if defined(QSNN_SNN_HAVE_MT)
+    int share = r->claim ? npairs * 3 / 4 / r->parts : 0;
+#else
+    int share = 0;
+#endif
+    if (k == 0 && !share) { /* static split of everything */
+        a = (int)((long)npairs * r->part / r->parts), b = (int)((long)npairs * (r->part + 1) / r->parts);
+    } else if (k == 0) {
+        a = r->part * share, b = a + share;
+    } else {
+#if defined(QSNN_SNN_HAVE_MT)
+        a = share ? r->parts * share + 2 * atomic_fetch_add_explicit(r->claim, 1, memory_order_relaxed) : npairs;
+#else
+        a = npairs;
+#endif
+        if (a >= npairs)
+            return 0;
+        b = a + 2 < npairs ? a + 2 : npairs;
+    }
+    *pb = 2 * a;
+    *pe = 2 * b < np ? 2 * b : np;
+    return 1;
 }
 
 /* The layer's byte input copied into the zero-padded map r->s.padded (padded_h x padded_w pixels): every tap of
@@ -1024,10 +1056,9 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
         for (int t = 0; t < T; t++)
             toff[t] = (int32_t)(((size_t)(t / l->kw) * wpad + (size_t)(t % l->kw)) * (size_t)C);
     }
-    int pb, pe;
-    pair_range(r, np, &pb, &pe);
-    int y = pb / l->conv_w, x = pb % l->conv_w; /* raster position of pixel p */
-    for (int p = pb; p < pe; p += 2) {
+    int pb, pe, it = 0;
+    while (next_pairs(r, np, &it, &pb, &pe)) /* (y, x): raster position of pixel p */
+    for (int p = pb, y = pb / l->conv_w, x = pb % l->conv_w; p < pe; p += 2) {
         int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x, fit = r->w8q != NULL;
         for (int q = 0; q < nq; q++) {
             int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left, ky0, ky1, kx0, kx1;
@@ -1078,10 +1109,9 @@ static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
     fill_padded(r);
     int16_t *col[2] = {r->s.col, r->s.col2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
-    int pb, pe;
-    pair_range(r, np, &pb, &pe);
-    int y = pb / l->conv_w, x = pb % l->conv_w;
-    for (int p = pb; p < pe; p += 2) {
+    int pb, pe, it = 0;
+    while (next_pairs(r, np, &it, &pb, &pe))
+    for (int p = pb, y = pb / l->conv_w, x = pb % l->conv_w; p < pe; p += 2) {
         int nq = p + 1 < np ? 2 : 1, y0 = y, x0 = x;
         for (int q = 0; q < nq; q++) {
             int16_t *c = col[q];
@@ -1259,6 +1289,9 @@ static int layer_state(run_state *r, qsnn_snn_ctx *ctx, int li, const uint8_t *i
     r->dwb = m->image + r->l->off_dw;
     r->part = part;
     r->parts = parts;
+#if defined(QSNN_SNN_HAVE_MT)
+    r->claim = m->num_layers > 1 ? &ctx->claim[li] : NULL; /* one layer: no barrier to reset the counter behind */
+#endif
     if (r->l->act_bits) {
         r->th_t = (const int32_t *)(const void *)(m->image + r->l->off_th);
         r->th_s = r->th_t + r->l->out_c;
@@ -1372,6 +1405,10 @@ qsnn_status qsnn_snn_run_mt(qsnn_snn_ctx *ctx, int tid, const uint8_t *x, int32_
         int in_u8 = li == 0 ? l->in_bits == 8 : 1;
         run_state r;
         int mode = layer_state(&r, ctx, li, in, in_u8, out, 1, tid, T);
+        /* the next layer's chunk counter, reset before the barrier that ends this layer (no worker is past it; the
+         * last layer resets the first one's for the next clip) */
+        if (tid == 0 && m->num_layers > 1)
+            atomic_store_explicit(&ctx->claim[(li + 1) % m->num_layers], 0, memory_order_relaxed);
         if (mode == QSNN_SNN_DENSE && pair_path(&r)) {
             /* every worker: its pixel pairs (pooled layers: its partial sums) */
             if (l->pool)
