@@ -35,12 +35,13 @@ static const char *k_tiny_json =
     "{\"name\": \"d3\", \"op\": \"dense\", \"filters\": 3, \"use_bias\": true, \"weight_bits\": 4,"
     " \"batch_norm\": false, \"activation\": false}]}";
 
-/* a separable layer with pooling whose depthwise runs on window sums (graph.c, pool_first) with a bias and 12
- * channels (one 8-channel block and 4 more): stride 1 'same', then stride 2 'valid' with a [3, 2] kernel (conv_0
- * without activation: no ReLU6 kinks in front of it for the finite differences) */
+/* a separable layer with pooling whose depthwise runs on window sums (graph.c, pool_first) with a bias: 3x3
+ * stride 1 'same' on 16 channels (the 3x3 register path), then a [3, 2] kernel stride 2 'valid' on 12 channels (the
+ * generic path: one 8-channel block and 4 more); conv_0 without activation: no ReLU6 kinks in front of it for the
+ * finite differences */
 static const char *k_pool_json[2] = {
     "{\"name\": \"pool1\", \"input\": [8, 6, 1], \"classes\": 3, \"layers\": ["
-    "{\"name\": \"c0\", \"op\": \"conv2d\", \"filters\": 12, \"kernel\": 3, \"stride\": 2, \"weight_bits\": 8,"
+    "{\"name\": \"c0\", \"op\": \"conv2d\", \"filters\": 16, \"kernel\": 3, \"stride\": 2, \"weight_bits\": 8,"
     " \"activation\": false},"
     "{\"name\": \"s1\", \"op\": \"separable\", \"filters\": 6, \"kernel\": 3, \"use_bias\": true, \"weight_bits\": 4,"
     " \"pool\": \"global_avg\"},"
