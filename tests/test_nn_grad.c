@@ -266,6 +266,11 @@ static void test_pointwise_fast_matches_ref(void **state)
     pw_fast_vs_ref(7, 64, 64);
     pw_fast_vs_ref(13, 64, 12); /* separable_6: OpenBLAS / loops */
     pw_fast_vs_ref(5, 20, 16);
+    /* every remainder of the 6-row blocks (rows % 6 = 1 and 5 above): a chunk of 4 samples of 125 rows, and its
+     * backward's last 96-row block of 20 rows (2); the pooled layer's 4 rows (4); 3 */
+    pw_fast_vs_ref(500, 64, 64);
+    pw_fast_vs_ref(4, 64, 64);
+    pw_fast_vs_ref(99, 32, 16);
 }
 
 /* ---- bias, average pooling ---- */

@@ -76,9 +76,18 @@ void qsnn_gemm_nn(float *C, const float *A, const float *B, size_t m, int k, int
         for (; i + 6 <= m; i += 6)
             for (int j = 0; j < n; j += 16)
                 nn_kernel(C + i * (size_t)n + j, (size_t)n, A + i * (size_t)k, (size_t)k, B + j, (size_t)n, k, 6);
-        for (; i < m; i++)
-            for (int j = 0; j < n; j += 16)
-                nn_kernel(C + i * (size_t)n + j, (size_t)n, A + i * (size_t)k, (size_t)k, B + j, (size_t)n, k, 1);
+        if (i < m) /* the last m % 6 rows in one pass (each row alone would leave the FMAs waiting on latency) */
+            for (int j = 0; j < n; j += 16) {
+                float *c = C + i * (size_t)n + j;
+                const float *a = A + i * (size_t)k, *b = B + j;
+                switch (m - i) {
+                case 1: nn_kernel(c, (size_t)n, a, (size_t)k, b, (size_t)n, k, 1); break;
+                case 2: nn_kernel(c, (size_t)n, a, (size_t)k, b, (size_t)n, k, 2); break;
+                case 3: nn_kernel(c, (size_t)n, a, (size_t)k, b, (size_t)n, k, 3); break;
+                case 4: nn_kernel(c, (size_t)n, a, (size_t)k, b, (size_t)n, k, 4); break;
+                default: nn_kernel(c, (size_t)n, a, (size_t)k, b, (size_t)n, k, 5); break;
+                }
+            }
         return;
     }
 #endif
