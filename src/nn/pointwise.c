@@ -10,6 +10,9 @@
 #include "gemm.h"
 
 #include <string.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 
 #ifdef QSNN_HAVE_OPENBLAS
 #include <cblas.h>
@@ -64,6 +67,44 @@ void qsnn_pointwise_backward_ref(float *din, float *dwt, const float *dout, cons
     }
 }
 
+/* wtt[cout, cin] = wt[cin, cout]^T; 8 x 8 blocks in registers when both sizes are multiples of 8 (the backward
+ * transposes W once per call: a scalar loop cost ~1 % of a training step) */
+static void transpose(float *restrict wtt, const float *restrict wt, int cin, int cout)
+{
+#ifdef __AVX__
+    if (cin % 8 == 0 && cout % 8 == 0) {
+        for (int i = 0; i < cin; i += 8)
+            for (int j = 0; j < cout; j += 8) {
+                __m256 r[8], t[8];
+                for (int k = 0; k < 8; k++)
+                    r[k] = _mm256_loadu_ps(wt + (size_t)(i + k) * (size_t)cout + (size_t)j);
+                for (int k = 0; k < 8; k += 2) {
+                    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+                    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+                }
+                for (int k = 0; k < 8; k += 4) {
+                    r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+                    r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+                    r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+                    r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+                }
+                /* r[k] (k < 4): columns k and k + 4 of rows 0-3; r[k + 4]: the same of rows 4-7 */
+                const __m256 c0 = _mm256_permute2f128_ps(r[0], r[4], 0x20), c4 = _mm256_permute2f128_ps(r[0], r[4], 0x31),
+                             c1 = _mm256_permute2f128_ps(r[1], r[5], 0x20), c5 = _mm256_permute2f128_ps(r[1], r[5], 0x31),
+                             c2 = _mm256_permute2f128_ps(r[2], r[6], 0x20), c6 = _mm256_permute2f128_ps(r[2], r[6], 0x31),
+                             c3 = _mm256_permute2f128_ps(r[3], r[7], 0x20), c7 = _mm256_permute2f128_ps(r[3], r[7], 0x31);
+                const __m256 c[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+                for (int k = 0; k < 8; k++)
+                    _mm256_storeu_ps(wtt + (size_t)(j + k) * (size_t)cin + (size_t)i, c[k]);
+            }
+        return;
+    }
+#endif
+    for (int i = 0; i < cin; i++)
+        for (int j = 0; j < cout; j++)
+            wtt[(size_t)j * cin + i] = wt[(size_t)i * cout + j];
+}
+
 void qsnn_pointwise_forward(float *out, const float *in, const float *wt, size_t m, int cin, int cout)
 {
     if (qsnn_gemm_fast_ok(cin, cout)) {
@@ -90,9 +131,7 @@ void qsnn_pointwise_backward(float *din, float *dwt, const float *dout, const fl
             return;
         }
         float wtt[16384];
-        for (int i = 0; i < cin; i++)
-            for (int j = 0; j < cout; j++)
-                wtt[(size_t)j * cin + i] = wt[(size_t)i * cout + j];
+        transpose(wtt, wt, cin, cout);
         /* both products read dout: in blocks of PW_ROWS rows, so the second reads them from L1 */
         for (size_t r0 = 0; r0 < m; r0 += PW_ROWS) {
             const size_t mr = m - r0 < PW_ROWS ? m - r0 : PW_ROWS;
