@@ -16,6 +16,10 @@ shift || true
 # Build tools and the libraries qsnn uses (see README "Dependencies").
 pkgs=(build-essential cmake pkg-config libsndfile1-dev libkissfft-dev libcjson-dev libcairo2-dev
       libsamplerate0-dev nettle-dev libespeak-ng-dev espeak-ng-data flite1-dev libopenblas-dev libcmocka-dev)
+# The tests also build examples/mcu for a Cortex-M4 and run it in QEMU (tests/test_convert.c).
+if [ "$mode" = test ]; then
+  pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

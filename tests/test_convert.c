@@ -545,6 +545,50 @@ static void test_export_header(void **state)
     assert_int_equal(run_cmd(cmd), 0);
 }
 
+/* The firmware example (examples/mcu/run_qemu.sh): the engine, the exported model and a test vector from
+ * `qsnn export --input` built with arm-none-eabi-gcc for a Cortex-M4 and run in QEMU (mps2-an386): it must print
+ * the class and exit 0, i.e. every potential equal to the host's. Skipped when the cross tools are not installed
+ * (scripts/bootstrap.sh test installs them). Also: --input refuses a missing clip and leaves no header. */
+static void test_export_firmware_qemu(void **state)
+{
+    (void)state;
+    const char *exe = getenv("QSNN_EXE");
+    if (!exe)
+        exe = QSNN_BINARY_DIR "/qsnn";
+    char dir[] = "/tmp/qsnn_test_fw_XXXXXX", cmd[2048], out[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(cmd, sizeof cmd, "'%s' convert '%s/models/mobilenet_kws_pretrained.qsnn' -o '%s/k.snn' >/dev/null 2>&1",
+             exe, QSNN_SOURCE_DIR, dir);
+    assert_int_equal(run_cmd(cmd), 0);
+    snprintf(cmd, sizeof cmd, "'%s' export '%s/k.snn' -o '%s/k.h' --input '%s/missing.wav' 2>/dev/null", exe, dir,
+             dir, dir);
+    assert_int_equal(run_cmd(cmd), 1);
+    snprintf(cmd, sizeof cmd, "%s/k.h", dir);
+    FILE *none = fopen(cmd, "r");
+    assert_null(none);
+    /* the build directory of this qsnn: the script takes BUILD_DIR/qsnn */
+    char bdir[1024];
+    snprintf(bdir, sizeof bdir, "%s", exe);
+    char *slash = strrchr(bdir, '/');
+    assert_non_null(slash);
+    *slash = 0;
+    snprintf(cmd, sizeof cmd, "sh '%s/examples/mcu/run_qemu.sh' '%s' '%s/k.snn' > '%s' 2>&1", QSNN_SOURCE_DIR, bdir,
+             dir, out);
+    int rc = run_cmd(cmd);
+    char *txt = NULL;
+    assert_int_equal(qsnn_read_text_file(out, 1 << 20, &txt, NULL), QSNN_OK);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(run_cmd(cmd), 0);
+    if (rc == 77) {
+        free(txt);
+        skip();
+    }
+    if (rc != 0 || !strstr(txt, "potentials equal to the host's") || !strstr(txt, "class "))
+        fail_msg("run_qemu.sh exit %d:\n%s", rc, txt);
+    free(txt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_summary_layout_and_size),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_export_header),
+        cmocka_unit_test(test_export_firmware_qemu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

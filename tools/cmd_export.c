@@ -5,11 +5,15 @@
  *   NAME_MODEL_SIZE        its size in bytes
  *   NAME_WORKSPACE_SIZE    qsnn_snn_mem_size: the minimal caller memory for qsnn_snn_init
  *   NAME_INPUT_H/_W/_C, NAME_NUM_CLASSES, NAME_SCALE_MIN/_MAX (the uint8 input scaling), NAME_labels[]
+ *   with --input AUDIO, a test vector for the firmware: NAME_test_input[] (the first second of AUDIO as the
+ *   model's uint8 input), NAME_test_potentials[] and NAME_TEST_CLASS (what this host's engine computes from it)
  *
  * The image is validated (qsnn_snn_load) before anything is written; the header is written atomically. */
 #include "cli.h"
 
+#include "qsnn/audio.h"
 #include "qsnn/convert.h"
+#include "qsnn/data.h"
 #include "qsnn/io.h"
 #include "qsnn/snn.h"
 
@@ -24,11 +28,11 @@
 
 static void print_help(void)
 {
-    printf("Usage: qsnn export MODEL.snn -o FILE.h [--name NAME]\n"
+    printf("Usage: qsnn export MODEL.snn -o FILE.h [--name NAME] [--input AUDIO]\n"
            "\n"
            "Write an integer model (from `qsnn convert`) as a C header for a microcontroller build: the image as a\n"
-           "16-byte aligned const array that the engine (src/snn and src/core, C11, libc only) uses in place, and\n"
-           "its sizes:\n"
+           "16-byte aligned const array that the engine (src/snn and src/core/status.c, C11, libc only) uses in\n"
+           "place, and its sizes (examples/mcu is a complete Cortex-M4 firmware around it):\n"
            "\n"
            "  #include \"FILE.h\"\n"
            "  static unsigned char work[NAME_WORKSPACE_SIZE];\n"
@@ -41,6 +45,10 @@ static void print_help(void)
            "  -o, --output FILE.h  header to write (required)\n"
            "  --name NAME          prefix of the symbols (default: kws); letters, digits and _, not starting with a\n"
            "                       digit\n"
+           "  --input AUDIO        also write a test vector: the first second of AUDIO (any format libsndfile reads)\n"
+           "                       as the model's uint8 input (NAME_test_input), and the potentials and class this\n"
+           "                       host's engine computes from it (NAME_test_potentials, NAME_TEST_CLASS): the\n"
+           "                       firmware must reproduce them exactly (examples/mcu does, on a Cortex-M4 in QEMU)\n"
            "  -h, --help           this help\n"
            "\n"
            "Exit status: 0 ok, 1 the model is unreadable or invalid or the header cannot be written, 2 usage error.\n");
@@ -72,20 +80,61 @@ static qsnn_status put(qsnn_atomic_file *f, qsnn_status st, const char *fmt, ...
     return qsnn_atomic_write(f, buf, (size_t)n);
 }
 
+/* The first second of AUDIO as the model's uint8 input (the MFCC of qsnn stream and the training features, scaled
+ * with the model's range), and the engine's potentials and class for it. */
+static qsnn_status test_vector(const qsnn_snn_model *m, const char *audio, uint8_t **x, int32_t *pot, int32_t *pred)
+{
+    size_t in_n = (size_t)m->in_h * (size_t)m->in_w * (size_t)m->in_c;
+    float *clip = malloc(sizeof(float) * QSNN_CLIP_SAMPLES), *feat = malloc(sizeof(float) * in_n);
+    void *mem = malloc(qsnn_snn_mem_size(m));
+    *x = malloc(in_n);
+    qsnn_mfcc_params mp;
+    qsnn_mfcc_default_params(&mp);
+    qsnn_mfcc *mf = NULL;
+    qsnn_snn_ctx *ctx = NULL;
+    qsnn_status st = clip && feat && mem && *x ? QSNN_OK : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", audio);
+    if (st == QSNN_OK)
+        st = qsnn_audio_read_clip(audio, clip, QSNN_CLIP_SAMPLES);
+    if (st == QSNN_OK)
+        st = qsnn_mfcc_create(&mf, &mp);
+    if (st == QSNN_OK && (size_t)qsnn_mfcc_num_frames(mf, QSNN_CLIP_SAMPLES) * (size_t)qsnn_mfcc_num_coeffs(mf) != in_n)
+        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: the model's input is %dx%dx%d, not a one-second MFCC", audio, m->in_h,
+                       m->in_w, m->in_c);
+    if (st == QSNN_OK)
+        st = qsnn_mfcc_compute(mf, feat, clip, QSNN_CLIP_SAMPLES);
+    if (st == QSNN_OK) {
+        qsnn_features_to_u8(*x, feat, in_n, m->scale_min, m->scale_max);
+        st = qsnn_snn_init(&ctx, m, mem, qsnn_snn_mem_size(m));
+    }
+    if (st == QSNN_OK)
+        st = qsnn_snn_run(ctx, *x, pot, pred, NULL);
+    qsnn_mfcc_destroy(mf);
+    free(mem);
+    free(feat);
+    free(clip);
+    if (st != QSNN_OK) {
+        free(*x);
+        *x = NULL;
+    }
+    return st;
+}
+
 int cmd_export(int argc, char **argv)
 {
-    enum { O_NAME = 256 };
+    enum { O_NAME = 256, O_INPUT };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"name", required_argument, 0, O_NAME},
+                                         {"input", required_argument, 0, O_INPUT},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *out = NULL, *name = "kws";
+    const char *out = NULL, *name = "kws", *input = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case O_NAME: name = optarg; break;
+        case O_INPUT: input = optarg; break;
         case 'h': print_help(); return QSNN_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option");
         }
@@ -103,6 +152,12 @@ int cmd_export(int argc, char **argv)
     if (st != QSNN_OK)
         return cli_fail(CMD, st);
     size_t ws = qsnn_snn_mem_size(&m), size = m.size; /* m points into img, freed below */
+    uint8_t *tx = NULL;
+    int32_t tpot[QSNN_SNN_MAX_CLASSES], tpred = -1;
+    if (input && (st = test_vector(&m, input, &tx, tpot, &tpred)) != QSNN_OK) {
+        free(img);
+        return cli_fail(CMD, st);
+    }
     char up[65];
     size_t nl = strlen(name);
     for (size_t i = 0; i <= nl; i++)
@@ -114,8 +169,8 @@ int cmd_export(int argc, char **argv)
         return cli_fail(CMD, st);
     }
     st = put(&f, st, "/* %s: generated by `qsnn export` from %s (%zu bytes, %d layers, %d classes).\n"
-                     " * Use with src/snn and src/core of qsnn (C11, libc only): see `qsnn export --help`. */\n"
-                     "#ifndef %s_MODEL_H\n#define %s_MODEL_H\n\n#include <stddef.h>\n\n",
+                     " * Use with src/snn and src/core/status.c of qsnn (C11, libc only): see `qsnn export --help`. */\n"
+                     "#ifndef %s_MODEL_H\n#define %s_MODEL_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n",
              out, path, m.size, m.num_layers, m.num_classes, up, up);
     st = put(&f, st, "#define %s_MODEL_SIZE %zu\n#define %s_WORKSPACE_SIZE %zu /* qsnn_snn_mem_size */\n", up, m.size,
              up, ws);
@@ -141,7 +196,21 @@ int cmd_export(int argc, char **argv)
     st = put(&f, st, "};\n\nstatic const _Alignas(16) unsigned char %s_model[%zu] = {", name, m.size);
     for (size_t i = 0; i < m.size; i++)
         st = put(&f, st, "%s0x%02x%s", i % 16 ? "" : "\n    ", img[i], i + 1 < m.size ? "," : "");
-    st = put(&f, st, "\n};\n\n#endif\n");
+    st = put(&f, st, "\n};\n");
+    if (tx) {
+        size_t in_n = (size_t)m.in_h * (size_t)m.in_w * (size_t)m.in_c;
+        st = put(&f, st, "\n/* test vector: the first second of %s; this host's engine predicts %s */\n"
+                         "#define %s_TEST_CLASS %d\nstatic const int32_t %s_test_potentials[%d] = {",
+                 input, m.labels[tpred], up, (int)tpred, name, m.num_classes);
+        for (int i = 0; i < m.num_classes; i++)
+            st = put(&f, st, "%s%ld", i ? ", " : "", (long)tpot[i]);
+        st = put(&f, st, "};\nstatic const unsigned char %s_test_input[%zu] = {", name, in_n);
+        for (size_t i = 0; i < in_n; i++)
+            st = put(&f, st, "%s%u%s", i % 20 ? "" : "\n    ", (unsigned)tx[i], i + 1 < in_n ? "," : "");
+        st = put(&f, st, "\n};\n");
+    }
+    st = put(&f, st, "\n#endif\n");
+    free(tx);
     free(img);
     if (st != QSNN_OK) {
         qsnn_atomic_abort(&f);

@@ -8,7 +8,15 @@
 
 #define QSNN_ERR_MSG_MAX 1024
 
-static _Thread_local char g_err[QSNN_ERR_MSG_MAX];
+/* Per thread. Bare-metal Arm (arm-none-eabi: no OS, no thread pointer for _Thread_local) has one thread of
+ * execution, so a plain static there; QSNN_NO_TLS forces that elsewhere (a firmware on another target). */
+#if defined(QSNN_NO_TLS) || (defined(__arm__) && !defined(__linux__) && !defined(__APPLE__) && !defined(_WIN32))
+#define QSNN_TLS
+#else
+#define QSNN_TLS _Thread_local
+#endif
+
+static QSNN_TLS char g_err[QSNN_ERR_MSG_MAX];
 
 const char *qsnn_status_str(qsnn_status st)
 {

@@ -1048,6 +1048,7 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
     if (l->pool)
         memset(r->s.dwsum, 0, (size_t)C * 4);
+#if defined(__AVX2__)
     int32_t toff[MAX_TAPS];
     int T = l->kh * l->kw;
     size_t wpad = (size_t)padded_w(l);
@@ -1056,6 +1057,7 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
         for (int t = 0; t < T; t++)
             toff[t] = (int32_t)(((size_t)(t / l->kw) * wpad + (size_t)(t % l->kw)) * (size_t)C);
     }
+#endif
     int pb, pe, it = 0;
     while (next_pairs(r, np, &it, &pb, &pe)) /* (y, x): raster position of pixel p */
     for (int p = pb, y = pb / l->conv_w, x = pb % l->conv_w; p < pe; p += 2) {
@@ -1255,11 +1257,20 @@ static void layer_dense(run_state *r)
 
 /* ---- driver ---- */
 
+/* Wall clock for the per-layer times of the statistics. C11's timespec_get where the C library has it; a firmware
+ * whose libc has none (newlib) can define QSNN_SNN_NOW_NS() as its own clock in nanoseconds (a cycle counter),
+ * else the layer times read 0. */
 static double now_ns(void)
 {
+#if defined(QSNN_SNN_NOW_NS)
+    return (double)(QSNN_SNN_NOW_NS());
+#elif defined(TIME_UTC)
     struct timespec ts;
     timespec_get(&ts, TIME_UTC);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+#else
+    return 0.0;
+#endif
 }
 
 /* A layer's run state over worker part's scratch (part 0 of 1: the whole layer). in_u8 / out_u8: the input /
