@@ -42,6 +42,9 @@ struct layer_cache {
     int32_t *bias8;      /* with w8q: -128 sum_k w[k][j] (the pixel's depthwise sums enter offset by 128) */
     int8_t *dwp;         /* has_dwp: depthwise taps paired for vpmaddubsw (fill_dwp) */
     double *fpre;        /* fire constants (qsnn_snn_fire_pre_fill) */
+#if defined(QSNN_SNN_HAVE_MT)
+    atomic_int claim;    /* qsnn_snn_run_mt: pair chunks claimed past the static shares (next_pairs) */
+#endif
 };
 
 struct qsnn_snn_ctx {
@@ -62,7 +65,6 @@ struct qsnn_snn_ctx {
 #if defined(QSNN_SNN_HAVE_MT)
     atomic_int bar_count; /* the workers' barrier: arrivals, and the generation (wraps) */
     atomic_uint bar_gen;
-    atomic_int claim[MAXL]; /* per layer: pair chunks claimed past the static shares (next_pairs) */
 #endif
 };
 
@@ -364,8 +366,6 @@ qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *
 #if defined(QSNN_SNN_HAVE_MT)
     atomic_init(&c->bar_count, 0);
     atomic_init(&c->bar_gen, 0u);
-    for (int i = 0; i < MAXL; i++)
-        atomic_init(&c->claim[i], 0);
 #endif
     size_t act = 0;
     for (int i = 0; i + 1 < m->num_layers; i++) {
@@ -394,6 +394,10 @@ qsnn_status qsnn_snn_init_mt(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *
         unsigned char *q = p + scratch_max(m, 1);
         c->lc = (struct layer_cache *)(void *)q;
         memset(c->lc, 0, sizeof(struct layer_cache) * (size_t)m->num_layers);
+#if defined(QSNN_SNN_HAVE_MT)
+        for (int i = 0; i < m->num_layers; i++)
+            atomic_init(&c->lc[i].claim, 0);
+#endif
         q += up(sizeof(struct layer_cache) * (size_t)m->num_layers);
         for (int i = 0; i < m->num_layers; i++) {
             cache_sizes z;
@@ -1301,7 +1305,8 @@ static int layer_state(run_state *r, qsnn_snn_ctx *ctx, int li, const uint8_t *i
     r->part = part;
     r->parts = parts;
 #if defined(QSNN_SNN_HAVE_MT)
-    r->claim = m->num_layers > 1 ? &ctx->claim[li] : NULL; /* one layer: no barrier to reset the counter behind */
+    /* (a one-layer model has no barrier before the layer to reset the counter behind) */
+    r->claim = ctx->lc && m->num_layers > 1 ? &ctx->lc[li].claim : NULL;
 #endif
     if (r->l->act_bits) {
         r->th_t = (const int32_t *)(const void *)(m->image + r->l->off_th);
@@ -1419,7 +1424,7 @@ qsnn_status qsnn_snn_run_mt(qsnn_snn_ctx *ctx, int tid, const uint8_t *x, int32_
         /* the next layer's chunk counter, reset before the barrier that ends this layer (no worker is past it; the
          * last layer resets the first one's for the next clip) */
         if (tid == 0 && m->num_layers > 1)
-            atomic_store_explicit(&ctx->claim[(li + 1) % m->num_layers], 0, memory_order_relaxed);
+            atomic_store_explicit(&ctx->lc[(li + 1) % m->num_layers].claim, 0, memory_order_relaxed);
         if (mode == QSNN_SNN_DENSE && pair_path(&r)) {
             /* every worker: its pixel pairs (pooled layers: its partial sums) */
             if (l->pool)
