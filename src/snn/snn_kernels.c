@@ -282,10 +282,11 @@ void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const i
     }
 }
 
-void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
-                              const int32_t *bias, int kq, int n)
+/* Outputs j0 <= j < n of the uint8 x int8 GEMV, plainly (the reference, and the fast version's column tail). */
+static void gemv2_u8_s8_cols(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                             const int32_t *bias, int kq, int n, int j0)
 {
-    for (int j = 0; j < n; j++) {
+    for (int j = j0; j < n; j++) {
         int32_t s0 = bias[j], s1 = bias[j];
         for (int k = 0; k < 4 * kq; k++) {
             int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
@@ -296,7 +297,13 @@ void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const
     }
 }
 
-/* 32 (then 16, 8) outputs x 2 inputs per pass. vpmaddubsw multiplies 4 activation bytes (broadcast) by each output's 4 weight
+void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                              const int32_t *bias, int kq, int n)
+{
+    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, 0);
+}
+
+/* 32 (then 8) outputs x 2 inputs per pass. vpmaddubsw multiplies 4 activation bytes (broadcast) by each output's 4 weight
  * bytes and adds them in pairs into int16 lanes 2j, 2j+1 (one output each); |a w + a' w'| <= 2 * 255 * 8 = 4080,
  * so 8 quads add up to at most 32640 without saturating; vpmaddwd by ones then adds the output's two lanes into
  * its int32 accumulator. Every product is exact: the result equals the reference for any input. */
@@ -340,29 +347,6 @@ void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uin
 #undef WIDEN
         }
     }
-    for (; j + 16 <= n; j += 16) {
-        __m256i e00 = LD(bias + j), e01 = LD(bias + j + 8), e10 = e00, e11 = e01;
-        const int8_t *wp = w4 + (size_t)j * 4;
-        for (int k0 = 0; k0 < kq; k0 += 8) {
-            int k1 = k0 + 8 < kq ? k0 + 8 : kq;
-            __m256i h00 = _mm256_setzero_si256(), h01 = h00, h10 = h00, h11 = h00;
-            for (int k = k0; k < k1; k++, wp += rs) {
-                __m256i b0 = B4(a0, k), b1 = B4(a1, k), w0 = LD(wp), w1 = LD(wp + 32);
-                h00 = _mm256_add_epi16(h00, _mm256_maddubs_epi16(b0, w0));
-                h01 = _mm256_add_epi16(h01, _mm256_maddubs_epi16(b0, w1));
-                h10 = _mm256_add_epi16(h10, _mm256_maddubs_epi16(b1, w0));
-                h11 = _mm256_add_epi16(h11, _mm256_maddubs_epi16(b1, w1));
-            }
-            e00 = _mm256_add_epi32(e00, _mm256_madd_epi16(h00, ones));
-            e01 = _mm256_add_epi32(e01, _mm256_madd_epi16(h01, ones));
-            e10 = _mm256_add_epi32(e10, _mm256_madd_epi16(h10, ones));
-            e11 = _mm256_add_epi32(e11, _mm256_madd_epi16(h11, ones));
-        }
-        _mm256_storeu_si256((__m256i *)(void *)(o0 + j), e00);
-        _mm256_storeu_si256((__m256i *)(void *)(o0 + j + 8), e01);
-        _mm256_storeu_si256((__m256i *)(void *)(o1 + j), e10);
-        _mm256_storeu_si256((__m256i *)(void *)(o1 + j + 8), e11);
-    }
     for (; j + 8 <= n; j += 8) {
         __m256i e0 = LD(bias + j), e1 = e0;
         const int8_t *wp = w4 + (size_t)j * 4;
@@ -383,15 +367,7 @@ void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uin
 #undef B4
 #undef LD
 #endif
-    for (; j < n; j++) {
-        int32_t s0 = bias[j], s1 = bias[j];
-        for (int k = 0; k < 4 * kq; k++) {
-            int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
-            s0 += (int32_t)a0[k] * w;
-            s1 += (int32_t)a1[k] * w;
-        }
-        o0[j] = s0, o1[j] = s1;
-    }
+    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, j);
 }
 
 /* The int16 GEMV of both forms: acc[j] += sum over p < np of a2[2p] w2[r][j][0] + a2[2p+1] w2[r][j][1], with
