@@ -251,6 +251,17 @@ static void test_stream(void **state)
     }
     snprintf(wav, sizeof wav, "%s/speech.wav", g_tmp);
     assert_int_equal(qsnn_audio_write_wav16(wav, x, 9 * 16000, 16000), QSNN_OK);
+    /* the same samples as raw PCM16 LE for the live input (the clips' samples are k / 32768: exact) */
+    char raw[400], live[400], script[400];
+    snprintf(raw, sizeof raw, "%s/speech.raw", g_tmp);
+    FILE *fr = fopen(raw, "wb");
+    assert_non_null(fr);
+    for (int i = 0; i < 9 * 16000; i++) {
+        int v = (int)lrintf(x[i] * 32768.0f);
+        unsigned char b[2] = {(unsigned char)(v & 255), (unsigned char)((v >> 8) & 255)};
+        assert_int_equal(fwrite(b, 1, 2, fr), 2);
+    }
+    assert_int_equal(fclose(fr), 0);
     free(x);
     assert_int_equal(run("'%s' stream '%s' '%s' --smooth 5 --json > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
     assert_int_equal(qsnn_read_text_file(js, 1 << 20, &txt, NULL), QSNN_OK);
@@ -264,8 +275,56 @@ static void test_stream(void **state)
         assert_string_equal(cJSON_GetObjectItem(d, "label")->valuestring, words[i]);
         assert_true(t > start - 1.0 && t < start + 0.5);
     }
+    /* live input (stdin, raw PCM16): the same windows and detections; the summary is the last line, after one
+     * JSON line per detection */
+    snprintf(live, sizeof live, "%s/live.json", g_tmp);
+    assert_int_equal(run("'%s' stream '%s' - --smooth 5 --json < '%s' > '%s' 2>/dev/null", g_exe, snn, raw, live), 0);
+    char *ltxt = NULL;
+    assert_int_equal(qsnn_read_text_file(live, 1 << 20, &ltxt, NULL), QSNN_OK);
+    char *last = ltxt + strlen(ltxt) - 1;
+    while (last > ltxt && last[-1] != '\n')
+        last--;
+    for (int i = 0; i < 4; i++) { /* the detection lines, in order */
+        char want[64];
+        snprintf(want, sizeof want, "\"label\": \"%s\"}", words[i]);
+        assert_non_null(strstr(ltxt, want));
+    }
+    cJSON *lroot = cJSON_Parse(last);
+    assert_non_null(lroot);
+    assert_int_equal((int)cJSON_GetObjectItem(lroot, "windows")->valuedouble,
+                     (int)cJSON_GetObjectItem(root, "windows")->valuedouble);
+    cJSON *ldet = cJSON_GetObjectItem(lroot, "detections");
+    assert_int_equal(cJSON_GetArraySize(ldet), 4);
+    for (int i = 0; i < 4; i++) {
+        cJSON *a = cJSON_GetArrayItem(det, i), *b = cJSON_GetArrayItem(ldet, i);
+        assert_string_equal(cJSON_GetObjectItem(a, "label")->valuestring, cJSON_GetObjectItem(b, "label")->valuestring);
+        assert_true(fabs(cJSON_GetObjectItem(a, "time_s")->valuedouble - cJSON_GetObjectItem(b, "time_s")->valuedouble) <
+                    1e-9);
+        assert_int_equal((int)cJSON_GetObjectItem(a, "windows")->valuedouble,
+                         (int)cJSON_GetObjectItem(b, "windows")->valuedouble);
+    }
+    cJSON_Delete(lroot);
+    free(ltxt);
     cJSON_Delete(root);
     free(txt);
+    /* live means live: with only the first 3 s written to a FIFO (the "yes" ends at 2 s), the detection is printed
+     * while the input is still open */
+    snprintf(script, sizeof script, "%s/live.sh", g_tmp);
+    FILE *fs = fopen(script, "w");
+    assert_non_null(fs);
+    fprintf(fs,
+            "d='%s'; rm -f \"$d/fifo\" \"$d/live.txt\"; mkfifo \"$d/fifo\" || exit 3\n"
+            "'%s' stream '%s' - --smooth 5 < \"$d/fifo\" > \"$d/live.txt\" 2>/dev/null &\n"
+            "exec 3> \"$d/fifo\"\n"
+            "head -c 96000 '%s' >&3\n"
+            "i=0; while [ $i -lt 300 ] && ! grep -q yes \"$d/live.txt\"; do sleep 0.1; i=$((i+1)); done\n"
+            "grep -q yes \"$d/live.txt\"; ok=$?\n"
+            "tail -c +96001 '%s' >&3; exec 3>&-; wait $! || exit 4\n"
+            "[ $(grep -c ' s  ' \"$d/live.txt\") -eq 4 ] || exit 5\n"
+            "exit $ok\n",
+            g_tmp, g_exe, snn, raw, raw);
+    assert_int_equal(fclose(fs), 0);
+    assert_int_equal(run("sh '%s'", script), 0);
 }
 
 int main(void)
