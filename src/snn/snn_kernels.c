@@ -1,7 +1,9 @@
 /* snn_kernels.c: the integer kernels of the engine (libc only; AVX2 intrinsics when the compiler targets it).
  *
- *   qsnn_snn_fire_s32[_ref]     potentials -> activation levels, exact (see qsnn/snn.h for the preconditions)
- *   qsnn_snn_gemv_s16_s8[_ref]  acc[j] += sum_k a[k] * w[k][j], weights pair-interleaved int8
+ *   qsnn_snn_fire_s32[_ref], qsnn_snn_fire_pre   potentials -> activation levels, exact (qsnn/snn.h)
+ *   qsnn_snn_gemv_{s16_s8,s16_s16,sparse_s16_s16}[_ref]  acc[j] += sum_k a[k] w[k][j], int16 inputs, weights
+ *                               pair-interleaved (one kernel, gemv_rows, for the three)
+ *   qsnn_snn_gemv2_s16_s16, qsnn_snn_gemv2_u8_s8[_ref]   two inputs per pass over the weights
  *
  * Invariant: the fast and _ref versions return identical integers for every input meeting the preconditions
  * (tests/test_snn.c checks random and boundary cases). Nothing here allocates.
@@ -127,16 +129,6 @@ void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n,
     }
 }
 
-void qsnn_snn_gemv_s16_s8_ref(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
-{
-    for (int k = 0; k < kp; k++) {
-        int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
-        const int8_t *row = w2 + (size_t)k * (size_t)n * 2;
-        for (int j = 0; j < n; j++)
-            acc[j] += a0 * row[2 * j] + a1 * row[2 * j + 1];
-    }
-}
-
 #if defined(__AVX2__)
 /* a[2k], a[2k+1] in every 32-bit lane: one 32-bit load + broadcast (little-endian: a[2k] in the low half, as
  * vpmaddwd pairs it with w[k][j][0]) */
@@ -153,73 +145,7 @@ static inline int32_t quad_at(const uint8_t *a, int k)
     memcpy(&v, a + 4 * k, 4);
     return v;
 }
-static inline __m256i wload(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
 #endif
-
-void qsnn_snn_gemv_s16_s8(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
-{
-    int j = 0;
-#if defined(__AVX2__)
-    const size_t rs = (size_t)n * 2; /* bytes per weight row (one input pair) */
-    for (; j + 64 <= n; j += 64) {
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)(acc + j)), c1 = _mm256_loadu_si256((const __m256i *)(acc + j + 8));
-        __m256i c2 = _mm256_loadu_si256((const __m256i *)(acc + j + 16)), c3 = _mm256_loadu_si256((const __m256i *)(acc + j + 24));
-        __m256i c4 = _mm256_loadu_si256((const __m256i *)(acc + j + 32)), c5 = _mm256_loadu_si256((const __m256i *)(acc + j + 40));
-        __m256i c6 = _mm256_loadu_si256((const __m256i *)(acc + j + 48)), c7 = _mm256_loadu_si256((const __m256i *)(acc + j + 56));
-        const int8_t *wp = w2 + (size_t)j * 2;
-        for (int k = 0; k < kp; k++, wp += rs) {
-            __m256i av = pair_bcast(a, k);
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, wload(wp)));
-            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, wload(wp + 16)));
-            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, wload(wp + 32)));
-            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, wload(wp + 48)));
-            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(av, wload(wp + 64)));
-            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(av, wload(wp + 80)));
-            c6 = _mm256_add_epi32(c6, _mm256_madd_epi16(av, wload(wp + 96)));
-            c7 = _mm256_add_epi32(c7, _mm256_madd_epi16(av, wload(wp + 112)));
-        }
-        _mm256_storeu_si256((__m256i *)(acc + j), c0);
-        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
-        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
-        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
-        _mm256_storeu_si256((__m256i *)(acc + j + 32), c4);
-        _mm256_storeu_si256((__m256i *)(acc + j + 40), c5);
-        _mm256_storeu_si256((__m256i *)(acc + j + 48), c6);
-        _mm256_storeu_si256((__m256i *)(acc + j + 56), c7);
-    }
-    for (; j + 32 <= n; j += 32) {
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)(acc + j)), c1 = _mm256_loadu_si256((const __m256i *)(acc + j + 8));
-        __m256i c2 = _mm256_loadu_si256((const __m256i *)(acc + j + 16)), c3 = _mm256_loadu_si256((const __m256i *)(acc + j + 24));
-        const int8_t *wp = w2 + (size_t)j * 2;
-        for (int k = 0; k < kp; k++, wp += rs) {
-            __m256i av = pair_bcast(a, k);
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, wload(wp)));
-            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, wload(wp + 16)));
-            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, wload(wp + 32)));
-            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, wload(wp + 48)));
-        }
-        _mm256_storeu_si256((__m256i *)(acc + j), c0);
-        _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
-        _mm256_storeu_si256((__m256i *)(acc + j + 16), c2);
-        _mm256_storeu_si256((__m256i *)(acc + j + 24), c3);
-    }
-    for (; j + 8 <= n; j += 8) {
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)(acc + j));
-        const int8_t *wp = w2 + (size_t)j * 2;
-        for (int k = 0; k < kp; k++, wp += rs)
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a, k), wload(wp)));
-        _mm256_storeu_si256((__m256i *)(acc + j), c0);
-    }
-#endif
-    if (j < n) {
-        for (int k = 0; k < kp; k++) {
-            int32_t a0 = a[2 * k], a1 = a[2 * k + 1];
-            const int8_t *row = w2 + (size_t)k * (size_t)n * 2;
-            for (int jj = j; jj < n; jj++)
-                acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
-        }
-    }
-}
 
 void qsnn_snn_gemv2_s16_s16_ref(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
                                 int kp, int n)
@@ -370,41 +296,56 @@ void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uin
     gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, j);
 }
 
-/* The int16 GEMV of both forms: acc[j] += sum over p < np of a2[2p] w2[r][j][0] + a2[2p+1] w2[r][j][1], with
- * weight row pair r = p (dense: every pair of the input) or r = idx[p] (sparse: the listed non-zero pairs).
- * Inlined into both public kernels with idx a constant NULL or not, so each keeps its own straight loop. */
-static inline void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
-                                 int n)
+/* The int16-input GEMV of every form: acc[j] += sum over p < np of a2[2p] w[r][j][0] + a2[2p+1] w[r][j][1], with
+ * weight row pair r = p (dense: every pair of the input) or r = idx[p] (sparse: the listed non-zero pairs), and
+ * the weights int16 (w8 = 0: the cached contexts' copy) or int8 (w8 = 1: the minimal contexts' per-layer unpack).
+ * Inlined into the public kernels with idx and w8 constants, so each keeps its own straight loop. */
+static inline int32_t wat(const void *w, int w8, size_t i)
+{
+    return w8 ? ((const int8_t *)w)[i] : ((const int16_t *)w)[i];
+}
+
+static inline void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8,
+                                 int n, int j0)
 {
     for (int p = 0; p < np; p++) {
         int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
-        const int16_t *row = w2 + (size_t)(idx ? idx[p] : p) * (size_t)n * 2;
-        for (int j = 0; j < n; j++)
-            acc[j] += a0 * row[2 * j] + a1 * row[2 * j + 1];
+        size_t row = (size_t)(idx ? idx[p] : p) * (size_t)n * 2;
+        for (int j = j0; j < n; j++)
+            acc[j] += a0 * wat(w, w8, row + 2 * (size_t)j) + a1 * wat(w, w8, row + 2 * (size_t)j + 1);
     }
 }
 
-static inline void gemv_rows(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2, int n)
+#if defined(__AVX2__)
+/* 16 weights (8 outputs x 2 inputs) from element offset i, as int16 */
+static inline __m256i wvec(const void *w, int w8, size_t i)
+{
+    return w8 ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)((const int8_t *)w + i)))
+              : _mm256_loadu_si256((const __m256i *)(const void *)((const int16_t *)w + i));
+}
+#endif
+
+static inline void gemv_rows(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8, int n)
 {
     int j = 0;
 #if defined(__AVX2__)
-    const size_t rs = (size_t)n * 2; /* int16 per weight row pair */
+    const size_t rs = (size_t)n * 2; /* weights per row pair */
 #define LD(p) _mm256_loadu_si256((const __m256i *)(p))
-#define ROW(p) (w2 + (size_t)(idx ? idx[p] : (p)) * rs + (size_t)j * 2)
+#define ROW(p) ((size_t)(idx ? idx[p] : (p)) * rs + (size_t)j * 2)
     for (; j + 64 <= n; j += 64) {
         __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
         __m256i c4 = LD(acc + j + 32), c5 = LD(acc + j + 40), c6 = LD(acc + j + 48), c7 = LD(acc + j + 56);
         for (int p = 0; p < np; p++) {
-            const int16_t *wp = ROW(p);
+            size_t r = ROW(p);
             __m256i av = pair_bcast(a2, p);
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
-            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
-            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
-            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
-            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(av, LD(wp + 64)));
-            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(av, LD(wp + 80)));
-            c6 = _mm256_add_epi32(c6, _mm256_madd_epi16(av, LD(wp + 96)));
-            c7 = _mm256_add_epi32(c7, _mm256_madd_epi16(av, LD(wp + 112)));
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, wvec(w, w8, r)));
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, wvec(w, w8, r + 16)));
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, wvec(w, w8, r + 32)));
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, wvec(w, w8, r + 48)));
+            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(av, wvec(w, w8, r + 64)));
+            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(av, wvec(w, w8, r + 80)));
+            c6 = _mm256_add_epi32(c6, _mm256_madd_epi16(av, wvec(w, w8, r + 96)));
+            c7 = _mm256_add_epi32(c7, _mm256_madd_epi16(av, wvec(w, w8, r + 112)));
         }
         _mm256_storeu_si256((__m256i *)(acc + j), c0);
         _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
@@ -418,12 +359,12 @@ static inline void gemv_rows(int32_t *acc, const int16_t *a2, const int32_t *idx
     for (; j + 32 <= n; j += 32) {
         __m256i c0 = LD(acc + j), c1 = LD(acc + j + 8), c2 = LD(acc + j + 16), c3 = LD(acc + j + 24);
         for (int p = 0; p < np; p++) {
-            const int16_t *wp = ROW(p);
+            size_t r = ROW(p);
             __m256i av = pair_bcast(a2, p);
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, LD(wp)));
-            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, LD(wp + 16)));
-            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, LD(wp + 32)));
-            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, LD(wp + 48)));
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, wvec(w, w8, r)));
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, wvec(w, w8, r + 16)));
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, wvec(w, w8, r + 32)));
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, wvec(w, w8, r + 48)));
         }
         _mm256_storeu_si256((__m256i *)(acc + j), c0);
         _mm256_storeu_si256((__m256i *)(acc + j + 8), c1);
@@ -433,42 +374,46 @@ static inline void gemv_rows(int32_t *acc, const int16_t *a2, const int32_t *idx
     for (; j + 8 <= n; j += 8) {
         __m256i c0 = LD(acc + j);
         for (int p = 0; p < np; p++)
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a2, p), LD(ROW(p))));
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(pair_bcast(a2, p), wvec(w, w8, ROW(p))));
         _mm256_storeu_si256((__m256i *)(acc + j), c0);
     }
 #undef ROW
 #undef LD
 #endif
-    if (j < n) { /* the last n - j outputs: the reference on the column tail */
-        for (int p = 0; p < np; p++) {
-            int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
-            const int16_t *row = w2 + (size_t)(idx ? idx[p] : p) * (size_t)n * 2;
-            for (int jj = j; jj < n; jj++)
-                acc[jj] += a0 * row[2 * jj] + a1 * row[2 * jj + 1];
-        }
-    }
+    if (j < n) /* the last n - j outputs: the reference on the column tail */
+        gemv_rows_ref(acc, a2, idx, np, w, w8, n, j);
+}
+
+void qsnn_snn_gemv_s16_s8_ref(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
+{
+    gemv_rows_ref(acc, a, NULL, kp, w2, 1, n, 0);
+}
+
+void qsnn_snn_gemv_s16_s8(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
+{
+    gemv_rows(acc, a, NULL, kp, w2, 1, n);
 }
 
 void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
 {
-    gemv_rows_ref(acc, a, NULL, kp, w2, n);
+    gemv_rows_ref(acc, a, NULL, kp, w2, 0, n, 0);
 }
 
 void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
 {
-    gemv_rows(acc, a, NULL, kp, w2, n);
+    gemv_rows(acc, a, NULL, kp, w2, 0, n);
 }
 
 void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np,
                                       const int16_t *w2, int n)
 {
-    gemv_rows_ref(acc, a2, idx, np, w2, n);
+    gemv_rows_ref(acc, a2, idx, np, w2, 0, n, 0);
 }
 
 void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
                                   int n)
 {
-    gemv_rows(acc, a2, idx, np, w2, n);
+    gemv_rows(acc, a2, idx, np, w2, 0, n);
 }
 
 int qsnn_snn_argmax_s32(const int32_t *v, int n)
