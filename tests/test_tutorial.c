@@ -275,6 +275,34 @@ static void test_stream(void **state)
         assert_string_equal(cJSON_GetObjectItem(d, "label")->valuestring, words[i]);
         assert_true(t > start - 1.0 && t < start + 0.5);
     }
+    /* a hop of whole MFCC strides (20, 100 ms) slides the previous window's frames and computes only the new ones;
+     * 10 ms computes every window from scratch: the windows they share must get the same predictions (real speech: the predictions change along the file) */
+    {
+        char j10[400];
+        snprintf(j10, sizeof j10, "%s/h10.json", g_tmp);
+        assert_int_equal(run("'%s' stream '%s' '%s' --hop-ms 10 --all --json > '%s' 2>/dev/null", g_exe, snn, wav, j10), 0);
+        char *t10 = NULL;
+        assert_int_equal(qsnn_read_text_file(j10, 1 << 20, &t10, NULL), QSNN_OK);
+        cJSON *r10 = cJSON_Parse(t10), *w10 = cJSON_GetObjectItem(r10, "window_predictions");
+        assert_int_equal(cJSON_GetArraySize(w10), 801); /* 1 + (144000 - 16000) / 160 */
+        const int hops[2] = {20, 100};
+        for (int h = 0; h < 2; h++) {
+            assert_int_equal(run("'%s' stream '%s' '%s' --hop-ms %d --all --json > '%s' 2>/dev/null", g_exe, snn, wav,
+                                 hops[h], js), 0);
+            char *th = NULL;
+            assert_int_equal(qsnn_read_text_file(js, 1 << 20, &th, NULL), QSNN_OK);
+            cJSON *rh = cJSON_Parse(th), *wh = cJSON_GetObjectItem(rh, "window_predictions");
+            int step = hops[h] / 10, n = cJSON_GetArraySize(wh);
+            assert_int_equal(n, 1 + 800 / step);
+            for (int w = 0; w < n; w++)
+                assert_string_equal(cJSON_GetArrayItem(wh, w)->valuestring,
+                                    cJSON_GetArrayItem(w10, w * step)->valuestring);
+            cJSON_Delete(rh);
+            free(th);
+        }
+        cJSON_Delete(r10);
+        free(t10);
+    }
     /* live input (stdin, raw PCM16): the same windows and detections; the summary is the last line, after one
      * JSON line per detection */
     snprintf(live, sizeof live, "%s/live.json", g_tmp);
