@@ -292,8 +292,8 @@ static void print_results(const spotter *s, const char *model_path, const char *
         snprintf(g, sizeof g, "%zu below %.0f dBFS taken as silence", s->ngated, s->gate_db);
     else
         snprintf(g, sizeof g, "no energy gate");
-    printf("%zu detection%s in %.2f s of audio (%zu windows of 1 s every %d ms, %s, %.0fx real time)\n", s->ndet,
-           s->ndet == 1 ? "" : "s", audio_s, s->nwin, hop_ms, g, rt);
+    printf("%zu detection%s in %.2f s of audio (%zu window%s of 1 s every %d ms, %s, %.0fx real time)\n", s->ndet,
+           s->ndet == 1 ? "" : "s", audio_s, s->nwin, s->nwin == 1 ? "" : "s", hop_ms, g, rt);
 }
 
 int cmd_stream(int argc, char **argv)
