@@ -119,6 +119,53 @@ static void make_kws(qsnn_model *m, uint64_t seed)
     calibrate_bn(m, &rng);
 }
 
+/* models/ds_cnn_akida.json (the MLPerf DS-CNN in Akida's layer set: 10x4 input convolution, separable layers, a
+ * dense classifier), random weights with calibrated BN: converts, with the two hardware-rule reasons, and the
+ * engine reproduces the quantized model's levels and classes (teacher-forced check, 20 random inputs). */
+static void test_ds_cnn_akida_converts(void **state)
+{
+    (void)state;
+    qsnn_arch a;
+    if (qsnn_arch_load(&a, QSNN_SOURCE_DIR "/models/ds_cnn_akida.json") != QSNN_OK)
+        fail_msg("%s", qsnn_last_error());
+    qsnn_model m;
+    assert_int_equal(qsnn_model_init(&m, &a, 4321), QSNN_OK);
+    m.quant_acts = m.quant_weights = 1;
+    m.episode = 3;
+    m.scale_min = -247.0f;
+    m.scale_max = 30.0f;
+    qsnn_rng rng;
+    qsnn_rng_seed(&rng, 4322);
+    calibrate_bn(&m, &rng);
+    unsigned char *img;
+    size_t sz;
+    if (qsnn_convert_model(&m, &img, &sz, NULL) != QSNN_OK)
+        fail_msg("%s", qsnn_last_error());
+    qsnn_snn_model sm;
+    assert_int_equal(qsnn_snn_model_init(&sm, img, sz, "ds_cnn_akida"), QSNN_OK);
+    assert_int_equal(sm.num_layers, 6);
+    char why[512];
+    assert_int_equal(qsnn_convert_hw_check(&sm, 0, why, sizeof why), 1);
+    assert_non_null(strstr(why, "3x3, 5x5 or 7x7"));
+    assert_int_equal(qsnn_convert_hw_check(&sm, 5, why, sizeof why), 1);
+    assert_non_null(strstr(why, "1- or 2-bit input spikes"));
+    assert_int_equal(qsnn_convert_hw_check(&sm, 2, why, sizeof why), 0);
+    enum { N = 20 };
+    uint8_t *x = malloc(490 * N);
+    assert_non_null(x);
+    random_inputs(x, 490 * N, &rng);
+    qsnn_convert_check_result r;
+    assert_int_equal(qsnn_convert_check(&m, &sm, x, N, &r), QSNN_OK);
+    for (int l = 0; l + 1 < sm.num_layers; l++) {
+        assert_true(r.neurons[l] > 0);
+        assert_int_equal(r.mismatch[l] - r.ties[l], 0);
+    }
+    assert_int_equal(r.pred_agree, N);
+    free(x);
+    free(img);
+    qsnn_model_free(&m);
+}
+
 static void test_agreement_random_kws(void **state)
 {
     (void)state;
@@ -593,6 +640,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agreement_random_kws),
+        cmocka_unit_test(test_ds_cnn_akida_converts),
         cmocka_unit_test(test_precisions_agree),
         cmocka_unit_test(test_top_logit_ties),
         cmocka_unit_test(test_summary_layout_and_size),
