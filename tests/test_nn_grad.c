@@ -171,10 +171,16 @@ static void fast_vs_ref(int depthwise, int h, int w, int cin, int cout, int k, i
     } else {
         qsnn_conv2d_forward(o1, x, wt, n, &c);
         qsnn_conv2d_forward_ref(o2, x, wt, n, &c);
-        qsnn_conv2d_backward(NULL, w1, g, x, wt, n, &c);
+        qsnn_conv2d_backward(NULL, w1, g, x, wt, n, &c); /* the first layer's form (no input gradient) */
         qsnn_conv2d_backward_ref(NULL, w2, g, x, wt, n, &c);
+        double e0 = max_rel_diff(w1, w2, nw);
+        memset(w1, 0, nw * sizeof *w1), memset(w2, 0, nw * sizeof *w2);
+        qsnn_conv2d_backward(d1, w1, g, x, wt, n, &c); /* and with it */
+        qsnn_conv2d_backward_ref(d2, w2, g, x, wt, n, &c);
+        if (e0 > 1e-5)
+            fail_msg("conv2d %dx%dx%d->%d k%d s%d: fast vs _ref without din: dw %.3g", h, w, cin, cout, k, st, e0);
     }
-    double e1 = max_rel_diff(o1, o2, nout), e2 = depthwise ? max_rel_diff(d1, d2, nin) : 0,
+    double e1 = max_rel_diff(o1, o2, nout), e2 = max_rel_diff(d1, d2, nin),
            e3 = max_rel_diff(w1, w2, nw);
     if (e1 > 1e-5 || e2 > 1e-5 || e3 > 1e-5)
         fail_msg("%s %dx%dx%d->%d k%d s%d: fast vs _ref: out %.3g din %.3g dw %.3g", depthwise ? "depthwise" : "conv2d",
@@ -186,6 +192,8 @@ static void test_fast_kernels_match_ref(void **state)
 {
     (void)state;
     fast_vs_ref(0, 49, 10, 1, 32, 5, 2); /* conv_0 */
+    fast_vs_ref(0, 25, 5, 64, 64, 1, 1); /* ds_cnn's pw layers: 1x1 conv2d as a pointwise GEMM */
+    fast_vs_ref(0, 4, 3, 12, 20, 1, 1);  /* 1x1 with sizes the GEMM kernels do not take */
     fast_vs_ref(0, 9, 7, 3, 40, 3, 1);
     fast_vs_ref(0, 9, 7, 3, 32, 3, 1);   /* padded path: 3 input channels, odd width */
     fast_vs_ref(0, 8, 6, 2, 32, 5, 2);   /* padded path: stride 2, even sizes */

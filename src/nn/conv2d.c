@@ -350,8 +350,21 @@ static void conv_pad_dw(float *dwt, const float *dout, const float *in, size_t n
 }
 #endif
 
+/* A 1x1, stride-1, unpadded convolution is a pointwise product over the n h w pixels ([1][1][cin][cout] is the
+ * pointwise weight layout): the GEMM kernels of pointwise.c (ds_cnn's pw layers spent 85 % of a step in the
+ * generic loops). */
+static int is_pointwise(const qsnn_conv_cfg *c)
+{
+    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 && c->pad_l == 0 && c->oh == c->h &&
+           c->ow == c->w;
+}
+
 void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
 {
+    if (is_pointwise(c)) {
+        qsnn_pointwise_forward(out, in, wt, n * (size_t)c->h * (size_t)c->w, c->cin, c->cout);
+        return;
+    }
 #if defined(__AVX2__) && defined(__FMA__)
     if (conv_pad_ok(c)) {
         conv_pad_fwd(out, in, wt, n, c);
@@ -368,6 +381,10 @@ void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n,
 void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
                           const qsnn_conv_cfg *c)
 {
+    if (is_pointwise(c)) {
+        qsnn_pointwise_backward(din, dwt, dout, in, wt, n * (size_t)c->h * (size_t)c->w, c->cin, c->cout);
+        return;
+    }
 #if defined(__AVX2__) && defined(__FMA__)
     if (conv_pad_ok(c) && !din) {
         conv_pad_dw(dwt, dout, in, n, c);
