@@ -216,6 +216,71 @@ static void conv_dw_fast(float *dwt, const float *dout, const float *in, size_t 
     }
 }
 
+/* Input gradient (layers after the first): per kernel tap, the tap's weights transposed to [cout][cin] (on the
+ * stack, at most 64 KB), then for every output pixel that tap reaches din[pixel + tap] += dout[pixel] . W_tap^T,
+ * 8 input channels per vector, NB blocks in registers. */
+#define DIN_MAX 16384 /* floats of one transposed tap */
+
+static int conv_din_ok(const qsnn_conv_cfg *c)
+{
+    return c->cin % 8 == 0 && (size_t)c->cin * (size_t)c->cout <= DIN_MAX;
+}
+
+INLINE void conv_din_px(float *dx, const float *g, const float *wtt, int co_n, int ci_n, int c0, const int NB)
+{
+    __m256 acc[4];
+    for (int b = 0; b < NB; b++)
+        acc[b] = _mm256_loadu_ps(dx + c0 + 8 * b);
+    for (int co = 0; co < co_n; co++) {
+        const __m256 v = _mm256_broadcast_ss(g + co);
+        const float *wr = wtt + (size_t)co * ci_n + c0;
+        for (int b = 0; b < NB; b++)
+            acc[b] = _mm256_fmadd_ps(v, _mm256_loadu_ps(wr + 8 * b), acc[b]);
+    }
+    for (int b = 0; b < NB; b++)
+        _mm256_storeu_ps(dx + c0 + 8 * b, acc[b]);
+}
+
+static void conv_din_fast(float *din, const float *dout, const float *wt, size_t n, const qsnn_conv_cfg *c)
+{
+    const int ci_n = c->cin, co_n = c->cout;
+    const size_t in_sz = (size_t)c->h * c->w * ci_n, out_sz = (size_t)c->oh * c->ow * co_n;
+    memset(din, 0, n * in_sz * sizeof *din);
+    float wtt[DIN_MAX];
+    for (int ky = 0; ky < c->kh; ky++) {
+        int oy0 = 0, oy1 = c->oh;
+        while (oy0 < oy1 && oy0 * c->sh - c->pad_t + ky < 0)
+            oy0++;
+        while (oy1 > oy0 && (oy1 - 1) * c->sh - c->pad_t + ky >= c->h)
+            oy1--;
+        for (int kx = 0; kx < c->kw; kx++) {
+            int ox0 = 0, ox1 = c->ow;
+            while (ox0 < ox1 && ox0 * c->sw - c->pad_l + kx < 0)
+                ox0++;
+            while (ox1 > ox0 && (ox1 - 1) * c->sw - c->pad_l + kx >= c->w)
+                ox1--;
+            const float *wk = wt + ((size_t)ky * c->kw + kx) * ci_n * co_n;
+            for (int ci = 0; ci < ci_n; ci++)
+                for (int co = 0; co < co_n; co++)
+                    wtt[(size_t)co * ci_n + ci] = wk[(size_t)ci * co_n + co];
+            for (size_t s = 0; s < n; s++)
+                for (int oy = oy0; oy < oy1; oy++) {
+                    const int iy = oy * c->sh - c->pad_t + ky;
+                    for (int ox = ox0; ox < ox1; ox++) {
+                        const int ix = ox * c->sw - c->pad_l + kx;
+                        const float *g = dout + s * out_sz + ((size_t)oy * c->ow + ox) * co_n;
+                        float *dx = din + s * in_sz + ((size_t)iy * c->w + ix) * ci_n;
+                        int c0 = 0;
+                        for (; c0 + 32 <= ci_n; c0 += 32)
+                            conv_din_px(dx, g, wtt, co_n, ci_n, c0, 4);
+                        for (; c0 < ci_n; c0 += 8)
+                            conv_din_px(dx, g, wtt, co_n, ci_n, c0, 1);
+                    }
+                }
+        }
+    }
+}
+
 /* Padded path (cout == 32, small inputs: the first layer): each sample is copied into a zero-bordered plane, so
  * every output pixel runs over all taps without bounds tests (padding taps multiply zeros), and two output pixels
  * (forward) or two taps (weight gradient) are in flight: 8 independent accumulator chains instead of 4, which
@@ -390,8 +455,10 @@ void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float
         conv_pad_dw(dwt, dout, in, n, c);
         return;
     }
-    if (c->cout % 8 == 0 && !din) {
+    if (c->cout % 8 == 0 && (!din || conv_din_ok(c))) {
         conv_dw_fast(dwt, dout, in, n, c);
+        if (din)
+            conv_din_fast(din, dout, wt, n, c);
         return;
     }
 #endif
