@@ -196,6 +196,8 @@ static void test_fast_kernels_match_ref(void **state)
     fast_vs_ref(0, 4, 3, 12, 20, 1, 1);  /* 1x1 with sizes the GEMM kernels do not take */
     fast_vs_ref(0, 9, 7, 40, 16, 3, 1);  /* a later 3x3 conv: fast input gradient (cin % 8 == 0), 32 + 8 blocks */
     fast_vs_ref(0, 8, 6, 8, 24, 5, 2);   /* stride 2, 5x5: taps reaching only some output pixels */
+    fast_vs_ref(0, 8, 6, 8, 48, 5, 2);   /* im2col + GEMM path (K = 200, cout 48): stride 2, padding taps */
+    fast_vs_ref(0, 25, 5, 32, 64, 3, 1); /* im2col + GEMM, 125 pixels: blocks of 32 and a remainder of 29 */
     fast_vs_ref(0, 9, 7, 3, 40, 3, 1);
     fast_vs_ref(0, 9, 7, 3, 32, 3, 1);   /* padded path: 3 input channels, odd width */
     fast_vs_ref(0, 8, 6, 2, 32, 5, 2);   /* padded path: stride 2, even sizes */

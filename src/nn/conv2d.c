@@ -3,12 +3,16 @@
  *
  * Direct loops ordered so the innermost loop runs over output channels (contiguous in both the weights and the
  * output): the compiler vectorises it. In mobilenet_kws this is only the first layer (cin = 1, 5x5, stride 2,
- * ~4 % of the FLOPs), so a GEMM formulation is not worth its buffer. Padding taps are skipped, never read.
+ * ~4 % of the FLOPs) and takes the padded path below. Padding taps are skipped, never read.
  * Fast path (AVX2 + FMA, cout a multiple of 8): the forward accumulates an output pixel in registers (32 output
  * channels at a time) over its taps; the weight gradient accumulates one (tap, input channel) row over all valid
  * output pixels in registers. With 32 output channels and a small input (the first layer) a padded path copies
  * each sample into a zero-bordered plane and keeps two pixels (forward) or two taps (weight gradient) in flight.
- * The input gradient, when asked for, uses the _ref loops. */
+ * Larger layers (the GEMM kernels take kh kw cin and cout, and the im2col block fits): blocks of COL_ROWS output
+ * pixels are unrolled into rows of kh kw cin inputs (zeros for padding taps) and the forward and the weight
+ * gradient are the register-blocked GEMMs of gemm.c. The input gradient of layers after the first vectorises over
+ * input channels, one tap's weights transposed at a time (conv_din_fast); other shapes use the _ref loops. */
+#include "nn/gemm.h"
 #include "qsnn/nn.h"
 
 #include <string.h>
@@ -214,6 +218,63 @@ static void conv_dw_fast(float *dwt, const float *dout, const float *in, size_t 
             }
         }
     }
+}
+
+/* im2col + GEMM path. */
+#define COL_ROWS 32
+#define COL_MAX 24576 /* floats of one block: COL_ROWS x kh kw cin */
+
+static int conv_gemm_ok(const qsnn_conv_cfg *c)
+{
+    const int K = c->kh * c->kw * c->cin;
+    return qsnn_gemm_fast_ok(K, c->cout) && (size_t)COL_ROWS * (size_t)K <= COL_MAX;
+}
+
+/* col[r][ (ky kw + kx) cin + ci ] for output pixels p0 .. p0 + rows - 1 of one sample (raster order) */
+static void im2col_block(float *col, const float *x, const qsnn_conv_cfg *c, int p0, int rows)
+{
+    const int ci_n = c->cin, K = c->kh * c->kw * ci_n;
+    for (int r = 0; r < rows; r++) {
+        const int oy = (p0 + r) / c->ow, ox = (p0 + r) % c->ow;
+        float *cr = col + (size_t)r * K;
+        for (int ky = 0; ky < c->kh; ky++) {
+            const int iy = oy * c->sh - c->pad_t + ky;
+            for (int kx = 0; kx < c->kw; kx++) {
+                const int ix = ox * c->sw - c->pad_l + kx;
+                float *d = cr + ((size_t)ky * c->kw + kx) * ci_n;
+                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+                    memset(d, 0, (size_t)ci_n * sizeof *d);
+                else
+                    memcpy(d, x + ((size_t)iy * c->w + ix) * ci_n, (size_t)ci_n * sizeof *d);
+            }
+        }
+    }
+}
+
+static void conv_gemm_fwd(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
+{
+    const int K = c->kh * c->kw * c->cin, np = c->oh * c->ow;
+    const size_t in_sz = (size_t)c->h * c->w * c->cin, out_sz = (size_t)np * c->cout;
+    float col[COL_MAX];
+    for (size_t s = 0; s < n; s++)
+        for (int p0 = 0; p0 < np; p0 += COL_ROWS) {
+            const int rows = np - p0 < COL_ROWS ? np - p0 : COL_ROWS;
+            im2col_block(col, in + s * in_sz, c, p0, rows);
+            qsnn_gemm_nn(out + s * out_sz + (size_t)p0 * c->cout, col, wt, (size_t)rows, K, c->cout);
+        }
+}
+
+static void conv_gemm_dw(float *dwt, const float *dout, const float *in, size_t n, const qsnn_conv_cfg *c)
+{
+    const int K = c->kh * c->kw * c->cin, np = c->oh * c->ow;
+    const size_t in_sz = (size_t)c->h * c->w * c->cin, out_sz = (size_t)np * c->cout;
+    float col[COL_MAX];
+    for (size_t s = 0; s < n; s++)
+        for (int p0 = 0; p0 < np; p0 += COL_ROWS) {
+            const int rows = np - p0 < COL_ROWS ? np - p0 : COL_ROWS;
+            im2col_block(col, in + s * in_sz, c, p0, rows);
+            qsnn_gemm_tn_acc(dwt, col, dout + s * out_sz + (size_t)p0 * c->cout, (size_t)rows, K, c->cout);
+        }
 }
 
 /* Input gradient (layers after the first): per kernel tap, the tap's weights transposed to [cout][cin] (on the
@@ -435,6 +496,10 @@ void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n,
         conv_pad_fwd(out, in, wt, n, c);
         return;
     }
+    if (conv_gemm_ok(c)) {
+        conv_gemm_fwd(out, in, wt, n, c);
+        return;
+    }
     if (c->cout % 8 == 0) {
         conv_fwd_fast(out, in, wt, n, c);
         return;
@@ -455,8 +520,11 @@ void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float
         conv_pad_dw(dwt, dout, in, n, c);
         return;
     }
-    if (c->cout % 8 == 0 && (!din || conv_din_ok(c))) {
-        conv_dw_fast(dwt, dout, in, n, c);
+    if ((conv_gemm_ok(c) || c->cout % 8 == 0) && (!din || conv_din_ok(c))) {
+        if (conv_gemm_ok(c))
+            conv_gemm_dw(dwt, dout, in, n, c);
+        else
+            conv_dw_fast(dwt, dout, in, n, c);
         if (din)
             conv_din_fast(din, dout, wt, n, c);
         return;
