@@ -50,6 +50,10 @@ typedef struct {
  * would be empty or a size is not positive. */
 qsnn_status qsnn_conv_cfg_make(qsnn_conv_cfg *c, int h, int w, int cin, int cout, int kh, int kw, int sh, int sw,
                                int same);
+/* Output pixels a kernel tap reaches inside the image: [*o0, *o1) along one axis, for tap offset k, stride s,
+ * leading padding pad, input size n and output size on (rows: ky, sh, pad_t, h, oh; columns: kx, sw, pad_l, w,
+ * ow); the weight and input gradients of the convolutions loop over exactly these. */
+void qsnn_conv_tap_span(int k, int s, int pad, int n, int on, int *o0, int *o1);
 
 /* ---- 2-D convolution (src/nn/conv2d.c), Keras cross-correlation, weights [kh][kw][cin][cout] ---- */
 void qsnn_conv2d_forward(float *out /* [n, oh, ow, cout] */, const float *in /* [n, h, w, cin] */,

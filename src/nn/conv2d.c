@@ -38,6 +38,16 @@ qsnn_status qsnn_conv_cfg_make(qsnn_conv_cfg *c, int h, int w, int cin, int cout
     return QSNN_OK;
 }
 
+void qsnn_conv_tap_span(int k, int s, int pad, int n, int on, int *o0, int *o1)
+{
+    int a = 0, b = on;
+    while (a < b && a * s - pad + k < 0)
+        a++;
+    while (b > a && (b - 1) * s - pad + k >= n)
+        b--;
+    *o0 = a, *o1 = b;
+}
+
 void qsnn_conv2d_forward_ref(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
 {
     const int ci_n = c->cin, co_n = c->cout;
@@ -196,17 +206,11 @@ static void conv_dw_fast(float *dwt, const float *dout, const float *in, size_t 
         const float *x = in + s * in_sz;
         const float *g = dout + s * out_sz;
         for (int ky = 0; ky < c->kh; ky++) {
-            int oy0 = 0, oy1 = c->oh;
-            while (oy0 < oy1 && oy0 * c->sh - c->pad_t + ky < 0)
-                oy0++;
-            while (oy1 > oy0 && (oy1 - 1) * c->sh - c->pad_t + ky >= c->h)
-                oy1--;
+            int oy0, oy1;
+            qsnn_conv_tap_span(ky, c->sh, c->pad_t, c->h, c->oh, &oy0, &oy1);
             for (int kx = 0; kx < c->kw; kx++) {
-                int ox0 = 0, ox1 = c->ow;
-                while (ox0 < ox1 && ox0 * c->sw - c->pad_l + kx < 0)
-                    ox0++;
-                while (ox1 > ox0 && (ox1 - 1) * c->sw - c->pad_l + kx >= c->w)
-                    ox1--;
+                int ox0, ox1;
+                qsnn_conv_tap_span(kx, c->sw, c->pad_l, c->w, c->ow, &ox0, &ox1);
                 for (int ci = 0; ci < ci_n; ci++) {
                     float *dwr = dwt + (((size_t)ky * c->kw + kx) * ci_n + ci) * co_n;
                     int c0 = 0;
@@ -309,17 +313,11 @@ static void conv_din_fast(float *din, const float *dout, const float *wt, size_t
     memset(din, 0, n * in_sz * sizeof *din);
     float wtt[DIN_MAX];
     for (int ky = 0; ky < c->kh; ky++) {
-        int oy0 = 0, oy1 = c->oh;
-        while (oy0 < oy1 && oy0 * c->sh - c->pad_t + ky < 0)
-            oy0++;
-        while (oy1 > oy0 && (oy1 - 1) * c->sh - c->pad_t + ky >= c->h)
-            oy1--;
+        int oy0, oy1;
+        qsnn_conv_tap_span(ky, c->sh, c->pad_t, c->h, c->oh, &oy0, &oy1);
         for (int kx = 0; kx < c->kw; kx++) {
-            int ox0 = 0, ox1 = c->ow;
-            while (ox0 < ox1 && ox0 * c->sw - c->pad_l + kx < 0)
-                ox0++;
-            while (ox1 > ox0 && (ox1 - 1) * c->sw - c->pad_l + kx >= c->w)
-                ox1--;
+            int ox0, ox1;
+            qsnn_conv_tap_span(kx, c->sw, c->pad_l, c->w, c->ow, &ox0, &ox1);
             const float *wk = wt + ((size_t)ky * c->kw + kx) * ci_n * co_n;
             for (int ci = 0; ci < ci_n; ci++)
                 for (int co = 0; co < co_n; co++)

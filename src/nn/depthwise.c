@@ -188,17 +188,11 @@ static void dw_bwd_fast(float *din, float *dwt, const float *dout, const float *
         const float *g = dout + s * out_sz;
         /* weight gradient: per tap, sum over the output pixels whose input is inside the image */
         for (int ky = 0; ky < c->kh; ky++) {
-            int oy0 = 0, oy1 = c->oh;
-            while (oy0 < oy1 && oy0 * c->sh - c->pad_t + ky < 0)
-                oy0++;
-            while (oy1 > oy0 && (oy1 - 1) * c->sh - c->pad_t + ky >= c->h)
-                oy1--;
+            int oy0, oy1;
+            qsnn_conv_tap_span(ky, c->sh, c->pad_t, c->h, c->oh, &oy0, &oy1);
             for (int kx = 0; kx < c->kw; kx++) {
-                int ox0 = 0, ox1 = c->ow;
-                while (ox0 < ox1 && ox0 * c->sw - c->pad_l + kx < 0)
-                    ox0++;
-                while (ox1 > ox0 && (ox1 - 1) * c->sw - c->pad_l + kx >= c->w)
-                    ox1--;
+                int ox0, ox1;
+                qsnn_conv_tap_span(kx, c->sw, c->pad_l, c->w, c->ow, &ox0, &ox1);
                 float *dwk = dwt + ((size_t)ky * c->kw + kx) * C;
                 int c0 = 0;
                 for (; c0 + 32 <= C; c0 += 32)

@@ -240,8 +240,8 @@ static void fill_fire_pre(const qsnn_snn_model *m, int li, double *pre)
     qsnn_snn_fire_pre_fill(pre, t, t + F, F, l->frac_bits);
 }
 
-/* The weight cache of one layer, in this order: w16, dw16 (separable), w8q and bias8 (has_w8q), fire constants
- * (activated layers); 0 bytes when the layer does not run the dense path. */
+/* The weight cache of one layer, in this order: w16, dw16 (separable), w8q and bias8 (has_w8q), dwp (has_dwp),
+ * fire constants (activated layers); 0 bytes when the layer does not run the dense path. */
 typedef struct {
     size_t w16, dw16, w8q, bias8, dwp, fpre;
 } cache_sizes;
