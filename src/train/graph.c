@@ -449,6 +449,20 @@ static qsnn_act layer_act(const qsnn_model *m, const qsnn_layer_desc *d)
 }
 
 
+/* The activation of a layer without BN on samples [s, s + c) (a = act(y)); nothing for other layers. */
+static void act_no_bn(const qsnn_model *m, const qsnn_plan_layer *L, layer_bufs *b, size_t s, size_t c)
+{
+    if (L->off_gamma != QSNN_NO_OFF || !L->d->activation)
+        return;
+    const size_t o0 = s * L->out_sz, cnt = c * L->out_sz;
+    if (m->quant_acts) {
+        qsnn_qrelu q = qsnn_qrelu_params(L->d->act_bits);
+        qsnn_qrelu_forward(b->a + o0, b->y + o0, cnt, &q);
+    } else {
+        qsnn_relu6_forward(b->a + o0, b->y + o0, cnt);
+    }
+}
+
 /* forward of layer l on samples [s, s + c) whose input starts at xs: op, bias, pooling, and the activation of a
  * layer without BN; T: scratch for the separable intermediate */
 static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, const float *xs, float *T)
@@ -471,15 +485,7 @@ static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, c
         qsnn_pointwise_forward(ps, b->tp + s * cin, W + L->off_w, c, L->cin, L->cout);
         if (L->off_bias != QSNN_NO_OFF)
             qsnn_bias_forward(ps, m->params + L->off_bias, c, L->cout);
-        if (L->off_gamma == QSNN_NO_OFF && d->activation) {
-            const size_t o0 = s * L->out_sz, cnt = c * L->out_sz;
-            if (m->quant_acts) {
-                qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
-                qsnn_qrelu_forward(b->a + o0, b->y + o0, cnt, &q);
-            } else {
-                qsnn_relu6_forward(b->a + o0, b->y + o0, cnt);
-            }
-        }
+        act_no_bn(m, L, b, s, c);
         return;
     }
     float *zs = b->z + s * L->z_sz;
@@ -502,15 +508,7 @@ static void fwd_op(qsnn_trainer *t, const float *W, int l, size_t s, size_t c, c
         qsnn_bias_forward(zs, m->params + L->off_bias, c * L->hw, L->cout);
     if (b->p)
         qsnn_avgpool_forward(b->p + s * L->out_sz, zs, c, (int)L->hw, L->cout);
-    if (L->off_gamma == QSNN_NO_OFF && d->activation) {
-        const size_t o0 = s * L->out_sz, cnt = c * L->out_sz;
-        if (m->quant_acts) {
-            qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
-            qsnn_qrelu_forward(b->a + o0, b->y + o0, cnt, &q);
-        } else {
-            qsnn_relu6_forward(b->a + o0, b->y + o0, cnt);
-        }
-    }
+    act_no_bn(m, L, b, s, c);
 }
 
 /* batch norm (batch statistics of this step) and activation of layer l on samples [s, s + c), into out */
