@@ -79,8 +79,11 @@ int cmd_convert(int argc, char **argv)
     if (!out)
         return cli_usage_error("convert", "missing -o OUT.snn");
     const char *in = argv[optind];
+    qsnn_status st = qsnn_check_outputs((const char *[]){out}, 1, (const char *[]){in, check}, 2, 1u << 20);
+    if (st != QSNN_OK)
+        return cli_fail("convert", st);
     qsnn_model m;
-    qsnn_status st = qsnn_model_load(&m, in);
+    st = qsnn_model_load(&m, in);
     if (st != QSNN_OK)
         return cli_fail("convert", st);
     unsigned char *img = NULL;

@@ -105,6 +105,9 @@ int cmd_eval(int argc, char **argv)
     if (optind + 2 != argc)
         return cli_usage_error("eval", "expected MODEL and DATA");
     const char *mpath = argv[optind], *dpath = argv[optind + 1];
+    qsnn_status st = qsnn_check_outputs(&plot, 1, (const char *[]){mpath, dpath}, 2, 1u << 20);
+    if (st != QSNN_OK)
+        return cli_fail("eval", st);
     char magic[8];
     if (!read_magic(mpath, magic)) {
         fprintf(stderr, "qsnn eval: %s: cannot read: %s\n", mpath, errno ? strerror(errno) : "too short");
@@ -120,7 +123,6 @@ int cmd_eval(int argc, char **argv)
     qsnn_model fm;
     qsnn_snn_model sm;
     unsigned char *img = NULL;
-    qsnn_status st;
     float smin, smax;
     int classes;
     const char *const *mlabels = NULL;

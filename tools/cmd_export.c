@@ -146,9 +146,12 @@ int cmd_export(int argc, char **argv)
     if (!valid_name(name))
         return cli_usage_error(CMD, "--name '%s': use letters, digits and _ (not starting with a digit, <= 64)", name);
     const char *path = argv[optind];
+    qsnn_status st = qsnn_check_outputs((const char *[]){out}, 1, (const char *[]){path, input}, 2, 1u << 20);
+    if (st != QSNN_OK)
+        return cli_fail(CMD, st);
     qsnn_snn_model m;
     unsigned char *img = NULL;
-    qsnn_status st = qsnn_snn_load(path, &m, &img);
+    st = qsnn_snn_load(path, &m, &img);
     if (st != QSNN_OK)
         return cli_fail(CMD, st);
     size_t ws = qsnn_snn_mem_size(&m), size = m.size; /* m points into img, freed below */

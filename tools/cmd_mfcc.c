@@ -177,9 +177,12 @@ int cmd_mfcc(int argc, char **argv)
     if (!(p.upper_hz > p.lower_hz))
         return cli_usage_error("mfcc", "--upper-hz %g must be above --lower-hz %g", p.upper_hz, p.lower_hz);
     const char *file = argv[optind];
+    qsnn_status st = qsnn_check_outputs((const char *[]){npy}, 1, (const char *[]){file}, 1, 1u << 20);
+    if (st)
+        return cli_fail("mfcc", st);
 
     qsnn_mfcc *m = NULL;
-    qsnn_status st = qsnn_mfcc_create(&m, &p);
+    st = qsnn_mfcc_create(&m, &p);
     if (st)
         return cli_fail("mfcc", st);
     float *x = NULL, *feat = NULL;
@@ -228,11 +231,7 @@ int cmd_mfcc(int argc, char **argv)
             for (int k = 0; k < coeffs; k++)
                 printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
     }
-    if (fflush(stdout) != 0) {
-        st = qsnn_fail(QSNN_ERR_IO, "standard output: write failed");
-        goto fail;
-    }
-    goto done;
+    goto done; /* stdout's write errors: checked for every command in main.c */
 fail:
     rc = cli_fail("mfcc", st);
 done:

@@ -287,13 +287,14 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(CMD, "--test-split: unknown split '%s'", test_name);
     if (quiet)
         qsnn_log_set_level(QSNN_LOG_QUIET);
-    /* refuse unwritable outputs now, not after hours of training */
-    const char *outs[3] = {out, o.log_path, o.plot_path};
-    for (int i = 0; i < 3; i++) {
-        qsnn_status cs = outs[i] ? qsnn_check_output_dir(outs[i]) : QSNN_OK;
-        if (cs != QSNN_OK)
-            return cli_fail(CMD, cs);
-    }
+    /* refuse unwritable or colliding outputs now, not after hours of training */
+    const char *ins[QSNN_DATASET_MAX_DIRS + 2] = {argv[optind], init, arch_name};
+    for (int i = 1; i < num_dirs; i++)
+        ins[i + 2] = data_dirs[i];
+    qsnn_status cs = qsnn_check_outputs((const char *[]){out, o.log_path, o.plot_path}, 3, ins,
+                                        (size_t)num_dirs + 2, 16u << 20);
+    if (cs != QSNN_OK)
+        return cli_fail(CMD, cs);
     o.quiet = quiet;
     o.out_path = out;
     char ckpt_default[4096];
