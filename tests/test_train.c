@@ -27,6 +27,7 @@
 #include "io/crc32.h"
 
 #include <cairo.h>
+#include <cjson/cJSON.h>
 #include <dlfcn.h>
 
 static const char *k_tiny_json =
@@ -562,6 +563,26 @@ static void test_train_command(void **state)
     assert_string_equal(m.labels[5], "w5");
     assert_true(m.scale_min == -10.0f && m.scale_max == 10.0f);
     qsnn_model_free(&m);
+    /* --json is real JSON whatever the output path holds (a quote, a backslash, a control character) */
+    char qmodel[700], jout[700], *txt = NULL;
+    snprintf(qmodel, sizeof qmodel, "%s_q\"\\\x01.qsnn", base);
+    snprintf(jout, sizeof jout, "%s.json", base);
+    const char *exe = getenv("QSNN_EXE");
+    snprintf(args, sizeof args, "'%s' train %s -o '%s' --arch %s --epochs 1 --batch 16 --threads 1 --no-checkpoint "
+             "-q --json > %s", exe ? exe : QSNN_BINARY_DIR "/qsnn", feat, qmodel, arch, jout);
+    assert_int_equal(system(args), 0);
+    assert_int_equal(qsnn_read_text_file(jout, 1 << 20, &txt, NULL), QSNN_OK);
+    cJSON *j = cJSON_Parse(txt);
+    if (!j || !cJSON_IsString(cJSON_GetObjectItem(j, "model")) ||
+        strcmp(cJSON_GetObjectItem(j, "model")->valuestring, qmodel) != 0)
+        fail_msg("train --json with -o '%s' is not JSON naming it: %s", qmodel, txt);
+    cJSON_Delete(j);
+    free(txt);
+    unlink(qmodel), unlink(jout);
+    for (int e = 1; e <= 3; e++) {
+        snprintf(ep3, sizeof ep3, "%.*s.ep%d.qsnn", (int)strlen(qmodel) - 5, qmodel, e);
+        unlink(ep3);
+    }
     /* a missing architecture file: exit 1 */
     snprintf(args, sizeof args, "train %s -o %s --no-checkpoint -q --arch %s/does-not-exist.json", feat, model,
              QSNN_BINARY_DIR);

@@ -110,13 +110,12 @@ int cmd_eval(int argc, char **argv)
         return cli_fail("eval", st);
     char magic[8];
     if (!read_magic(mpath, magic)) {
-        fprintf(stderr, "qsnn eval: %s: cannot read: %s\n", mpath, errno ? strerror(errno) : "too short");
-        return QSNN_EXIT_FAIL;
+        return cli_fail("eval", qsnn_fail(QSNN_ERR_IO, "%s: cannot read: %s", mpath,
+                                          errno ? strerror(errno) : "too short"));
     }
     int is_snn = !memcmp(magic, QSNN_SNN_MAGIC, 8);
     if (!is_snn && memcmp(magic, QSNN_MODEL_MAGIC, 8)) {
-        fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", mpath);
-        return QSNN_EXIT_FAIL;
+        return cli_fail("eval", qsnn_fail(QSNN_ERR_FORMAT, "%s: not a qsnn model (neither .qsnn nor .snn)", mpath));
     }
     if (stats && !is_snn)
         return cli_usage_error("eval", "--stats needs a .snn model (Akida statistics count spikes)");

@@ -164,9 +164,19 @@ static qsnn_status spot_window(spotter *s, const float *win, const char *what)
         detection d = {(double)s->run_start * (double)s->hop / QSNN_SAMPLE_RATE, pred, 0};
         s->det[s->ndet++] = d;
         if (s->live) {
-            if (s->json)
-                printf("{\"time_s\": %.3f, \"label\": \"%s\"}\n", d.t, m->labels[pred]);
-            else
+            if (s->json) {
+                cJSON *jd = cJSON_CreateObject();
+                cJSON_AddNumberToObject(jd, "time_s", round(d.t * 1000.0) / 1000.0);
+                cJSON_AddStringToObject(jd, "label", m->labels[pred]);
+                char *txt = cJSON_PrintUnformatted(jd);
+                if (!txt) {
+                    cJSON_Delete(jd);
+                    return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory formatting JSON", what);
+                }
+                printf("%s\n", txt);
+                free(txt);
+                cJSON_Delete(jd);
+            } else
                 printf("%8.3f s  %s\n", d.t, m->labels[pred]);
             fflush(stdout);
         }

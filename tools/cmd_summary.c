@@ -47,8 +47,7 @@ int cmd_summary(int argc, char **argv)
     const char *path = argv[optind];
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        fprintf(stderr, "qsnn summary: %s: cannot open: %s\n", path, strerror(errno));
-        return QSNN_EXIT_FAIL;
+        return cli_fail("summary", qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno)));
     }
     char magic[8] = {0};
     size_t got = fread(magic, 1, 8, fp);
@@ -72,6 +71,6 @@ int cmd_summary(int argc, char **argv)
         free(img);
         return QSNN_EXIT_OK;
     }
-    fprintf(stderr, "qsnn summary: %s: not a qsnn model (neither a .qsnn model nor a .snn model)\n", path);
-    return QSNN_EXIT_FAIL;
+    return cli_fail("summary",
+                    qsnn_fail(QSNN_ERR_FORMAT, "%s: not a qsnn model (neither a .qsnn model nor a .snn model)", path));
 }

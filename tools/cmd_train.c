@@ -14,8 +14,10 @@
 #include "qsnn/model.h"
 #include "qsnn/train.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,14 +473,29 @@ int cmd_train(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     if (json) {
-        printf("{\"model\": \"%s\", \"seconds\": %.1f, \"peak_rss_mb\": %.1f, \"episodes\": [", out, secs,
-               ru.ru_maxrss / 1024.0);
-        for (int i = 0; i < o.num_episodes; i++)
-            printf("%s{\"episode\": %d, \"epochs\": %d, \"best_val_acc\": %.6f, \"test_acc\": %.6f, "
-                   "\"samples_per_s\": %.1f}",
-                   i ? ", " : "", o.episodes[i], o.epochs[i], res->best_val_acc[i], test_acc[i],
-                   res->samples_per_s[i]);
-        printf("]}\n");
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "model", out);
+        cJSON_AddNumberToObject(root, "seconds", round(secs * 10.0) / 10.0);
+        cJSON_AddNumberToObject(root, "peak_rss_mb", round(ru.ru_maxrss / 1024.0 * 10.0) / 10.0);
+        cJSON *eps = cJSON_AddArrayToObject(root, "episodes");
+        for (int i = 0; i < o.num_episodes; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "episode", o.episodes[i]);
+            cJSON_AddNumberToObject(e, "epochs", o.epochs[i]);
+            cJSON_AddNumberToObject(e, "best_val_acc", res->best_val_acc[i]);
+            cJSON_AddNumberToObject(e, "test_acc", test_acc[i]);
+            cJSON_AddNumberToObject(e, "samples_per_s", round(res->samples_per_s[i] * 10.0) / 10.0);
+            cJSON_AddItemToArray(eps, e);
+        }
+        char *txt = cJSON_PrintUnformatted(root);
+        cJSON_Delete(root);
+        if (!txt) {
+            free(res);
+            rc = cli_fail(CMD, qsnn_fail(QSNN_ERR_NOMEM, "out of memory formatting JSON"));
+            goto done;
+        }
+        printf("%s\n", txt);
+        free(txt);
     } else {
         printf("%-8s %-7s %-10s %-10s %s\n", "episode", "epochs", "best val", "test", "samples/s");
         for (int i = 0; i < o.num_episodes; i++)

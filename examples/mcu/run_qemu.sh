@@ -8,7 +8,8 @@
 # (converted here), the clip to a synthetic "yes" (qsnn synth). Prints the firmware's flash and RAM footprint
 # (arm-none-eabi-size) and what the target printed; exits with the target's status: 0 when every potential equals
 # the host's. Needs the Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm
-# (scripts/bootstrap.sh test installs them). Environment: CPU_FLAGS (default Cortex-M4 with its FPU), OPT (-O2).
+# (scripts/bootstrap.sh test installs them). Environment: CPU_FLAGS (default Cortex-M4 with its FPU), OPT (-O2),
+# MAIN (the program instead of main.c, e.g. tests/target/snn_limits.c; built with -DSNN_LIMITS_MAIN).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -39,7 +40,7 @@ fi
 "$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$clip" 2>/dev/null
 arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -Wall -Wextra -Werror -ffunction-sections -fdata-sections \
     -I"$root/include" -I"$out" -nostartfiles --specs=nosys.specs -Wl,--gc-sections -T "$here/mps2_an386.ld" \
-    "$here/main.c" "$here/startup_m4.c" "$root"/src/snn/*.c "$root/src/core/status.c" -lm -o "$out/kws.elf"
+    -DSNN_LIMITS_MAIN "${MAIN:-$here/main.c}" "$here/startup_m4.c" "$root"/src/snn/*.c "$root/src/core/status.c" -lm -o "$out/kws.elf"
 echo "== firmware: engine + model + test vector, $CPU_FLAGS $OPT (bytes; flash = text + data, RAM = data + bss)"
 arm-none-eabi-size "$out/kws.elf" | awk 'NR == 1 {print} NR == 2 {print; printf "flash %d, RAM %d\n", $1 + $2, $2 + $3}'
 echo "== QEMU mps2-an386 (Cortex-M4) running $(basename "$clip")"

@@ -28,6 +28,7 @@
 
 #include "qsnn/audio.h"
 #include "qsnn/io.h"
+#include "qsnn/snn.h" /* qsnn_label_valid */
 
 #include <ctype.h>
 #include <dirent.h>
@@ -137,6 +138,9 @@ static qsnn_status parse_words(qsnn_dataset *ds, const char *words)
             return qsnn_fail(QSNN_ERR_ARG, "wanted words: more than %d words", QSNN_MAX_LABELS - 2);
         memcpy(ds->labels[n], p, len);
         ds->labels[n][len] = '\0';
+        if (!qsnn_label_valid(ds->labels[n]))
+            return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%s' has a character outside " QSNN_LABEL_CHARS,
+                             ds->labels[n]);
         if (strchr(ds->labels[n], '/') || !strcmp(ds->labels[n], "_silence_") ||
             !strcmp(ds->labels[n], "_unknown_") || !strcmp(ds->labels[n], BACKGROUND_DIR))
             return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%s' cannot be a wanted word", ds->labels[n]);

@@ -22,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/data.h"
 #include "qsnn/io.h"
+#include "qsnn/snn.h" /* qsnn_label_valid */
 
 #include <errno.h>
 #include <math.h>
@@ -86,8 +87,9 @@ static qsnn_status check_set(const qsnn_featureset *fs, const char *path, size_t
         return qsnn_fail(QSNN_ERR_ARG, "%s: num_labels %d out of range [1, %d]", path, fs->num_labels,
                          QSNN_MAX_LABELS);
     for (int l = 0; l < fs->num_labels; l++)
-        if (!memchr(fs->labels[l], '\0', QSNN_LABEL_MAX) || !fs->labels[l][0])
-            return qsnn_fail(QSNN_ERR_ARG, "%s: label %d empty or not NUL-terminated", path, l);
+        if (!memchr(fs->labels[l], '\0', QSNN_LABEL_MAX) || !fs->labels[l][0] || !qsnn_label_valid(fs->labels[l]))
+            return qsnn_fail(QSNN_ERR_ARG, "%s: label %d empty, not NUL-terminated or with a character outside "
+                                           QSNN_LABEL_CHARS, path, l);
     if (!qsnn_mul_size(count, fs->n, (size_t)fs->h * (size_t)fs->w))
         return qsnn_fail(QSNN_ERR_RANGE, "%s: %zu samples too many", path, fs->n);
     if (fs->n && (!fs->label || !fs->split || !fs->source || (fs->is_u8 ? !fs->u8 : !fs->f32)))
@@ -194,6 +196,9 @@ static qsnn_status load_body(qsnn_featureset *fs, FILE *fp, const char *path, si
             return rc;
         if (!memchr(fs->labels[l], '\0', QSNN_LABEL_MAX) || !fs->labels[l][0])
             return qsnn_fail(QSNN_ERR_FORMAT, "%s: labels: name %d empty or not NUL-terminated", path, l);
+        if (!qsnn_label_valid(fs->labels[l]))
+            return qsnn_fail(QSNN_ERR_FORMAT, "%s: labels: name %d has a character outside " QSNN_LABEL_CHARS,
+                             path, l);
     }
     size_t n = fs->n;
     fs->label = malloc((n ? n : 1) * sizeof *fs->label);

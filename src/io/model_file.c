@@ -22,6 +22,7 @@
  * (parse + validate) against the parameter count. Errors name the file and the field. Writes are atomic.
  */
 #include "qsnn/io.h"
+#include "qsnn/snn.h" /* qsnn_label_valid */
 #include "qsnn/model.h"
 
 #include "io/crc32.h"
@@ -237,6 +238,8 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path)
         const unsigned char *lab = labs + (size_t)i * lab_size;
         if (!memchr(lab, 0, lab_size) || lab[0] == 0)
             BAD("%s: label %u: empty or not NUL-terminated", path, i);
+        if (!qsnn_label_valid((const char *)lab))
+            BAD("%s: label %u: a character outside " QSNN_LABEL_CHARS, path, i);
     }
 
     st = qsnn_model_alloc(m, &arch);
