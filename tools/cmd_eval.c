@@ -123,7 +123,7 @@ int cmd_eval(int argc, char **argv)
     qsnn_snn_model sm;
     unsigned char *img = NULL;
     float smin, smax;
-    int classes;
+    int classes, in_h, in_w;
     const char *const *mlabels = NULL;
     const char *flabels[QSNN_MAX_LABELS];
     if (is_snn) {
@@ -134,6 +134,7 @@ int cmd_eval(int argc, char **argv)
         smax = sm.scale_max;
         classes = sm.num_classes;
         mlabels = sm.labels;
+        in_h = sm.in_h, in_w = sm.in_w * sm.in_c;
     } else {
         st = qsnn_model_load(&fm, mpath);
         if (st != QSNN_OK)
@@ -141,12 +142,15 @@ int cmd_eval(int argc, char **argv)
         smin = fm.scale_min;
         smax = fm.scale_max;
         classes = fm.arch.num_classes;
+        in_h = fm.arch.input.h, in_w = fm.arch.input.w * fm.arch.input.c;
         for (int i = 0; i < fm.num_labels && i < QSNN_MAX_LABELS; i++)
             flabels[i] = fm.labels[i];
         mlabels = fm.num_labels >= classes ? flabels : NULL;
     }
     qsnn_data_opts o;
     qsnn_data_default_opts(&o);
+    char words[QSNN_MAX_LABELS * QSNN_LABEL_MAX];
+    qsnn_data_opts_words_of(&o, words, sizeof words, mlabels, classes);
     qsnn_featureset fs;
     memset(&fs, 0, sizeof fs);
     st = qsnn_data_load_split_u8(dpath, split, smin, smax, &o, &fs);
@@ -162,10 +166,9 @@ int cmd_eval(int argc, char **argv)
         st = qsnn_fail(QSNN_ERR_ARG, "%s: no clips in the %s split", dpath, qsnn_split_name(split));
         goto done;
     }
-    if (fs.num_labels != classes) {
-        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", dpath, fs.num_labels, classes);
+    qsnn_model_expect want = {mpath, in_h, in_w, classes, mlabels};
+    if ((st = qsnn_featureset_check_model(&fs, dpath, &want)) != QSNN_OK)
         goto done;
-    }
     pred = malloc(sizeof(int32_t) * fs.n);
     if (!pred) {
         st = qsnn_fail(QSNN_ERR_NOMEM, "eval: %zu predictions", fs.n);
@@ -173,11 +176,6 @@ int cmd_eval(int argc, char **argv)
     }
     double t0 = qsnn_time_now();
     if (is_snn) {
-        if (fs.h * fs.w != sm.in_h * sm.in_w * sm.in_c) {
-            st = qsnn_fail(QSNN_ERR_SHAPE, "%s: features %dx%d do not fit the model input %dx%dx%d", dpath, fs.h,
-                           fs.w, sm.in_h, sm.in_w, sm.in_c);
-            goto done;
-        }
         st = qsnn_report_snn_predict(&sm, mode, fs.u8, fs.n, (int)threads, pred, NULL, stats ? &sst : NULL,
                                      (size_t)stats_n);
     } else {

@@ -188,7 +188,8 @@ int cmd_mfcc(int argc, char **argv)
     float *x = NULL, *feat = NULL;
     size_t n = 0;
     int orig_rate = 0, rc = QSNN_EXIT_OK;
-    st = qsnn_audio_read(file, &x, &n, &orig_rate);
+    /* a clip needs its first second only: a file declaring hours is not decoded beyond it */
+    st = qsnn_audio_read_first(file, crop ? QSNN_CLIP_SAMPLES : SIZE_MAX, &x, &n, &orig_rate);
     if (st)
         goto fail;
     if (crop) {

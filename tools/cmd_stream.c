@@ -186,70 +186,76 @@ static qsnn_status spot_window(spotter *s, const float *win, const char *what)
     return QSNN_OK;
 }
 
-/* A file: the whole audio, windows every hop (one zero-padded window if shorter than a second). */
-static qsnn_status spot_file(spotter *s, const char *path, float *win, double *seconds)
+/* Up to want raw PCM16 LE samples from stdin into x (as float, / 32768); returns how many were read (a trailing
+ * odd byte is dropped). */
+static qsnn_status read_stdin(void *ctx, float *x, size_t want, size_t *got)
 {
-    float *audio = NULL;
-    size_t n = 0;
-    qsnn_status st = qsnn_audio_read(path, &audio, &n, NULL);
-    if (st != QSNN_OK)
-        return st;
-    size_t nwin = n <= QSNN_CLIP_SAMPLES ? 1 : 1 + (n - QSNN_CLIP_SAMPLES) / s->hop;
-    qsnn_progress pr;
-    qsnn_progress_begin(&pr, "streaming", "windows", nwin);
-    for (size_t w = 0; w < nwin && st == QSNN_OK; w++) {
-        size_t s0 = w * s->hop, len = n - s0 < QSNN_CLIP_SAMPLES ? n - s0 : QSNN_CLIP_SAMPLES;
-        memcpy(win, audio + s0, len * sizeof(float));
-        memset(win + len, 0, (QSNN_CLIP_SAMPLES - len) * sizeof(float));
-        st = spot_window(s, win, path);
-        if ((w & 255) == 0)
-            qsnn_progress_update(&pr, w + 1, NULL);
-    }
-    if (st == QSNN_OK)
-        qsnn_progress_end(&pr, nwin, NULL);
-    *seconds = (double)n / QSNN_SAMPLE_RATE;
-    free(audio);
-    return st;
-}
-
-/* Up to want samples of raw PCM16 LE from f into x (as float, / 32768); returns how many were read (a trailing odd
- * byte is dropped). */
-static size_t read_pcm16(FILE *f, float *x, size_t want)
-{
+    (void)ctx;
     unsigned char b[4096];
-    size_t got = 0;
-    while (got < want) {
-        size_t k = want - got < sizeof b / 2 ? want - got : sizeof b / 2;
-        size_t r = fread(b, 2, k, f);
+    *got = 0;
+    while (*got < want) {
+        size_t k = want - *got < sizeof b / 2 ? want - *got : sizeof b / 2;
+        size_t r = fread(b, 2, k, stdin);
         for (size_t i = 0; i < r; i++)
-            x[got + i] = (float)(int16_t)(uint16_t)(b[2 * i] | (b[2 * i + 1] << 8)) / 32768.0f;
-        got += r;
+            x[*got + i] = (float)(int16_t)(uint16_t)(b[2 * i] | (b[2 * i + 1] << 8)) / 32768.0f;
+        *got += r;
         if (r < k)
             break;
     }
-    return got;
+    return ferror(stdin) ? qsnn_fail(QSNN_ERR_IO, "stdin: read error") : QSNN_OK;
 }
 
-/* Live: stdin, the same windows as a file of those samples would give. */
-static qsnn_status spot_stdin(spotter *s, float *win, double *seconds)
+static qsnn_status read_file(void *ctx, float *x, size_t want, size_t *got)
 {
-    size_t n = read_pcm16(stdin, win, QSNN_CLIP_SAMPLES), total = n;
-    if (ferror(stdin))
-        return qsnn_fail(QSNN_ERR_IO, "stdin: read error");
+    return qsnn_audio_stream_read(ctx, x, want, got);
+}
+
+typedef qsnn_status (*sample_reader)(void *ctx, float *x, size_t want, size_t *got);
+
+/* Windows of one second every hop over a source read in hops (bounded memory, files and stdin alike): windows
+ * start at 0, hop, 2 hop... while they fit, and a source shorter than a second gives one zero-padded window.
+ * total: samples the source holds (for the progress line), 0 when unknown. */
+static qsnn_status spot_source(spotter *s, float *win, sample_reader rd, void *ctx, const char *name, size_t total,
+                               double *seconds)
+{
+    size_t n = 0, r = 0, w = 0;
+    qsnn_status st = rd(ctx, win, QSNN_CLIP_SAMPLES, &n);
+    size_t all = n;
+    if (st != QSNN_OK)
+        return st;
     if (n < QSNN_CLIP_SAMPLES)
         memset(win + n, 0, (QSNN_CLIP_SAMPLES - n) * sizeof(float));
-    qsnn_status st = spot_window(s, win, "stdin");
+    size_t nwin = total <= QSNN_CLIP_SAMPLES ? 1 : 1 + (total - QSNN_CLIP_SAMPLES) / s->hop;
+    qsnn_progress pr;
+    if (total)
+        qsnn_progress_begin(&pr, "streaming", "windows", nwin);
+    st = spot_window(s, win, name);
     while (st == QSNN_OK && n == QSNN_CLIP_SAMPLES) {
         memmove(win, win + s->hop, (QSNN_CLIP_SAMPLES - s->hop) * sizeof(float));
-        size_t r = read_pcm16(stdin, win + QSNN_CLIP_SAMPLES - s->hop, s->hop);
-        total += r;
+        if ((st = rd(ctx, win + QSNN_CLIP_SAMPLES - s->hop, s->hop, &r)) != QSNN_OK)
+            break;
+        all += r;
         if (r < s->hop)
             break;
-        st = spot_window(s, win, "stdin");
+        st = spot_window(s, win, name);
+        if (total && (++w & 255) == 0)
+            qsnn_progress_update(&pr, w + 1, NULL);
     }
-    if (st == QSNN_OK && ferror(stdin))
-        st = qsnn_fail(QSNN_ERR_IO, "stdin: read error");
-    *seconds = (double)total / QSNN_SAMPLE_RATE;
+    if (st == QSNN_OK && total)
+        qsnn_progress_end(&pr, nwin, NULL);
+    *seconds = (double)all / QSNN_SAMPLE_RATE;
+    return st;
+}
+
+/* A file, streamed: memory stays one window and one decoding block however long the recording is. */
+static qsnn_status spot_path(spotter *s, float *win, const char *path, double *seconds)
+{
+    qsnn_audio_stream *as;
+    qsnn_status st = qsnn_audio_stream_open(&as, path, NULL);
+    if (st != QSNN_OK)
+        return st;
+    st = spot_source(s, win, read_file, as, path, qsnn_audio_stream_length(as), seconds);
+    qsnn_audio_stream_close(as);
     return st;
 }
 
@@ -399,7 +405,7 @@ int cmd_stream(int argc, char **argv)
         s.shift = (int)(s.hop / (size_t)mp.stride);
     double t0 = qsnn_time_now(), audio_s = 0;
     if (st == QSNN_OK)
-        st = s.live ? spot_stdin(&s, win, &audio_s) : spot_file(&s, audio_path, win, &audio_s);
+        st = s.live ? spot_source(&s, win, read_stdin, NULL, "stdin", 0, &audio_s) : spot_path(&s, win, audio_path, &audio_s);
     double secs = qsnn_time_now() - t0;
     if (st == QSNN_OK)
         print_results(&s, model_path, audio_path, hop_ms, all, audio_s, secs > 0 ? audio_s / secs : 0);

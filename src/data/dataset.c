@@ -278,6 +278,7 @@ static qsnn_status list_dir(const char *path, int want_dirs, strvec *out)
     if (!d)
         return qsnn_fail(QSNN_ERR_IO, "%s: cannot open directory: %s", path, strerror(errno));
     struct dirent *e;
+    size_t special = 0;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
@@ -287,9 +288,14 @@ static qsnn_status list_dir(const char *path, int want_dirs, strvec *out)
             strvec_free(out);
             return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
         }
-        int dir = is_dir(full);
+        struct stat st;
+        int ok = stat(full, &st) == 0, dir = ok && S_ISDIR(st.st_mode), reg = ok && S_ISREG(st.st_mode);
         free(full);
-        if (want_dirs ? !dir : (dir || !has_wav_ext(e->d_name)))
+        if (!want_dirs && !dir && !reg && has_wav_ext(e->d_name)) {
+            special++; /* a FIFO or device named *.wav would block or never end: skipped, counted */
+            continue;
+        }
+        if (want_dirs ? !dir : !reg || !has_wav_ext(e->d_name))
             continue;
         if (!strvec_push(out, e->d_name)) {
             closedir(d);
@@ -298,6 +304,9 @@ static qsnn_status list_dir(const char *path, int want_dirs, strvec *out)
         }
     }
     closedir(d);
+    if (special)
+        qsnn_warn("%s: skipped %zu .wav entries that are not regular files (FIFOs, devices, dangling links)", path,
+                  special);
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return QSNN_OK;
@@ -686,13 +695,14 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_
                 wanted = 0;
             }
         }
-        found[label] = 1;
         char *sub = join_path(dir, name);
         strvec files;
         rc = sub ? list_dir(sub, 0, &files) : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
         free(sub);
         if (rc != QSNN_OK)
             break;
+        if (files.n) /* an empty wanted-word folder counts as none: its class would be silently empty */
+            found[label] = 1;
         for (size_t i = 0; i < files.n; i++) {
             char *rel = join_path(name, files.v[i]);
             if (!rel) {
@@ -881,11 +891,13 @@ static qsnn_status check_words(const qsnn_dataset *ds, const char *const *dirs, 
             for (int j = 0; j < num_dirs; j++)
                 if (found[(size_t)j * QSNN_MAX_LABELS + (size_t)l])
                     return qsnn_fail(QSNN_ERR_ARG,
-                                     "%s: wanted word '%s' has no folder, but %s has one: the directories' label "
+                                     "%s: wanted word '%s' has no folder (or an empty one), but %s has clips of it: "
+                                     "the directories' label "
                                      "sets differ (every directory needs a folder for each wanted word; choose "
                                      "common words with --words)",
                                      dirs[k], ds->labels[l], dirs[j]);
-            return qsnn_fail(QSNN_ERR_ARG, "%s: wanted word '%s' has no folder", dirs[k], ds->labels[l]);
+            return qsnn_fail(QSNN_ERR_ARG, "%s: wanted word '%s' has no folder, or no .wav clips in it", dirs[k],
+                             ds->labels[l]);
         }
     return QSNN_OK;
 }

@@ -122,9 +122,10 @@ qsnn_status qsnn_ckpt_load(const char *dir, const qsnn_train_opts *o, qsnn_train
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/state.qsnnckpt", dir);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open checkpoint", path);
+    FILE *fp;
+    qsnn_status open_st = qsnn_open_regular(path, &fp);
+    if (open_st != QSNN_OK)
+        return qsnn_fail(QSNN_ERR_IO, "%s: " START_OVER, qsnn_last_error());
     ckpt_reader r = {fp, path, 0};
     qsnn_status st = QSNN_OK;
     float *buf = NULL;
