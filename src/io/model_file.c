@@ -21,6 +21,7 @@
  * allocates anything (the one allocation is bounded by the real file size), then the checksum, then the arch
  * (parse + validate) against the parameter count. Errors name the file and the field. Writes are atomic.
  */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #include "qsnn/io.h"
 #include "qsnn/snn.h" /* qsnn_label_valid */
 #include "qsnn/model.h"
