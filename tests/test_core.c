@@ -174,7 +174,8 @@ static void test_mkdir_p(void **state)
     assert_non_null(strstr(qsnn_last_error(), "not a folder"));
     snprintf(deep, sizeof deep, "%s/a/b/model.qsnn", base);
     assert_int_equal(qsnn_check_outputs((const char *[]){deep}, 1, NULL, 0, 0), QSNN_OK);
-    assert_int_equal(qsnn_check_outputs((const char *[]){"model.qsnn"}, 1, NULL, 0, 0), QSNN_OK); /* the current folder */
+    /* the current folder */
+    assert_int_equal(qsnn_check_outputs((const char *[]){"model.qsnn"}, 1, NULL, 0, 0), QSNN_OK);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
     assert_int_equal(system(cmd), 0);

@@ -405,7 +405,8 @@ int cmd_stream(int argc, char **argv)
         s.shift = (int)(s.hop / (size_t)mp.stride);
     double t0 = qsnn_time_now(), audio_s = 0;
     if (st == QSNN_OK)
-        st = s.live ? spot_source(&s, win, read_stdin, NULL, "stdin", 0, &audio_s) : spot_path(&s, win, audio_path, &audio_s);
+        st = s.live ? spot_source(&s, win, read_stdin, NULL, "stdin", 0, &audio_s)
+                    : spot_path(&s, win, audio_path, &audio_s);
     double secs = qsnn_time_now() - t0;
     if (st == QSNN_OK)
         print_results(&s, model_path, audio_path, hop_ms, all, audio_s, secs > 0 ? audio_s / secs : 0);

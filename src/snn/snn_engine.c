@@ -171,7 +171,8 @@ static size_t layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cached
                     CARVE(dwsum, int32_t, C);
             }
             if (!sep || has_dwp(l))
-                CARVE(padded, uint8_t, sat_add(count3((size_t)padded_h(l), (size_t)padded_w(l), (size_t)C), IM2COL_SLACK));
+                CARVE(padded, uint8_t,
+                      sat_add(count3((size_t)padded_h(l), (size_t)padded_w(l), (size_t)C), IM2COL_SLACK));
         } else {
             CARVE(w2, int8_t, sat_mul(k2, (size_t)F));
         }
@@ -215,7 +216,8 @@ static size_t scratch_max(const qsnn_snn_model *m, int cached)
 
 size_t qsnn_snn_mem_size(const qsnn_snn_model *m)
 {
-    return sat_add(sat_add(up(sizeof(struct qsnn_snn_ctx)), qsnn_snn_act_mem_size(m)), sat_add(scratch_max(m, 0), ALIGN));
+    return sat_add(sat_add(up(sizeof(struct qsnn_snn_ctx)), qsnn_snn_act_mem_size(m)),
+                   sat_add(scratch_max(m, 0), ALIGN));
 }
 
 /* Bytes of the int16 weight cache of one layer (0 when the layer does not run the dense path). */
