@@ -7,7 +7,7 @@
 #include "qsnn/model.h"
 #include "qsnn/train.h"
 
-#include "train/train_priv.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <sys/stat.h>

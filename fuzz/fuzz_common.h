@@ -5,7 +5,6 @@
 
 #include "qsnn/core.h"
 
-#include "io/crc32.h"
 
 #include <stdint.h>
 #include <stdio.h>

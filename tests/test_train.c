@@ -24,7 +24,6 @@
 #include "qsnn/qsnn.h"
 #include "qsnn/train.h"
 
-#include "io/crc32.h"
 
 #include <cairo.h>
 #include <cjson/cJSON.h>

@@ -11,8 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/io.h"
 
-#include "io/crc32.h"
-#include "train_priv.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
 #include "report/png_file.h"
 #include "qsnn/io.h"
 
-#include "train_priv.h"
+#include "train/train_internal.h"
 
 #include <cairo.h>
 #include <math.h>

@@ -17,9 +17,9 @@ typedef void (*snn_limits_say)(const char *line);
 static void snn_limits_reseal(unsigned char *img, size_t n)
 {
     unsigned char zero[4] = {0, 0, 0, 0};
-    uint32_t crc = qsnn_snn_crc32(0, img, 20);
-    crc = qsnn_snn_crc32(crc, zero, 4);
-    crc = qsnn_snn_crc32(crc, img + 24, n - 24);
+    uint32_t crc = qsnn_crc32(0, img, 20);
+    crc = qsnn_crc32(crc, zero, 4);
+    crc = qsnn_crc32(crc, img + 24, n - 24);
     for (int i = 0; i < 4; i++)
         img[20 + i] = (unsigned char)(crc >> (8 * i));
 }

@@ -25,8 +25,6 @@
 #include "qsnn/io.h"
 #include "qsnn/snn.h" /* qsnn_label_valid */
 
-#include "io/crc32.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -26,8 +26,7 @@
 #include "qsnn/snn.h" /* qsnn_label_valid */
 #include "qsnn/model.h"
 
-#include "io/crc32.h"
-#include "train/model_priv.h"
+#include "model/model_internal.h"
 
 #include <errno.h>
 #include <math.h>
