@@ -16,7 +16,8 @@
  * AUDIO "-": live input, raw 16 kHz mono signed 16-bit little-endian samples on stdin (`arecord -f S16_LE -r 16000
  * -c 1 -t raw`), processed as they arrive: the same windows as for a file holding those samples (a window every
  * hop once a second is buffered; at end of input no partial window), each detection printed (and flushed) when its
- * run reaches --smooth windows.
+ * run reaches --smooth windows. A file goes through the same loop from qsnn_audio_stream: memory is one window and
+ * one decoding block for an hour as for a second.
  *
  * Incremental MFCC: when the hop is a whole number of MFCC strides (20 ms; the default 100 ms is 5), a window keeps
  * the previous window's frames that it shares (every frame depends only on its own 640 samples: the same numbers)

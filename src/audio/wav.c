@@ -4,9 +4,12 @@
  * by 32768 (exact in float), so -32768 -> -1.0 and 32767 -> 0.999969482. Other sample formats are converted by
  * libsndfile's normalised double reader (PCM_U8 -> (x-128)/128, PCM_24 -> x/2^23, float as stored). Channels are
  * averaged. Any rate other than 16 kHz is resampled with libsamplerate (sinc, medium quality) to exactly
- * round(n * 16000 / rate) samples, with a notice.
+ * round(n * 16000 / rate) samples, with a notice. Decoding and resampling run as a stream (qsnn_audio_stream_*),
+ * one block at a time: a reader that wants the first second decodes about one second whatever the file declares,
+ * and the stream's samples equal a whole-file resampling's bit for bit (libsamplerate's state carries over).
  *
- * Invariants: nothing read from the file is trusted (NaN/Inf samples of float files are rejected). Channels, rate and frame count are validated before any
+ * Invariants: nothing read from the file is trusted (NaN/Inf samples and float samples beyond +-1000 are
+ * rejected); only regular files are opened. Channels, rate and frame count are validated before any
  * allocation; a WAV whose data chunk claims more bytes than the file holds is reported as truncated (libsndfile
  * silently shortens it; TensorFlow refuses it); a short read is an error, never silent zeros. No function here
  * exits or aborts on bad input.
