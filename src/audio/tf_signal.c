@@ -28,6 +28,7 @@
 struct qsnn_tf_signal {
     qsnn_frontend_params p;
     int frames, bins;
+    int used;         /* bins [0, used) carry a mel weight: only their magnitudes are computed */
     double *hann;     /* [window] */
     double *x;        /* [clip_samples] the normalised clip */
     double *frame;    /* [fft_size] */
@@ -114,6 +115,8 @@ qsnn_status qsnn_tf_signal_create(qsnn_tf_signal **out, const qsnn_frontend_para
             }
         }
     }
+    for (int b = 0; b < B; b++)
+        t->used = t->hi[b] + 1 > t->used ? t->hi[b] + 1 : t->used;
     const double s = sqrt(2.0 / B);
     for (int c = 0; c < p->num_coeffs; c++)
         for (int b = 0; b < B; b++)
@@ -144,8 +147,8 @@ qsnn_status qsnn_tf_signal_compute(qsnn_tf_signal *t, float *out, const float *s
         for (int j = 0; j < p->window; j++)
             t->frame[j] = xf[j] * t->hann[j];
         fftw_execute_dft_r2c(t->plan, t->frame, t->spec);
-        for (int k = 0; k < t->bins; k++)
-            t->mag[k] = hypot(t->spec[k][0], t->spec[k][1]);
+        for (int k = 0; k < t->used; k++) /* no overflow or underflow at these magnitudes: plain sqrt */
+            t->mag[k] = sqrt(t->spec[k][0] * t->spec[k][0] + t->spec[k][1] * t->spec[k][1]);
         for (int b = 0; b < B; b++) {
             double acc = 0.0;
             const double *wb = t->w + (size_t)b * t->bins;
