@@ -148,6 +148,13 @@ static void test_teacher_reference_outputs(void **state)
                   worst_p);
     assert_true(worst_f <= 1e-3);
     assert_true(worst_p <= 1e-4);
+    /* the thread count does not change a bit */
+    qsnn_infer *inf1;
+    float lg1[5 * 12];
+    assert_int_equal(qsnn_infer_create(&inf1, &m, 1), QSNN_OK);
+    assert_int_equal(qsnn_infer_run(inf1, x, 5, lg1), QSNN_OK);
+    assert_memory_equal(lg, lg1, sizeof lg);
+    qsnn_infer_destroy(inf1);
     /* the one-shot entry point gives the same logits */
     float lg2[5 * 12];
     assert_int_equal(qsnn_model_predict_float(&m, x, 5, lg2, NULL), QSNN_OK);
