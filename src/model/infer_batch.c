@@ -7,7 +7,7 @@
  * qsnn_infer_run allocates nothing. */
 #include "qsnn/infer.h"
 
-#include "graph_priv.h"
+#include "qsnn/plan.h"
 #include "qsnn/data.h"
 
 #include <math.h>

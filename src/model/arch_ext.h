@@ -1,6 +1,6 @@
-/* arch_ext.h (private to libqsnn): the architecture-language parts of arch_ext.c, called by arch.c. */
-#ifndef QSNN_TRAIN_ARCH_EXT_H
-#define QSNN_TRAIN_ARCH_EXT_H
+/* arch_ext.h (private to src/model): the architecture-language parts of arch_ext.c, called by arch.c. */
+#ifndef QSNN_MODEL_ARCH_EXT_H
+#define QSNN_MODEL_ARCH_EXT_H
 
 #include "qsnn/model.h"
 
@@ -19,8 +19,5 @@ void qsnn_arch_ext_to_json(const qsnn_layer_desc *l, cJSON *o);
 qsnn_status qsnn_arch_ext_features_validate(qsnn_arch *a, const char *origin);
 /* Adds "features" to the document unless it is the default. */
 qsnn_status qsnn_arch_ext_features_to_json(const qsnn_arch *a, cJSON *root);
-/* QSNN_OK when the training graph can train the architecture; else QSNN_ERR_UNSUPPORTED naming the layer and
- * the part (act_relu, pool_after) or the front end (the trainer computes the default MFCC as uint8). */
-qsnn_status qsnn_arch_trainable(const qsnn_arch *a);
 
 #endif

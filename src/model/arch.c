@@ -12,8 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "train/arch_ext.h"
-#include "train/arch_sizes.h"
+#include "model/arch_ext.h"
+#include "model/arch_internal.h"
 
 #include <limits.h>
 #include <stdarg.h>
