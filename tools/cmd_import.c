@@ -77,6 +77,10 @@ int cmd_import(int argc, char **argv)
     qsnn_status st = qsnn_import_tflite(&m, in, &io);
     if (st != QSNN_OK)
         return cli_fail("import", st);
+    if (!io.labels)
+        fprintf(stderr, "qsnn import: no --labels: the classes are named %s%s (give --labels in the model's output "
+                        "order, or `qsnn eval` will compare the wrong classes)\n",
+                m.labels[0], m.num_labels > 1 ? ", ..." : "");
     if (!io.features)
         fprintf(stderr, "qsnn import: %s does not say which features it expects: assuming tf-audio-ops (give "
                         "--frontend if it was trained on another front end)\n", in);
