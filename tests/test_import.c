@@ -4,6 +4,7 @@
  * reference_outputs.json (an independent float64 implementation: features within 1e-3, probabilities within
  * 1e-4), the label mapping and the saved model file. Other operators and malformed flatbuffers:
  * tests/test_import_ops.c. */
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include "qsnn/audio.h"
 #include "qsnn/data.h"
 #include "qsnn/import.h"
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -203,6 +205,67 @@ static void test_teacher_eval_subset(void **state)
     qsnn_model_free(&m);
 }
 
+static int run_cmd(const char *cmd)
+{
+    int rc = system(cmd);
+    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
+}
+
+/* the commands: qsnn import writes the model, qsnn summary shows 22,604 parameters and the front end, qsnn eval
+ * prints 93.87 % (521 of 555) on the test subset (when ../shared is there), bad input fails with status 1/2 */
+static void test_commands(void **state)
+{
+    (void)state;
+    const char *exe = getenv("QSNN_EXE") ? getenv("QSNN_EXE") : QSNN_BINARY_DIR "/qsnn";
+    char dir[] = "/tmp/qsnn_test_import_XXXXXX", cmd[2048], out[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(out, sizeof out, "%s/teacher.qsnn", dir);
+    snprintf(cmd, sizeof cmd,
+             "%s import %s/models/teachers/mlperf_tiny_kws/kws_ref_model_float32.tflite --frontend tf-signal "
+             "--labels %s -o %s > %s/import.txt", exe, QSNN_SOURCE_DIR, TEACHER_LABELS, out, dir);
+    assert_int_equal(run_cmd(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s summary %s > %s/summary.txt", exe, out, dir);
+    assert_int_equal(run_cmd(cmd), 0);
+    char path[300], *txt;
+    snprintf(path, sizeof path, "%s/summary.txt", dir);
+    assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
+    assert_non_null(strstr(txt, "Total params: 22,604"));
+    assert_non_null(strstr(txt, "pw_8_pool (AveragePooling2D)"));
+    assert_non_null(strstr(txt, "Features: tf-signal"));
+    free(txt);
+    char data[600];
+    struct stat sb;
+    teacher_path(data, sizeof data, "README.md");
+    snprintf(data, sizeof data, "%s/speech_commands_test_subset", g_shared);
+    if (stat(data, &sb) == 0) {
+        snprintf(cmd, sizeof cmd, "%s eval %s %s > %s/eval.txt 2>/dev/null", exe, out, data, dir);
+        assert_int_equal(run_cmd(cmd), 0);
+        snprintf(path, sizeof path, "%s/eval.txt", dir);
+        assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
+        assert_non_null(strstr(txt, "Accuracy: 93.87%"));
+        assert_non_null(strstr(txt, "(521 of 555 clips"));
+        free(txt);
+    }
+    /* usage and input errors */
+    snprintf(cmd, sizeof cmd, "%s import %s/tflite/bad_unknown_op.tflite -o %s/x.qsnn 2> %s/err.txt", exe,
+             QSNN_TEST_DATA, dir, dir);
+    assert_int_equal(run_cmd(cmd), 1);
+    snprintf(path, sizeof path, "%s/err.txt", dir);
+    assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
+    assert_non_null(strstr(txt, "operator 1 (LSTM"));
+    free(txt);
+    snprintf(path, sizeof path, "%s/x.qsnn", dir);
+    assert_int_not_equal(stat(path, &sb), 0); /* nothing written */
+    snprintf(cmd, sizeof cmd, "%s import %s/tflite/ops_a.tflite --frontend librosa -o %s/x.qsnn 2>/dev/null", exe,
+             QSNN_TEST_DATA, dir);
+    assert_int_equal(run_cmd(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s import %s/tflite/ops_a.tflite --labels a,b -o %s/x.qsnn 2>/dev/null", exe,
+             QSNN_TEST_DATA, dir);
+    assert_int_equal(run_cmd(cmd), 1);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(run_cmd(cmd), 0);
+}
+
 static void test_labels(void **state)
 {
     (void)state;
@@ -231,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_teacher_architecture),
         cmocka_unit_test(test_teacher_reference_outputs),
         cmocka_unit_test(test_teacher_eval_subset),
+        cmocka_unit_test(test_commands),
         cmocka_unit_test(test_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
