@@ -11,7 +11,7 @@
 #define TFL_MAX_TENSORS 4096
 #define TFL_MAX_OPS 256
 #define TFL_MAX_IO 8
-#define TFL_MAX_OP_IO 8
+#define TFL_MAX_OP_IO 64 /* LSTM has 24 inputs: read them, so that the refusal names the operator */
 
 /* BuiltinOperator values of schema.fbs */
 enum {
