@@ -25,16 +25,15 @@ OUT = os.path.join(HERE, "..", "data", "tflite")
 
 
 class T:
-    """A table: fields {id: (kind, value)}; kinds u8 i32 u32 f32 u64 table str vi32 vf32 vi64 vu8 vtable."""
+    """A table: f = {field id: (kind, value)}; kinds u8 i32 u32 f32 u64 table str vi32 vf32 vi64 vu8 vtable."""
 
-    def __init__(self, **fields):
-        self.f = fields  # name -> (id, kind, value)
+    def __init__(self, f=None):
+        self.f = f or {}
 
 
 def table(*fields):
-    t = T()
-    t.f = {fid: (kind, val) for fid, kind, val in fields if val is not None}
-    return t
+    """table((id, kind, value), ...); a value of None leaves the field absent."""
+    return T({fid: (kind, val) for fid, kind, val in fields if val is not None})
 
 
 SCALAR = {"u8": ("<B", 1), "i32": ("<i", 4), "u32": ("<I", 4), "f32": ("<f", 4), "u64": ("<Q", 8)}
