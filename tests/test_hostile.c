@@ -308,8 +308,10 @@ static void test_silent_wrong_results(void **state)
     fs.h = 49, fs.w = 10;
     snprintf(fs.labels[2], QSNN_LABEL_MAX, "cat");
     assert_int_equal(qsnn_featureset_save(&fs, p), QSNN_OK);
-    expect_refusal(run_q("eval '%s' '%s'", MODEL, p), "label 2 is 'cat', the model");
-    expect_refusal(run_q("eval '%s/m.snn' '%s'", g_dir, p), "label 2 is 'cat', the model");
+    expect_refusal(run_q("eval '%s' '%s'", MODEL, p), "class 2 'down' is not among the data's");
+    expect_refusal(run_q("eval '%s/m.snn' '%s'", g_dir, p), "class 2 'down' is not among the data's");
+    if (!strstr(g_err, p) || !strstr(g_err, "m.snn (model)"))
+        fail_msg("the refusal does not name both files: %s", g_err);
     snprintf(fs.labels[2], QSNN_LABEL_MAX, "%s", m.labels[2]);
     assert_int_equal(qsnn_featureset_save(&fs, p), QSNN_OK);
     assert_int_equal(run_q("eval '%s' '%s' >/dev/null", MODEL, p), 0);

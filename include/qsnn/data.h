@@ -13,6 +13,7 @@
 #define QSNN_DATA_H
 
 #include "qsnn/core.h"
+#include "qsnn/frontend.h"
 #include "qsnn/labels.h"
 
 #include <stdint.h>
@@ -76,6 +77,13 @@ size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out);
 
+/* The same with the features of a front end (qsnn/frontend.h; NULL = the default tf-audio-ops MFCC, exactly
+ * qsnn_dataset_features): out[count * frames * coefficients]. The waveforms, and so the augmentation draws, are
+ * those of qsnn_dataset_features for the same (split, entry, augment, seed): a teacher with its own front end
+ * sees the same augmented clip as the student. */
+qsnn_status qsnn_dataset_features_fe(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
+                                     int augment, uint64_t seed, const qsnn_frontend_params *fe, float *out);
+
 /* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
 void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);
 
@@ -122,6 +130,15 @@ void qsnn_data_opts_words_of(qsnn_data_opts *o, char *buf, size_t cap, const cha
  * same label names in the same order (other words, or the same words in another order, would be scored against
  * the wrong classes). QSNN_ERR_SHAPE naming both files and the first mismatch otherwise. */
 qsnn_status qsnn_featureset_check_model(const qsnn_featureset *fs, const char *data_path, const qsnn_model_expect *m);
+
+/* map[i] = the index in to[n_to] of the name from[i] (a model's class order onto a dataset's), for
+ * i < n_from; n_from must equal n_to. QSNN_ERR_ARG naming the first name missing from `to`. */
+qsnn_status qsnn_labels_map(int *map, const char *const *from, int n_from, const char *const *to, int n_to);
+
+/* Evaluation data for one split with a front end's features, as float (is_u8 = 0, f32 holds them): `path` is a
+ * dataset directory (either layout; clean features). Feature files are refused (they hold tf-audio-ops MFCC). */
+qsnn_status qsnn_data_load_split_fe(const char *path, qsnn_split s, const qsnn_frontend_params *fe,
+                                    const qsnn_data_opts *opts, qsnn_featureset *out);
 
 #ifdef __cplusplus
 }
