@@ -8,6 +8,7 @@
 
 #include "qsnn/convert.h"
 #include "qsnn/data.h"
+#include "qsnn/io.h"
 #include "qsnn/model.h"
 #include "qsnn/report.h"
 
@@ -46,16 +47,6 @@ static void print_help(void)
            "  qsnn eval kws_ep3.qsnn feats.qsf --split validation --json > float.json\n"
            "\n"
            "Exit status: 0 ok, 1 a file could not be used (the message says which and why), 2 usage error.\n");
-}
-
-static int read_magic(const char *path, char magic[8])
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return 0;
-    size_t n = fread(magic, 1, 8, fp);
-    fclose(fp);
-    return n == 8;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -105,13 +96,11 @@ int cmd_eval(int argc, char **argv)
     if (optind + 2 != argc)
         return cli_usage_error("eval", "expected MODEL and DATA");
     const char *mpath = argv[optind], *dpath = argv[optind + 1];
-    char magic[8];
-    if (!read_magic(mpath, magic)) {
-        fprintf(stderr, "qsnn eval: %s: cannot read: %s\n", mpath, errno ? strerror(errno) : "too short");
-        return QSNN_EXIT_FAIL;
-    }
-    int is_snn = !memcmp(magic, QSNN_SNN_MAGIC, 8);
-    if (!is_snn && memcmp(magic, QSNN_MODEL_MAGIC, 8)) {
+    qsnn_file_kind kind = qsnn_file_kind_of(mpath);
+    if (kind == QSNN_FILE_UNREADABLE)
+        return cli_fail("eval", QSNN_ERR_IO);
+    int is_snn = kind == QSNN_FILE_SNN;
+    if (!is_snn && kind != QSNN_FILE_MODEL) {
         fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", mpath);
         return QSNN_EXIT_FAIL;
     }

@@ -336,18 +336,18 @@ int cmd_train(int argc, char **argv)
     }
 
     /* data */
-    struct stat sb;
-    if (stat(data_path, &sb) != 0) {
+    qsnn_file_kind data_kind = qsnn_file_kind_of(data_path);
+    if (data_kind == QSNN_FILE_UNREADABLE) {
         qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", data_path);
         rc = cli_fail(CMD, QSNN_ERR_IO);
         goto done;
     }
     int num_labels;
-    if (num_dirs > 1 && !S_ISDIR(sb.st_mode)) {
+    if (num_dirs > 1 && data_kind != QSNN_FILE_DIR) {
         rc = cli_usage_error(CMD, "--extra-data needs a DATA_DIR, not a feature file (%s)", data_path);
         goto done;
     }
-    if (S_ISDIR(sb.st_mode)) {
+    if (data_kind == QSNN_FILE_DIR) {
         qsnn_data_opts dopts;
         qsnn_data_default_opts(&dopts);
         if ((st = qsnn_dataset_open_many(&ds, data_dirs, num_dirs, &dopts)) != QSNN_OK) {

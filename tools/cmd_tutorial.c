@@ -67,17 +67,9 @@ static void usage(void)
            "  qsnn tutorial --data ../shared/data/speech_commands_test_subset --out /tmp/tut\n");
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
+static int is_dir(const char *p) { return p && qsnn_file_kind_of(p) == QSNN_FILE_DIR; }
 
-static int is_file(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
+static int is_file(const char *p) { return p && qsnn_file_kind_of(p) >= QSNN_FILE_OTHER && !is_dir(p); }
 
 typedef struct {
     double t0;

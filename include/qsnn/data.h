@@ -21,6 +21,11 @@
 extern "C" {
 #endif
 
+/* The features of one clip: 49 frames x 10 MFCC coefficients (qsnn/audio.h defaults, one second at 16 kHz). */
+#define QSNN_DATA_FRAMES 49
+#define QSNN_DATA_COEFFS 10
+#define QSNN_DATA_FEATURE_SIZE (QSNN_DATA_FRAMES * QSNN_DATA_COEFFS)
+
 typedef enum { QSNN_SPLIT_TRAIN = 0, QSNN_SPLIT_VALIDATION = 1, QSNN_SPLIT_TEST = 2, QSNN_SPLIT_COUNT = 3 } qsnn_split;
 const char *qsnn_split_name(qsnn_split s); /* "train", "validation", "test" */
 /* Parses "train", "validation"/"val", "test"; returns 0 on an unknown name. */
@@ -75,6 +80,11 @@ size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
  * seed (qsnn_data_opts.seed), so every caller gets the same validation and test samples. */
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out);
+
+/* Clean (augment = 0) or augmented features of every entry of split s, in index order, into
+ * out[count(s) * 490], in batches; `done` (may be NULL with prog) is advanced and prog updated per batch. */
+qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
+                                     float *out, qsnn_progress *prog, size_t *done);
 
 /* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
 void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);

@@ -12,10 +12,6 @@
 
 #include <stdint.h>
 
-#define QSNN_DATA_FRAMES 49
-#define QSNN_DATA_COEFFS 10
-#define QSNN_DATA_FEATURE_SIZE (QSNN_DATA_FRAMES * QSNN_DATA_COEFFS)
-
 typedef enum { QSNN_LAYOUT_FULL = 0, QSNN_LAYOUT_TEST = 1 } qsnn_layout;
 
 typedef struct {
@@ -61,10 +57,6 @@ qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct);
 void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augment, uint64_t seed, float *out,
                       qsnn_mix_info *info);
 
-/* Clean (augment = 0) or augmented features of every entry of split s, in index order, into
- * out[count(s) * 490], in batches; `done` (may be NULL with prog) is advanced and prog updated per batch. */
-qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
-                                     float *out, qsnn_progress *prog, size_t *done);
 
 /* ---- between dataset.c (index building) and dataset_files.c (directories, list files, decoding, noise) ---- */
 

@@ -10,6 +10,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"
 
+#include "qsnn/io.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,10 +173,10 @@ qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, f
         return qsnn_fail(QSNN_ERR_ARG, "load split: bad arguments");
     if (!(min < max) || min != min || max != max)
         return qsnn_fail(QSNN_ERR_ARG, "load split: scaling range [%g, %g] invalid", (double)min, (double)max);
-    struct stat st;
-    if (stat(path, &st) != 0)
+    qsnn_file_kind kind = qsnn_file_kind_of(path);
+    if (kind == QSNN_FILE_UNREADABLE)
         return qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", path);
-    if (S_ISDIR(st.st_mode))
+    if (kind == QSNN_FILE_DIR)
         return from_dataset(path, s, min, max, opts, out);
     return from_file(path, s, min, max, out);
 }
