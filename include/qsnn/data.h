@@ -31,6 +31,13 @@ const char *qsnn_split_name(qsnn_split s); /* "train", "validation", "test" */
 /* Parses "train", "validation"/"val", "test"; returns 0 on an unknown name. */
 int qsnn_split_parse(const char *name, qsnn_split *out);
 
+/* TensorFlow's which_set hash: int(sha1(name without _nohash_...).hexdigest(), 16) % 2^27, where name is the
+ * base name of `path`. */
+uint32_t qsnn_which_set_hash(const char *path);
+/* TensorFlow's which_set(path, val_pct, test_pct) (semantics.md section 5): pct = hash * 100 / (2^27 - 1);
+ * validation below val_pct, test below val_pct + test_pct, else train. The synthetic voices' ids use it too. */
+qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct);
+
 typedef struct {
     const char *wanted_words;    /* comma-separated; NULL = down,go,left,no,off,on,right,stop,up,yes */
     double silence_pct;          /* 10: silence entries per split, % of the wanted-word clips */

@@ -46,12 +46,6 @@ typedef struct {
     float fg_volume;      /* 1, or 0 for silence entries */
 } qsnn_mix_info;
 
-/* TensorFlow's which_set hash: int(sha1(name without _nohash_...).hexdigest(), 16) % 2^27, where name is the
- * base name of `path`. */
-uint32_t qsnn_which_set_hash(const char *path);
-/* TensorFlow's which_set(path, val_pct, test_pct). */
-qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct);
-
 /* The augmented (or clean) waveform of entry i of split s into out[16000]: time shift, background noise,
  * clip to [-1, 1]. Randomness comes only from the stream (seed, s, i). info may be NULL. */
 void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augment, uint64_t seed, float *out,
