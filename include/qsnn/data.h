@@ -4,7 +4,7 @@
  * Layouts accepted by qsnn_dataset_open (detected automatically):
  *   - the released full dataset: one folder per word, _background_noise_/, validation_list.txt,
  *     testing_list.txt (every clip in neither list is training). Without the list files, clips are assigned
- *     with TensorFlow's which_set (SHA1 of the file name without _nohash_..., semantics.md section 5).
+ *     with TensorFlow's which_set (SHA1 of the file name without _nohash_..., docs/design.md s2.2).
  *   - the released test set: 12 class folders including _silence_ and _unknown_; every clip is test data.
  *
  * Labels: 0 = _silence_, 1 = _unknown_, then the wanted words in alphabetical order (the tutorial's order).
@@ -34,7 +34,7 @@ int qsnn_split_parse(const char *name, qsnn_split *out);
 /* TensorFlow's which_set hash: int(sha1(name without _nohash_...).hexdigest(), 16) % 2^27, where name is the
  * base name of `path`. */
 uint32_t qsnn_which_set_hash(const char *path);
-/* TensorFlow's which_set(path, val_pct, test_pct) (semantics.md section 5): pct = hash * 100 / (2^27 - 1);
+/* TensorFlow's which_set(path, val_pct, test_pct) (docs/design.md s2.2): pct = hash * 100 / (2^27 - 1);
  * validation below val_pct, test below val_pct + test_pct, else train. The synthetic voices' ids use it too. */
 qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct);
 

@@ -1,4 +1,4 @@
-/* qsnn/quant.h: the quantizers of cnn2snn 1.x (semantics.md 1.1-1.2): weights to signed integers times a
+/* qsnn/quant.h: the quantizers of cnn2snn 1.x (docs/design.md s3.3-3.4): weights to signed integers times a
  * per-tensor scale, and the tutorial's quantized ReLU, with the straight-through gradients the training graph
  * uses (src/quant). Below the layers (qsnn/nn.h: the fused batch norm + activation takes a qsnn_qrelu) and the
  * model (qsnn/model.h); the converter (qsnn/convert.h) folds the same values into integer thresholds.
@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-/* ---- quantizers (cnn2snn 1.x, semantics.md 1.1-1.2) ---- */
+/* ---- quantizers (cnn2snn 1.x, docs/design.md s3.3-3.4) ---- */
 
 /* Weight quantizer: kmax = 2^(bits-1) - 1; threshold = 3 for bits > 2, else 1;
  * delta = kmax / (threshold * std(w)) (population std); wq = clip(round_half_even(w * delta), -kmax, kmax) / delta.

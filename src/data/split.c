@@ -1,4 +1,4 @@
-/* split.c: the split names and TensorFlow's which_set (semantics.md section 5), and the dataset options'
+/* split.c: the split names and TensorFlow's which_set (docs/design.md s2.2), and the dataset options'
  * defaults. */
 #include "data/dataset_internal.h"
 

@@ -1,5 +1,5 @@
 /* snn_stats.c: Akida's per-layer statistics from the counters qsnn_snn_run accumulates
- * (semantics.md section 3; libc only). */
+ * (docs/design.md s5.4; libc only). */
 #include "snn/engine_internal.h"
 
 uint64_t qsnn_snn_ops_per_event(const qsnn_snn_layer *l)
