@@ -132,21 +132,16 @@ static qsnn_status split_of_dataset(const qsnn_dataset *ds, qsnn_split s, float 
 {
     size_t k = qsnn_dataset_count(ds, s);
     *n = k;
-    size_t *idx = malloc(k * sizeof *idx + 1);
     float *f = malloc(k * QSNN_DATA_FEATURE_SIZE * sizeof *f + 1);
     *x = malloc(k * QSNN_DATA_FEATURE_SIZE + 1);
     *y = malloc(k * sizeof **y + 1);
-    if (!idx || !f || !*x || !*y) {
-        free(idx);
+    if (!f || !*x || !*y) {
         free(f);
         return qsnn_fail(QSNN_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < k; i++) {
-        idx[i] = i;
+    for (size_t i = 0; i < k; i++)
         (*y)[i] = qsnn_dataset_label(ds, s, i);
-    }
-    qsnn_status st = qsnn_dataset_features(ds, s, idx, k, 0, 0, f);
-    free(idx);
+    qsnn_status st = qsnn_data_split_features(ds, s, 0, 0, f, NULL, NULL);
     if (st == QSNN_OK && f32_out) {
         *f32_out = f;
         return QSNN_OK;
