@@ -1,4 +1,4 @@
-/* test_kws.c: the keyword pipeline of qsnn/kws.h (src/kws) with the shipped model, converted.
+/* test_spotter.c: the keyword pipeline of qsnn/kws.h (src/kws) with the shipped model, converted.
  *
  * The input is a few seconds of audio: real keyword clips of ../shared/data when it is there (else the MFCC
  * fixtures of tests/data), digital silence and quiet noise between them. Checked: the windows of a stream are
@@ -120,7 +120,7 @@ static int setup(void **state)
         g_audio = realloc(g_audio, (g_n + 24000) * sizeof *g_audio);
     memset(g_audio + g_n, 0, 24000 * sizeof *g_audio);
     g_n += 24000;
-    fprintf(stderr, "test_kws: %.2f s of audio (%s)\n", (double)g_n / QSNN_SAMPLE_RATE,
+    fprintf(stderr, "test_spotter: %.2f s of audio (%s)\n", (double)g_n / QSNN_SAMPLE_RATE,
             got ? "real clips of the shared data" : "fixtures");
     return 0;
 }
@@ -201,7 +201,7 @@ static void test_pieces_and_windows(void **state)
         assert_true(first == 0 || ref.label[first - 1] != x->label);
     }
     assert_int_equal(seen, nref);
-    fprintf(stderr, "test_kws: %zu windows, %zu gated, %zu detections\n", sref.windows, sref.gated_windows, nref);
+    fprintf(stderr, "test_spotter: %zu windows, %zu gated, %zu detections\n", sref.windows, sref.gated_windows, nref);
 }
 
 /* Every window's class equals the engine's on the same second computed from scratch (qsnn_kws_clip_u8): the
