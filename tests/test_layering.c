@@ -45,7 +45,7 @@ static const module_rule modules[] = {
     {"convert", NULL},
     {"report", NULL},
     {"kws", NULL},
-    {"import", NULL},   /* issue 12 (branch import): TFLite models into qsnn models */
+    {"import", NULL},   /* TFLite models into qsnn models (issue 12) */
     {"tools", NULL},
     {"examples", "core snn audio"}, /* audio: issue 14's on-device front end (qsnn/frontend.h) */
 };

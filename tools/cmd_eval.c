@@ -8,6 +8,7 @@
 
 #include "qsnn/convert.h"
 #include "qsnn/data.h"
+#include "qsnn/infer.h"
 #include "qsnn/io.h"
 #include "qsnn/model.h"
 #include "qsnn/report.h"
@@ -167,6 +168,37 @@ static void print_json(const eval_args *a, int is_snn, const qsnn_featureset *fs
     cJSON_Delete(root);
 }
 
+/* Whether MODEL is a .snn (1) or a .qsnn (0) model; returns -1 to go on, or the exit code. */
+static int model_kind(const eval_args *a, int *is_snn)
+{
+    qsnn_file_kind kind = qsnn_file_kind_of(a->mpath);
+    if (kind == QSNN_FILE_UNREADABLE)
+        return cli_fail("eval", QSNN_ERR_IO);
+    *is_snn = kind == QSNN_FILE_SNN;
+    if (!*is_snn && kind != QSNN_FILE_MODEL) {
+        fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", a->mpath);
+        return QSNN_EXIT_FAIL;
+    }
+    if (a->stats && !*is_snn)
+        return cli_usage_error("eval", "--stats needs a .snn model (Akida statistics count spikes)");
+    return -1;
+}
+
+/* The text report: accuracy, statistics with --stats, the confusion matrix. */
+static void print_text(const eval_args *a, const qsnn_featureset *fs, const qsnn_confusion *cm, size_t correct,
+                       double acc, const qsnn_snn_model *sm, const qsnn_snn_stats *sst)
+{
+    printf("Accuracy: %.2f%%\n", 100.0 * acc);
+    printf("(%zu of %zu clips, %s split of %s)\n", correct, fs->n, qsnn_split_name(a->split), a->dpath);
+    if (a->stats) {
+        printf("Model statistics\n");
+        qsnn_report_snn_stats(stdout, sm, sst);
+    }
+    qsnn_confusion_print(stdout, cm);
+    if (a->plot)
+        printf("Confusion matrix plot: %s\n", a->plot);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     eval_args a;
@@ -178,16 +210,9 @@ int cmd_eval(int argc, char **argv)
     const qsnn_split split = a.split;
     const int stats = a.stats, json = a.json;
     const char *plot = a.plot;
-    qsnn_file_kind kind = qsnn_file_kind_of(mpath);
-    if (kind == QSNN_FILE_UNREADABLE)
-        return cli_fail("eval", QSNN_ERR_IO);
-    int is_snn = kind == QSNN_FILE_SNN;
-    if (!is_snn && kind != QSNN_FILE_MODEL) {
-        fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", mpath);
-        return QSNN_EXIT_FAIL;
-    }
-    if (stats && !is_snn)
-        return cli_usage_error("eval", "--stats needs a .snn model (Akida statistics count spikes)");
+    int is_snn = 0;
+    if ((prc = model_kind(&a, &is_snn)) >= 0)
+        return prc;
     qsnn_model fm;
     qsnn_snn_model sm;
     unsigned char *img = NULL;
@@ -219,7 +244,16 @@ int cmd_eval(int argc, char **argv)
     qsnn_data_default_opts(&o);
     qsnn_featureset fs;
     memset(&fs, 0, sizeof fs);
-    st = qsnn_data_load_split_u8(dpath, split, smin, smax, &o, &fs);
+    /* a model with its own front end (an imported one) gets its own features, as float */
+    qsnn_frontend_params def;
+    qsnn_frontend_defaults(&def, QSNN_FRONTEND_TF_AUDIO_OPS);
+    const int own_fe = !is_snn && (!qsnn_frontend_same(&fm.arch.features, &def) ||
+                                   fm.arch.features.input != QSNN_INPUT_U8);
+    if (own_fe)
+        st = qsnn_data_load_split_fe(dpath, split, &fm.arch.features, &o, &fs);
+    else
+        st = qsnn_data_load_split_u8(dpath, split, smin, smax, &o, &fs);
+    int map[QSNN_MAX_LABELS];
     int32_t *pred = NULL;
     qsnn_snn_stats sst;
     memset(&sst, 0, sizeof sst);
@@ -232,9 +266,26 @@ int cmd_eval(int argc, char **argv)
         st = qsnn_fail(QSNN_ERR_ARG, "%s: no clips in the %s split", dpath, qsnn_split_name(split));
         goto done;
     }
+    if (own_fe && (size_t)fs.h * (size_t)fs.w != (size_t)fm.arch.input.h * fm.arch.input.w * fm.arch.input.c) {
+        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: its %s front end gives %dx%d features, the model input is %dx%dx%d", mpath,
+                       qsnn_frontend_name(fm.arch.features.kind), fs.h, fs.w, fm.arch.input.h, fm.arch.input.w,
+                       fm.arch.input.c);
+        goto done;
+    }
     if (fs.num_labels != classes) {
         st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", dpath, fs.num_labels, classes);
         goto done;
+    }
+    if (mlabels) { /* the model's classes onto the dataset's names (an imported model has its own order) */
+        const char *dl[QSNN_MAX_LABELS];
+        for (int i = 0; i < fs.num_labels; i++)
+            dl[i] = fs.labels[i];
+        st = qsnn_labels_map(map, mlabels, classes, dl, fs.num_labels);
+        if (st != QSNN_OK)
+            goto done;
+    } else {
+        for (int i = 0; i < classes; i++)
+            map[i] = i;
     }
     pred = malloc(sizeof(int32_t) * fs.n);
     if (!pred) {
@@ -250,9 +301,14 @@ int cmd_eval(int argc, char **argv)
         }
         st = qsnn_report_snn_predict(&sm, a.mode, fs.u8, fs.n, (int)a.threads, pred, NULL, stats ? &sst : NULL,
                                      (size_t)a.stats_n);
+    } else if (own_fe) {
+        qsnn_model_input_from_features(&fm, fs.f32, fs.f32, fs.n);
+        st = qsnn_model_predict_float(&fm, fs.f32, fs.n, NULL, pred);
     } else {
         st = qsnn_model_predict(&fm, fs.u8, fs.n, NULL, pred);
     }
+    for (size_t i = 0; st == QSNN_OK && i < fs.n; i++)
+        pred[i] = map[pred[i]];
     double secs = qsnn_time_now() - t0;
     if (st != QSNN_OK)
         goto done;
@@ -261,7 +317,7 @@ int cmd_eval(int argc, char **argv)
     if (st != QSNN_OK)
         goto done;
     for (int i = 0; i < classes; i++)
-        cm.labels[i] = mlabels ? mlabels[i] : fs.labels[i];
+        cm.labels[i] = fs.labels[i]; /* predictions are in the dataset's order */
     size_t correct = 0;
     for (size_t i = 0; i < fs.n; i++) {
         correct += pred[i] == fs.label[i];
@@ -273,19 +329,10 @@ int cmd_eval(int argc, char **argv)
         if (st != QSNN_OK)
             goto done;
     }
-    if (json) {
+    if (json)
         print_json(&a, is_snn, &fs, &cm, pred, correct, is_snn ? &sm : NULL, &sst);
-    } else {
-        printf("Accuracy: %.2f%%\n", 100.0 * acc);
-        printf("(%zu of %zu clips, %s split of %s)\n", correct, fs.n, qsnn_split_name(split), dpath);
-        if (stats) {
-            printf("Model statistics\n");
-            qsnn_report_snn_stats(stdout, &sm, &sst);
-        }
-        qsnn_confusion_print(stdout, &cm);
-        if (plot)
-            printf("Confusion matrix plot: %s\n", plot);
-    }
+    else
+        print_text(&a, &fs, &cm, correct, acc, &sm, &sst);
     rc = QSNN_EXIT_OK;
 done:
     if (rc != QSNN_EXIT_OK)
