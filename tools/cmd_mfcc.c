@@ -169,12 +169,74 @@ static int cmd_mfcc_frontend(const char *file, const qsnn_mfcc_params *mp, int w
             for (int k = 0; k < coeffs; k++)
                 printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
     }
-    if (st == QSNN_OK && fflush(stdout) != 0)
-        st = qsnn_fail(QSNN_ERR_IO, "standard output: write failed");
     free(feat);
     free(x);
     qsnn_frontend_destroy(fe);
     return st == QSNN_OK ? QSNN_EXIT_OK : cli_fail("mfcc", st);
+}
+
+/* The default front end (TensorFlow's audio ops MFCC) of one file, printed, or written as .npy or JSON. */
+static int run_tf_audio_ops(const char *file, const qsnn_mfcc_params *p, int crop, const char *npy, int json)
+{
+    qsnn_mfcc *m = NULL;
+    qsnn_status st = qsnn_mfcc_create(&m, p);
+    if (st)
+        return cli_fail("mfcc", st);
+    float *x = NULL, *feat = NULL;
+    size_t n = 0;
+    int orig_rate = 0, rc = QSNN_EXIT_OK;
+    /* a clip needs its first second only: a file declaring hours is not decoded beyond it */
+    st = qsnn_audio_read_first(file, crop ? QSNN_CLIP_SAMPLES : SIZE_MAX, &x, &n, &orig_rate);
+    if (st)
+        goto fail;
+    if (crop) {
+        float *y = calloc(QSNN_CLIP_SAMPLES, sizeof *y);
+        if (!y) {
+            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
+            goto fail;
+        }
+        memcpy(y, x, (n < QSNN_CLIP_SAMPLES ? n : QSNN_CLIP_SAMPLES) * sizeof *y);
+        free(x);
+        x = y;
+        n = QSNN_CLIP_SAMPLES;
+    }
+    int frames = qsnn_mfcc_num_frames(m, n), coeffs = qsnn_mfcc_num_coeffs(m);
+    if (frames <= 0) {
+        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %zu samples is shorter than one %d-sample window", file, n, p->window);
+        goto fail;
+    }
+    feat = malloc((size_t)frames * (size_t)coeffs * sizeof *feat);
+    if (!feat) {
+        st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
+        goto fail;
+    }
+    st = qsnn_mfcc_compute(m, feat, x, n);
+    if (st)
+        goto fail;
+    if (npy) {
+        size_t shape[2] = {(size_t)frames, (size_t)coeffs};
+        st = qsnn_npy_write(npy, "<f4", shape, 2, feat);
+        if (st)
+            goto fail;
+        qsnn_info("%s: %d x %d features written to %s", file, frames, coeffs, npy);
+    } else if (json) {
+        if (!print_json(file, orig_rate, n, p, crop, feat, frames, coeffs)) {
+            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory formatting JSON", file);
+            goto fail;
+        }
+    } else {
+        for (int t = 0; t < frames; t++)
+            for (int k = 0; k < coeffs; k++)
+                printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
+    }
+    goto done; /* stdout's write errors: checked for every command in main.c */
+fail:
+    rc = cli_fail("mfcc", st);
+done:
+    free(feat);
+    free(x);
+    qsnn_mfcc_destroy(m);
+    return rc;
 }
 
 int cmd_mfcc(int argc, char **argv)
@@ -278,63 +340,5 @@ int cmd_mfcc(int argc, char **argv)
     if (kind == QSNN_FRONTEND_TF_SIGNAL)
         return cmd_mfcc_frontend(file, &p, window_set, fft, peak, crop, npy, json);
 
-    qsnn_mfcc *m = NULL;
-    st = qsnn_mfcc_create(&m, &p);
-    if (st)
-        return cli_fail("mfcc", st);
-    float *x = NULL, *feat = NULL;
-    size_t n = 0;
-    int orig_rate = 0, rc = QSNN_EXIT_OK;
-    /* a clip needs its first second only: a file declaring hours is not decoded beyond it */
-    st = qsnn_audio_read_first(file, crop ? QSNN_CLIP_SAMPLES : SIZE_MAX, &x, &n, &orig_rate);
-    if (st)
-        goto fail;
-    if (crop) {
-        float *y = calloc(QSNN_CLIP_SAMPLES, sizeof *y);
-        if (!y) {
-            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
-            goto fail;
-        }
-        memcpy(y, x, (n < QSNN_CLIP_SAMPLES ? n : QSNN_CLIP_SAMPLES) * sizeof *y);
-        free(x);
-        x = y;
-        n = QSNN_CLIP_SAMPLES;
-    }
-    int frames = qsnn_mfcc_num_frames(m, n), coeffs = qsnn_mfcc_num_coeffs(m);
-    if (frames <= 0) {
-        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %zu samples is shorter than one %d-sample window", file, n, p.window);
-        goto fail;
-    }
-    feat = malloc((size_t)frames * (size_t)coeffs * sizeof *feat);
-    if (!feat) {
-        st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
-        goto fail;
-    }
-    st = qsnn_mfcc_compute(m, feat, x, n);
-    if (st)
-        goto fail;
-    if (npy) {
-        size_t shape[2] = {(size_t)frames, (size_t)coeffs};
-        st = qsnn_npy_write(npy, "<f4", shape, 2, feat);
-        if (st)
-            goto fail;
-        qsnn_info("%s: %d x %d features written to %s", file, frames, coeffs, npy);
-    } else if (json) {
-        if (!print_json(file, orig_rate, n, &p, crop, feat, frames, coeffs)) {
-            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory formatting JSON", file);
-            goto fail;
-        }
-    } else {
-        for (int t = 0; t < frames; t++)
-            for (int k = 0; k < coeffs; k++)
-                printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
-    }
-    goto done; /* stdout's write errors: checked for every command in main.c */
-fail:
-    rc = cli_fail("mfcc", st);
-done:
-    free(feat);
-    free(x);
-    qsnn_mfcc_destroy(m);
-    return rc;
+    return run_tf_audio_ops(file, &p, crop, npy, json);
 }

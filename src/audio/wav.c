@@ -220,6 +220,43 @@ qsnn_status qsnn_audio_stream_open(qsnn_audio_stream **out, const char *path, in
     return QSNN_OK;
 }
 
+qsnn_status qsnn_audio_resample(const float *x, size_t n, double ratio, qsnn_resample_quality q, size_t want,
+                                float **out, size_t *out_n)
+{
+    *out = NULL;
+    *out_n = 0;
+    if (!(ratio > 0) || ratio > 1e6)
+        return qsnn_fail(QSNN_ERR_ARG, "resample: ratio %g out of range", ratio);
+    /* libsamplerate may produce a few extra frames: room for them, then `want` (or what it made) is kept */
+    size_t cap = (want ? want : (size_t)ceil((double)n * ratio)) + 64;
+    float *y = calloc(cap, sizeof *y);
+    if (!y)
+        return qsnn_fail(QSNN_ERR_NOMEM, "resample: %zu samples", cap);
+    if (ratio == 1.0 && !want) {
+        memcpy(y, x, n * sizeof *y);
+        *out = y;
+        *out_n = n;
+        return QSNN_OK;
+    }
+    SRC_DATA d;
+    memset(&d, 0, sizeof d);
+    d.data_in = x;
+    d.data_out = y;
+    d.input_frames = (long)n;
+    d.output_frames = (long)cap;
+    d.src_ratio = ratio;
+    d.end_of_input = 1;
+    int err = src_simple(&d, q == QSNN_RESAMPLE_FASTEST ? SRC_SINC_FASTEST : SRC_SINC_MEDIUM_QUALITY, 1);
+    if (err) {
+        free(y);
+        return qsnn_fail(QSNN_ERR_DEPENDENCY, "libsamplerate: %s", src_strerror(err));
+    }
+    /* frames beyond output_frames_gen are already zero (calloc) */
+    *out = y;
+    *out_n = want ? want : (size_t)d.output_frames_gen;
+    return QSNN_OK;
+}
+
 size_t qsnn_audio_stream_length(const qsnn_audio_stream *s) { return s->out_total; }
 
 qsnn_status qsnn_audio_stream_read(qsnn_audio_stream *s, float *x, size_t want, size_t *got)

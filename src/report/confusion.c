@@ -3,7 +3,7 @@
  * colormap scaled to [min, max] of the normalised matrix, ".2f" in every cell, white text above max/2, x tick
  * labels rotated 45 degrees, title, colorbar, "True label" / "Predicted label").
  */
-#include "report/png_file.h"
+#include "report/png_internal.h"
 #include "qsnn/report.h"
 
 #include <cairo.h>

@@ -1,5 +1,5 @@
 /* png_file.c: qsnn_png_save, cairo's PNG stream into qsnn_atomic_file. */
-#include "report/png_file.h"
+#include "report/png_internal.h"
 
 #include "qsnn/io.h"
 

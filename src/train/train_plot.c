@@ -1,6 +1,5 @@
 /* train_plot.c: PNG of the training curves with cairo: loss (left) and train/validation accuracy (right) against
  * the epoch count over the whole run, episode boundaries as dashed lines. Written atomically. */
-#include "report/png_file.h"
 #include "qsnn/io.h"
 
 #include "train/train_internal.h"
@@ -9,6 +8,10 @@
 #include <math.h>
 #include <stdio.h>
 
+static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int len)
+{
+    return qsnn_atomic_write(closure, data, len) == QSNN_OK ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
 
 typedef struct {
     double x0, y0, w, h, ymin, ymax;
@@ -91,7 +94,17 @@ qsnn_status qsnn_train_plot(const char *path, const qsnn_train_result *res)
     curve(cr, &pa, res, 1, 0.1, 0.3, 0.8);
     curve(cr, &pa, res, 2, 0.95, 0.5, 0.0);
     cairo_destroy(cr);
-    qsnn_status st = qsnn_png_save(s, path);
+    qsnn_atomic_file f;
+    qsnn_status st = qsnn_atomic_open(&f, path);
+    if (st == QSNN_OK) {
+        cairo_status_t cs = cairo_surface_write_to_png_stream(s, png_write, &f);
+        if (cs != CAIRO_STATUS_SUCCESS) {
+            qsnn_atomic_abort(&f);
+            st = qsnn_fail(QSNN_ERR_IO, "%s: writing PNG failed (%s)", path, cairo_status_to_string(cs));
+        } else {
+            st = qsnn_atomic_commit(&f);
+        }
+    }
     cairo_surface_destroy(s);
     return st;
 }
