@@ -266,11 +266,11 @@ static int threshold_grid(float *th)
 {
     int n = 0;
     for (int i = 1; i <= 18; i++)
-        th[n++] = 0.05f * (float)i;
+        th[n++] = (float)(0.05 * i);
     for (int i = 91; i <= 99; i++)
-        th[n++] = 0.01f * (float)i;
+        th[n++] = (float)(0.01 * i);
     for (int i = 991; i <= 999; i++)
-        th[n++] = 0.001f * (float)i;
+        th[n++] = (float)(0.001 * i);
     th[n++] = 0.9995f;
     th[n++] = 0.9999f;
     return n;
