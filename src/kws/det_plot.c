@@ -114,6 +114,7 @@ static void draw(cairo_t *cr, const qsnn_det_point *pts, const int *spans, int n
         cairo_stroke(cr);
         for (int t = 0; t < nth; t++) {
             const qsnn_det_point *p = &pts[a * nth + t];
+            cairo_new_path(cr);
             cairo_arc(cr, xpos(qsnn_stream_fa_per_hour(&p->kwfree), lo, hi), ypos(qsnn_stream_miss_rate(&p->kw)),
                       2.2, 0, 2 * PI);
             cairo_fill(cr);
@@ -130,14 +131,22 @@ static void draw(cairo_t *cr, const qsnn_det_point *pts, const int *spans, int n
         double x = xpos(qsnn_stream_fa_per_hour(&p->kwfree), lo, hi), y = ypos(qsnn_stream_miss_rate(&p->kw));
         cairo_set_source_rgb(cr, 0, 0, 0);
         cairo_set_line_width(cr, 2);
+        cairo_new_path(cr); /* no line from the current point (the legend's text) */
         cairo_arc(cr, x, y, 8, 0, 2 * PI);
         cairo_stroke(cr);
-        snprintf(buf, sizeof buf, "threshold %.3f, %d ms: %.1f%% missed, %.2f FA/h", (double)p->threshold,
-                 p->average_ms, 100.0 * qsnn_stream_miss_rate(&p->kw), qsnn_stream_fa_per_hour(&p->kwfree));
-        text(cr, buf, R + 20, T + 30 + 22 * nspan, 0, 0);
+        double y0 = T + 30 + 22 * nspan;
+        cairo_set_font_size(cr, 12);
+        text(cr, "circled: calibrated", R + 20, y0, 0, 0);
+        snprintf(buf, sizeof buf, "threshold %.4g, %d ms", (double)p->threshold, p->average_ms);
+        text(cr, buf, R + 20, y0 + 16, 0, 0);
+        snprintf(buf, sizeof buf, "%.1f%% missed", 100.0 * qsnn_stream_miss_rate(&p->kw));
+        text(cr, buf, R + 20, y0 + 32, 0, 0);
+        snprintf(buf, sizeof buf, "%.2f false accepts/h", qsnn_stream_fa_per_hour(&p->kwfree));
+        text(cr, buf, R + 20, y0 + 48, 0, 0);
     }
-    cairo_set_font_size(cr, 11);
-    text(cr, "thresholds swept along each line", R + 20, T + 60 + 22 * nspan, 0, 0);
+    cairo_set_font_size(cr, 10);
+    text(cr, "dots: thresholds 0.05..0.9999", R + 20, T + 100 + 22 * nspan, 0, 0);
+    text(cr, "(higher: up and left)", R + 20, T + 114 + 22 * nspan, 0, 0);
 }
 
 qsnn_status qsnn_stream_det_plot(const qsnn_det_point *pts, const int *spans, int nspan, int nth, int chosen,
