@@ -4,7 +4,7 @@
  * Layouts accepted by qsnn_dataset_open (detected automatically):
  *   - the released full dataset: one folder per word, _background_noise_/, validation_list.txt,
  *     testing_list.txt (every clip in neither list is training). Without the list files, clips are assigned
- *     with TensorFlow's which_set (SHA1 of the file name without _nohash_..., semantics.md section 5).
+ *     with TensorFlow's which_set (SHA1 of the file name without _nohash_..., docs/design.md s2.2).
  *   - the released test set: 12 class folders including _silence_ and _unknown_; every clip is test data.
  *
  * Labels: 0 = _silence_, 1 = _unknown_, then the wanted words in alphabetical order (the tutorial's order).

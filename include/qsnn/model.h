@@ -138,7 +138,7 @@ qsnn_status qsnn_model_forward_trace_prec(const qsnn_model *m, const uint8_t *x,
 /* Keras-style summary table of the tutorial (Layer (type) / Output Shape / Param #, totals). */
 void qsnn_model_print_summary(FILE *out, const qsnn_model *m);
 
-/* ---- quantizers (cnn2snn 1.x, semantics.md 1.1-1.2) ---- */
+/* ---- quantizers (cnn2snn 1.x, docs/design.md s3.3-3.4) ---- */
 
 /* Weight quantizer: kmax = 2^(bits-1) - 1; threshold = 3 for bits > 2, else 1;
  * delta = kmax / (threshold * std(w)) (population std); wq = clip(round_half_even(w * delta), -kmax, kmax) / delta.

@@ -1,4 +1,4 @@
-/* convert.c: a quantized float model (qsnn_model) -> an integer .snn image (semantics.md 2.1-2.5).
+/* convert.c: a quantized float model (qsnn_model) -> an integer .snn image (docs/design.md s4.1-4.7).
  *
  * Per layer: integer weights w_int = clip(rint(w * delta)) (the float model's own integers, wq = w_int/delta);
  * the potential p = scale * x with scale = alpha * delta [* delta_dw] * A (alpha: 255 for the uint8 input,

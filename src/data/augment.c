@@ -1,6 +1,6 @@
 /* augment.c: TensorFlow's training augmentation and the MFCC of dataset entries (qsnn_dataset_features).
  *
- * Per entry, as TF's input_data.py get_data (semantics section 5):
+ * Per entry, as TF's input_data.py get_data (docs/design.md s2.4-2.6):
  *   - time shift (augment = 1 only): shift uniform in [-T, T) with T = int(time_shift_ms * 16000 / 1000) = 1600;
  *     a positive shift pads zeros at the front, a negative one drops the start and pads the end;
  *   - background noise, when noise recordings exist and (augment = 1 or the entry is generated silence): a random

@@ -5,7 +5,7 @@
  * uint8 scaling, as the tutorial's numpy code with float32 arrays and float32 min/max:
  *   uint8((x - min) * 255 / (max - min))  evaluated left to right in float32, truncated toward zero,
  * with values below 0 clamped to 0 and above 255 to 255 (numpy's astype would wrap or be undefined there; a
- * validation value outside the training range is exactly the case semantics 2.2 warns about). NaN maps to 0.
+ * validation value outside the training range is exactly the case docs/design.md s1.9 discusses). NaN maps to 0.
  * A degenerate range (max <= min) maps everything to 0. */
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"

@@ -59,7 +59,7 @@ static qsnn_layer_desc *add_layer(qsnn_arch *a, const char *name, qsnn_op op, in
     return l;
 }
 
-/* The tutorial's mobilenet_kws (semantics.md section 4): conv_0 then separable_1..6, no biases, 4-bit ReLU. */
+/* The tutorial's mobilenet_kws (docs/design.md s3.2): conv_0 then separable_1..6, no biases, 4-bit ReLU. */
 static void build_mobilenet_kws(qsnn_arch *a)
 {
     memset(a, 0, sizeof *a);
