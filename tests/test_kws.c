@@ -277,7 +277,7 @@ static void test_snn_meta(void **state)
         for (int i = 0; i < 4; i++)
             b[i] = (unsigned char)(bad[k].v >> (8 * i));
         memset(out + 20, 0, 4);
-        uint32_t crc = qsnn_snn_crc32(0, out, n);
+        uint32_t crc = qsnn_crc32(0, out, n);
         for (int i = 0; i < 4; i++)
             out[20 + i] = (unsigned char)(crc >> (8 * i));
         assert_int_equal(qsnn_snn_model_init(&m2, out, n, "corrupt"), QSNN_ERR_FORMAT);
@@ -288,7 +288,7 @@ static void test_snn_meta(void **state)
     memset(out + nold, 0, 16);
     out[16] = (unsigned char)(nold + 16), out[17] = (unsigned char)((nold + 16) >> 8);
     memset(out + 20, 0, 4);
-    uint32_t crc = qsnn_snn_crc32(0, out, nold + 16);
+    uint32_t crc = qsnn_crc32(0, out, nold + 16);
     for (int i = 0; i < 4; i++)
         out[20 + i] = (unsigned char)(crc >> (8 * i));
     assert_int_equal(qsnn_snn_model_init(&m2, out, nold + 16, "trailing"), QSNN_ERR_FORMAT);

@@ -136,7 +136,7 @@ qsnn_status qsnn_snn_meta_write(const qsnn_snn_model *m, const qsnn_snn_meta *me
     putf32(b + 40, meta->calib_miss_rate);
     put32(o + 16, (uint32_t)total);
     put32(o + 20, 0);
-    put32(o + 20, qsnn_snn_crc32(0, o, total));
+    put32(o + 20, qsnn_crc32(0, o, total));
     *size = total;
     return QSNN_OK;
 }
