@@ -11,8 +11,8 @@
  *   - the keyword-free recording: the split's unknown-word clips (each pass over them reshuffled) every U(2, 3) s
  *     for at least free_minutes;
  *   - both over a continuous bed of the dataset's background noise (segments of 5-15 s of a random recording at a
- *     random offset, each scaled to the bed's RMS level, 100 ms crossfades), or pink noise when the dataset has
- *     none; every clip is scaled so that its active speech level (RMS over its 10 ms frames within 30 dB of its
+ *     random offset, each scaled to the bed's RMS level, 100 ms crossfades), or Gaussian white noise when the
+ *     dataset has none; every clip is scaled so that its active speech level (RMS over its 10 ms frames within 30 dB of its
  *     loudest) is U(snr_lo, snr_hi) dB above the bed's RMS (a gain limited to keep the peak below 0.99).
  * Events are the keyword clips: label and clip start (the label file's "label,time_ms" lines); a keyword's end is
  * the end of its one-second clip. Unknown words are not events: a detection on one is a false accept.
