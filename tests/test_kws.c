@@ -483,6 +483,25 @@ static void test_eval_stream_command(void **state)
     assert_int_equal((int)num(j, "keywords", "keywords"), 20);
     assert_true(fabs(num(j, "keyword_free", "hours") - 0.5 / 60) < 1e-9);
     cJSON_Delete(j);
+    /* `qsnn stream` decides by scores by default and prints them; --smooth goes back to runs */
+    snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s/rec/keywords_test.wav' --json --threshold 0.5", exe, g_root,
+             g_root);
+    j = run_json(cmd);
+    assert_string_equal(cJSON_GetObjectItem(j, "decision")->valuestring, "scores");
+    const cJSON *dets = cJSON_GetObjectItem(j, "detections");
+    assert_true(cJSON_GetArraySize(dets) > 0);
+    for (int i = 0; i < cJSON_GetArraySize(dets); i++) {
+        const cJSON *d = cJSON_GetArrayItem(dets, i);
+        assert_true(cJSON_GetObjectItem(d, "score")->valuedouble >= 0.5);
+        assert_true(cJSON_GetObjectItem(d, "time_s")->valuedouble <= cJSON_GetObjectItem(d, "end_s")->valuedouble);
+        assert_true(cJSON_GetObjectItem(d, "end_s")->valuedouble <= cJSON_GetObjectItem(d, "detected_s")->valuedouble);
+    }
+    cJSON_Delete(j);
+    snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s/rec/keywords_test.wav' --json --smooth 3", exe, g_root,
+             g_root);
+    j = run_json(cmd);
+    assert_string_equal(cJSON_GetObjectItem(j, "decision")->valuestring, "runs");
+    cJSON_Delete(j);
     /* calibration on the test split is refused; usage errors exit 2 */
     snprintf(cmd, sizeof cmd, "'%s' eval-stream '%s/k.snn' '%s/ds' --split test --calibrate 1 2>/dev/null", exe,
              g_root, g_root);

@@ -1,5 +1,10 @@
 /* cmd_stream.c: `qsnn stream MODEL.snn AUDIO|-`: keyword spotting on audio of any length with the integer engine.
  *
+ * Decision (docs/stream.md): by default the score detector of qsnn/detect.h with the model's calibrated threshold,
+ * averaging span and suppression (its .snn metadata block; qsnn's defaults when it is not calibrated); --smooth N,
+ * and a model without a softmax scale, use the runs described below. (Wired here until the library spotter of
+ * issue 13's stage 2, src/kws, takes the decision.)
+ *
  * One-second windows every --hop-ms: the window's 49x10 MFCC (the training features' MFCC), scaled to uint8
  * with the model's recorded range, through the engine (cached context). A keyword (a label not starting with
  * '_') is detected when --smooth consecutive windows predict it; it is reported once, at the start of the first
@@ -27,7 +32,9 @@
 #include "qsnn/audio.h"
 #include "qsnn/convert.h"
 #include "qsnn/data.h"
+#include "qsnn/detect.h"
 #include "qsnn/snn.h"
+#include "qsnn/snn_meta.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -40,11 +47,16 @@
 
 static void print_help(void)
 {
-    printf("Usage: qsnn stream MODEL.snn AUDIO|- [--hop-ms MS] [--smooth N] [--gate-db DB|off] [--all] [--json]\n"
+    printf("Usage: qsnn stream MODEL.snn AUDIO|- [--threshold X] [--average-ms MS] [--suppress-ms MS] [--smooth N]\n"
+           "                  [--hop-ms MS] [--gate-db DB|off] [--all] [--json]\n"
            "\n"
            "Spot keywords in AUDIO (any length and format libsndfile reads; resampled to 16 kHz mono) with the\n"
-           "integer model MODEL.snn: a one-second window every MS milliseconds through the engine; a keyword is\n"
-           "reported when N consecutive windows predict it (at the start of the first one), once per run.\n"
+           "integer model MODEL.snn: a one-second window every MS milliseconds through the engine, its class scores\n"
+           "(softmax of the potentials) averaged over --average-ms; a keyword is reported when its average reaches\n"
+           "--threshold, then not again until it falls below and --suppress-ms have passed. The defaults are the\n"
+           "model's calibrated ones (`qsnn eval-stream --calibrate`), else %.2f, %d ms, %d ms (docs/stream.md).\n"
+           "--smooth N instead reports a keyword when N consecutive windows predict it (at the start of the first\n"
+           "one), once per run: the earlier rule, and what a model converted before the .snn metadata block gets.\n"
            "Audio shorter than a second is zero-padded to one window.\n"
            "\n"
            "AUDIO '-' reads live audio from stdin: raw 16 kHz mono signed 16-bit little-endian samples, e.g.\n"
@@ -53,8 +65,11 @@ static void print_help(void)
            "object per line), then a summary at the end of the input.\n"
            "\n"
            "Options:\n"
+           "  --threshold X    averaged score a keyword needs, (0, 1]\n"
+           "  --average-ms MS  averaging span, one hop .. 200 hops\n"
+           "  --suppress-ms MS a keyword is not reported again within MS of its last detection, 0..3600000\n"
+           "  --smooth N    decide by runs of N consecutive windows instead, 1..100\n"
            "  --hop-ms MS   window step in milliseconds, 10..1000 (default 100)\n"
-           "  --smooth N    consecutive windows needed for a detection, 1..100 (default 3)\n"
            "  --gate-db DB  windows quieter than DB dBFS (RMS) are _silence_ without running the model, -200..0\n"
            "                (default -80: digital silence and near-silence); 'off' runs the model on every window.\n"
            "                Needs a _silence_ label in the model (otherwise no gate).\n"
@@ -62,16 +77,20 @@ static void print_help(void)
            "  --json        results as JSON on stdout\n"
            "  -h, --help    this help\n"
            "\n"
-           "Output: one line per detection (time in seconds, label, windows in the run), then the number of windows\n"
-           "and the speed as a multiple of real time.\n"
+           "Output: one line per detection (time in seconds, label, score, when it was decided), then the number of\n"
+           "windows and the speed as a multiple of real time.\n"
            "\n"
-           "Exit status: 0 ok (with or without detections), 1 unreadable model or audio, 2 usage error.\n");
+           "Exit status: 0 ok (with or without detections), 1 unreadable model or audio, 2 usage error.\n",
+           (double)QSNN_DETECT_DEFAULT_THRESHOLD, QSNN_DETECT_DEFAULT_AVERAGE_MS, QSNN_DETECT_DEFAULT_SUPPRESS_MS);
 }
 
 typedef struct {
-    double t;   /* start of the first window of the run, seconds */
-    int label;  /* class index */
-    int length; /* windows in the run */
+    double t;      /* where the word starts: the run's first window, or the detector's start_s */
+    int label;     /* class index */
+    int length;    /* runs: windows in the run; scores: 0 */
+    float score;   /* scores: the averaged score; runs: the window's score (0 without a softmax scale) */
+    double end_s;  /* end of the word's likely span */
+    double at_s;   /* when it was decided: the end of the window that completed it */
 } detection;
 
 /* The per-window state: features, engine, energy gate, runs of predictions, detections so far. */
@@ -89,6 +108,11 @@ typedef struct {
     double gate_ms, gate_db;
     int run_label, run_len;
     size_t run_start;
+    float logit_scale;  /* > 0: the window's scores are computed */
+    float *scores;      /* [num_classes] */
+    qsnn_detector *dt;  /* the score decision (qsnn/detect.h); NULL: runs of `smooth` windows */
+    int calibrated;
+    qsnn_detect_params dp;
     long cur; /* the detection the current run produced, if any */
     detection *det;
     size_t ndet, det_cap;
@@ -118,9 +142,11 @@ static qsnn_status spot_window(spotter *s, const float *win, const char *what)
     double e = 0;
     for (size_t i = 0; i < QSNN_CLIP_SAMPLES; i++)
         e += (double)win[i] * (double)win[i];
-    int32_t pred;
+    int32_t pred, pot[QSNN_SNN_MAX_CLASSES];
     qsnn_status st;
+    int gated = 0;
     if (e / QSNN_CLIP_SAMPLES < s->gate_ms) {
+        gated = 1;
         pred = s->sil;
         s->ngated++;
         s->have_prev = 0;
@@ -140,8 +166,15 @@ static qsnn_status spot_window(spotter *s, const float *win, const char *what)
             return st;
         s->have_prev = 1;
         qsnn_features_to_u8(s->x, s->feat, s->in_n, m->scale_min, m->scale_max);
-        if ((st = qsnn_snn_run(s->ctx, s->x, NULL, &pred, NULL)) != QSNN_OK)
+        if ((st = qsnn_snn_run(s->ctx, s->x, pot, &pred, NULL)) != QSNN_OK)
             return st;
+    }
+    if (s->logit_scale > 0) {
+        if (gated)
+            for (int k = 0; k < m->num_classes; k++)
+                s->scores[k] = k == s->sil ? 1.0f : 0.0f;
+        else
+            qsnn_detect_scores(s->scores, pot, m->num_classes, s->logit_scale);
     }
     size_t w = s->nwin++;
     if (s->keep_preds) {
@@ -149,25 +182,45 @@ static qsnn_status spot_window(spotter *s, const float *win, const char *what)
             return st;
         s->preds[w] = pred;
     }
-    if (pred == s->run_label) {
-        s->run_len++;
+    double hop_s = (double)s->hop / QSNN_SAMPLE_RATE;
+    detection d;
+    int found = 0;
+    if (s->dt) {
+        qsnn_detection x;
+        if (qsnn_detect_feed(s->dt, s->scores, &x)) {
+            detection y = {x.start_s, x.label, 0, x.score, x.end_s, x.time_s};
+            d = y;
+            found = 1;
+        }
     } else {
-        s->run_label = pred;
-        s->run_len = 1;
-        s->run_start = w;
-        s->cur = -1;
+        if (pred == s->run_label) {
+            s->run_len++;
+        } else {
+            s->run_label = pred;
+            s->run_len = 1;
+            s->run_start = w;
+            s->cur = -1;
+        }
+        if (m->labels[pred][0] != '_' && s->run_len == s->smooth) {
+            double t = (double)s->run_start * (double)s->hop / QSNN_SAMPLE_RATE;
+            detection y = {t, pred, 0, s->logit_scale > 0 ? s->scores[pred] : 0.0f, t + 1.0, (double)w * hop_s + 1.0};
+            d = y;
+            found = 1;
+        }
     }
-    if (m->labels[pred][0] != '_' && s->run_len == s->smooth) {
+    if (found) {
         if ((st = grow((void **)&s->det, &s->det_cap, s->ndet + 1, sizeof(detection), what)) != QSNN_OK)
             return st;
-        s->cur = (long)s->ndet;
-        detection d = {(double)s->run_start * (double)s->hop / QSNN_SAMPLE_RATE, pred, 0};
+        if (!s->dt)
+            s->cur = (long)s->ndet;
         s->det[s->ndet++] = d;
         if (s->live) {
             if (s->json)
-                printf("{\"time_s\": %.3f, \"label\": \"%s\"}\n", d.t, m->labels[pred]);
+                printf("{\"time_s\": %.3f, \"label\": \"%s\", \"score\": %.4f, \"end_s\": %.3f, \"detected_s\": %.3f}\n",
+                       d.t, m->labels[d.label], (double)d.score, d.end_s, d.at_s);
             else
-                printf("%8.3f s  %s\n", d.t, m->labels[pred]);
+                printf("%8.3f s  %-12s score %.4f  (decided at %.3f s)\n", d.t, m->labels[d.label], (double)d.score,
+                       d.at_s);
             fflush(stdout);
         }
     }
@@ -253,7 +306,16 @@ static void print_results(const spotter *s, const char *model_path, const char *
         cJSON_AddStringToObject(root, "audio", audio_path);
         cJSON_AddNumberToObject(root, "seconds", audio_s);
         cJSON_AddNumberToObject(root, "hop_ms", hop_ms);
-        cJSON_AddNumberToObject(root, "smooth", s->smooth);
+        if (s->dt) {
+            cJSON_AddStringToObject(root, "decision", "scores");
+            cJSON_AddNumberToObject(root, "threshold", (double)s->dp.threshold);
+            cJSON_AddNumberToObject(root, "average_ms", s->dp.average_ms);
+            cJSON_AddNumberToObject(root, "suppress_ms", s->dp.suppress_ms);
+            cJSON_AddBoolToObject(root, "calibrated", s->calibrated);
+        } else {
+            cJSON_AddStringToObject(root, "decision", "runs");
+            cJSON_AddNumberToObject(root, "smooth", s->smooth);
+        }
         cJSON_AddNumberToObject(root, "windows", (double)s->nwin);
         if (s->sil >= 0)
             cJSON_AddNumberToObject(root, "gate_db", s->gate_db);
@@ -266,7 +328,11 @@ static void print_results(const spotter *s, const char *model_path, const char *
             cJSON *d = cJSON_CreateObject();
             cJSON_AddNumberToObject(d, "time_s", s->det[i].t);
             cJSON_AddStringToObject(d, "label", m->labels[s->det[i].label]);
-            cJSON_AddNumberToObject(d, "windows", s->det[i].length);
+            cJSON_AddNumberToObject(d, "score", (double)s->det[i].score);
+            cJSON_AddNumberToObject(d, "end_s", s->det[i].end_s);
+            cJSON_AddNumberToObject(d, "detected_s", s->det[i].at_s);
+            if (!s->dt)
+                cJSON_AddNumberToObject(d, "windows", s->det[i].length);
             cJSON_AddItemToArray(arr, d);
         }
         if (all) {
@@ -285,8 +351,19 @@ static void print_results(const spotter *s, const char *model_path, const char *
         for (size_t w = 0; w < s->nwin; w++)
             printf("window %8.3f s  %s\n", (double)(w * s->hop) / QSNN_SAMPLE_RATE, m->labels[s->preds[w]]);
     if (!s->live) /* (live: printed as they came) */
-        for (size_t i = 0; i < s->ndet; i++)
-            printf("%8.3f s  %-12s (%d windows)\n", s->det[i].t, m->labels[s->det[i].label], s->det[i].length);
+        for (size_t i = 0; i < s->ndet; i++) {
+            printf("%8.3f s  %-12s score %.4f", s->det[i].t, m->labels[s->det[i].label], (double)s->det[i].score);
+            if (s->dt)
+                printf("  (%.3f-%.3f s, decided at %.3f s)\n", s->det[i].t, s->det[i].end_s, s->det[i].at_s);
+            else
+                printf("  (%d windows)\n", s->det[i].length);
+        }
+    if (s->dt)
+        printf("decision: scores averaged over %d ms >= %.4f, suppression %d ms (%s)\n", s->dp.average_ms,
+               (double)s->dp.threshold, s->dp.suppress_ms,
+               s->calibrated ? "the model's calibration" : "qsnn's defaults: the model is not calibrated");
+    else
+        printf("decision: runs of %d windows\n", s->smooth);
     char g[64];
     if (s->sil >= 0)
         snprintf(g, sizeof g, "%zu below %.0f dBFS taken as silence", s->ngated, s->gate_db);
@@ -298,16 +375,19 @@ static void print_results(const spotter *s, const char *model_path, const char *
 
 int cmd_stream(int argc, char **argv)
 {
-    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_JSON };
+    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_JSON, O_TH, O_AVG, O_SUP };
     static const struct option opts[] = {{"hop-ms", required_argument, 0, O_HOP},
+                                         {"threshold", required_argument, 0, O_TH},
+                                         {"average-ms", required_argument, 0, O_AVG},
+                                         {"suppress-ms", required_argument, 0, O_SUP},
                                          {"smooth", required_argument, 0, O_SMOOTH},
                                          {"gate-db", required_argument, 0, O_GATE},
                                          {"all", no_argument, 0, O_ALL},
                                          {"json", no_argument, 0, O_JSON},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    int hop_ms = 100, smooth = 3, all = 0, json = 0, gate = 1, c;
-    double gate_db = -80.0;
+    int hop_ms = 100, smooth = 0, all = 0, json = 0, gate = 1, c, avg = -1, sup = -1;
+    double gate_db = -80.0, th = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end;
@@ -331,6 +411,19 @@ int cmd_stream(int argc, char **argv)
             if (*end || end == optarg || !(gate_db >= -200.0 && gate_db <= 0.0))
                 return cli_usage_error(CMD, "--gate-db '%s': expected -200..0 or off", optarg);
             break;
+        case O_TH:
+            if (!cli_parse_double(optarg, 1e-6, 1.0, &th))
+                return cli_usage_error(CMD, "--threshold '%s': expected (0, 1]", optarg);
+            break;
+        case O_AVG:
+        case O_SUP: {
+            long v;
+            if (!cli_parse_int(optarg, c == O_AVG ? 10 : 0, c == O_AVG ? 200000 : 3600000, &v))
+                return cli_usage_error(CMD, "--%s '%s': out of range", c == O_AVG ? "average-ms" : "suppress-ms",
+                                       optarg);
+            *(c == O_AVG ? &avg : &sup) = (int)v;
+            break;
+        }
         case O_ALL: all = 1; break;
         case O_JSON: json = 1; break;
         case 'h': print_help(); return QSNN_EXIT_OK;
@@ -339,6 +432,8 @@ int cmd_stream(int argc, char **argv)
     }
     if (optind + 2 != argc)
         return cli_usage_error(CMD, "expected MODEL.snn and AUDIO");
+    if (smooth && (th > 0 || avg >= 0 || sup >= 0))
+        return cli_usage_error(CMD, "--smooth decides by runs: no --threshold, --average-ms or --suppress-ms");
     const char *model_path = argv[optind], *audio_path = argv[optind + 1];
 
     qsnn_snn_model m;
@@ -351,7 +446,7 @@ int cmd_stream(int argc, char **argv)
     s.m = &m;
     s.in_n = (size_t)m.in_h * (size_t)m.in_w * (size_t)m.in_c;
     s.hop = (size_t)hop_ms * QSNN_SAMPLE_RATE / 1000;
-    s.smooth = smooth;
+    s.smooth = smooth ? smooth : 3;
     s.live = !strcmp(audio_path, "-");
     s.json = json;
     s.keep_preds = all;
@@ -371,8 +466,38 @@ int cmd_stream(int argc, char **argv)
     float *win = calloc(QSNN_CLIP_SAMPLES, sizeof(float));
     s.x = malloc(s.in_n);
     s.feat = malloc(sizeof(float) * s.in_n);
-    if (!mem || !win || !s.x || !s.feat)
+    s.scores = calloc((size_t)m.num_classes, sizeof(float));
+    /* the decision: the model's calibrated scores by default, runs with --smooth or without a softmax scale */
+    qsnn_snn_meta meta;
+    qsnn_snn_meta_get(&m, &meta);
+    s.logit_scale = meta.flags & QSNN_SNN_META_SCALE ? meta.logit_scale : 0.0f;
+    qsnn_detect_default_params(&s.dp);
+    s.dp.hop_ms = hop_ms;
+    if (meta.flags & QSNN_SNN_META_DETECT) {
+        s.dp.threshold = meta.threshold;
+        s.dp.average_ms = (int)meta.average_ms;
+        s.dp.suppress_ms = (int)meta.suppress_ms;
+        s.calibrated = 1;
+    }
+    if (th > 0)
+        s.dp.threshold = (float)th;
+    if (avg >= 0)
+        s.dp.average_ms = avg;
+    if (sup >= 0)
+        s.dp.suppress_ms = sup;
+    if (!smooth && s.logit_scale <= 0)
+        qsnn_warn("%s: no softmax scale (converted before the .snn metadata block): deciding by runs of %d windows; "
+                  "convert the model again for scores", model_path, s.smooth);
+    size_t dms = !smooth && s.logit_scale > 0 ? qsnn_detect_mem_size(&s.dp, m.num_classes) : 0;
+    void *dmem = dms ? malloc(dms) : NULL;
+    if (!mem || !win || !s.x || !s.feat || !s.scores || (dms && !dmem))
         st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", audio_path);
+    if (st == QSNN_OK && !smooth && s.logit_scale > 0) {
+        uint8_t is_kw[QSNN_SNN_MAX_CLASSES];
+        for (int k = 0; k < m.num_classes; k++)
+            is_kw[k] = m.labels[k][0] != '_';
+        st = dms ? qsnn_detect_init(&s.dt, &s.dp, m.num_classes, is_kw, dmem, dms) : qsnn_detect_check_params(&s.dp);
+    }
     if (st == QSNN_OK)
         st = qsnn_mfcc_create(&s.mf, &mp);
     if (st == QSNN_OK && (size_t)qsnn_mfcc_num_frames(s.mf, QSNN_CLIP_SAMPLES) *
@@ -395,6 +520,8 @@ int cmd_stream(int argc, char **argv)
         print_results(&s, model_path, audio_path, hop_ms, all, audio_s, secs > 0 ? audio_s / secs : 0);
     qsnn_mfcc_destroy(s.mf);
     free(s.feat);
+    free(s.scores);
+    free(dmem);
     free(s.preds);
     free(s.det);
     free(s.x);
