@@ -185,6 +185,9 @@ static int parse_args(int argc, char **argv, opts *o)
         case O_DET:
             if (o->ndet == 4)
                 return cli_usage_error(CMD, "--det: at most 4 files");
+            if (strlen(optarg) < 5 || (strcmp(optarg + strlen(optarg) - 4, ".png") &&
+                                       strcmp(optarg + strlen(optarg) - 4, ".svg")))
+                return cli_usage_error(CMD, "--det '%s': expected a .png or .svg file", optarg);
             o->det[o->ndet++] = optarg;
             break;
         case O_CAL:
