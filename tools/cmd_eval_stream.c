@@ -58,6 +58,7 @@ static void print_help(void)
         "                     recording with the fewest misses (validation split) and write them into the model\n"
         "  -o, --output FILE  with --calibrate: write the calibrated model there instead of over MODEL.snn\n"
         "  --logit-scale X    softmax scale for a model converted before the metadata block\n"
+        "  --smooth N         decide by the earlier rule instead (N consecutive windows agree), for comparison\n"
         "  --json             results as one JSON object on stdout\n"
         "  -q, --quiet        no progress\n"
         "  -h, --help         this help\n"
@@ -69,7 +70,7 @@ static void print_help(void)
 typedef struct {
     const char *model, *data, *split_name, *write_dir, *labels, *free_audio, *out;
     const char *det[4];
-    int ndet, json, set_th, set_avg, set_sup, spans[MAX_SPANS], nspan;
+    int ndet, json, set_th, set_avg, set_sup, spans[MAX_SPANS], nspan, smooth;
     qsnn_split split;
     qsnn_stream_build_opts bo;
     qsnn_detect_params dp;
@@ -104,7 +105,7 @@ static int parse_spans(const char *s, opts *o)
 static int parse_args(int argc, char **argv, opts *o)
 {
     enum { O_SPLIT = 256, O_SNR, O_MIN, O_SEED, O_WAV, O_LAB, O_FREE, O_TH, O_AVG, O_SUP, O_HOP, O_GATE, O_TOL,
-           O_SPANS, O_DET, O_CAL, O_SCALE, O_JSON };
+           O_SPANS, O_DET, O_CAL, O_SCALE, O_JSON, O_SMOOTH };
     static const struct option lo[] = {
         {"split", 1, 0, O_SPLIT},   {"snr-db", 1, 0, O_SNR},         {"minutes", 1, 0, O_MIN},
         {"seed", 1, 0, O_SEED},     {"write-wav", 1, 0, O_WAV},      {"labels", 1, 0, O_LAB},
@@ -113,6 +114,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {"tolerance-ms", 1, 0, O_TOL}, {"spans", 1, 0, O_SPANS},     {"det", 1, 0, O_DET},
         {"calibrate", 1, 0, O_CAL}, {"output", 1, 0, 'o'},           {"logit-scale", 1, 0, O_SCALE},
         {"json", 0, 0, O_JSON},     {"quiet", 0, 0, 'q'},            {"help", 0, 0, 'h'},
+        {"smooth", 1, 0, O_SMOOTH},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     qsnn_stream_default_build_opts(&o->bo);
@@ -199,6 +201,11 @@ static int parse_args(int argc, char **argv, opts *o)
             if (!cli_parse_double(optarg, 1e-12, 1e6, &o->logit_scale))
                 return cli_usage_error(CMD, "--logit-scale '%s': expected > 0", optarg);
             break;
+        case O_SMOOTH:
+            if (!cli_parse_int(optarg, 1, 100, &v))
+                return cli_usage_error(CMD, "--smooth '%s': expected 1..100", optarg);
+            o->smooth = (int)v;
+            break;
         case O_JSON: o->json = 1; break;
         case 'q': qsnn_log_set_level(QSNN_LOG_QUIET); break;
         case 'h': print_help(); return -1;
@@ -213,6 +220,9 @@ static int parse_args(int argc, char **argv, opts *o)
         return cli_usage_error(CMD, "--free needs --labels (DATA is then a recording)");
     if (o->budget >= 0 && (o->split != QSNN_SPLIT_VALIDATION || o->labels))
         return cli_usage_error(CMD, "--calibrate works on the validation split's built recordings (never test)");
+    if (o->smooth && (o->budget >= 0 || o->ndet || o->set_th || o->set_avg || o->set_sup))
+        return cli_usage_error(CMD, "--smooth (runs of windows) has no threshold: no --calibrate, --det, --threshold, "
+                                    "--average-ms or --suppress-ms");
     if (o->out && o->budget < 0)
         return cli_usage_error(CMD, "-o/--output goes with --calibrate");
     for (int i = 0; i < o->nspan; i++)
@@ -420,7 +430,9 @@ static qsnn_status evaluate(opts *o, const qsnn_snn_model *m, recording *rec, cJ
         st = qsnn_stream_run(&r->win, m, (float)o->logit_scale, r->rec.audio, r->rec.n, o->dp.hop_ms, o->gate_db);
         qsnn_detection *det = NULL;
         size_t nd = 0;
-        if (st == QSNN_OK)
+        if (st == QSNN_OK && o->smooth)
+            st = qsnn_stream_detect_runs(m, r->rec.audio, r->rec.n, o->dp.hop_ms, o->gate_db, o->smooth, &det, &nd);
+        else if (st == QSNN_OK)
             st = qsnn_stream_detect(&r->win, &o->dp, is_kw, &det, &nd, &r->detect_s);
         if (st == QSNN_OK)
             st = qsnn_stream_score_events(&r->score, &r->rec, det, nd, o->tol_s);
@@ -452,6 +464,14 @@ static qsnn_status evaluate(opts *o, const qsnn_snn_model *m, recording *rec, cJ
             }
         cJSON_AddNumberToObject(root, "engine_us_per_window", windows > 0 ? 1e6 * engine / windows : 0.0);
         cJSON_AddNumberToObject(root, "spotter_us_per_window", windows > 0 ? 1e6 * decide / windows : 0.0);
+        if (o->smooth)
+            cJSON_AddNumberToObject(p, "smooth", o->smooth);
+    } else if (o->smooth) {
+        printf("decision: runs of %d windows (the earlier rule), hop %d ms, tolerance %.0f ms\n", o->smooth,
+               o->dp.hop_ms, o->tol_s * 1000.0);
+        for (int i = 0; i < 2; i++)
+            if (rec[i].present)
+                print_score(rec[i].name, &rec[i]);
     } else {
         printf("detector: threshold %.4f, average %d ms, suppression %d ms, hop %d ms, tolerance %.0f ms\n",
                (double)o->dp.threshold, o->dp.average_ms, o->dp.suppress_ms, o->dp.hop_ms, o->tol_s * 1000.0);
@@ -466,7 +486,7 @@ static qsnn_status evaluate(opts *o, const qsnn_snn_model *m, recording *rec, cJ
                engine > 0 ? 100.0 * decide / engine : 0.0);
     }
     int chosen = -1;
-    if (o->ndet || o->budget >= 0 || root)
+    if (!o->smooth && (o->ndet || o->budget >= 0 || root))
         st = sweep(o, m, &rec[0], &rec[1], is_kw, root, &chosen);
     return st;
 }

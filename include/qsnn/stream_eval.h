@@ -12,8 +12,8 @@
  *     for at least free_minutes;
  *   - both over a continuous bed of the dataset's background noise (segments of 5-15 s of a random recording at a
  *     random offset, each scaled to the bed's RMS level, 100 ms crossfades), or Gaussian white noise when the
- *     dataset has none; every clip is scaled so that its active speech level (RMS over its 10 ms frames within 30 dB of its
- *     loudest) is U(snr_lo, snr_hi) dB above the bed's RMS (a gain limited to keep the peak below 0.99).
+ *     dataset has none; every clip is scaled so that its active speech level (RMS over its 10 ms frames within
+ *     30 dB of its loudest) is U(snr_lo, snr_hi) dB above the bed's RMS (a gain limited to keep the peak below 0.99).
  * Events are the keyword clips: label and clip start (the label file's "label,time_ms" lines); a keyword's end is
  * the end of its one-second clip. Unknown words are not events: a detection on one is a false accept.
  *
@@ -102,6 +102,12 @@ void qsnn_stream_windows_free(qsnn_stream_windows *w);
  * is_keyword[classes]; *det malloc'ed (free()). *seconds (may be NULL) receives the detector's wall time. */
 qsnn_status qsnn_stream_detect(const qsnn_stream_windows *w, const qsnn_detect_params *p, const uint8_t *is_keyword,
                                qsnn_detection **det, size_t *ndet, double *seconds);
+
+/* The earlier decision for comparison: the library spotter's runs of `smooth` windows (qsnn/kws.h,
+ * QSNN_KWS_RUNS) over audio[n]; each detection's time_s is when the run reached `smooth` windows (the end of that
+ * window), start_s the run's first window. *det malloc'ed (free()). */
+qsnn_status qsnn_stream_detect_runs(const qsnn_snn_model *m, const float *audio, size_t n, int hop_ms, double gate_db,
+                                    int smooth, qsnn_detection **det, size_t *ndet);
 
 typedef struct {
     size_t keywords;      /* events with a keyword label */

@@ -2,13 +2,13 @@
  * detections at any decision parameters (cheap: scores are reused), event scoring, the DET sweep and the
  * calibration choice.
  *
- * The window loop is `qsnn stream`'s (tools/cmd_stream.c): one-second windows every hop, the MFCC of the frames a
- * window shares with the previous one kept (hop a whole number of 20 ms strides; every frame depends only on its
- * own samples), the energy gate, the uint8 scaling with the model's range, the engine on a cached context.
+ * The windows are the library spotter's (qsnn/kws.h: the incremental MFCC, the energy gate, the engine, the
+ * scores), exactly what `qsnn stream` runs; only the decisions are replayed here from the stored scores.
  */
 #include "qsnn/stream_eval.h"
 
 #include "qsnn/audio.h"
+#include "qsnn/kws.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,98 +22,108 @@ void qsnn_stream_windows_free(qsnn_stream_windows *w)
     memset(w, 0, sizeof *w);
 }
 
+typedef struct {
+    qsnn_stream_windows *w;
+    size_t cap;
+    qsnn_progress *pr;
+} collect;
+
+static void on_window(void *user, const qsnn_kws_window *win)
+{
+    collect *c = user;
+    if (win->index < c->cap && win->scores)
+        memcpy(c->w->scores + win->index * (size_t)c->w->classes, win->scores, sizeof(float) * (size_t)c->w->classes);
+    if ((win->index & 1023) == 0)
+        qsnn_progress_update(c->pr, win->index + 1, NULL);
+}
+
 qsnn_status qsnn_stream_run(qsnn_stream_windows *w, const qsnn_snn_model *m, float logit_scale, const float *audio,
                             size_t n, int hop_ms, double gate_db)
 {
     memset(w, 0, sizeof *w);
-    if (hop_ms < 10 || hop_ms > 1000 || !(logit_scale > 0.0f))
-        return qsnn_fail(QSNN_ERR_ARG, "stream: hop %d ms (10..1000), logit scale %g (> 0)", hop_ms,
-                         (double)logit_scale);
-    int C = m->num_classes, sil = -1;
-    for (int k = 0; k < C && gate_db > -200.0; k++)
-        if (!strcmp(m->labels[k], "_silence_"))
-            sil = k;
-    double gate_ms = sil >= 0 ? pow(10.0, gate_db / 10.0) : -1.0;
-    size_t hop = (size_t)hop_ms * QSNN_SAMPLE_RATE / 1000, in_n = (size_t)m->in_h * m->in_w * m->in_c;
-    size_t nwin = n <= QSNN_CLIP_SAMPLES ? 1 : 1 + (n - QSNN_CLIP_SAMPLES) / hop;
-    qsnn_mfcc_params mp;
-    qsnn_mfcc_default_params(&mp);
-    qsnn_mfcc *mf = NULL;
-    size_t ms = qsnn_snn_mem_size_cached(m);
-    void *mem = malloc(ms);
-    float *feat = malloc(sizeof(float) * in_n), *win = malloc(sizeof(float) * QSNN_CLIP_SAMPLES);
-    uint8_t *x = malloc(in_n);
-    int32_t pot[QSNN_SNN_MAX_CLASSES];
-    w->scores = malloc(sizeof(float) * nwin * (size_t)C);
-    qsnn_status st = QSNN_OK;
-    if (!mem || !feat || !win || !x || !w->scores)
-        st = qsnn_fail(QSNN_ERR_NOMEM, "stream: %zu windows", nwin);
-    if (st == QSNN_OK)
-        st = qsnn_mfcc_create(&mf, &mp);
-    int frames = mf ? qsnn_mfcc_num_frames(mf, QSNN_CLIP_SAMPLES) : 0, coeffs = mf ? qsnn_mfcc_num_coeffs(mf) : 0;
-    if (st == QSNN_OK && (size_t)frames * (size_t)coeffs != in_n)
-        st = qsnn_fail(QSNN_ERR_SHAPE, "stream: model input %dx%dx%d, but a one-second MFCC is %dx%d", m->in_h,
-                       m->in_w, m->in_c, frames, coeffs);
-    qsnn_snn_ctx *ctx = NULL;
-    if (st == QSNN_OK)
-        st = qsnn_snn_init(&ctx, m, mem, ms);
-    int shift = hop % (size_t)mp.stride == 0 && hop / (size_t)mp.stride < (size_t)frames ? (int)(hop / mp.stride) : 0;
-    int have_prev = 0;
-    qsnn_progress pr;
-    qsnn_progress_begin(&pr, "windows", "windows", nwin);
-    for (size_t k = 0; k < nwin && st == QSNN_OK; k++) {
-        size_t s0 = k * hop, len = n - s0 < QSNN_CLIP_SAMPLES ? n - s0 : QSNN_CLIP_SAMPLES;
-        memcpy(win, audio + s0, len * sizeof(float));
-        memset(win + len, 0, (QSNN_CLIP_SAMPLES - len) * sizeof(float));
-        float *sc = w->scores + k * (size_t)C;
-        double t0 = qsnn_time_now(), e = 0;
-        for (size_t i = 0; i < QSNN_CLIP_SAMPLES; i++)
-            e += (double)win[i] * win[i];
-        if (e / QSNN_CLIP_SAMPLES < gate_ms) {
-            for (int c = 0; c < C; c++)
-                sc[c] = c == sil ? 1.0f : 0.0f;
-            w->gated++;
-            have_prev = 0;
-            w->front_s += qsnn_time_now() - t0;
-            continue;
-        }
-        if (have_prev && shift) {
-            int keep = frames - shift;
-            memmove(feat, feat + (size_t)shift * coeffs, sizeof(float) * (size_t)keep * coeffs);
-            st = qsnn_mfcc_compute(mf, feat + (size_t)keep * coeffs, win + (size_t)keep * mp.stride,
-                                   (size_t)mp.window + (size_t)(shift - 1) * mp.stride);
-        } else {
-            st = qsnn_mfcc_compute(mf, feat, win, QSNN_CLIP_SAMPLES);
-        }
-        if (st != QSNN_OK)
-            break;
-        have_prev = 1;
-        qsnn_features_to_u8(x, feat, in_n, m->scale_min, m->scale_max);
-        double t1 = qsnn_time_now();
-        st = qsnn_snn_run(ctx, x, pot, NULL, NULL);
-        double t2 = qsnn_time_now();
-        qsnn_detect_scores(sc, pot, C, logit_scale);
-        double t3 = qsnn_time_now();
-        w->front_s += t1 - t0;
-        w->engine_s += t2 - t1;
-        w->decide_s += t3 - t2;
-        if ((k & 1023) == 0)
-            qsnn_progress_update(&pr, k + 1, NULL);
-    }
-    if (st == QSNN_OK)
-        qsnn_progress_end(&pr, nwin, NULL);
-    qsnn_mfcc_destroy(mf);
-    free(mem);
-    free(feat);
-    free(win);
-    free(x);
-    w->nwin = nwin;
-    w->classes = C;
+    if (!(logit_scale > 0.0f))
+        return qsnn_fail(QSNN_ERR_ARG, "stream: logit scale %g (> 0)", (double)logit_scale);
+    qsnn_kws_opts o;
+    qsnn_kws_default_opts(&o);
+    o.hop_ms = hop_ms;
+    o.gate = gate_db > -200.0;
+    o.gate_db = o.gate ? gate_db : -80.0;
+    o.decision = QSNN_KWS_RUNS; /* its detections are not used: the scores are */
+    o.logit_scale = logit_scale;
+    size_t hop = (size_t)hop_ms * QSNN_SAMPLE_RATE / 1000;
+    size_t nwin = n <= QSNN_CLIP_SAMPLES ? 1 : 1 + (n - QSNN_CLIP_SAMPLES) / (hop ? hop : 1);
+    w->classes = m->num_classes;
     w->hop_ms = hop_ms;
+    w->scores = malloc(sizeof(float) * nwin * (size_t)m->num_classes);
+    if (!w->scores)
+        return qsnn_fail(QSNN_ERR_NOMEM, "stream: %zu windows", nwin);
+    qsnn_progress pr;
+    collect c = {w, nwin, &pr};
+    qsnn_kws_spotter *sp = NULL;
+    qsnn_status st = qsnn_kws_spotter_create(&sp, m, &o, on_window, &c);
+    qsnn_progress_begin(&pr, "windows", "windows", nwin);
+    if (st == QSNN_OK)
+        st = qsnn_kws_spotter_feed(sp, audio, n);
+    if (st == QSNN_OK)
+        st = qsnn_kws_spotter_finish(sp);
+    if (st == QSNN_OK) {
+        qsnn_kws_summary sum;
+        qsnn_kws_spotter_summary(sp, &sum);
+        qsnn_progress_end(&pr, sum.windows, NULL);
+        if (sum.windows != nwin)
+            st = qsnn_fail(QSNN_ERR_ARG, "stream: %zu windows, expected %zu", sum.windows, nwin);
+        w->nwin = sum.windows;
+        w->gated = sum.gated_windows;
+        w->front_s = sum.front_s;
+        w->engine_s = sum.engine_s;
+        w->decide_s = sum.decide_s;
+    }
+    qsnn_kws_spotter_free(sp);
     w->audio_s = (double)n / QSNN_SAMPLE_RATE;
     if (st != QSNN_OK)
         qsnn_stream_windows_free(w);
     return st;
+}
+
+qsnn_status qsnn_stream_detect_runs(const qsnn_snn_model *m, const float *audio, size_t n, int hop_ms, double gate_db,
+                                    int smooth, qsnn_detection **det, size_t *ndet)
+{
+    *det = NULL;
+    *ndet = 0;
+    qsnn_kws_opts o;
+    qsnn_kws_default_opts(&o);
+    o.hop_ms = hop_ms;
+    o.gate = gate_db > -200.0;
+    o.gate_db = o.gate ? gate_db : -80.0;
+    o.decision = QSNN_KWS_RUNS;
+    o.smooth = smooth;
+    qsnn_kws_spotter *sp = NULL;
+    qsnn_status st = qsnn_kws_spotter_create(&sp, m, &o, NULL, NULL);
+    if (st == QSNN_OK)
+        st = qsnn_kws_spotter_feed(sp, audio, n);
+    if (st == QSNN_OK)
+        st = qsnn_kws_spotter_finish(sp);
+    const qsnn_kws_detection *k = NULL;
+    size_t nk = st == QSNN_OK ? qsnn_kws_spotter_detections(sp, &k) : 0;
+    qsnn_detection *d = st == QSNN_OK ? calloc(nk ? nk : 1, sizeof *d) : NULL;
+    if (st == QSNN_OK && !d)
+        st = qsnn_fail(QSNN_ERR_NOMEM, "stream: %zu detections", nk);
+    for (size_t i = 0; st == QSNN_OK && i < nk; i++) {
+        d[i].label = k[i].label;
+        d[i].score = k[i].score;
+        d[i].time_s = k[i].detected_s;
+        d[i].start_s = k[i].time_s;
+        d[i].end_s = k[i].end_s;
+        d[i].window = (int64_t)lround((k[i].detected_s - 1.0) * 1000.0 / hop_ms);
+    }
+    qsnn_kws_spotter_free(sp);
+    if (st != QSNN_OK) {
+        free(d);
+        return st;
+    }
+    *det = d;
+    *ndet = nk;
+    return QSNN_OK;
 }
 
 qsnn_status qsnn_stream_detect(const qsnn_stream_windows *w, const qsnn_detect_params *p, const uint8_t *is_keyword,
