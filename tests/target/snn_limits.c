@@ -55,7 +55,7 @@ static size_t snn_limits_build(unsigned char *buf, int H, int W, int F)
     memset(buf, 0, SNN_LIMITS_BUF);
     size_t rec = QSNN_SNN_HEADER_SIZE, labels = rec + 2 * QSNN_SNN_RECORD_SIZE, lsz = 4;
     size_t w0 = labels + lsz, th0 = (w0 + ((size_t)F + 1) / 2 + 3) & ~(size_t)3, w1 = th0 + 8 * (size_t)F;
-    size_t total = w1 + (size_t)F; /* 2F 4-bit weights */
+    size_t total = (w1 + (size_t)F + 3) & ~(size_t)3; /* 2F 4-bit weights; sections end 4-byte aligned */
     memcpy(buf, QSNN_SNN_MAGIC, 8);
     put32(buf + 8, QSNN_SNN_VERSION);
     put32(buf + 12, QSNN_SNN_HEADER_SIZE);
