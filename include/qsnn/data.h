@@ -13,6 +13,7 @@
 #define QSNN_DATA_H
 
 #include "qsnn/core.h"
+#include "qsnn/frontend.h"
 
 #include <stdint.h>
 
@@ -80,8 +81,7 @@ size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out);
 
-/* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
-void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);
+/* The tutorial's uint8 scaling qsnn_features_to_u8: in qsnn/frontend.h (libc-only, firmware builds it). */
 
 /* A set of feature tensors with their labels, splits and sources: the content of a feature file. */
 typedef struct {

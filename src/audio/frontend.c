@@ -1,0 +1,282 @@
+/* frontend.c: TensorFlow's AudioSpectrogram + Mfcc (docs/design.md s1.2-1.7) and the uint8 scaling (s1.9) for the
+ * fixed Hello Edge settings, in C11 with libc only and no allocation: the front end a microcontroller builds
+ * (examples/mcu) and that the host runs too, so that both compute the same bits (include/qsnn/frontend.h).
+ *
+ * Per frame: x[j] * hann[j] -> real FFT of 1024 (zero-padded) as one 512-point complex radix-2 FFT of
+ * z[n] = x[2n] + i x[2n+1] and the split X[k] = E[k] + W^k O[k] -> power re^2 + im^2 of bins 2..256 -> magnitude
+ * sqrtf -> TF's un-normalised triangles (two running sums, TF's order) -> log(max(., 1e-12)) -> DCT-II scaled
+ * sqrt(2 / 40), all float32 except the DCT's sums (double, exact products).
+ *
+ * Invariants: only +, -, *, / and sqrtf (correctly rounded by IEEE-754) in a fixed order; the tables come from
+ * cos_2pi() and log_d() below (Taylor / atanh series in double, no libm transcendental, whose last bit differs
+ * between C libraries); CMakeLists.txt and examples/mcu/run_qemu.sh compile this file with -ffp-contract=off so
+ * that no multiply-add is fused on a target that has FMA (the Cortex-M4 has VFMA). Then every IEEE target gives
+ * the same bits, which tests/test_convert.c checks on a Cortex-M4 in QEMU. */
+#include "qsnn/frontend.h"
+
+#include <math.h>
+#include <string.h>
+
+#define PI_D 3.14159265358979323846
+#define LN2_D 0.69314718055994530942
+#define LN2_F 0.693147180559945309f
+#define LOG_FLOOR 1e-12f
+#define HALF (QSNN_FRONTEND_FFT / 2) /* 512: the complex FFT */
+
+/* sin(x) and cos(x) for |x| <= pi / 4 by their Taylor series in double (terms below 1e-20 dropped). */
+static double sin_small(double x)
+{
+    const double x2 = x * x;
+    double s = 1.0 / 6227020800.0; /* 1/13! */
+    s = 1.0 / 39916800.0 - x2 * s;
+    s = 1.0 / 362880.0 - x2 * s;
+    s = 1.0 / 5040.0 - x2 * s;
+    s = 1.0 / 120.0 - x2 * s;
+    s = 1.0 / 6.0 - x2 * s;
+    return x - x * x2 * s;
+}
+
+static double cos_small(double x)
+{
+    const double x2 = x * x;
+    double c = 1.0 / 87178291200.0; /* 1/14! */
+    c = 1.0 / 479001600.0 - x2 * c;
+    c = 1.0 / 3628800.0 - x2 * c;
+    c = 1.0 / 40320.0 - x2 * c;
+    c = 1.0 / 720.0 - x2 * c;
+    c = 1.0 / 24.0 - x2 * c;
+    c = 0.5 - x2 * c;
+    return 1.0 - x2 * c;
+}
+
+/* cos(2 pi i / n) for n a positive multiple of 4: exact integer reduction to an angle in [0, pi / 4]. */
+static double cos_2pi(long i, long n)
+{
+    i %= n;
+    if (i < 0)
+        i += n;
+    if (2 * i > n) /* cos(2 pi (n - i) / n) */
+        i = n - i;
+    double sign = 1.0;
+    if (4 * i > n) { /* cos(pi - a) = -cos(a) */
+        i = n / 2 - i;
+        sign = -1.0;
+    }
+    /* now 0 <= i <= n / 4 */
+    if (8 * i <= n)
+        return sign * cos_small(2.0 * PI_D * (double)i / (double)n);
+    return sign * sin_small(2.0 * PI_D * (double)(n / 4 - i) / (double)n); /* cos(a) = sin(pi / 2 - a) */
+}
+
+/* ln(x) for x > 0 in double: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m - 1) / (m + 1). */
+static double log_d(double x)
+{
+    int e;
+    double m = frexp(x, &e); /* exact */
+    if (m < 0.70710678118654752440) {
+        m *= 2.0;
+        e--;
+    }
+    const double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double p = 1.0 / 25.0;
+    for (int k = 11; k >= 0; k--)
+        p = 1.0 / (double)(2 * k + 1) + s2 * p;
+    return (double)e * LN2_D + 2.0 * s * p;
+}
+
+/* ln(x) for normal x > 0 in float, the same way (|s| <= 0.1716: five terms reach float precision). */
+static float log_f(float x)
+{
+    int e;
+    float m = frexpf(x, &e);
+    if (m < 0.707106781f) {
+        m *= 2.0f;
+        e--;
+    }
+    const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    const float p = 1.0f + s2 * (1.0f / 3.0f + s2 * (1.0f / 5.0f + s2 * (1.0f / 7.0f + s2 * (1.0f / 9.0f))));
+    return (float)e * LN2_F + 2.0f * s * p;
+}
+
+static double hz_to_mel(double hz) { return 1127.0 * log_d(1.0 + hz / 700.0); }
+
+void qsnn_frontend_init(qsnn_frontend *fe)
+{
+    memset(fe, 0, sizeof *fe);
+    for (int i = 0; i < QSNN_FRONTEND_WINDOW; i++)
+        fe->window[i] = (float)(0.5 - 0.5 * cos_2pi(i, QSNN_FRONTEND_WINDOW));
+    for (int k = 0; k < HALF; k++) {
+        fe->tw[k][0] = (float)cos_2pi(k, QSNN_FRONTEND_FFT);
+        fe->tw[k][1] = (float)-cos_2pi(k - QSNN_FRONTEND_FFT / 4, QSNN_FRONTEND_FFT); /* -sin */
+        unsigned r = 0;
+        for (int b = 0; b < 9; b++)
+            r |= (((unsigned)k >> b) & 1u) << (8 - b);
+        fe->bitrev[k] = (uint16_t)r;
+    }
+    /* TF's MfccMelFilterbank::Initialize in double (docs/design.md s1.5), with log_d for the mel scale */
+    const int nch = QSNN_FRONTEND_CHANNELS;
+    const double mel_lo = hz_to_mel(20.0), mel_hi = hz_to_mel(4000.0);
+    const double spacing = (mel_hi - mel_lo) / (double)(nch + 1);
+    double centre[QSNN_FRONTEND_CHANNELS + 1];
+    for (int i = 0; i < nch + 1; i++)
+        centre[i] = mel_lo + spacing * (i + 1);
+    const double hz_per_bin = 0.5 * 16000.0 / (double)(HALF);
+    int channel = 0;
+    for (int i = QSNN_FRONTEND_BIN_LO; i <= QSNN_FRONTEND_BIN_HI; i++) {
+        const double melf = hz_to_mel(i * hz_per_bin);
+        while (channel < nch && centre[channel] < melf)
+            channel++;
+        const int ch = channel - 1;
+        const int u = i - QSNN_FRONTEND_BIN_LO;
+        fe->band[u] = (int8_t)ch;
+        fe->weight[u] = ch >= 0 ? (float)((centre[ch + 1] - melf) / (centre[ch + 1] - centre[ch]))
+                                : (float)((centre[0] - melf) / (centre[0] - mel_lo));
+    }
+    /* DCT-II: sqrt(2 / C) cos(k (pi / C) (j + 0.5)) = sqrt(2 / C) cos(2 pi k (2j + 1) / (4 C)); sqrt is exact */
+    const double fnorm = sqrt(2.0 / nch);
+    for (int j = 0; j < nch; j++)
+        for (int k = 0; k < QSNN_FRONTEND_COEFFS; k++)
+            fe->dct[j][k] = (float)(fnorm * cos_2pi((long)k * (2 * j + 1), 4L * nch));
+}
+
+/* In-place radix-2 decimation-in-time FFT of fe->z[512] (input already in bit-reversed order). */
+static void fft512(qsnn_frontend *fe)
+{
+    float (*z)[2] = fe->z;
+    for (int len = 2, step = HALF; len <= HALF; len *= 2, step /= 2) { /* step = 1024 / len */
+        const int half = len / 2;
+        for (int i = 0; i < HALF; i += len)
+            for (int j = 0; j < half; j++) {
+                const float wr = fe->tw[j * step][0], wi = fe->tw[j * step][1]; /* W_len^j = W1024^(j step) */
+                float *a = z[i + j], *b = z[i + j + half];
+                const float tr = wr * b[0] - wi * b[1];
+                const float ti = wr * b[1] + wi * b[0];
+                b[0] = a[0] - tr;
+                b[1] = a[1] - ti;
+                a[0] = a[0] + tr;
+                a[1] = a[1] + ti;
+            }
+    }
+}
+
+/* fe->z = the 512-point FFT of z[n] = in[2n] + i in[2n+1] for the first 2 * count samples of in (the rest 0). */
+static void fft_packed(qsnn_frontend *fe, const float *in, int count)
+{
+    for (int n = 0; n < HALF; n++) {
+        const int r = fe->bitrev[n];
+        fe->z[n][0] = r < count ? in[2 * r] : 0.0f;
+        fe->z[n][1] = r < count ? in[2 * r + 1] : 0.0f;
+    }
+    fft512(fe);
+}
+
+/* X[k] from the packed transform: E = (Z[k] + conj Z[512-k]) / 2, O = (Z[k] - conj Z[512-k]) / 2i,
+ * X[k] = E + W1024^k O, for 0 <= k <= 512 (Z[512] = Z[0]; W^512 = -1). */
+static void split(const qsnn_frontend *fe, float *re, float *im, int k)
+{
+    const float *a = fe->z[k & (HALF - 1)], *b = fe->z[(HALF - k) & (HALF - 1)];
+    const float er = 0.5f * (a[0] + b[0]), ei = 0.5f * (a[1] - b[1]);
+    const float or_ = 0.5f * (a[1] + b[1]), oi = 0.5f * (b[0] - a[0]);
+    const float wr = k < HALF ? fe->tw[k][0] : -1.0f, wi = k < HALF ? fe->tw[k][1] : 0.0f;
+    *re = er + (wr * or_ - wi * oi);
+    *im = ei + (wr * oi + wi * or_);
+}
+
+void qsnn_frontend_rfft(qsnn_frontend *fe, float (*out)[2], const float *in)
+{
+    fft_packed(fe, in, HALF);
+    for (int k = 0; k <= HALF; k++)
+        split(fe, &out[k][0], &out[k][1], k);
+}
+
+void qsnn_frontend_frame(qsnn_frontend *fe, float *out, const float *x)
+{
+    float w[QSNN_FRONTEND_WINDOW];
+    for (int j = 0; j < QSNN_FRONTEND_WINDOW; j++)
+        w[j] = x[j] * fe->window[j];
+    fft_packed(fe, w, QSNN_FRONTEND_WINDOW / 2);
+    for (int u = 0; u < QSNN_FRONTEND_BINS; u++) {
+        float re, im;
+        split(fe, &re, &im, u + QSNN_FRONTEND_BIN_LO);
+        fe->mag[u] = sqrtf(re * re + im * im);
+    }
+    /* TF's MfccMelFilterbank::Compute: each bin adds v * w to its band's falling edge and v - v * w to the next
+     * band's rising edge; the band map is non-decreasing, so two running sums keep TF's order (as src/audio/mfcc.c) */
+    const int nch = QSNN_FRONTEND_CHANNELS;
+    float mel[QSNN_FRONTEND_CHANNELS] = {0};
+    int ch = fe->band[0];
+    float fall = 0.0f, rise = 0.0f;
+    for (int u = 0; u < QSNN_FRONTEND_BINS; u++) {
+        if (fe->band[u] != ch) {
+            if (ch >= 0)
+                mel[ch] = fall;
+            if (fe->band[u] == ch + 1) {
+                fall = rise;
+            } else {
+                if (ch + 1 < nch)
+                    mel[ch + 1] = rise;
+                fall = 0.0f;
+            }
+            rise = 0.0f;
+            ch = fe->band[u];
+        }
+        const float v = fe->mag[u], weighted = v * fe->weight[u];
+        fall += weighted;
+        rise += v - weighted;
+    }
+    if (ch >= 0)
+        mel[ch] = fall;
+    if (ch + 1 < nch)
+        mel[ch + 1] = rise;
+    for (int c = 0; c < nch; c++)
+        mel[c] = log_f(mel[c] < LOG_FLOOR ? LOG_FLOOR : mel[c]);
+    /* DCT: a float product is exact in double, so the sums run in double (one rounding at the end; in float, 40
+     * terms of ~6 drift by up to 3e-4 on coefficient 0). Deterministic either way; this costs soft-float adds on
+     * a Cortex-M4, 400 per frame. */
+    double acc[QSNN_FRONTEND_COEFFS] = {0};
+    for (int c = 0; c < nch; c++)
+        for (int k = 0; k < QSNN_FRONTEND_COEFFS; k++)
+            acc[k] += (double)fe->dct[c][k] * (double)mel[c];
+    for (int k = 0; k < QSNN_FRONTEND_COEFFS; k++)
+        out[k] = (float)acc[k];
+}
+
+void qsnn_frontend_frame_s16(qsnn_frontend *fe, float *out, const int16_t *pcm)
+{
+    for (int j = 0; j < QSNN_FRONTEND_WINDOW; j++)
+        fe->x[j] = (float)pcm[j] * (1.0f / 32768.0f); /* exact: a power-of-two scale */
+    qsnn_frontend_frame(fe, out, fe->x);
+}
+
+size_t qsnn_frontend_num_frames(size_t n)
+{
+    return n < QSNN_FRONTEND_WINDOW ? 0 : 1 + (n - QSNN_FRONTEND_WINDOW) / QSNN_FRONTEND_STRIDE;
+}
+
+qsnn_status qsnn_frontend_compute(qsnn_frontend *fe, float *out, const float *samples, size_t n)
+{
+    const size_t frames = qsnn_frontend_num_frames(n);
+    if (frames > 0 && (!fe || !out || !samples))
+        return qsnn_fail(QSNN_ERR_ARG, "frontend: NULL argument");
+    for (size_t t = 0; t < frames; t++)
+        qsnn_frontend_frame(fe, out + t * QSNN_FRONTEND_COEFFS, samples + t * QSNN_FRONTEND_STRIDE);
+    return QSNN_OK;
+}
+
+void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max)
+{
+    float range = max - min;
+    if (!(range > 0.0f)) {
+        memset(out, 0, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        float v = (in[i] - min) * 255.0f / range;
+        if (!(v > 0.0f))
+            out[i] = 0;
+        else if (v >= 255.0f)
+            out[i] = 255;
+        else
+            out[i] = (uint8_t)v; /* C conversion truncates toward zero, as numpy's astype */
+    }
+}
