@@ -1,23 +1,30 @@
 #!/bin/sh
-# run_qemu.sh: build examples/mcu for a Cortex-M4 (Arm MPS2 AN386) and run it in QEMU: the exported model and a
-# test vector through the integer engine on the target, compared with the host's potentials.
+# run_qemu.sh: build examples/mcu for a Cortex-M4 (Arm MPS2 AN386) and run it in QEMU: PCM audio through the
+# device's front end (src/audio/frontend.c) and the integer engine on the target, window by window, compared with
+# what the host computes from the same samples.
 #
-#   examples/mcu/run_qemu.sh [BUILD_DIR] [MODEL.snn|MODEL.qsnn] [CLIP.wav]
+#   examples/mcu/run_qemu.sh [BUILD_DIR] [MODEL.snn|MODEL.qsnn] [AUDIO...]
 #
 # BUILD_DIR holds the host `qsnn` (default build); the model defaults to models/mobilenet_kws_pretrained.qsnn
-# (converted here), the clip to a synthetic "yes" (qsnn synth). Prints the firmware's flash and RAM footprint
-# (arm-none-eabi-size) and what the target printed; exits with the target's status: 0 when every potential equals
-# the host's. Needs the Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm
-# (scripts/bootstrap.sh test installs them). Environment: CPU_FLAGS (default Cortex-M4 with its FPU), OPT (-O2).
+# (converted here); the audio files (joined, at most PCM_SECONDS, default 4) default to three synthetic words
+# "yes", "no", "left" (qsnn synth). `qsnn export --pcm` writes the samples and the host's uint8 features,
+# potentials and classes (and --input the first file's test vector for the engine alone). Prints the firmware's
+# flash and RAM footprint (arm-none-eabi-size) and what the target printed, including instructions per frame and
+# per window counted under QEMU's -icount shift=0; exits with the target's status: 0 when every uint8 feature,
+# potential and class equals the host's. Needs the Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi and
+# qemu-system-arm (scripts/bootstrap.sh test installs them). Environment: CPU_FLAGS (default Cortex-M4 with its
+# FPU), OPT (-O2), PCM_SECONDS (4), HOP_MS (100).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${1:-build}
 model=${2:-$root/models/mobilenet_kws_pretrained.qsnn}
-clip=${3:-}
+[ $# -ge 2 ] && shift 2 || shift $#
 qsnn="$build/qsnn"
 CPU_FLAGS=${CPU_FLAGS:--mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16}
 OPT=${OPT:--O2}
+PCM_SECONDS=${PCM_SECONDS:-4}
+HOP_MS=${HOP_MS:-100}
 for tool in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "run_qemu.sh: $tool not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)" >&2
@@ -31,19 +38,26 @@ case "$model" in
 *.snn) cp "$model" "$out/kws.snn" ;;
 *) "$qsnn" convert "$model" -o "$out/kws.snn" >/dev/null ;;
 esac
-if [ -z "$clip" ]; then
-    "$qsnn" synth -o "$out/synth" --words yes --keywords yes --per-word 1 --unknown-per-word 0 --voices 1 \
-        --noise-seconds 0 -q >/dev/null
-    clip=$(find "$out/synth/yes" -name '*.wav' | head -n 1)
+if [ $# -eq 0 ]; then
+    "$qsnn" synth -o "$out/synth" --words yes,no,left --keywords yes,no,left --per-word 1 --unknown-per-word 0 \
+        --voices 1 --noise-seconds 0 -j 1 -q >/dev/null
+    set -- "$out"/synth/yes/*.wav "$out"/synth/no/*.wav "$out"/synth/left/*.wav
 fi
-"$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$clip" 2>/dev/null
-arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -Wall -Wextra -Werror -ffunction-sections -fdata-sections \
-    -I"$root/include" -I"$out" -nostartfiles --specs=nosys.specs -Wl,--gc-sections -T "$here/mps2_an386.ld" \
-    "$here/main.c" "$here/startup_m4.c" "$root"/src/snn/*.c "$root/src/core/status.c" -lm -o "$out/kws.elf"
-echo "== firmware: engine + model + test vector, $CPU_FLAGS $OPT (bytes; flash = text + data, RAM = data + bss)"
+pcm=
+for a in "$@"; do pcm="$pcm --pcm $a"; done
+# shellcheck disable=SC2086 # word splitting of $pcm is intended (paths without blanks)
+"$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$1" $pcm --pcm-seconds "$PCM_SECONDS" \
+    --hop-ms "$HOP_MS" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
+[ -s "$out/kws_model.h" ] || { echo "run_qemu.sh: qsnn export failed" >&2; exit 1; }
+# -ffp-contract=off: the front end's bits must not depend on fused multiply-adds (include/qsnn/frontend.h)
+arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -Wall -Wextra -Werror -ffunction-sections \
+    -fdata-sections -I"$root/include" -I"$out" -nostartfiles --specs=nosys.specs -Wl,--gc-sections \
+    -T "$here/mps2_an386.ld" "$here/main.c" "$here/startup_m4.c" "$root"/src/snn/*.c "$root/src/core/status.c" \
+    "$root/src/audio/frontend.c" -lm -o "$out/kws.elf"
+echo "== firmware: front end + engine + model + test vectors, $CPU_FLAGS $OPT (bytes; flash = text + data, RAM = data + bss)"
 arm-none-eabi-size "$out/kws.elf" | awk 'NR == 1 {print} NR == 2 {print; printf "flash %d, RAM %d\n", $1 + $2, $2 + $3}'
-echo "== QEMU mps2-an386 (Cortex-M4) running $(basename "$clip")"
+printf "== QEMU mps2-an386 (Cortex-M4, -icount shift=0) running"; for a in "$@"; do printf " %s" "$(basename "$a")"; done; echo
 status=0
-timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+timeout 300 qemu-system-arm -M mps2-an386 -icount shift=0 -nographic -monitor none -serial none \
     -semihosting-config enable=on,target=native -kernel "$out/kws.elf" || status=$?
 exit $status

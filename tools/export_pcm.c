@@ -1,0 +1,150 @@
+/* export_pcm.c: the PCM test vector of `qsnn export --pcm` (tools/export_pcm.h).
+ *
+ * The host computes the reference exactly as the firmware does: PCM16 -> qsnn_frontend_frame_s16 (the libc-only
+ * front end that examples/mcu builds for the Cortex-M4; the same bits on both, frontend.h) -> the model's uint8
+ * scaling, once per 20 ms frame; each one-second window every hop (a multiple of 20 ms: its frames are the frames
+ * of the whole audio from hop / 320 * w on, as qsnn stream's incremental MFCC) -> the engine. It also runs the
+ * host's default front end (qsnn_mfcc, KissFFT) on the same samples and counts where its uint8 features and
+ * classes differ, so that the export says what the device's front end changes. */
+#include "export_pcm.h"
+
+#include "qsnn/audio.h"
+#include "qsnn/data.h"
+#include "qsnn/frontend.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define K QSNN_FRONTEND_COEFFS
+
+static qsnn_status read_pcm(export_pcm *v, const char *const *paths, int npaths, size_t cap)
+{
+    size_t n = 0;
+    v->pcm = calloc(cap > QSNN_CLIP_SAMPLES ? cap : QSNN_CLIP_SAMPLES, sizeof *v->pcm);
+    if (!v->pcm)
+        return qsnn_fail(QSNN_ERR_NOMEM, "export --pcm: out of memory");
+    for (int p = 0; p < npaths && n < cap; p++) {
+        float *x = NULL;
+        size_t len = 0;
+        qsnn_status st = qsnn_audio_read(paths[p], &x, &len, NULL);
+        if (st != QSNN_OK)
+            return st;
+        for (size_t i = 0; i < len && n < cap; i++) { /* 16-bit audio comes back exactly (docs/design.md s1.1) */
+            float s = nearbyintf(x[i] * 32768.0f);
+            v->pcm[n++] = (int16_t)(s > 32767.0f ? 32767.0f : s < -32768.0f ? -32768.0f : s);
+        }
+        free(x);
+    }
+    v->n = n < QSNN_CLIP_SAMPLES ? QSNN_CLIP_SAMPLES : n; /* shorter than a second: one zero-padded window */
+    return QSNN_OK;
+}
+
+qsnn_status export_pcm_build(export_pcm *v, const qsnn_snn_model *m, const char *const *paths, int npaths,
+                             double seconds, int hop)
+{
+    memset(v, 0, sizeof *v);
+    const int frames_per_window = 1 + (QSNN_CLIP_SAMPLES - QSNN_FRONTEND_WINDOW) / QSNN_FRONTEND_STRIDE;
+    const size_t in_n = (size_t)m->in_h * (size_t)m->in_w * (size_t)m->in_c;
+    if (in_n != (size_t)frames_per_window * K)
+        return qsnn_fail(QSNN_ERR_SHAPE, "export --pcm: the model's input is %dx%dx%d, not a one-second MFCC "
+                         "(%dx%d)", m->in_h, m->in_w, m->in_c, frames_per_window, K);
+    if (hop <= 0 || hop % QSNN_FRONTEND_STRIDE)
+        return qsnn_fail(QSNN_ERR_ARG, "export --pcm: hop %d samples is not a multiple of %d", hop,
+                         QSNN_FRONTEND_STRIDE);
+    v->hop = hop;
+    qsnn_status st = read_pcm(v, paths, npaths, (size_t)(seconds * QSNN_SAMPLE_RATE));
+    if (st != QSNN_OK)
+        return st;
+    v->frames = qsnn_frontend_num_frames(v->n);
+    v->windows = 1 + (v->n - QSNN_CLIP_SAMPLES) / (size_t)hop;
+    const int nc = m->num_classes;
+    qsnn_frontend *fe = malloc(sizeof *fe);
+    float *f = malloc(v->frames * K * sizeof *f), *g = malloc(v->frames * K * sizeof *g);
+    float *xf = malloc(v->n * sizeof *xf);
+    uint8_t *gu = malloc(v->frames * K);
+    void *mem = malloc(qsnn_snn_mem_size(m));
+    v->feat = malloc(v->frames * K);
+    v->pot = malloc(v->windows * (size_t)nc * sizeof *v->pot);
+    v->pred = malloc(v->windows * sizeof *v->pred);
+    qsnn_mfcc *mf = NULL;
+    qsnn_snn_ctx *ctx = NULL;
+    if (!fe || !f || !g || !xf || !gu || !mem || !v->feat || !v->pot || !v->pred)
+        st = qsnn_fail(QSNN_ERR_NOMEM, "export --pcm: out of memory");
+    if (st == QSNN_OK) {
+        qsnn_frontend_init(fe);
+        for (size_t t = 0; t < v->frames; t++) /* the device's path, frame by frame from PCM16 */
+            qsnn_frontend_frame_s16(fe, f + t * K, v->pcm + t * QSNN_FRONTEND_STRIDE);
+        qsnn_features_to_u8(v->feat, f, v->frames * K, m->scale_min, m->scale_max);
+        for (size_t i = 0; i < v->n; i++)
+            xf[i] = (float)v->pcm[i] / 32768.0f;
+        qsnn_mfcc_params mp;
+        qsnn_mfcc_default_params(&mp);
+        st = qsnn_mfcc_create(&mf, &mp);
+    }
+    if (st == QSNN_OK)
+        st = qsnn_mfcc_compute(mf, g, xf, v->n); /* the host's default path, for the counts */
+    if (st == QSNN_OK) {
+        qsnn_features_to_u8(gu, g, v->frames * K, m->scale_min, m->scale_max);
+        for (size_t i = 0; i < v->frames * K; i++) {
+            int d = abs((int)v->feat[i] - (int)gu[i]);
+            v->u8_diff += d != 0;
+            v->u8_maxdiff = d > v->u8_maxdiff ? d : v->u8_maxdiff;
+        }
+        st = qsnn_snn_init(&ctx, m, mem, qsnn_snn_mem_size(m));
+    }
+    const size_t shift = (size_t)hop / QSNN_FRONTEND_STRIDE * K;
+    for (size_t w = 0; w < v->windows && st == QSNN_OK; w++) {
+        int32_t other;
+        st = qsnn_snn_run(ctx, v->feat + w * shift, v->pot + w * (size_t)nc, &v->pred[w], NULL);
+        if (st == QSNN_OK)
+            st = qsnn_snn_run(ctx, gu + w * shift, NULL, &other, NULL);
+        if (st == QSNN_OK)
+            v->pred_diff += other != v->pred[w];
+    }
+    qsnn_mfcc_destroy(mf);
+    free(mem);
+    free(gu);
+    free(xf);
+    free(g);
+    free(f);
+    free(fe);
+    return st;
+}
+
+qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, export_put_fn put, qsnn_atomic_file *f,
+                             qsnn_status st, const char *name, const char *up)
+{
+    const int nc = m->num_classes;
+    st = put(f, st, "\n/* PCM test vector (qsnn export --pcm): %zu samples of 16 kHz PCM16; this host's reference from\n"
+                    " * them with the device's front end (qsnn_frontend, -ffp-contract=off) and the engine: %zu frames of\n"
+                    " * uint8 MFCC, a one-second window every %d samples: %zu windows of potentials and classes.\n"
+                    " * The host's default front end (qsnn_mfcc) differs in %zu uint8 values (by at most %d) and %zu classes. */\n",
+             v->n, v->frames, v->hop, v->windows, v->u8_diff, v->u8_maxdiff, v->pred_diff);
+    st = put(f, st, "#define %s_PCM_SAMPLES %zu\n#define %s_PCM_FRAMES %zu\n#define %s_PCM_HOP %d\n"
+                    "#define %s_PCM_WINDOWS %zu\n",
+             up, v->n, up, v->frames, up, v->hop, up, v->windows);
+    st = put(f, st, "static const int16_t %s_pcm[%zu] = {", name, v->n);
+    for (size_t i = 0; i < v->n; i++)
+        st = put(f, st, "%s%d%s", i % 16 ? "" : "\n    ", v->pcm[i], i + 1 < v->n ? "," : "");
+    st = put(f, st, "\n};\nstatic const unsigned char %s_pcm_features[%zu] = {", name, v->frames * K);
+    for (size_t i = 0; i < v->frames * K; i++)
+        st = put(f, st, "%s%u%s", i % K ? "" : "\n    ", (unsigned)v->feat[i], i + 1 < v->frames * K ? "," : "");
+    st = put(f, st, "\n};\nstatic const int32_t %s_pcm_potentials[%zu] = {", name, v->windows * (size_t)nc);
+    for (size_t i = 0; i < v->windows * (size_t)nc; i++)
+        st = put(f, st, "%s%ld%s", i % (size_t)nc ? "" : "\n    ", (long)v->pot[i],
+                 i + 1 < v->windows * (size_t)nc ? "," : "");
+    st = put(f, st, "\n};\nstatic const int16_t %s_pcm_classes[%zu] = {", name, v->windows);
+    for (size_t i = 0; i < v->windows; i++)
+        st = put(f, st, "%s%d%s", i % 20 ? "" : "\n    ", (int)v->pred[i], i + 1 < v->windows ? "," : "");
+    return put(f, st, "\n};\n");
+}
+
+void export_pcm_free(export_pcm *v)
+{
+    free(v->pcm);
+    free(v->feat);
+    free(v->pot);
+    free(v->pred);
+    memset(v, 0, sizeof *v);
+}
