@@ -34,7 +34,7 @@ extern "C" {
 #define QSNN_FRONTEND_BIN_HI 256   /* last one (TF's end index) */
 #define QSNN_FRONTEND_BINS (QSNN_FRONTEND_BIN_HI - QSNN_FRONTEND_BIN_LO + 1)
 
-/* Tables and scratch; fill with qsnn_frontend_init. About 16 KB; one object per thread (the scratch is inside).
+/* Tables and scratch; fill with qsnn_frontend_init. 15,672 bytes; one object per thread (the scratch is inside).
  * The fields are not an API: read them only through the functions below. */
 typedef struct {
     float window[QSNN_FRONTEND_WINDOW];            /* periodic Hann */
@@ -45,7 +45,6 @@ typedef struct {
     float dct[QSNN_FRONTEND_CHANNELS][QSNN_FRONTEND_COEFFS];
     float z[QSNN_FRONTEND_FFT / 2][2];             /* scratch: the complex FFT */
     float mag[QSNN_FRONTEND_BINS];                 /* scratch: magnitudes of the used bins */
-    float x[QSNN_FRONTEND_WINDOW];                 /* scratch: a PCM16 frame as float */
 } qsnn_frontend;
 
 /* Fill the tables (deterministic: the same bits on every IEEE target). Cannot fail. */

@@ -5,7 +5,7 @@
  * Per frame: x[j] * hann[j] -> real FFT of 1024 (zero-padded) as one 512-point complex radix-2 FFT of
  * z[n] = x[2n] + i x[2n+1] and the split X[k] = E[k] + W^k O[k] -> power re^2 + im^2 of bins 2..256 -> magnitude
  * sqrtf -> TF's un-normalised triangles (two running sums, TF's order) -> log(max(., 1e-12)) -> DCT-II scaled
- * sqrt(2 / 40), all float32 except the DCT's sums (double, exact products).
+ * sqrt(2 / 40), all float32 (the DCT's sums compensated).
  *
  * Invariants: only +, -, *, / and sqrtf (correctly rounded by IEEE-754) in a fixed order; the tables come from
  * cos_2pi() and log_d() below (Taylor / atanh series in double, no libm transcendental, whose last bit differs
@@ -84,11 +84,16 @@ static double log_d(double x)
     return (double)e * LN2_D + 2.0 * s * p;
 }
 
-/* ln(x) for normal x > 0 in float, the same way (|s| <= 0.1716: five terms reach float precision). */
+/* ln(x) for normal x > 0 in float, the same way (|s| <= 0.1716: five terms reach float precision); the exponent
+ * and mantissa straight from the IEEE-754 bits (exact, and no library call on the device). */
 static float log_f(float x)
 {
-    int e;
-    float m = frexpf(x, &e);
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int e = (int)(bits >> 23) - 126;          /* x = m 2^e, m in [0.5, 1) */
+    bits = (bits & 0x007FFFFFu) | 0x3F000000u; /* m */
+    float m;
+    memcpy(&m, &bits, sizeof m);
     if (m < 0.707106781f) {
         m *= 2.0f;
         e--;
@@ -139,7 +144,7 @@ void qsnn_frontend_init(qsnn_frontend *fe)
             fe->dct[j][k] = (float)(fnorm * cos_2pi((long)k * (2 * j + 1), 4L * nch));
 }
 
-/* In-place radix-2 decimation-in-time FFT of fe->z[512] (input already in bit-reversed order). */
+/* In-place radix-2 decimation-in-time FFT of fe->z[512] (input already in bit-reversed order: pack*). */
 static void fft512(qsnn_frontend *fe)
 {
     float (*z)[2] = fe->z;
@@ -159,15 +164,34 @@ static void fft512(qsnn_frontend *fe)
     }
 }
 
-/* fe->z = the 512-point FFT of z[n] = in[2n] + i in[2n+1] for the first 2 * count samples of in (the rest 0). */
-static void fft_packed(qsnn_frontend *fe, const float *in, int count)
+/* fe->z in bit-reversed order from z[n] = in[2n] + i in[2n+1], n < 512 (then fft512 gives the packed transform). */
+static void pack(qsnn_frontend *fe, const float *in)
 {
     for (int n = 0; n < HALF; n++) {
         const int r = fe->bitrev[n];
-        fe->z[n][0] = r < count ? in[2 * r] : 0.0f;
-        fe->z[n][1] = r < count ? in[2 * r + 1] : 0.0f;
+        fe->z[r][0] = in[2 * n];
+        fe->z[r][1] = in[2 * n + 1];
     }
-    fft512(fe);
+}
+
+/* The same for a windowed frame, straight from the samples (float, or PCM16 scaled by 2^-15, which is exact, so
+ * both give the same bits); z[n] = 0 from n = 320 on (the zero padding). */
+static void pack_window(qsnn_frontend *fe, const float *x, const int16_t *pcm)
+{
+    const float *w = fe->window;
+    const uint16_t *rev = fe->bitrev;
+    if (pcm)
+        for (int n = 0; n < QSNN_FRONTEND_WINDOW / 2; n++) {
+            fe->z[rev[n]][0] = (float)pcm[2 * n] * (1.0f / 32768.0f) * w[2 * n];
+            fe->z[rev[n]][1] = (float)pcm[2 * n + 1] * (1.0f / 32768.0f) * w[2 * n + 1];
+        }
+    else
+        for (int n = 0; n < QSNN_FRONTEND_WINDOW / 2; n++) {
+            fe->z[rev[n]][0] = x[2 * n] * w[2 * n];
+            fe->z[rev[n]][1] = x[2 * n + 1] * w[2 * n + 1];
+        }
+    for (int n = QSNN_FRONTEND_WINDOW / 2; n < HALF; n++)
+        fe->z[rev[n]][0] = fe->z[rev[n]][1] = 0.0f;
 }
 
 /* X[k] from the packed transform: E = (Z[k] + conj Z[512-k]) / 2, O = (Z[k] - conj Z[512-k]) / 2i,
@@ -184,17 +208,16 @@ static void split(const qsnn_frontend *fe, float *re, float *im, int k)
 
 void qsnn_frontend_rfft(qsnn_frontend *fe, float (*out)[2], const float *in)
 {
-    fft_packed(fe, in, HALF);
+    pack(fe, in);
+    fft512(fe);
     for (int k = 0; k <= HALF; k++)
         split(fe, &out[k][0], &out[k][1], k);
 }
 
-void qsnn_frontend_frame(qsnn_frontend *fe, float *out, const float *x)
+/* out[10] from the windowed frame packed in fe->z. */
+static void frame_packed(qsnn_frontend *fe, float *out)
 {
-    float w[QSNN_FRONTEND_WINDOW];
-    for (int j = 0; j < QSNN_FRONTEND_WINDOW; j++)
-        w[j] = x[j] * fe->window[j];
-    fft_packed(fe, w, QSNN_FRONTEND_WINDOW / 2);
+    fft512(fe);
     for (int u = 0; u < QSNN_FRONTEND_BINS; u++) {
         float re, im;
         split(fe, &re, &im, u + QSNN_FRONTEND_BIN_LO);
@@ -230,22 +253,31 @@ void qsnn_frontend_frame(qsnn_frontend *fe, float *out, const float *x)
         mel[ch + 1] = rise;
     for (int c = 0; c < nch; c++)
         mel[c] = log_f(mel[c] < LOG_FLOOR ? LOG_FLOOR : mel[c]);
-    /* DCT: a float product is exact in double, so the sums run in double (one rounding at the end; in float, 40
-     * terms of ~6 drift by up to 3e-4 on coefficient 0). Deterministic either way; this costs soft-float adds on
-     * a Cortex-M4, 400 per frame. */
-    double acc[QSNN_FRONTEND_COEFFS] = {0};
+    /* DCT with Kahan-compensated float sums: a plain float sum of 40 terms of ~6 drifts by up to 3e-4 on
+     * coefficient 0 (an all-zero frame), compensated it stays within the products' own rounding; double sums would
+     * be soft-float on a Cortex-M4 (about 40 % of the frame's instructions). */
+    float acc[QSNN_FRONTEND_COEFFS] = {0}, comp[QSNN_FRONTEND_COEFFS] = {0};
     for (int c = 0; c < nch; c++)
-        for (int k = 0; k < QSNN_FRONTEND_COEFFS; k++)
-            acc[k] += (double)fe->dct[c][k] * (double)mel[c];
+        for (int k = 0; k < QSNN_FRONTEND_COEFFS; k++) {
+            const float y = fe->dct[c][k] * mel[c] - comp[k];
+            const float t = acc[k] + y;
+            comp[k] = (t - acc[k]) - y;
+            acc[k] = t;
+        }
     for (int k = 0; k < QSNN_FRONTEND_COEFFS; k++)
-        out[k] = (float)acc[k];
+        out[k] = acc[k];
+}
+
+void qsnn_frontend_frame(qsnn_frontend *fe, float *out, const float *x)
+{
+    pack_window(fe, x, NULL);
+    frame_packed(fe, out);
 }
 
 void qsnn_frontend_frame_s16(qsnn_frontend *fe, float *out, const int16_t *pcm)
 {
-    for (int j = 0; j < QSNN_FRONTEND_WINDOW; j++)
-        fe->x[j] = (float)pcm[j] * (1.0f / 32768.0f); /* exact: a power-of-two scale */
-    qsnn_frontend_frame(fe, out, fe->x);
+    pack_window(fe, NULL, pcm);
+    frame_packed(fe, out);
 }
 
 size_t qsnn_frontend_num_frames(size_t n)
