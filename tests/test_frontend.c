@@ -1,8 +1,8 @@
 /* test_frontend.c: the libc-only device front end (src/audio/frontend.c) against independent references:
  * its real FFT against KissFFT's kiss_fftr (float) and a double DFT, its MFCC against the float64 numpy reference
  * of tests/data (tests/ref/mfcc_ref.py, the same fixtures as test_mfcc.c) and against qsnn_mfcc, its uint8 features
- * against qsnn_mfcc's on real clips (QSNN_SHARED_DATA; skipped when absent). Worst errors are printed; each check
- * fails loudly with the worst element. */
+ * against qsnn_mfcc's on real clips (QSNN_SHARED_DATA; skipped when absent), and `qsnn mfcc --device`. Worst errors
+ * are printed; each check fails loudly with the worst element. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "qsnn/audio.h"
 #include "qsnn/core.h"
@@ -226,6 +227,36 @@ static void test_real_clips_u8(void **state)
         fail_msg("%ld of %ld uint8 values differ (limit 1 per 1000), by up to %d (limit 1)", off, values, maxd);
 }
 
+/* `qsnn mfcc --device FILE` prints exactly qsnn_frontend_compute's floats (%.9g round-trips float32); --device
+ * with non-default parameters is a usage error. */
+static void test_command_device(void **state)
+{
+    (void)state;
+    const char *exe = getenv("QSNN_EXE") ? getenv("QSNN_EXE") : QSNN_BINARY_DIR "/qsnn";
+    char cmd[2048], path[1024];
+    snprintf(path, sizeof path, "%s/mfcc_noise.wav", QSNN_TEST_DATA);
+    snprintf(cmd, sizeof cmd, "'%s' mfcc --device '%s'", exe, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static float x[QSNN_CLIP_SAMPLES], want[49 * K];
+    qsnn_frontend_init(&g_fe);
+    assert_int_equal(qsnn_audio_read_clip(path, x, QSNN_CLIP_SAMPLES), QSNN_OK);
+    assert_int_equal(qsnn_frontend_compute(&g_fe, want, x, QSNN_CLIP_SAMPLES), QSNN_OK);
+    int i = 0;
+    float v;
+    while (i < 49 * K && fscanf(p, "%f", &v) == 1) {
+        if (v != want[i])
+            fail_msg("qsnn mfcc --device: value %d (frame %d coeff %d) is %.9g, qsnn_frontend_compute %.9g", i,
+                     i / K, i % K, (double)v, (double)want[i]);
+        i++;
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(i, 49 * K);
+    snprintf(cmd, sizeof cmd, "'%s' mfcc --device --coeffs 13 '%s' >/dev/null 2>&1", exe, path);
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_mfcc_matches_reference),
         cmocka_unit_test(test_s16_and_args),
         cmocka_unit_test(test_real_clips_u8),
+        cmocka_unit_test(test_command_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

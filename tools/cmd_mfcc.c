@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "qsnn/audio.h"
+#include "qsnn/frontend.h"
 #include "qsnn/io.h"
 
 #include <cjson/cJSON.h>
@@ -50,6 +51,9 @@ static void print_help(void)
         "  --coeffs N         DCT coefficients kept (default 10; TF's op default is 13)\n"
         "  --lower-hz F       lowest filterbank frequency (default 20)\n"
         "  --upper-hz F       highest filterbank frequency (default 4000, at most 8000)\n"
+        "  --device           compute with the device front end (qsnn/frontend.h, libc-only, float32: the bits a\n"
+        "                     microcontroller computes, examples/mcu) instead of KissFFT + double; default\n"
+        "                     parameters only\n"
         "  -q, --quiet        no notices on stderr\n"
         "  -h, --help         this help\n"
         "\n"
@@ -103,7 +107,8 @@ static int print_json(const char *file, int orig_rate, size_t n, const qsnn_mfcc
 
 int cmd_mfcc(int argc, char **argv)
 {
-    enum { OPT_NPY = 256, OPT_JSON, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI };
+    enum { OPT_NPY = 256, OPT_JSON, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI,
+           OPT_DEVICE };
     static const struct option opts[] = {
         {"npy", required_argument, NULL, OPT_NPY},
         {"json", no_argument, NULL, OPT_JSON},
@@ -114,6 +119,7 @@ int cmd_mfcc(int argc, char **argv)
         {"coeffs", required_argument, NULL, OPT_COEFFS},
         {"lower-hz", required_argument, NULL, OPT_LO},
         {"upper-hz", required_argument, NULL, OPT_HI},
+        {"device", no_argument, NULL, OPT_DEVICE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -121,7 +127,7 @@ int cmd_mfcc(int argc, char **argv)
     qsnn_mfcc_params p;
     qsnn_mfcc_default_params(&p);
     const char *npy = NULL;
-    int json = 0, crop = 1;
+    int json = 0, crop = 1, device = 0;
     long v;
     double d;
     optind = 1;
@@ -132,6 +138,7 @@ int cmd_mfcc(int argc, char **argv)
         case OPT_NPY: npy = optarg; break;
         case OPT_JSON: json = 1; break;
         case OPT_NOCROP: crop = 0; break;
+        case OPT_DEVICE: device = 1; break;
         case OPT_WINDOW:
             if (!cli_parse_int(optarg, 2, 1 << 20, &v))
                 return cli_usage_error("mfcc", "--window: '%s' is not an integer in [2, 1048576]", optarg);
@@ -176,6 +183,11 @@ int cmd_mfcc(int argc, char **argv)
         return cli_usage_error("mfcc", "--coeffs %d is more than --channels %d", p.num_coeffs, p.num_channels);
     if (!(p.upper_hz > p.lower_hz))
         return cli_usage_error("mfcc", "--upper-hz %g must be above --lower-hz %g", p.upper_hz, p.lower_hz);
+    qsnn_mfcc_params def;
+    qsnn_mfcc_default_params(&def);
+    if (device && (p.window != def.window || p.stride != def.stride || p.num_channels != def.num_channels ||
+                   p.num_coeffs != def.num_coeffs || p.lower_hz != def.lower_hz || p.upper_hz != def.upper_hz))
+        return cli_usage_error("mfcc", "--device computes the default parameters only");
     const char *file = argv[optind];
 
     qsnn_mfcc *m = NULL;
@@ -209,7 +221,13 @@ int cmd_mfcc(int argc, char **argv)
         st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
         goto fail;
     }
-    st = qsnn_mfcc_compute(m, feat, x, n);
+    if (device) {
+        static qsnn_frontend fe; /* 16 KB of tables */
+        qsnn_frontend_init(&fe);
+        st = qsnn_frontend_compute(&fe, feat, x, n);
+    } else {
+        st = qsnn_mfcc_compute(m, feat, x, n);
+    }
     if (st)
         goto fail;
     if (npy) {
