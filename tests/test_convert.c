@@ -595,7 +595,8 @@ static void test_export_header(void **state)
 /* The firmware example (examples/mcu/run_qemu.sh): the device front end, the engine, the exported model and a test
  * vector from `qsnn export --pcm` (three synthetic words as PCM16, 21 one-second windows every 100 ms) built with
  * arm-none-eabi-gcc for a Cortex-M4 and run in QEMU (mps2-an386): it computes the MFCC from the PCM on the target,
- * must print every window's class and exit 0, i.e. every uint8 feature, potential and class equal to the host's.
+ * must print every window's class and exit 0, i.e. every frame's float MFCC bits, uint8 feature, potential and
+ * class equal to the host's.
  * Skipped when the cross tools are not installed (scripts/bootstrap.sh test installs them). Also: --input and
  * --pcm refuse a missing clip and leave no header, --hop-ms must be a multiple of 20. */
 static void test_export_firmware_qemu(void **state)
@@ -640,9 +641,10 @@ static void test_export_firmware_qemu(void **state)
         skip();
     }
     if (rc != 0 || !strstr(txt, "test input: class 11 (yes), potentials equal to the host's") ||
-        !strstr(txt, "21 windows from 48000 PCM samples: uint8 features equal to, potentials equal to, classes "
-                     "equal to the host's") ||
-        !strstr(txt, "0 features, 0 windows' potentials, 0 classes differ") || !strstr(txt, "window  20  "))
+        !strstr(txt, "21 windows from 48000 PCM samples: float MFCC bits equal to, uint8 features equal to, "
+                     "potentials equal to, classes equal to the host's") ||
+        !strstr(txt, "0 frames' float MFCC, 0 uint8 features, 0 windows' potentials, 0 classes differ") ||
+        !strstr(txt, "window  20  "))
         fail_msg("run_qemu.sh exit %d:\n%s", rc, txt);
     printf("%s", txt);
     free(txt);

@@ -65,17 +65,20 @@ qsnn_status export_pcm_build(export_pcm *v, const qsnn_snn_model *m, const char 
     uint8_t *gu = malloc(v->frames * K);
     void *mem = malloc(qsnn_snn_mem_size(m));
     v->feat = malloc(v->frames * K);
+    v->hash = malloc(v->frames * sizeof *v->hash);
     v->pot = malloc(v->windows * (size_t)nc * sizeof *v->pot);
     v->pred = malloc(v->windows * sizeof *v->pred);
     qsnn_mfcc *mf = NULL;
     qsnn_snn_ctx *ctx = NULL;
-    if (!fe || !f || !g || !xf || !gu || !mem || !v->feat || !v->pot || !v->pred)
+    if (!fe || !f || !g || !xf || !gu || !mem || !v->feat || !v->hash || !v->pot || !v->pred)
         st = qsnn_fail(QSNN_ERR_NOMEM, "export --pcm: out of memory");
     if (st == QSNN_OK) {
         qsnn_frontend_init(fe);
         for (size_t t = 0; t < v->frames; t++) /* the device's path, frame by frame from PCM16 */
             qsnn_frontend_frame_s16(fe, f + t * K, v->pcm + t * QSNN_FRONTEND_STRIDE);
         qsnn_features_to_u8(v->feat, f, v->frames * K, m->scale_min, m->scale_max);
+        for (size_t t = 0; t < v->frames; t++)
+            v->hash[t] = qsnn_frontend_hash(f + t * K);
         for (size_t i = 0; i < v->n; i++)
             xf[i] = (float)v->pcm[i] / 32768.0f;
         qsnn_mfcc_params mp;
@@ -130,6 +133,10 @@ qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, expor
     st = put(f, st, "\n};\nstatic const unsigned char %s_pcm_features[%zu] = {", name, v->frames * K);
     for (size_t i = 0; i < v->frames * K; i++)
         st = put(f, st, "%s%u%s", i % K ? "" : "\n    ", (unsigned)v->feat[i], i + 1 < v->frames * K ? "," : "");
+    st = put(f, st, "\n};\n/* qsnn_frontend_hash of each frame's float MFCC: the float bits, not only the uint8 values */\n"
+                    "static const uint32_t %s_pcm_mfcc_hash[%zu] = {", name, v->frames);
+    for (size_t i = 0; i < v->frames; i++)
+        st = put(f, st, "%s0x%08lx%s", i % 8 ? "" : "\n    ", (unsigned long)v->hash[i], i + 1 < v->frames ? "," : "");
     st = put(f, st, "\n};\nstatic const int32_t %s_pcm_potentials[%zu] = {", name, v->windows * (size_t)nc);
     for (size_t i = 0; i < v->windows * (size_t)nc; i++)
         st = put(f, st, "%s%ld%s", i % (size_t)nc ? "" : "\n    ", (long)v->pot[i],
@@ -144,6 +151,7 @@ void export_pcm_free(export_pcm *v)
 {
     free(v->pcm);
     free(v->feat);
+    free(v->hash);
     free(v->pot);
     free(v->pred);
     memset(v, 0, sizeof *v);

@@ -15,6 +15,7 @@ typedef struct {
     size_t n;
     size_t frames;     /* MFCC frames of the whole audio */
     uint8_t *feat;     /* [frames][10] uint8 features (qsnn_frontend + the model's scaling) */
+    uint32_t *hash;    /* [frames] FNV-1a of each frame's 10 float features' bits (qsnn_frontend_hash) */
     size_t windows;    /* one-second windows every hop */
     int hop;           /* samples between windows, a multiple of the MFCC stride */
     int32_t *pot;      /* [windows][classes] the engine's potentials */

@@ -9,7 +9,8 @@
  * samples it computes only the frames the window has not seen yet (5 per 100 ms hop; every frame depends on its own
  * 640 samples only), scales them to uint8 with KWS_SCALE_MIN/MAX, slides them into the engine's 49x10 input, runs
  * the engine in a static workspace of KWS_WORKSPACE_SIZE bytes (no heap) and prints the window's class. It
- * compares every uint8 feature, potential and class with the host's and returns 0 only if all are equal.
+ * compares every frame's float MFCC (a hash of its bits), every uint8 feature, potential and class with the host's
+ * and returns 0 only if all are equal.
  * With `--input CLIP` instead (kws_test_input: features computed on the host), it checks the engine alone.
  *
  * Cycles: board_ticks() (startup_m4.c: SysTick on the processor clock) around the front end and the engine. Under
@@ -42,7 +43,8 @@ static uint8_t x[FRAMES * K]; /* the engine's input: the window's frames, oldest
 static int run_pcm(qsnn_snn_ctx *ctx)
 {
     char line[160];
-    long bad_feat = 0, bad_pot = 0, bad_class = 0;
+    long bad_feat = 0, bad_float = 0, bad_pot = 0, bad_class = 0;
+    uint32_t hash[FRAMES];
     uint64_t fe_ticks = 0, engine_ticks = 0;
     uint32_t fe_frames = 0;
     for (int w = 0; w < KWS_PCM_WINDOWS; w++) {
@@ -55,9 +57,12 @@ static int run_pcm(qsnn_snn_ctx *ctx)
             const long frame = (long)w * SHIFT + t; /* index in the whole audio */
             qsnn_frontend_frame_s16(&fe, c, kws_pcm + frame * QSNN_FRONTEND_STRIDE);
             qsnn_features_to_u8(x + t * K, c, K, KWS_SCALE_MIN, KWS_SCALE_MAX);
+            hash[t] = qsnn_frontend_hash(c);
             fe_frames++;
         }
         uint32_t t1 = board_ticks();
+        for (int t = first; t < FRAMES; t++)
+            bad_float += hash[t] != kws_pcm_mfcc_hash[(long)w * SHIFT + t];
         for (int t = first; t < FRAMES; t++)
             for (int k = 0; k < K; k++)
                 bad_feat += x[t * K + k] != kws_pcm_features[((long)w * SHIFT + t) * K + k];
@@ -80,12 +85,14 @@ static int run_pcm(qsnn_snn_ctx *ctx)
     }
     const uint32_t ipt16 = board_insns_per_tick_x16();
     snprintf(line, sizeof line,
-             "kws: %d windows from %ld PCM samples: uint8 features %s, potentials %s, classes %s the host's\n",
-             KWS_PCM_WINDOWS, (long)KWS_PCM_SAMPLES, bad_feat ? "DIFFER from" : "equal to",
-             bad_pot ? "DIFFER from" : "equal to", bad_class ? "DIFFER from" : "equal to");
+             "kws: %d windows from %ld PCM samples: float MFCC bits %s, uint8 features %s, potentials %s, classes %s "
+             "the host's\n",
+             KWS_PCM_WINDOWS, (long)KWS_PCM_SAMPLES, bad_float ? "DIFFER from" : "equal to",
+             bad_feat ? "DIFFER from" : "equal to", bad_pot ? "DIFFER from" : "equal to",
+             bad_class ? "DIFFER from" : "equal to");
     board_puts(line);
-    snprintf(line, sizeof line, "kws: %ld features, %ld windows' potentials, %ld classes differ\n", bad_feat, bad_pot,
-             bad_class);
+    snprintf(line, sizeof line, "kws: %ld frames' float MFCC, %ld uint8 features, %ld windows' potentials, %ld classes "
+             "differ\n", bad_float, bad_feat, bad_pot, bad_class);
     board_puts(line);
     snprintf(line, sizeof line,
              "kws: instructions (QEMU -icount; %lu.%02lu per tick): front end %lu per frame, engine %lu per window, "
@@ -96,7 +103,7 @@ static int run_pcm(qsnn_snn_ctx *ctx)
              (unsigned long)((fe_ticks * ipt16 / 16 / fe_frames) * SHIFT + engine_ticks * ipt16 / 16 / KWS_PCM_WINDOWS),
              KWS_PCM_HOP / 16);
     board_puts(line);
-    return bad_feat || bad_pot || bad_class;
+    return bad_float || bad_feat || bad_pot || bad_class;
 }
 #endif
 

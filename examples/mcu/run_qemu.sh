@@ -49,8 +49,9 @@ for a in "$@"; do pcm="$pcm --pcm $a"; done
 "$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$1" $pcm --pcm-seconds "$PCM_SECONDS" \
     --hop-ms "$HOP_MS" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
 [ -s "$out/kws_model.h" ] || { echo "run_qemu.sh: qsnn export failed" >&2; exit 1; }
-# -ffp-contract=off: the front end's bits must not depend on fused multiply-adds (include/qsnn/frontend.h)
-arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -Wall -Wextra -Werror -ffunction-sections \
+# -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend on fused multiply-adds
+# (include/qsnn/frontend.h; CMakeLists.txt builds the host's copy the same way)
+arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -fno-tree-vectorize -Wall -Wextra -Werror -ffunction-sections \
     -fdata-sections -I"$root/include" -I"$out" -nostartfiles --specs=nosys.specs -Wl,--gc-sections \
     -T "$here/mps2_an386.ld" "$here/main.c" "$here/startup_m4.c" "$root"/src/snn/*.c "$root/src/core/status.c" \
     "$root/src/audio/frontend.c" -lm -o "$out/kws.elf"

@@ -6,7 +6,9 @@
  * radix-2 real FFT and everything after it in single precision, so that a Cortex-M4 (single-precision FPU) runs it
  * at full speed. Determinism: it uses only IEEE-754 +, -, *, / and sqrtf, in a fixed order, and computes its tables
  * (window, twiddles, filterbank, DCT) with its own cosine and logarithm; built without floating-point contraction
- * (ISO C mode, or -ffp-contract=off: the build passes it), it gives the same bits on every IEEE target. So a host
+ * (-ffp-contract=off, and -fno-tree-vectorize: GCC 12's vectoriser emits fused vfmaddsub for complex multiplies
+ * even under -ffp-contract=off on x86 with FMA; the build passes both), it gives the same bits on every IEEE
+ * target. So a host
  * that runs this code computes exactly the features the device computes (`qsnn export --pcm` writes them as the
  * firmware's reference; examples/mcu compares them in QEMU).
  *
@@ -59,6 +61,10 @@ void qsnn_frontend_frame(qsnn_frontend *fe, float *out, const float *x);
 
 /* The same from PCM16: x[j] = pcm[j] / 32768, exactly as docs/design.md s1.1 reads 16-bit audio. */
 void qsnn_frontend_frame_s16(qsnn_frontend *fe, float *out, const int16_t *pcm);
+
+/* FNV-1a (32 bits) of the bit patterns of one frame's out[10], little-endian bytes: a compact way to compare the
+ * float features of two machines bit for bit (qsnn export --pcm writes them, examples/mcu checks them). */
+uint32_t qsnn_frontend_hash(const float *frame);
 
 /* Frames t = 0, 1, ... while a whole window fits (docs/design.md s1.2): out[frames][10], frames =
  * qsnn_frontend_num_frames(n); 16000 samples give 49 frames. NULL buffers with frames > 0: QSNN_ERR_ARG. */

@@ -9,8 +9,9 @@
  *
  * Invariants: only +, -, *, / and sqrtf (correctly rounded by IEEE-754) in a fixed order; the tables come from
  * cos_2pi() and log_d() below (Taylor / atanh series in double, no libm transcendental, whose last bit differs
- * between C libraries); CMakeLists.txt and examples/mcu/run_qemu.sh compile this file with -ffp-contract=off so
- * that no multiply-add is fused on a target that has FMA (the Cortex-M4 has VFMA). Then every IEEE target gives
+ * between C libraries); CMakeLists.txt and examples/mcu/run_qemu.sh compile this file with -ffp-contract=off and
+ * -fno-tree-vectorize so that no multiply-add is fused on a target that has FMA (the Cortex-M4 has VFMA; GCC 12
+ * -O3 -mfma vectorised fft512's complex multiplies into vfmaddsub despite -ffp-contract=off: measured). Then every IEEE target gives
  * the same bits, which tests/test_convert.c checks on a Cortex-M4 in QEMU. */
 #include "qsnn/frontend.h"
 
@@ -144,23 +145,34 @@ void qsnn_frontend_init(qsnn_frontend *fe)
             fe->dct[j][k] = (float)(fnorm * cos_2pi((long)k * (2 * j + 1), 4L * nch));
 }
 
-/* In-place radix-2 decimation-in-time FFT of fe->z[512] (input already in bit-reversed order: pack*). */
+/* In-place radix-2 decimation-in-time FFT of fe->z[512] (input already in bit-reversed order: pack*). The first
+ * stage's twiddle is 1 (no multiplies); later stages run twiddle-major, each twiddle loaded once per stage. */
 static void fft512(qsnn_frontend *fe)
 {
-    float (*z)[2] = fe->z;
-    for (int len = 2, step = HALF; len <= HALF; len *= 2, step /= 2) { /* step = 1024 / len */
+    float *restrict z = &fe->z[0][0];
+    const float *restrict tw = &fe->tw[0][0];
+    for (int i = 0; i < 2 * HALF; i += 4) {
+        const float ar = z[i], ai = z[i + 1], br = z[i + 2], bi = z[i + 3];
+        z[i] = ar + br;
+        z[i + 1] = ai + bi;
+        z[i + 2] = ar - br;
+        z[i + 3] = ai - bi;
+    }
+    for (int len = 4, step = HALF / 2; len <= HALF; len *= 2, step /= 2) { /* step = 1024 / len */
         const int half = len / 2;
-        for (int i = 0; i < HALF; i += len)
-            for (int j = 0; j < half; j++) {
-                const float wr = fe->tw[j * step][0], wi = fe->tw[j * step][1]; /* W_len^j = W1024^(j step) */
-                float *a = z[i + j], *b = z[i + j + half];
-                const float tr = wr * b[0] - wi * b[1];
-                const float ti = wr * b[1] + wi * b[0];
-                b[0] = a[0] - tr;
-                b[1] = a[1] - ti;
-                a[0] = a[0] + tr;
-                a[1] = a[1] + ti;
+        for (int j = 0; j < half; j++) {
+            const float wr = tw[2 * j * step], wi = tw[2 * j * step + 1]; /* W_len^j = W1024^(j step) */
+            for (int i = j; i < HALF; i += len) {
+                float *a = z + 2 * i, *b = z + 2 * (i + half);
+                const float ar = a[0], ai = a[1], br = b[0], bi = b[1]; /* all loads before any store */
+                const float tr = wr * br - wi * bi;
+                const float ti = wr * bi + wi * br;
+                b[0] = ar - tr;
+                b[1] = ai - ti;
+                a[0] = ar + tr;
+                a[1] = ai + ti;
             }
+        }
     }
 }
 
@@ -278,6 +290,20 @@ void qsnn_frontend_frame_s16(qsnn_frontend *fe, float *out, const int16_t *pcm)
 {
     pack_window(fe, NULL, pcm);
     frame_packed(fe, out);
+}
+
+uint32_t qsnn_frontend_hash(const float *frame)
+{
+    uint32_t h = 2166136261u;
+    for (int k = 0; k < QSNN_FRONTEND_COEFFS; k++) {
+        uint32_t bits;
+        memcpy(&bits, &frame[k], sizeof bits);
+        for (int b = 0; b < 4; b++) {
+            h ^= (bits >> (8 * b)) & 0xFFu;
+            h *= 16777619u;
+        }
+    }
+    return h;
 }
 
 size_t qsnn_frontend_num_frames(size_t n)
