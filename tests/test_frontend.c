@@ -48,7 +48,9 @@ static void test_rfft_matches_kissfft(void **state)
     for (int sig = 0; sig < 6; sig++) {
         for (int j = 0; j < N; j++) {
             if (sig < 4) /* uniform noise in [-1, 1), the last two only in the first 640 samples */
-                in[j] = (sig < 2 || j < QSNN_FRONTEND_WINDOW) ? (float)((double)lcg(&seed) / 9007199254740992.0 * 2 - 1) : 0;
+                in[j] = sig < 2 || j < QSNN_FRONTEND_WINDOW
+                            ? (float)((double)lcg(&seed) / 9007199254740992.0 * 2 - 1)
+                            : 0.0f;
             else if (sig == 4)
                 in[j] = (float)cos(2 * 3.14159265358979 * 37.3 * j / N);
             else

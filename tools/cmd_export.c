@@ -51,7 +51,7 @@ static void print_help(void)
            "                       as the model's uint8 input (NAME_test_input), and the potentials and class this\n"
            "                       host's engine computes from it (NAME_test_potentials, NAME_TEST_CLASS): the\n"
            "                       firmware must reproduce them exactly (examples/mcu does, on a Cortex-M4 in QEMU)\n"
-           "  --pcm AUDIO          also write a test vector that starts from audio (repeatable: the files are joined):\n"
+           "  --pcm AUDIO          also a test vector that starts from audio (repeatable: the files are joined):\n"
            "                       the samples as PCM16 (NAME_pcm), and what this host computes from them with the\n"
            "                       device's front end (qsnn/frontend.h, libc-only: examples/mcu builds it) and the\n"
            "                       engine: the uint8 MFCC of every 20 ms frame (NAME_pcm_features), the potentials\n"

@@ -119,10 +119,11 @@ qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, expor
                              qsnn_status st, const char *name, const char *up)
 {
     const int nc = m->num_classes;
-    st = put(f, st, "\n/* PCM test vector (qsnn export --pcm): %zu samples of 16 kHz PCM16; this host's reference from\n"
-                    " * them with the device's front end (qsnn_frontend, -ffp-contract=off) and the engine: %zu frames of\n"
-                    " * uint8 MFCC, a one-second window every %d samples: %zu windows of potentials and classes.\n"
-                    " * The host's default front end (qsnn_mfcc) differs in %zu uint8 values (by at most %d) and %zu classes. */\n",
+    st = put(f, st, "\n/* PCM test vector (qsnn export --pcm): %zu samples of 16 kHz PCM16; this host's reference\n"
+                    " * from them with the device's front end (qsnn_frontend) and the engine: %zu frames of uint8\n"
+                    " * MFCC, a one-second window every %d samples: %zu windows of potentials and classes. The\n"
+                    " * host's default front end (qsnn_mfcc) differs in %zu uint8 values (by at most %d) and %zu\n"
+                    " * classes. */\n",
              v->n, v->frames, v->hop, v->windows, v->u8_diff, v->u8_maxdiff, v->pred_diff);
     st = put(f, st, "#define %s_PCM_SAMPLES %zu\n#define %s_PCM_FRAMES %zu\n#define %s_PCM_HOP %d\n"
                     "#define %s_PCM_WINDOWS %zu\n",
@@ -133,10 +134,11 @@ qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, expor
     st = put(f, st, "\n};\nstatic const unsigned char %s_pcm_features[%zu] = {", name, v->frames * K);
     for (size_t i = 0; i < v->frames * K; i++)
         st = put(f, st, "%s%u%s", i % K ? "" : "\n    ", (unsigned)v->feat[i], i + 1 < v->frames * K ? "," : "");
-    st = put(f, st, "\n};\n/* qsnn_frontend_hash of each frame's float MFCC: the float bits, not only the uint8 values */\n"
+    st = put(f, st, "\n};\n/* qsnn_frontend_hash of each frame's float MFCC: its bits, not only the uint8 values */\n"
                     "static const uint32_t %s_pcm_mfcc_hash[%zu] = {", name, v->frames);
     for (size_t i = 0; i < v->frames; i++)
-        st = put(f, st, "%s0x%08lx%s", i % 8 ? "" : "\n    ", (unsigned long)v->hash[i], i + 1 < v->frames ? "," : "");
+        st = put(f, st, "%s0x%08lx%s", i % 8 ? "" : "\n    ", (unsigned long)v->hash[i],
+                 i + 1 < v->frames ? "," : "");
     st = put(f, st, "\n};\nstatic const int32_t %s_pcm_potentials[%zu] = {", name, v->windows * (size_t)nc);
     for (size_t i = 0; i < v->windows * (size_t)nc; i++)
         st = put(f, st, "%s%ld%s", i % (size_t)nc ? "" : "\n    ", (long)v->pot[i],

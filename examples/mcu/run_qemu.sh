@@ -49,12 +49,15 @@ for a in "$@"; do pcm="$pcm --pcm $a"; done
 "$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$1" $pcm --pcm-seconds "$PCM_SECONDS" \
     --hop-ms "$HOP_MS" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
 [ -s "$out/kws_model.h" ] || { echo "run_qemu.sh: qsnn export failed" >&2; exit 1; }
-# -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend on fused multiply-adds
-# (include/qsnn/frontend.h; CMakeLists.txt builds the host's copy the same way)
-arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -fno-tree-vectorize -Wall -Wextra -Werror -ffunction-sections \
-    -fdata-sections -I"$root/include" -I"$out" -nostartfiles --specs=nosys.specs -Wl,--gc-sections \
-    -T "$here/mps2_an386.ld" "$here/main.c" "$here/startup_m4.c" "$root"/src/snn/*.c "$root/src/core/status.c" \
-    "$root/src/audio/frontend.c" -lm -o "$out/kws.elf"
+# the engine: src/snn without its file functions (snn_file.c writes files), with status.c and crc32.c of src/core;
+# the front end: src/audio/frontend.c. -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend
+# on fused multiply-adds (include/qsnn/frontend.h; CMakeLists.txt builds the host's copy the same way)
+engine=$(ls "$root"/src/snn/*.c | grep -v '/snn_file\.c$')
+# shellcheck disable=SC2086 # $engine is a list of paths
+arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -fno-tree-vectorize -Wall -Wextra -Werror \
+    -ffunction-sections -fdata-sections -I"$root/include" -I"$root/src" -I"$out" -nostartfiles --specs=nosys.specs \
+    -Wl,--gc-sections -T "$here/mps2_an386.ld" "$here/main.c" "$here/startup_m4.c" $engine \
+    "$root/src/core/status.c" "$root/src/core/crc32.c" "$root/src/audio/frontend.c" -lm -o "$out/kws.elf"
 echo "== firmware: front end + engine + model + test vectors, $CPU_FLAGS $OPT (bytes; flash = text + data, RAM = data + bss)"
 arm-none-eabi-size "$out/kws.elf" | awk 'NR == 1 {print} NR == 2 {print; printf "flash %d, RAM %d\n", $1 + $2, $2 + $3}'
 printf "== QEMU mps2-an386 (Cortex-M4, -icount shift=0) running"; for a in "$@"; do printf " %s" "$(basename "$a")"; done; echo

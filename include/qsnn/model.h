@@ -16,7 +16,8 @@
 #define QSNN_MODEL_H
 
 #include "qsnn/core.h"
-#include "qsnn/data.h"
+#include "qsnn/labels.h"
+#include "qsnn/quant.h"
 #include "qsnn/tensor.h"
 
 #include <stdint.h>
@@ -135,27 +136,13 @@ qsnn_status qsnn_model_predict_prec(const qsnn_model *m, const uint8_t *x, size_
 qsnn_status qsnn_model_forward_trace_prec(const qsnn_model *m, const uint8_t *x, float *const *acts,
                                           qsnn_precision prec);
 
+/* Float/quantized model accuracy on n uint8 samples; confusion[k * k] (may be NULL, row = true label,
+ * column = prediction) with k = arch.num_classes. */
+qsnn_status qsnn_eval_float(const qsnn_model *m, const uint8_t *x, const int32_t *labels, size_t n,
+                            double *accuracy, int64_t *confusion);
+
 /* Keras-style summary table of the tutorial (Layer (type) / Output Shape / Param #, totals). */
 void qsnn_model_print_summary(FILE *out, const qsnn_model *m);
-
-/* ---- quantizers (cnn2snn 1.x, docs/design.md s3.3-3.4) ---- */
-
-/* Weight quantizer: kmax = 2^(bits-1) - 1; threshold = 3 for bits > 2, else 1;
- * delta = kmax / (threshold * std(w)) (population std); wq = clip(round_half_even(w * delta), -kmax, kmax) / delta.
- * Writes wq[n] (may alias w) and returns delta. An all-zero tensor has delta = 0 and wq = 0. */
-float qsnn_quant_weights(float *wq, const float *w, size_t n, int bits);
-float qsnn_quant_weights_delta(const float *w, size_t n, int bits);
-
-/* ActivationDiscreteRelu(bits): levels = 2^bits - 1, relumax = min(levels, 6), gamma = relumax / levels,
- * t0 = gamma / 2. level(x) = clip(ceil((x - t0) / gamma), 0, levels); y = gamma * level. */
-typedef struct {
-    int bits;
-    int levels;
-    float relumax, gamma, t0;
-    float step; /* Akida's threshold_fire_step unit: 2^bits * gamma / 16 */
-} qsnn_qrelu;
-qsnn_qrelu qsnn_qrelu_params(int bits);
-int qsnn_qrelu_level(const qsnn_qrelu *q, float x);
 
 #ifdef __cplusplus
 }

@@ -3,13 +3,16 @@
 #ifndef QSNN_H
 #define QSNN_H
 #include "qsnn/core.h"
+#include "qsnn/labels.h"
 #include "qsnn/tensor.h"
 #include "qsnn/io.h"
 #include "qsnn/audio.h"
 #include "qsnn/data.h"
 #include "qsnn/synth.h"
-#include "qsnn/model.h"
+#include "qsnn/quant.h"
 #include "qsnn/nn.h"
+#include "qsnn/model.h"
+#include "qsnn/plan.h"
 #include "qsnn/train.h"
 #include "qsnn/snn.h"
 #include "qsnn/convert.h"

@@ -10,9 +10,9 @@
  * Invariants: only +, -, *, / and sqrtf (correctly rounded by IEEE-754) in a fixed order; the tables come from
  * cos_2pi() and log_d() below (Taylor / atanh series in double, no libm transcendental, whose last bit differs
  * between C libraries); CMakeLists.txt and examples/mcu/run_qemu.sh compile this file with -ffp-contract=off and
- * -fno-tree-vectorize so that no multiply-add is fused on a target that has FMA (the Cortex-M4 has VFMA; GCC 12
- * -O3 -mfma vectorised fft512's complex multiplies into vfmaddsub despite -ffp-contract=off: measured). Then every IEEE target gives
- * the same bits, which tests/test_convert.c checks on a Cortex-M4 in QEMU. */
+ * -fno-tree-vectorize so that no multiply-add is fused on a target that has FMA (the Cortex-M4 has VFMA; GCC 12 -O3
+ * -mfma vectorised fft512's complex multiplies into vfmaddsub despite -ffp-contract=off: measured). Then every IEEE
+ * target gives the same bits, which tests/test_convert.c checks on a Cortex-M4 in QEMU. */
 #include "qsnn/frontend.h"
 
 #include <math.h>

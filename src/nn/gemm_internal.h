@@ -1,6 +1,7 @@
-/* gemm.h (private to libqsnn): the pointwise products (see gemm.c). Row-major, no aliasing between C and inputs. */
-#ifndef QSNN_NN_GEMM_H
-#define QSNN_NN_GEMM_H
+/* gemm_internal.h (private to src/nn): the pointwise products (see gemm.c). Row-major, no aliasing between C and
+ * inputs. */
+#ifndef QSNN_NN_GEMM_INTERNAL_H
+#define QSNN_NN_GEMM_INTERNAL_H
 
 #include <stddef.h>
 

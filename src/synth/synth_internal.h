@@ -1,7 +1,7 @@
-/* synth_internal.h: what the files of the synthetic dataset generator share (src/data/synth*.c, noise*.c).
+/* synth_internal.h: what the files of the synthetic dataset generator share (every .c file of src/synth).
  * Not a public header. */
-#ifndef QSNN_SYNTH_INTERNAL_H
-#define QSNN_SYNTH_INTERNAL_H
+#ifndef QSNN_SYNTH_SYNTH_INTERNAL_H
+#define QSNN_SYNTH_SYNTH_INTERNAL_H
 
 #include "qsnn/synth.h"
 

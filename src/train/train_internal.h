@@ -1,6 +1,6 @@
-/* train_priv.h (private to libqsnn): checkpoint state, log and plot writers of the trainer loop. */
-#ifndef QSNN_TRAIN_TRAIN_PRIV_H
-#define QSNN_TRAIN_TRAIN_PRIV_H
+/* train_internal.h (private to src/train): checkpoint state, log and plot writers of the trainer loop. */
+#ifndef QSNN_TRAIN_TRAIN_INTERNAL_H
+#define QSNN_TRAIN_TRAIN_INTERNAL_H
 
 #include "qsnn/train.h"
 

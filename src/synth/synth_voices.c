@@ -6,7 +6,7 @@
  * digits of SHA-1("qsnn-synth/<engine>/<name>/<salt>") for the smallest salt whose which_set() is the wanted split,
  * so ids look like Speech Commands speaker ids, are stable across runs and releases of this table that keep the
  * voice, and TensorFlow's hash-based split agrees with our list files. Ids are unique (checked while building). */
-#include "synth_internal.h"
+#include "synth/synth_internal.h"
 
 #include <nettle/sha1.h>
 #include <stdio.h>

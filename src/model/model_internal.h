@@ -1,6 +1,6 @@
-/* model_priv.h (private to libqsnn): model allocation shared by qsnn_model_init and the model file loader. */
-#ifndef QSNN_TRAIN_MODEL_PRIV_H
-#define QSNN_TRAIN_MODEL_PRIV_H
+/* model_internal.h (private to src/model): model allocation shared by qsnn_model_init and the model file loader. */
+#ifndef QSNN_MODEL_MODEL_INTERNAL_H
+#define QSNN_MODEL_MODEL_INTERNAL_H
 
 #include "qsnn/model.h"
 

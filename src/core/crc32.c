@@ -1,7 +1,7 @@
 /* crc32.c: CRC-32 (IEEE, reflected 0xEDB88320, init and final xor 0xFFFFFFFF), byte-wise with a 256-entry table.
  * Same values as zlib's crc32(): the CRC of "123456789" is 0xCBF43926 (tested). The table is rebuilt on each
  * call (2k operations, nothing next to reading a model file) so that there is no shared state between threads. */
-#include "io/crc32.h"
+#include "qsnn/core.h"
 
 uint32_t qsnn_crc32(uint32_t crc, const void *data, size_t n)
 {

@@ -8,7 +8,7 @@
  * Both libraries keep state between utterances (pitch flutter, filter memories, rand()), so a clip made in a
  * fresh fork of a never-used state is the same whatever was spoken before: determinism and resumability rest on
  * this. espeak_ng_Terminate is never called: re-initialising espeak-ng in one process can hang. */
-#include "synth_internal.h"
+#include "synth/synth_internal.h"
 
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>

@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "train/arch_sizes.h"
+#include "model/arch_internal.h"
 
 #include <limits.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
  */
 #include "qsnn/model.h"
 
-#include "train/arch_sizes.h"
+#include "model/arch_internal.h"
 
 #include <stdio.h>
 #include <string.h>

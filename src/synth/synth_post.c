@@ -9,7 +9,7 @@
  *
  * Invariants: the word (trimmed speech with 15 ms around it, reverberation tail included) is never cut; the peak stays below 0.9 of
  * full scale, so PCM16 never clips; every random choice comes from the stream (seed, word, voice id, n). */
-#include "synth_internal.h"
+#include "synth/synth_internal.h"
 
 #include "qsnn/audio.h"
 

@@ -5,7 +5,7 @@
  * Invariants: every layer's computed output shape equals arch.layers[l].out; every offset is inside params and
  * its size matches the lp[] view. The inference forward applies, per layer, op -> bias -> [pool] -> [BN with
  * moving statistics] -> [ReLU6 or quantized ReLU], exactly the order of the training graph. */
-#include "graph_priv.h"
+#include "qsnn/plan.h"
 
 #include <math.h>
 #include <string.h>

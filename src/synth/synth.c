@@ -16,7 +16,7 @@
  * which_set of the id), so they also cover clips of earlier, larger runs; lines of existing list files that name
  * other clips are kept, so synthetic clips can be added to a real dataset without changing its splits. */
 #define _POSIX_C_SOURCE 200809L
-#include "synth_internal.h"
+#include "synth/synth_internal.h"
 
 #include "qsnn/audio.h"
 #include "qsnn/io.h"

@@ -9,8 +9,8 @@
  */
 #include "qsnn/model.h"
 
-#include "train/arch_sizes.h"
-#include "train/model_priv.h"
+#include "model/arch_internal.h"
+#include "model/model_internal.h"
 
 #include <math.h>
 #include <stdio.h>

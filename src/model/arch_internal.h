@@ -1,7 +1,7 @@
-/* arch_sizes.h (private to libqsnn): sizes of one layer's parameter parts, the single source of the size table
+/* arch_internal.h (private to src/model): sizes of one layer's parameter parts, the single source of the size table
  * used by the parameter count (arch.c) and the parameter allocation (model.c). */
-#ifndef QSNN_TRAIN_ARCH_SIZES_H
-#define QSNN_TRAIN_ARCH_SIZES_H
+#ifndef QSNN_MODEL_ARCH_INTERNAL_H
+#define QSNN_MODEL_ARCH_INTERNAL_H
 
 #include "qsnn/model.h"
 

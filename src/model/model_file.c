@@ -24,8 +24,7 @@
 #include "qsnn/io.h"
 #include "qsnn/model.h"
 
-#include "io/crc32.h"
-#include "train/model_priv.h"
+#include "model/model_internal.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* snn_file.c: the .snn file: the image of qsnn/snn.h written atomically and read back whole, validated
  * (qsnn_snn_model_init: magic, version, sizes, CRC-32, every record) before anything uses it.
  */
-#include "qsnn/convert.h"
+#include "qsnn/snn.h"
 #include "qsnn/io.h"
 
 #include <errno.h>

@@ -19,7 +19,7 @@
  * One plain scalar implementation per operation (no BLAS), one sample per call; the caller threads over
  * samples. Each output sums its products in one fixed order (taps, then input channels, ascending); zero inputs
  * may be skipped (exact: adding 0 * w changes no sum), so results do not depend on blocking or threads. */
-#include "graph_priv.h"
+#include "qsnn/plan.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * DC removed. The filters run 8192 samples before the first output so that no start-up transient is kept.
  * Output: RMS `rms`, then the rare samples beyond +-0.99 are clipped there (as in the released white_noise.wav and
  * pink_noise.wav: RMS 0.33, peak 1.0). Deterministic per seed. */
-#include "synth_internal.h"
+#include "synth/synth_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

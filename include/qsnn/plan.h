@@ -1,7 +1,9 @@
-/* graph_priv.h (private to libqsnn): the per-layer execution plan shared by the trainer graph (graph.c) and the
- * inference forward (infer.c): geometry, per-sample buffer sizes and parameter offsets of each layer. */
-#ifndef QSNN_TRAIN_GRAPH_PRIV_H
-#define QSNN_TRAIN_GRAPH_PRIV_H
+/* qsnn/plan.h: the per-layer execution plan of a model (src/model/plan.c), shared by the model's inference
+ * forwards (src/model/infer.c, infer_ref.c) and the trainer's graph (src/train/graph.c): geometry, per-sample
+ * buffer sizes and parameter offsets of each layer. A library-internal API between two modules (the trainer sits
+ * above the model), not needed by an embedder; it is public so that no module reads another's private header. */
+#ifndef QSNN_PLAN_H
+#define QSNN_PLAN_H
 
 #include "qsnn/model.h"
 #include "qsnn/nn.h"

@@ -5,9 +5,9 @@
  * time) and QSNN_PREC_F32 (plan.c, float32 BLAS kernels over chunks of samples).
  * Threads over samples (OpenMP); each thread owns its buffers, allocated once per call. Per-sample results do
  * not depend on the thread count. */
-#include "qsnn/train.h"
+#include "qsnn/model.h"
 
-#include "graph_priv.h"
+#include "qsnn/plan.h"
 
 #include <math.h>
 #include <omp.h>
