@@ -7,6 +7,7 @@
 #include "qsnn/tensor.h"
 #include "qsnn/io.h"
 #include "qsnn/audio.h"
+#include "qsnn/frontend.h"
 #include "qsnn/data.h"
 #include "qsnn/synth.h"
 #include "qsnn/quant.h"
