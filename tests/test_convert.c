@@ -596,7 +596,8 @@ static void test_export_header(void **state)
  * vector from `qsnn export --pcm` (three synthetic words as PCM16, 21 one-second windows every 100 ms) built with
  * arm-none-eabi-gcc for a Cortex-M4 and run in QEMU (mps2-an386): it computes the MFCC from the PCM on the target,
  * must print every window's class and exit 0, i.e. every frame's float MFCC bits, uint8 feature, potential and
- * class equal to the host's.
+ * class equal to the host's; and `qsnn stream --all` on the same audio (a WAV from `export --pcm-wav`, the host's
+ * default front end) must print the same per-window classes.
  * Skipped when the cross tools are not installed (scripts/bootstrap.sh test installs them). Also: --input and
  * --pcm refuse a missing clip and leave no header, --hop-ms must be a multiple of 20. */
 static void test_export_firmware_qemu(void **state)
@@ -644,7 +645,8 @@ static void test_export_firmware_qemu(void **state)
         !strstr(txt, "21 windows from 48000 PCM samples: float MFCC bits equal to, uint8 features equal to, "
                      "potentials equal to, classes equal to the host's") ||
         !strstr(txt, "0 frames' float MFCC, 0 uint8 features, 0 windows' potentials, 0 classes differ") ||
-        !strstr(txt, "window  20  "))
+        !strstr(txt, "window    2.000 s  ") ||
+        !strstr(txt, "qsnn stream --all on the same audio: 21 windows, every class equal to the firmware's"))
         fail_msg("run_qemu.sh exit %d:\n%s", rc, txt);
     printf("%s", txt);
     free(txt);

@@ -59,6 +59,7 @@ static void print_help(void)
            "                       NAME_pcm_classes); prints how many uint8 values and classes qsnn_mfcc (the\n"
            "                       host's default front end) would give differently\n"
            "  --pcm-seconds S      keep at most S seconds of the --pcm audio, 1..60 (default 4)\n"
+           "  --pcm-wav FILE.wav   also write the --pcm samples (joined, cut, padded) as a WAV, e.g. for qsnn stream\n"
            "  --hop-ms MS          window step of the --pcm vector, a multiple of 20 in 20..1000 (default 100)\n"
            "  -h, --help           this help\n"
            "\n"
@@ -132,17 +133,18 @@ static qsnn_status test_vector(const qsnn_snn_model *m, const char *audio, uint8
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_NAME = 256, O_INPUT, O_PCM, O_PCM_SECONDS, O_HOP };
+    enum { O_NAME = 256, O_INPUT, O_PCM, O_PCM_SECONDS, O_PCM_WAV, O_HOP };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"name", required_argument, 0, O_NAME},
                                          {"input", required_argument, 0, O_INPUT},
                                          {"pcm", required_argument, 0, O_PCM},
                                          {"pcm-seconds", required_argument, 0, O_PCM_SECONDS},
+                                         {"pcm-wav", required_argument, 0, O_PCM_WAV},
                                          {"hop-ms", required_argument, 0, O_HOP},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = NULL, *name = "kws", *input = NULL;
-    const char *pcm[16];
+    const char *pcm[16], *pcm_wav = NULL;
     int npcm = 0;
     double pcm_seconds = 4.0;
     long hop_ms = 100;
@@ -162,6 +164,7 @@ int cmd_export(int argc, char **argv)
             if (!cli_parse_double(optarg, 1.0, 60.0, &pcm_seconds))
                 return cli_usage_error(CMD, "--pcm-seconds '%s': expected 1..60", optarg);
             break;
+        case O_PCM_WAV: pcm_wav = optarg; break;
         case O_HOP:
             if (!cli_parse_int(optarg, 20, 1000, &hop_ms) || hop_ms % 20)
                 return cli_usage_error(CMD, "--hop-ms '%s': expected a multiple of 20 in 20..1000", optarg);
@@ -174,6 +177,8 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error(CMD, "expected one MODEL.snn file");
     if (!out)
         return cli_usage_error(CMD, "-o FILE.h is required");
+    if (pcm_wav && !npcm)
+        return cli_usage_error(CMD, "--pcm-wav needs --pcm");
     if (!valid_name(name))
         return cli_usage_error(CMD, "--name '%s': use letters, digits and _ (not starting with a digit, <= 64)", name);
     const char *path = argv[optind];
@@ -190,7 +195,8 @@ int cmd_export(int argc, char **argv)
         return cli_fail(CMD, st);
     }
     export_pcm pv = {0};
-    if (npcm && (st = export_pcm_build(&pv, &m, pcm, npcm, pcm_seconds, (int)(hop_ms * QSNN_SAMPLE_RATE / 1000)))) {
+    if (npcm && ((st = export_pcm_build(&pv, &m, pcm, npcm, pcm_seconds, (int)(hop_ms * QSNN_SAMPLE_RATE / 1000))) ||
+                 (pcm_wav && (st = export_pcm_write_wav(&pv, pcm_wav))))) {
         export_pcm_free(&pv);
         free(tx);
         free(img);

@@ -149,6 +149,18 @@ qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, expor
     return put(f, st, "\n};\n");
 }
 
+qsnn_status export_pcm_write_wav(const export_pcm *v, const char *path)
+{
+    float *x = malloc(v->n * sizeof *x);
+    if (!x)
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+    for (size_t i = 0; i < v->n; i++)
+        x[i] = (float)v->pcm[i] / 32768.0f; /* written back as the same PCM16 (docs/design.md s1.1) */
+    qsnn_status st = qsnn_audio_write_wav16(path, x, v->n, QSNN_SAMPLE_RATE);
+    free(x);
+    return st;
+}
+
 void export_pcm_free(export_pcm *v)
 {
     free(v->pcm);

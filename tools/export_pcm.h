@@ -38,6 +38,9 @@ typedef qsnn_status (*export_put_fn)(qsnn_atomic_file *f, qsnn_status st, const 
 qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, export_put_fn put, qsnn_atomic_file *f,
                              qsnn_status st, const char *name, const char *up);
 
+/* The joined samples v->pcm[v->n] as a 16 kHz 16-bit WAV (so that `qsnn stream` can run on the same audio). */
+qsnn_status export_pcm_write_wav(const export_pcm *v, const char *path);
+
 void export_pcm_free(export_pcm *v);
 
 #endif

@@ -79,7 +79,8 @@ static int run_pcm(qsnn_snn_ctx *ctx)
         int same = !memcmp(pot, kws_pcm_potentials + (long)w * KWS_NUM_CLASSES, sizeof pot);
         bad_pot += !same;
         bad_class += pred != kws_pcm_classes[w];
-        snprintf(line, sizeof line, "window %3d  %6ld ms  %-10s%s\n", w, (long)w * KWS_PCM_HOP / 16, kws_labels[pred],
+        const long ms = (long)w * KWS_PCM_HOP / 16; /* the window's start; printed as `qsnn stream --all` does */
+        snprintf(line, sizeof line, "window %4ld.%03ld s  %s%s\n", ms / 1000, ms % 1000, kws_labels[pred],
                  same && pred == kws_pcm_classes[w] ? "" : "  DIFFERS from the host");
         board_puts(line);
     }

@@ -47,7 +47,7 @@ pcm=
 for a in "$@"; do pcm="$pcm --pcm $a"; done
 # shellcheck disable=SC2086 # word splitting of $pcm is intended (paths without blanks)
 "$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$1" $pcm --pcm-seconds "$PCM_SECONDS" \
-    --hop-ms "$HOP_MS" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
+    --hop-ms "$HOP_MS" --pcm-wav "$out/pcm.wav" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
 [ -s "$out/kws_model.h" ] || { echo "run_qemu.sh: qsnn export failed" >&2; exit 1; }
 # the engine: src/snn without its file functions (snn_file.c writes files), with status.c and crc32.c of src/core;
 # the front end: src/audio/frontend.c. -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend
@@ -63,5 +63,16 @@ arm-none-eabi-size "$out/kws.elf" | awk 'NR == 1 {print} NR == 2 {print; printf 
 printf "== QEMU mps2-an386 (Cortex-M4, -icount shift=0) running"; for a in "$@"; do printf " %s" "$(basename "$a")"; done; echo
 status=0
 timeout 300 qemu-system-arm -M mps2-an386 -icount shift=0 -nographic -monitor none -serial none \
-    -semihosting-config enable=on,target=native -kernel "$out/kws.elf" || status=$?
+    -semihosting-config enable=on,target=native -kernel "$out/kws.elf" >"$out/target.txt" 2>&1 || status=$?
+cat "$out/target.txt"
+# the host's own streaming command on the same samples (its default front end, qsnn_mfcc; no energy gate, as
+# the firmware): its per-window classes against the firmware's
+"$qsnn" stream "$out/kws.snn" "$out/pcm.wav" --all --gate-db off --hop-ms "$HOP_MS" 2>/dev/null |
+    grep '^window' >"$out/host.txt" || true
+if grep '^window' "$out/target.txt" | cmp -s - "$out/host.txt"; then
+    echo "host: qsnn stream --all on the same audio: $(wc -l <"$out/host.txt") windows, every class equal to the firmware's"
+else
+    echo "host: qsnn stream --all on the same audio: classes DIFFER from the firmware's:"
+    grep '^window' "$out/target.txt" | diff - "$out/host.txt" || true
+fi
 exit $status
