@@ -1,272 +1,242 @@
-/* test_frontend.c: the libc-only device front end (src/audio/frontend.c) against independent references:
- * its real FFT against KissFFT's kiss_fftr (float) and a double DFT, its MFCC against the float64 numpy reference
- * of tests/data (tests/ref/mfcc_ref.py, the same fixtures as test_mfcc.c) and against qsnn_mfcc, its uint8 features
- * against qsnn_mfcc's on real clips (QSNN_SHARED_DATA; skipped when absent), and `qsnn mfcc --device`. Worst errors
- * are printed; each check fails loudly with the worst element. */
-#define _POSIX_C_SOURCE 200809L
+/* test_frontend.c: the front ends as data (qsnn/frontend.h).
+ *  - tf-signal against the independent float64 numpy reference tests/ref/tf_signal_ref.py on the WAV fixtures of
+ *    tests/data (silence, noise, a tone, a chirp, a quiet low tone, a short clip, other parameters, no peak
+ *    normalisation): worst absolute difference <= 1e-3, printed; the real clips are in test_import.c
+ *    (reference_outputs.json);
+ *  - the signed peak: a clip whose samples are all negative is divided by its (negative) maximum, and the
+ *    features do not depend on the clip's gain;
+ *  - tf-audio-ops through qsnn_frontend is qsnn_mfcc bit for bit;
+ *  - the JSON form round-trips and bad parameters are refused naming the field. */
+#include "qsnn/audio.h"
+#include "qsnn/frontend.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <dirent.h>
-#include <kissfft/kiss_fftr.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
-#include "qsnn/audio.h"
-#include "qsnn/core.h"
-#include "qsnn/frontend.h"
+#include <cmocka.h>
 
-#define N QSNN_FRONTEND_FFT
-#define K QSNN_FRONTEND_COEFFS
-
-static qsnn_frontend g_fe; /* 16 KB: static, as a firmware has it */
-
-static uint64_t lcg(uint64_t *s)
+static float *load_txt(const char *name, int *frames, int *coeffs)
 {
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return *s >> 11;
-}
-
-/* rfft against kiss_fftr and a double DFT on noise, a tone and an impulse: worst |diff| relative to max |X|. */
-static void test_rfft_matches_kissfft(void **state)
-{
-    (void)state;
-    qsnn_frontend_init(&g_fe);
-    kiss_fftr_cfg cfg = kiss_fftr_alloc(N, 0, NULL, NULL);
-    assert_non_null(cfg);
-    static float in[N], got[N / 2 + 1][2];
-    static kiss_fft_cpx kf[N / 2 + 1];
-    uint64_t seed = 7;
-    double worst_kiss = 0.0, worst_dft = 0.0, worst_kiss_vs_dft = 0.0;
-    for (int sig = 0; sig < 6; sig++) {
-        for (int j = 0; j < N; j++) {
-            if (sig < 4) /* uniform noise in [-1, 1), the last two only in the first 640 samples */
-                in[j] = sig < 2 || j < QSNN_FRONTEND_WINDOW
-                            ? (float)((double)lcg(&seed) / 9007199254740992.0 * 2 - 1)
-                            : 0.0f;
-            else if (sig == 4)
-                in[j] = (float)cos(2 * 3.14159265358979 * 37.3 * j / N);
-            else
-                in[j] = j == 5 ? 1.0f : 0.0f;
-        }
-        qsnn_frontend_rfft(&g_fe, got, in);
-        kiss_fftr(cfg, in, kf);
-        double peak = 0.0, e_kiss = 0.0, e_dft = 0.0, e_kd = 0.0;
-        for (int k = 0; k <= N / 2; k++) {
-            double re = 0.0, im = 0.0;
-            for (int j = 0; j < N; j++) {
-                re += in[j] * cos(2 * 3.14159265358979323846 * (double)((long)j * k % N) / N);
-                im -= in[j] * sin(2 * 3.14159265358979323846 * (double)((long)j * k % N) / N);
-            }
-            peak = fmax(peak, hypot(re, im));
-            e_kiss = fmax(e_kiss, hypot(got[k][0] - kf[k].r, got[k][1] - kf[k].i));
-            e_dft = fmax(e_dft, hypot(got[k][0] - re, got[k][1] - im));
-            e_kd = fmax(e_kd, hypot(kf[k].r - re, kf[k].i - im));
-        }
-        worst_kiss = fmax(worst_kiss, e_kiss / peak);
-        worst_dft = fmax(worst_dft, e_dft / peak);
-        worst_kiss_vs_dft = fmax(worst_kiss_vs_dft, e_kd / peak);
-    }
-    printf("  rfft 1024 worst |X - X_ref| / max |X|: vs kiss_fftr %.3g, vs double DFT %.3g (kiss_fftr vs DFT %.3g)\n",
-           worst_kiss, worst_dft, worst_kiss_vs_dft);
-    kiss_fftr_free(cfg);
-    /* float32 FFTs of 1024 points: a few 1e-7 of the peak; 1e-6 leaves margin and catches any wrong twiddle */
-    if (!(worst_kiss < 1e-6) || !(worst_dft < 1e-6))
-        fail_msg("rfft error too large: vs kiss %.3g, vs DFT %.3g (limit 1e-6)", worst_kiss, worst_dft);
-}
-
-/* The default-parameter cases of tests/data/mfcc_cases.txt against the float64 reference and against qsnn_mfcc. */
-static void test_mfcc_matches_reference(void **state)
-{
-    (void)state;
-    qsnn_frontend_init(&g_fe);
-    struct {
-        const char *name, *wav;
-        double tol;
-    } cases[] = {{"silence", "mfcc_silence.wav", 1e-4}, {"noise", "mfcc_noise.wav", 1e-3},
-                 {"low", "mfcc_low.wav", 1e-3},         {"short", "mfcc_short.wav", 1e-3},
-                 /* no exact-DFT repair here (frontend.h): a pure tone's quiet channels carry float FFT noise */
-                 {"tone1k", "mfcc_tone1k.wav", 5e-2},   {"chirp", "mfcc_chirp.wav", 5e-2}};
-    qsnn_mfcc_params mp;
-    qsnn_mfcc_default_params(&mp);
-    qsnn_mfcc *m = NULL;
-    assert_int_equal(qsnn_mfcc_create(&m, &mp), QSNN_OK);
-    static float x[QSNN_CLIP_SAMPLES], got[49 * K], host[49 * K];
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", QSNN_TEST_DATA, cases[c].wav);
-        if (qsnn_audio_read_clip(path, x, QSNN_CLIP_SAMPLES) != QSNN_OK)
-            fail_msg("%s: %s", path, qsnn_last_error());
-        assert_int_equal(qsnn_frontend_num_frames(QSNN_CLIP_SAMPLES), 49);
-        assert_int_equal(qsnn_frontend_compute(&g_fe, got, x, QSNN_CLIP_SAMPLES), QSNN_OK);
-        assert_int_equal(qsnn_mfcc_compute(m, host, x, QSNN_CLIP_SAMPLES), QSNN_OK);
-        snprintf(path, sizeof path, "%s/mfcc_%s.txt", QSNN_TEST_DATA, cases[c].name);
-        FILE *fp = fopen(path, "r");
-        if (!fp)
-            fail_msg("cannot open %s", path);
-        char line[8192];
-        int frames = 0, coeffs = 0;
-        while (fgets(line, sizeof line, fp))
-            if (line[0] != '#' && sscanf(line, "frames %d coeffs %d", &frames, &coeffs) == 2)
-                break;
-        if (frames != 49 || coeffs != K)
-            fail_msg("%s: shape %dx%d, expected 49x%d", path, frames, coeffs, K);
-        double worst = 0.0, worst_host = 0.0;
-        int at = 0;
-        for (int i = 0; i < 49 * K; i++) {
-            float want;
-            if (fscanf(fp, "%f", &want) != 1)
-                fail_msg("%s: only %d values", path, i);
-            const double d = fabs((double)got[i] - want);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-            worst_host = fmax(worst_host, fabs((double)got[i] - host[i]));
-        }
-        fclose(fp);
-        printf("  %-8s worst |diff| vs float64 reference %.3g (frame %d coeff %d), vs qsnn_mfcc %.3g\n",
-               cases[c].name, worst, at / K, at % K, worst_host);
-        if (!(worst <= cases[c].tol))
-            fail_msg("%s: worst |diff| %.6g > %g at frame %d coeff %d (got %.9g)", cases[c].name, worst,
-                     cases[c].tol, at / K, at % K, (double)got[at]);
-    }
-    qsnn_mfcc_destroy(m);
-    /* an all-zero frame: coefficient 0 is sqrt(2/40) * 40 * ln(1e-12) = -247.13936 (docs/design.md s1.7) */
-    static const float zero[QSNN_FRONTEND_WINDOW];
-    qsnn_frontend_frame(&g_fe, got, zero);
-    const double c0 = sqrt(2.0 / 40.0) * 40.0 * log(1e-12);
-    printf("  all-zero frame: %.9g %.3g ... (coefficient 0 must be %.9g)\n", (double)got[0], (double)got[1], c0);
-    assert_float_equal(got[0], c0, 1e-4);
-    for (int k = 1; k < K; k++)
-        assert_float_equal(got[k], 0.0, 1e-4);
-}
-
-/* PCM16 input is the float path on x / 32768, bit for bit; bad arguments are refused. */
-static void test_s16_and_args(void **state)
-{
-    (void)state;
-    qsnn_frontend_init(&g_fe);
-    int16_t pcm[QSNN_FRONTEND_WINDOW];
-    float x[QSNN_FRONTEND_WINDOW], a[K], b[K];
-    uint64_t seed = 3;
-    for (int j = 0; j < QSNN_FRONTEND_WINDOW; j++) {
-        pcm[j] = (int16_t)((int)(lcg(&seed) % 65536) - 32768);
-        x[j] = (float)pcm[j] / 32768.0f;
-    }
-    qsnn_frontend_frame_s16(&g_fe, a, pcm);
-    qsnn_frontend_frame(&g_fe, b, x);
-    assert_memory_equal(a, b, sizeof a);
-    /* init twice gives the same tables (deterministic, no hidden state) */
-    static qsnn_frontend other;
-    qsnn_frontend_init(&other);
-    assert_memory_equal(g_fe.window, other.window, sizeof other.window);
-    assert_memory_equal(g_fe.dct, other.dct, sizeof other.dct);
-    assert_int_equal(qsnn_frontend_num_frames(639), 0);
-    assert_int_equal(qsnn_frontend_num_frames(640), 1);
-    assert_int_equal(qsnn_frontend_num_frames(959), 1);
-    assert_int_equal(qsnn_frontend_num_frames(960), 2);
-    assert_int_equal(qsnn_frontend_compute(&g_fe, NULL, x, 640), QSNN_ERR_ARG);
-    assert_int_equal(qsnn_frontend_compute(&g_fe, NULL, NULL, 100), QSNN_OK); /* no frame: nothing to do */
-}
-
-/* Real clips: the uint8 features of the front end and of qsnn_mfcc (the shipped model's range [-247.139359, 37.306324],
- * docs/design.md s1.9) differ by at most 1 and rarely. Skipped without the shared data. */
-static void test_real_clips_u8(void **state)
-{
-    (void)state;
-    const char *root = getenv("QSNN_SHARED_DATA") ? getenv("QSNN_SHARED_DATA") : QSNN_SHARED_DATA;
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/speech_commands_test_subset/yes", root);
-    DIR *d = opendir(dir);
-    if (!d) {
-        printf("  %s absent: skipping the real-clip comparison\n", dir);
-        skip();
-    }
-    qsnn_frontend_init(&g_fe);
-    qsnn_mfcc_params mp;
-    qsnn_mfcc_default_params(&mp);
-    qsnn_mfcc *m = NULL;
-    assert_int_equal(qsnn_mfcc_create(&m, &mp), QSNN_OK);
-    static float x[QSNN_CLIP_SAMPLES], a[49 * K], b[49 * K];
-    static uint8_t ua[49 * K], ub[49 * K];
-    const float lo = -247.139359f, hi = 37.306324f;
-    long values = 0, off = 0;
-    int clips = 0, maxd = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && clips < 40) {
-        if (!strstr(e->d_name, ".wav"))
+    char path[512], line[4096];
+    snprintf(path, sizeof path, "%s/%s", QSNN_TEST_DATA, name);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    float *v = malloc(200 * 64 * sizeof *v);
+    int n = 0, rows = 0, cols = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (line[0] == '#')
             continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (qsnn_audio_read_clip(path, x, QSNN_CLIP_SAMPLES) != QSNN_OK)
-            fail_msg("%s: %s", path, qsnn_last_error());
-        assert_int_equal(qsnn_frontend_compute(&g_fe, a, x, QSNN_CLIP_SAMPLES), QSNN_OK);
-        assert_int_equal(qsnn_mfcc_compute(m, b, x, QSNN_CLIP_SAMPLES), QSNN_OK);
-        qsnn_features_to_u8(ua, a, 49 * K, lo, hi);
-        qsnn_features_to_u8(ub, b, 49 * K, lo, hi);
-        for (int i = 0; i < 49 * K; i++) {
-            const int dd = abs((int)ua[i] - (int)ub[i]);
-            maxd = dd > maxd ? dd : maxd;
-            off += dd != 0;
-        }
-        values += 49 * K;
-        clips++;
+        int c = 0;
+        for (char *p = line, *e; (v[n] = strtof(p, &e)), e != p; p = e, n++, c++)
+            ;
+        cols = c;
+        rows++;
     }
-    closedir(d);
-    qsnn_mfcc_destroy(m);
-    printf("  %d real clips: %ld of %ld uint8 values differ from qsnn_mfcc's, by at most %d\n", clips, off, values,
-           maxd);
-    assert_true(clips > 0);
-    if (maxd > 1 || off * 1000 > values)
-        fail_msg("%ld of %ld uint8 values differ (limit 1 per 1000), by up to %d (limit 1)", off, values, maxd);
+    fclose(fp);
+    *frames = rows;
+    *coeffs = cols;
+    return v;
 }
 
-/* `qsnn mfcc --device FILE` prints exactly qsnn_frontend_compute's floats (%.9g round-trips float32); --device
- * with non-default parameters is a usage error. */
-static void test_command_device(void **state)
+static double run_case(const char *wav, const char *txt, const qsnn_frontend_params *p)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", QSNN_TEST_DATA, wav);
+    float *x;
+    size_t n;
+    assert_int_equal(qsnn_audio_read(path, &x, &n, NULL), QSNN_OK);
+    int frames, coeffs;
+    float *want = load_txt(txt, &frames, &coeffs);
+    assert_int_equal(frames, qsnn_frontend_num_frames(p));
+    assert_int_equal(coeffs, p->num_coeffs);
+    qsnn_frontend *fe;
+    assert_int_equal(qsnn_frontend_create(&fe, p), QSNN_OK);
+    float *got = malloc((size_t)frames * coeffs * sizeof *got);
+    assert_int_equal(qsnn_frontend_compute(fe, got, x, n), QSNN_OK);
+    double worst = 0;
+    int at = 0;
+    for (int i = 0; i < frames * coeffs; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (d > worst) {
+            worst = d;
+            at = i;
+        }
+    }
+    print_message("%-44s worst |qsnn - numpy| %.3g at frame %d coefficient %d (%.6g vs %.6g)\n", txt, worst,
+                  at / coeffs, at % coeffs, (double)got[at], (double)want[at]);
+    qsnn_frontend_destroy(fe);
+    free(got);
+    free(want);
+    free(x);
+    return worst;
+}
+
+static void test_tf_signal_golden(void **state)
 {
     (void)state;
-    const char *exe = getenv("QSNN_EXE") ? getenv("QSNN_EXE") : QSNN_BINARY_DIR "/qsnn";
-    char cmd[2048], path[1024];
-    snprintf(path, sizeof path, "%s/mfcc_noise.wav", QSNN_TEST_DATA);
-    snprintf(cmd, sizeof cmd, "'%s' mfcc --device '%s'", exe, path);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    static float x[QSNN_CLIP_SAMPLES], want[49 * K];
-    qsnn_frontend_init(&g_fe);
-    assert_int_equal(qsnn_audio_read_clip(path, x, QSNN_CLIP_SAMPLES), QSNN_OK);
-    assert_int_equal(qsnn_frontend_compute(&g_fe, want, x, QSNN_CLIP_SAMPLES), QSNN_OK);
-    int i = 0;
-    float v;
-    while (i < 49 * K && fscanf(p, "%f", &v) == 1) {
-        if (v != want[i])
-            fail_msg("qsnn mfcc --device: value %d (frame %d coeff %d) is %.9g, qsnn_frontend_compute %.9g", i,
-                     i / K, i % K, (double)v, (double)want[i]);
-        i++;
+    static const char *cases[][2] = {{"mfcc_silence.wav", "tf_signal_silence.txt"},
+                                     {"mfcc_noise.wav", "tf_signal_noise.txt"},
+                                     {"mfcc_tone1k.wav", "tf_signal_tone1k.txt"},
+                                     {"mfcc_chirp.wav", "tf_signal_chirp.txt"},
+                                     {"mfcc_low.wav", "tf_signal_low.txt"},
+                                     {"mfcc_short.wav", "tf_signal_short.txt"}};
+    qsnn_frontend_params p;
+    qsnn_frontend_defaults(&p, QSNN_FRONTEND_TF_SIGNAL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_true(run_case(cases[i][0], cases[i][1], &p) <= 1e-3);
+    qsnn_frontend_params q = p;
+    q.window = 400;
+    q.stride = 160;
+    q.fft_size = 1024;
+    q.num_bands = 26;
+    q.num_coeffs = 13;
+    q.lower_hz = 60;
+    q.upper_hz = 7600;
+    assert_true(run_case("mfcc_tone1k.wav", "tf_signal_tone1k_w400s160_f1024_b26_k13.txt", &q) <= 1e-3);
+    q = p;
+    q.peak_normalize = 0;
+    assert_true(run_case("mfcc_noise.wav", "tf_signal_noise_nopeak.txt", &q) <= 1e-3);
+}
+
+static void test_signed_peak_and_gain(void **state)
+{
+    (void)state;
+    enum { N = 16000 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y), a[490], b[490];
+    uint32_t r = 7;
+    for (int i = 0; i < N; i++) { /* every sample negative: the signed maximum is the value nearest 0 */
+        r = r * 1664525u + 1013904223u;
+        x[i] = -0.01f - 0.5f * (float)(r >> 8) / 16777216.0f;
     }
-    assert_int_equal(pclose(p), 0);
-    assert_int_equal(i, 49 * K);
-    snprintf(cmd, sizeof cmd, "'%s' mfcc --device --coeffs 13 '%s' >/dev/null 2>&1", exe, path);
-    int rc = system(cmd);
-    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+    float peak = x[0];
+    for (int i = 1; i < N; i++)
+        peak = x[i] > peak ? x[i] : peak;
+    for (int i = 0; i < N; i++)
+        y[i] = (float)((double)x[i] / peak); /* what the front end should see: positive values >= 1 */
+    qsnn_frontend_params p, q;
+    qsnn_frontend_defaults(&p, QSNN_FRONTEND_TF_SIGNAL);
+    q = p;
+    q.peak_normalize = 0;
+    qsnn_frontend *fa, *fb;
+    assert_int_equal(qsnn_frontend_create(&fa, &p), QSNN_OK);
+    assert_int_equal(qsnn_frontend_create(&fb, &q), QSNN_OK);
+    assert_int_equal(qsnn_frontend_compute(fa, a, x, N), QSNN_OK);
+    assert_int_equal(qsnn_frontend_compute(fb, b, y, N), QSNN_OK);
+    double worst = 0;
+    for (int i = 0; i < 490; i++)
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+    print_message("signed peak: worst difference %.3g\n", worst);
+    assert_true(worst < 1e-4);
+    /* dividing by the largest magnitude instead would give different features: the test can fail */
+    float amax = 0;
+    for (int i = 0; i < N; i++)
+        amax = fabsf(x[i]) > amax ? fabsf(x[i]) : amax;
+    for (int i = 0; i < N; i++)
+        y[i] = x[i] / amax;
+    assert_int_equal(qsnn_frontend_compute(fb, b, y, N), QSNN_OK);
+    worst = 0;
+    for (int i = 0; i < 490; i++)
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+    assert_true(worst > 0.1);
+    /* gain does not matter under peak normalisation */
+    for (int i = 0; i < N; i++)
+        y[i] = 0.125f * x[i];
+    assert_int_equal(qsnn_frontend_compute(fa, b, y, N), QSNN_OK);
+    worst = 0;
+    for (int i = 0; i < 490; i++)
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+    assert_true(worst < 1e-4);
+    /* all zeros: left unscaled, finite */
+    memset(y, 0, N * sizeof *y);
+    assert_int_equal(qsnn_frontend_compute(fa, b, y, N), QSNN_OK);
+    for (int i = 0; i < 490; i++)
+        assert_true(isfinite(b[i]));
+    qsnn_frontend_destroy(fa);
+    qsnn_frontend_destroy(fb);
+    free(x);
+    free(y);
+}
+
+static void test_tf_audio_ops_is_mfcc(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/mfcc_chirp.wav", QSNN_TEST_DATA);
+    float clip[16000], a[490], b[490];
+    assert_int_equal(qsnn_audio_read_clip(path, clip, 16000), QSNN_OK);
+    qsnn_frontend_params p;
+    qsnn_frontend_defaults(&p, QSNN_FRONTEND_TF_AUDIO_OPS);
+    qsnn_frontend *fe;
+    assert_int_equal(qsnn_frontend_create(&fe, &p), QSNN_OK);
+    assert_int_equal(qsnn_frontend_compute(fe, a, clip, 16000), QSNN_OK);
+    qsnn_mfcc_params mp;
+    qsnn_mfcc_default_params(&mp);
+    qsnn_mfcc *m;
+    assert_int_equal(qsnn_mfcc_create(&m, &mp), QSNN_OK);
+    assert_int_equal(qsnn_mfcc_compute(m, b, clip, 16000), QSNN_OK);
+    assert_memory_equal(a, b, sizeof a);
+    /* a shorter input is zero-padded to the clip */
+    assert_int_equal(qsnn_frontend_compute(fe, a, clip, 9000), QSNN_OK);
+    memset(clip + 9000, 0, 7000 * sizeof *clip);
+    assert_int_equal(qsnn_mfcc_compute(m, b, clip, 16000), QSNN_OK);
+    assert_memory_equal(a, b, sizeof a);
+    qsnn_mfcc_destroy(m);
+    qsnn_frontend_destroy(fe);
+}
+
+static void test_json_and_validation(void **state)
+{
+    (void)state;
+    qsnn_frontend_params p, q;
+    qsnn_frontend_defaults(&p, QSNN_FRONTEND_TF_SIGNAL);
+    p.num_coeffs = 13;
+    cJSON *o = cJSON_CreateObject();
+    assert_int_equal(qsnn_frontend_to_json(&p, o), QSNN_OK);
+    assert_int_equal(qsnn_frontend_from_json(&q, o, "t"), QSNN_OK);
+    assert_true(qsnn_frontend_same(&p, &q));
+    assert_int_equal(q.input, QSNN_INPUT_FLOAT);
+    cJSON_AddNumberToObject(o, "wndow", 3);
+    assert_int_equal(qsnn_frontend_from_json(&q, o, "t"), QSNN_ERR_FORMAT);
+    assert_non_null(strstr(qsnn_last_error(), "'wndow'"));
+    cJSON_Delete(o);
+    cJSON *bad = cJSON_Parse("{\"frontend\": \"tf-signal\", \"fft_size\": 500}");
+    assert_int_equal(qsnn_frontend_from_json(&q, bad, "t"), QSNN_ERR_RANGE);
+    assert_non_null(strstr(qsnn_last_error(), "fft_size"));
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{\"frontend\": \"librosa\"}");
+    assert_int_equal(qsnn_frontend_from_json(&q, bad, "t"), QSNN_ERR_FORMAT);
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{\"frontend\": \"tf-audio-ops\", \"log_offset\": 0.001}");
+    assert_int_not_equal(qsnn_frontend_from_json(&q, bad, "t"), QSNN_OK);
+    cJSON_Delete(bad);
+    qsnn_frontend_kind k;
+    assert_int_equal(qsnn_frontend_parse("tf-signal", &k), QSNN_OK);
+    assert_int_equal(k, QSNN_FRONTEND_TF_SIGNAL);
+    assert_int_equal(qsnn_frontend_parse("mfcc", &k), QSNN_ERR_ARG);
+    qsnn_frontend_defaults(&p, QSNN_FRONTEND_TF_SIGNAL);
+    p.stride = 0;
+    assert_int_equal(qsnn_frontend_validate(&p), QSNN_ERR_RANGE);
+    p.stride = 320;
+    p.num_coeffs = 41;
+    assert_int_equal(qsnn_frontend_validate(&p), QSNN_ERR_RANGE);
+    qsnn_frontend *fe = NULL;
+    assert_int_equal(qsnn_frontend_create(&fe, &p), QSNN_ERR_RANGE);
+    assert_null(fe);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfft_matches_kissfft),
-        cmocka_unit_test(test_mfcc_matches_reference),
-        cmocka_unit_test(test_s16_and_args),
-        cmocka_unit_test(test_real_clips_u8),
-        cmocka_unit_test(test_command_device),
+        cmocka_unit_test(test_tf_signal_golden),
+        cmocka_unit_test(test_signed_peak_and_gain),
+        cmocka_unit_test(test_tf_audio_ops_is_mfcc),
+        cmocka_unit_test(test_json_and_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

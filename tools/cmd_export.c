@@ -53,7 +53,7 @@ static void print_help(void)
            "                       firmware must reproduce them exactly (examples/mcu does, on a Cortex-M4 in QEMU)\n"
            "  --pcm AUDIO          also a test vector that starts from audio (repeatable: the files are joined):\n"
            "                       the samples as PCM16 (NAME_pcm), and what this host computes from them with the\n"
-           "                       device's front end (qsnn/frontend.h, libc-only: examples/mcu builds it) and the\n"
+           "                       device's front end (qsnn/mfcc_device.h, libc-only: examples/mcu builds it) and the\n"
            "                       engine: the uint8 MFCC of every 20 ms frame (NAME_pcm_features), the potentials\n"
            "                       and class of a one-second window every --hop-ms (NAME_pcm_potentials,\n"
            "                       NAME_pcm_classes); prints how many uint8 values and classes qsnn_mfcc (the\n"
@@ -272,7 +272,7 @@ int cmd_export(int argc, char **argv)
     if (npcm)
         fprintf(stderr, "qsnn export: PCM vector: %zu samples, %zu frames, %zu windows; qsnn_mfcc's uint8 features "
                         "differ in %zu of %zu values (by at most %d), its classes in %zu of %zu windows\n",
-                pv.n, pv.frames, pv.windows, pv.u8_diff, pv.frames * QSNN_FRONTEND_COEFFS, pv.u8_maxdiff,
+                pv.n, pv.frames, pv.windows, pv.u8_diff, pv.frames * QSNN_MFCC_DEVICE_COEFFS, pv.u8_maxdiff,
                 pv.pred_diff, pv.windows);
     export_pcm_free(&pv);
     return QSNN_EXIT_OK;

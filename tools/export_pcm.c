@@ -1,7 +1,7 @@
 /* export_pcm.c: the PCM test vector of `qsnn export --pcm` (tools/export_pcm.h).
  *
- * The host computes the reference exactly as the firmware does: PCM16 -> qsnn_frontend_frame_s16 (the libc-only
- * front end that examples/mcu builds for the Cortex-M4; the same bits on both, frontend.h) -> the model's uint8
+ * The host computes the reference exactly as the firmware does: PCM16 -> qsnn_mfcc_device_frame_s16 (the libc-only
+ * front end that examples/mcu builds for the Cortex-M4; the same bits on both, mfcc_device.h) -> the model's uint8
  * scaling, once per 20 ms frame; each one-second window every hop (a multiple of 20 ms: its frames are the frames
  * of the whole audio from hop / 320 * w on, as qsnn stream's incremental MFCC) -> the engine. It also runs the
  * host's default front end (qsnn_mfcc, KissFFT) on the same samples and counts where its uint8 features and
@@ -10,13 +10,13 @@
 
 #include "qsnn/audio.h"
 #include "qsnn/data.h"
-#include "qsnn/frontend.h"
+#include "qsnn/mfcc_device.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define K QSNN_FRONTEND_COEFFS
+#define K QSNN_MFCC_DEVICE_COEFFS
 
 static qsnn_status read_pcm(export_pcm *v, const char *const *paths, int npaths, size_t cap)
 {
@@ -44,22 +44,22 @@ qsnn_status export_pcm_build(export_pcm *v, const qsnn_snn_model *m, const char 
                              double seconds, int hop)
 {
     memset(v, 0, sizeof *v);
-    const int frames_per_window = 1 + (QSNN_CLIP_SAMPLES - QSNN_FRONTEND_WINDOW) / QSNN_FRONTEND_STRIDE;
+    const int frames_per_window = 1 + (QSNN_CLIP_SAMPLES - QSNN_MFCC_DEVICE_WINDOW) / QSNN_MFCC_DEVICE_STRIDE;
     const size_t in_n = (size_t)m->in_h * (size_t)m->in_w * (size_t)m->in_c;
     if (in_n != (size_t)frames_per_window * K)
         return qsnn_fail(QSNN_ERR_SHAPE, "export --pcm: the model's input is %dx%dx%d, not a one-second MFCC "
                          "(%dx%d)", m->in_h, m->in_w, m->in_c, frames_per_window, K);
-    if (hop <= 0 || hop % QSNN_FRONTEND_STRIDE)
+    if (hop <= 0 || hop % QSNN_MFCC_DEVICE_STRIDE)
         return qsnn_fail(QSNN_ERR_ARG, "export --pcm: hop %d samples is not a multiple of %d", hop,
-                         QSNN_FRONTEND_STRIDE);
+                         QSNN_MFCC_DEVICE_STRIDE);
     v->hop = hop;
     qsnn_status st = read_pcm(v, paths, npaths, (size_t)(seconds * QSNN_SAMPLE_RATE));
     if (st != QSNN_OK)
         return st;
-    v->frames = qsnn_frontend_num_frames(v->n);
+    v->frames = qsnn_mfcc_device_num_frames(v->n);
     v->windows = 1 + (v->n - QSNN_CLIP_SAMPLES) / (size_t)hop;
     const int nc = m->num_classes;
-    qsnn_frontend *fe = malloc(sizeof *fe);
+    qsnn_mfcc_device *fe = malloc(sizeof *fe);
     float *f = malloc(v->frames * K * sizeof *f), *g = malloc(v->frames * K * sizeof *g);
     float *xf = malloc(v->n * sizeof *xf);
     uint8_t *gu = malloc(v->frames * K);
@@ -73,12 +73,12 @@ qsnn_status export_pcm_build(export_pcm *v, const qsnn_snn_model *m, const char 
     if (!fe || !f || !g || !xf || !gu || !mem || !v->feat || !v->hash || !v->pot || !v->pred)
         st = qsnn_fail(QSNN_ERR_NOMEM, "export --pcm: out of memory");
     if (st == QSNN_OK) {
-        qsnn_frontend_init(fe);
+        qsnn_mfcc_device_init(fe);
         for (size_t t = 0; t < v->frames; t++) /* the device's path, frame by frame from PCM16 */
-            qsnn_frontend_frame_s16(fe, f + t * K, v->pcm + t * QSNN_FRONTEND_STRIDE);
+            qsnn_mfcc_device_frame_s16(fe, f + t * K, v->pcm + t * QSNN_MFCC_DEVICE_STRIDE);
         qsnn_features_to_u8(v->feat, f, v->frames * K, m->scale_min, m->scale_max);
         for (size_t t = 0; t < v->frames; t++)
-            v->hash[t] = qsnn_frontend_hash(f + t * K);
+            v->hash[t] = qsnn_mfcc_device_hash(f + t * K);
         for (size_t i = 0; i < v->n; i++)
             xf[i] = (float)v->pcm[i] / 32768.0f;
         qsnn_mfcc_params mp;
@@ -96,7 +96,7 @@ qsnn_status export_pcm_build(export_pcm *v, const qsnn_snn_model *m, const char 
         }
         st = qsnn_snn_init(&ctx, m, mem, qsnn_snn_mem_size(m));
     }
-    const size_t shift = (size_t)hop / QSNN_FRONTEND_STRIDE * K;
+    const size_t shift = (size_t)hop / QSNN_MFCC_DEVICE_STRIDE * K;
     for (size_t w = 0; w < v->windows && st == QSNN_OK; w++) {
         int32_t other;
         st = qsnn_snn_run(ctx, v->feat + w * shift, v->pot + w * (size_t)nc, &v->pred[w], NULL);
@@ -120,7 +120,7 @@ qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, expor
 {
     const int nc = m->num_classes;
     st = put(f, st, "\n/* PCM test vector (qsnn export --pcm): %zu samples of 16 kHz PCM16; this host's reference\n"
-                    " * from them with the device's front end (qsnn_frontend) and the engine: %zu frames of uint8\n"
+                    " * from them with the device's front end (qsnn_mfcc_device) and the engine: %zu frames of uint8\n"
                     " * MFCC, a one-second window every %d samples: %zu windows of potentials and classes. The\n"
                     " * host's default front end (qsnn_mfcc) differs in %zu uint8 values (by at most %d) and %zu\n"
                     " * classes. */\n",
@@ -134,7 +134,7 @@ qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, expor
     st = put(f, st, "\n};\nstatic const unsigned char %s_pcm_features[%zu] = {", name, v->frames * K);
     for (size_t i = 0; i < v->frames * K; i++)
         st = put(f, st, "%s%u%s", i % K ? "" : "\n    ", (unsigned)v->feat[i], i + 1 < v->frames * K ? "," : "");
-    st = put(f, st, "\n};\n/* qsnn_frontend_hash of each frame's float MFCC: its bits, not only the uint8 values */\n"
+    st = put(f, st, "\n};\n/* qsnn_mfcc_device_hash of each frame's float MFCC: its bits, not only the uint8 values */\n"
                     "static const uint32_t %s_pcm_mfcc_hash[%zu] = {", name, v->frames);
     for (size_t i = 0; i < v->frames; i++)
         st = put(f, st, "%s0x%08lx%s", i % 8 ? "" : "\n    ", (unsigned long)v->hash[i],

@@ -1,5 +1,5 @@
 /* export_pcm.h: the PCM test vector of `qsnn export --pcm`: audio as PCM16 and what this host computes from it
- * with the device's front end (qsnn/frontend.h) and the engine, window by window, for a firmware to reproduce
+ * with the device's front end (qsnn/mfcc_device.h) and the engine, window by window, for a firmware to reproduce
  * exactly (examples/mcu). */
 #ifndef QSNN_TOOLS_EXPORT_PCM_H
 #define QSNN_TOOLS_EXPORT_PCM_H
@@ -14,8 +14,8 @@ typedef struct {
     int16_t *pcm;      /* [n] the audio files joined, cut to the length asked, zero-padded to one second */
     size_t n;
     size_t frames;     /* MFCC frames of the whole audio */
-    uint8_t *feat;     /* [frames][10] uint8 features (qsnn_frontend + the model's scaling) */
-    uint32_t *hash;    /* [frames] FNV-1a of each frame's 10 float features' bits (qsnn_frontend_hash) */
+    uint8_t *feat;     /* [frames][10] uint8 features (qsnn_mfcc_device + the model's scaling) */
+    uint32_t *hash;    /* [frames] FNV-1a of each frame's 10 float features' bits (qsnn_mfcc_device_hash) */
     size_t windows;    /* one-second windows every hop */
     int hop;           /* samples between windows, a multiple of the MFCC stride */
     int32_t *pot;      /* [windows][classes] the engine's potentials */

@@ -3,7 +3,7 @@
  * kws_model.h comes from `qsnn export kws.snn -o kws_model.h --pcm AUDIO...`: the model image (in flash, used in
  * place), the workspace size, the labels, the input scaling, and a test vector that starts from PCM: a few
  * seconds of 16 kHz PCM16 (kws_pcm) and what the host computed from them with the same front end
- * (src/audio/frontend.c) and engine: every 20 ms frame's uint8 MFCC, every window's potentials and class.
+ * (src/audio/mfcc_device.c) and engine: every 20 ms frame's uint8 MFCC, every window's potentials and class.
  *
  * The firmware streams the PCM as a microphone would deliver it: for each one-second window every KWS_PCM_HOP
  * samples it computes only the frames the window has not seen yet (5 per 100 ms hop; every frame depends on its own
@@ -18,7 +18,7 @@
  * the AN386's 25 MHz); the firmware calibrates this with a loop of known instruction count and prints instructions.
  * Board glue (console, exit, ticks) is board_*: startup_m4.c implements it for QEMU's mps2-an386. */
 #include "kws_model.h"
-#include "qsnn/frontend.h"
+#include "qsnn/mfcc_device.h"
 #include "qsnn/snn.h"
 
 #include <stdio.h>
@@ -34,10 +34,10 @@ static uint32_t elapsed(uint32_t t0, uint32_t t1) { return (t0 - t1) & 0xFFFFFFu
 
 #ifdef KWS_PCM_SAMPLES
 #define FRAMES (KWS_INPUT_H)                       /* 49 frames of a one-second window */
-#define SHIFT (KWS_PCM_HOP / QSNN_FRONTEND_STRIDE) /* new frames per window */
-#define K QSNN_FRONTEND_COEFFS
+#define SHIFT (KWS_PCM_HOP / QSNN_MFCC_DEVICE_STRIDE) /* new frames per window */
+#define K QSNN_MFCC_DEVICE_COEFFS
 
-static qsnn_frontend fe;
+static qsnn_mfcc_device fe;
 static uint8_t x[FRAMES * K]; /* the engine's input: the window's frames, oldest first */
 
 static int run_pcm(qsnn_snn_ctx *ctx)
@@ -55,9 +55,9 @@ static int run_pcm(qsnn_snn_ctx *ctx)
         for (int t = first; t < FRAMES; t++) {
             float c[K];
             const long frame = (long)w * SHIFT + t; /* index in the whole audio */
-            qsnn_frontend_frame_s16(&fe, c, kws_pcm + frame * QSNN_FRONTEND_STRIDE);
+            qsnn_mfcc_device_frame_s16(&fe, c, kws_pcm + frame * QSNN_MFCC_DEVICE_STRIDE);
             qsnn_features_to_u8(x + t * K, c, K, KWS_SCALE_MIN, KWS_SCALE_MAX);
-            hash[t] = qsnn_frontend_hash(c);
+            hash[t] = qsnn_mfcc_device_hash(c);
             fe_frames++;
         }
         uint32_t t1 = board_ticks();
@@ -136,7 +136,7 @@ int main(void)
     status |= !same;
 #endif
 #ifdef KWS_PCM_SAMPLES
-    qsnn_frontend_init(&fe);
+    qsnn_mfcc_device_init(&fe);
     status |= run_pcm(ctx);
 #endif
     return status;

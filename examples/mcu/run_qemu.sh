@@ -1,6 +1,6 @@
 #!/bin/sh
 # run_qemu.sh: build examples/mcu for a Cortex-M4 (Arm MPS2 AN386) and run it in QEMU: PCM audio through the
-# device's front end (src/audio/frontend.c) and the integer engine on the target, window by window, compared with
+# device's front end (src/audio/mfcc_device.c) and the integer engine on the target, window by window, compared with
 # what the host computes from the same samples.
 #
 #   examples/mcu/run_qemu.sh [BUILD_DIR] [MODEL.snn|MODEL.qsnn] [AUDIO...]
@@ -50,14 +50,14 @@ for a in "$@"; do pcm="$pcm --pcm $a"; done
     --hop-ms "$HOP_MS" --pcm-wav "$out/pcm.wav" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
 [ -s "$out/kws_model.h" ] || { echo "run_qemu.sh: qsnn export failed" >&2; exit 1; }
 # the engine: src/snn without its file functions (snn_file.c writes files), with status.c and crc32.c of src/core;
-# the front end: src/audio/frontend.c. -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend
-# on fused multiply-adds (include/qsnn/frontend.h; CMakeLists.txt builds the host's copy the same way)
+# the front end: src/audio/mfcc_device.c. -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend
+# on fused multiply-adds (include/qsnn/mfcc_device.h; CMakeLists.txt builds the host's copy the same way)
 engine=$(ls "$root"/src/snn/*.c | grep -v '/snn_file\.c$')
 # shellcheck disable=SC2086 # $engine is a list of paths
 arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -fno-tree-vectorize -Wall -Wextra -Werror \
     -ffunction-sections -fdata-sections -I"$root/include" -I"$root/src" -I"$out" -nostartfiles --specs=nosys.specs \
     -Wl,--gc-sections -T "$here/mps2_an386.ld" "$here/main.c" "$here/startup_m4.c" $engine \
-    "$root/src/core/status.c" "$root/src/core/crc32.c" "$root/src/audio/frontend.c" -lm -o "$out/kws.elf"
+    "$root/src/core/status.c" "$root/src/core/crc32.c" "$root/src/audio/mfcc_device.c" -lm -o "$out/kws.elf"
 echo "== firmware: front end + engine + model + test vectors, $CPU_FLAGS $OPT (bytes; flash = text + data, RAM = data + bss)"
 arm-none-eabi-size "$out/kws.elf" | awk 'NR == 1 {print} NR == 2 {print; printf "flash %d, RAM %d\n", $1 + $2, $2 + $3}'
 printf "== QEMU mps2-an386 (Cortex-M4, -icount shift=0) running"; for a in "$@"; do printf " %s" "$(basename "$a")"; done; echo

@@ -15,6 +15,7 @@
 #include "qsnn/core.h"
 #include "qsnn/frontend.h"
 #include "qsnn/labels.h"
+#include "qsnn/mfcc_device.h"
 
 #include <stdint.h>
 
@@ -77,7 +78,14 @@ size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out);
 
-/* The tutorial's uint8 scaling qsnn_features_to_u8: in qsnn/frontend.h (libc-only, firmware builds it). */
+/* The same with the features of a front end (qsnn/frontend.h; NULL = the default tf-audio-ops MFCC, exactly
+ * qsnn_dataset_features): out[count * frames * coefficients]. The waveforms, and so the augmentation draws, are
+ * those of qsnn_dataset_features for the same (split, entry, augment, seed): a teacher with its own front end
+ * sees the same augmented clip as the student. */
+qsnn_status qsnn_dataset_features_fe(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
+                                     int augment, uint64_t seed, const qsnn_frontend_params *fe, float *out);
+
+/* The tutorial's uint8 scaling qsnn_features_to_u8: in qsnn/mfcc_device.h (libc-only, firmware builds it). */
 
 /* A set of feature tensors with their labels, splits and sources: the content of a feature file. */
 typedef struct {
@@ -103,6 +111,15 @@ void qsnn_featureset_free(qsnn_featureset *fs);
  * range): `path` is a dataset directory (either layout; clean features, no augmentation) or a feature file.
  * The result holds only that split's samples, with is_u8 = 1. */
 qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, float max,
+                                    const qsnn_data_opts *opts, qsnn_featureset *out);
+
+/* map[i] = the index in to[n_to] of the name from[i] (a model's class order onto a dataset's), for
+ * i < n_from; n_from must equal n_to. QSNN_ERR_ARG naming the first name missing from `to`. */
+qsnn_status qsnn_labels_map(int *map, const char *const *from, int n_from, const char *const *to, int n_to);
+
+/* Evaluation data for one split with a front end's features, as float (is_u8 = 0, f32 holds them): `path` is a
+ * dataset directory (either layout; clean features). Feature files are refused (they hold tf-audio-ops MFCC). */
+qsnn_status qsnn_data_load_split_fe(const char *path, qsnn_split s, const qsnn_frontend_params *fe,
                                     const qsnn_data_opts *opts, qsnn_featureset *out);
 
 #ifdef __cplusplus

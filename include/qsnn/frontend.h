@@ -1,82 +1,85 @@
-/* qsnn/frontend.h: the keyword-spotting front end that a microcontroller can build: PCM -> TensorFlow's 49x10 MFCC
- * (docs/design.md s1.2-1.7) -> the tutorial's uint8 scaling (s1.9), in C11 with libc only, no allocation.
+/* qsnn/frontend.h: front ends as data: the features a model expects, computed from a clip's samples.
  *
- * It computes the same features as qsnn_mfcc (qsnn/audio.h, KissFFT and double precision) for the fixed Hello Edge
- * settings (16 kHz, window 640, stride 320, FFT 1024, 40 channels 20-4000 Hz, 10 coefficients), but with its own
- * radix-2 real FFT and everything after it in single precision, so that a Cortex-M4 (single-precision FPU) runs it
- * at full speed. Determinism: it uses only IEEE-754 +, -, *, / and sqrtf, in a fixed order, and computes its tables
- * (window, twiddles, filterbank, DCT) with its own cosine and logarithm; built without floating-point contraction
- * (-ffp-contract=off, and -fno-tree-vectorize: GCC 12's vectoriser emits fused vfmaddsub for complex multiplies
- * even under -ffp-contract=off on x86 with FMA; the build passes both), it gives the same bits on every IEEE
- * target. So a host
- * that runs this code computes exactly the features the device computes (`qsnn export --pcm` writes them as the
- * firmware's reference; examples/mcu compares them in QEMU).
+ * A model records its front end (the "features" object of its architecture JSON, docs/frontends.md) so that
+ * `qsnn eval`, `qsnn features`, `qsnn mfcc --frontend` and a distilling trainer compute the features it was
+ * trained on. Two front ends:
+ *   QSNN_FRONTEND_TF_AUDIO_OPS  TensorFlow's AudioSpectrogram + Mfcc ops (the Akida tutorial's; qsnn_mfcc of
+ *                               qsnn/audio.h): |X|^2, mel on the magnitude, ln(max(x, 1e-12)), DCT. Default.
+ *   QSNN_FRONTEND_TF_SIGNAL     tf.signal as the MLPerf Tiny KWS training scripts use it: samples divided by
+ *                               the clip's signed peak (its largest sample value, not magnitude), stft with a
+ *                               periodic Hann window zero-padded to fft_size, magnitude |X|,
+ *                               linear_to_mel_weight_matrix (HTK mel 1127 ln(1 + f/700), num_bands + 2 edges
+ *                               equally spaced in mel, triangles on the bins' mel values, not area-normalised,
+ *                               DC weight 0), ln(mel + log_offset), DCT-II scaled sqrt(2 / num_bands) for every
+ *                               coefficient (mfccs_from_log_mel_spectrograms).
+ * Both take samples as float in [-1, 1) (qsnn_audio_read), 16 kHz, one clip of clip_samples (cropped or
+ * zero-padded), and give frames x coefficients, frame-major (NHWC with H = frames, W = coefficients, C = 1).
  *
- * Differences from qsnn_mfcc: float rounding only (worst |difference| and uint8 off-by-one counts on real clips:
- * examples/mcu/README.md, bench/bench_frontend.c); qsnn_mfcc's exact-DFT repair of frames with > ~100 dB of
- * spectral dynamic range (docs/design.md s1.8) is not done here. */
+ * What the model's input tensor holds is a separate choice (`input`):
+ *   QSNN_INPUT_U8     the tutorial's uint8 scaling with the model's training range (scale_min, scale_max), the
+ *                     network seeing u8 / 255 (models qsnn trains; default);
+ *   QSNN_INPUT_FLOAT  the features themselves (imported TFLite models).
+ */
 #ifndef QSNN_FRONTEND_H
 #define QSNN_FRONTEND_H
 
 #include "qsnn/core.h"
 
 #include <stddef.h>
-#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define QSNN_FRONTEND_WINDOW 640   /* samples per frame (40 ms at 16 kHz) */
-#define QSNN_FRONTEND_STRIDE 320   /* samples between frame starts (20 ms) */
-#define QSNN_FRONTEND_FFT 1024     /* real FFT length: next power of two >= window */
-#define QSNN_FRONTEND_CHANNELS 40  /* mel channels, 20..4000 Hz */
-#define QSNN_FRONTEND_COEFFS 10    /* MFCC coefficients per frame */
-#define QSNN_FRONTEND_BIN_LO 2     /* first FFT bin the filterbank uses (TF's start index) */
-#define QSNN_FRONTEND_BIN_HI 256   /* last one (TF's end index) */
-#define QSNN_FRONTEND_BINS (QSNN_FRONTEND_BIN_HI - QSNN_FRONTEND_BIN_LO + 1)
+typedef enum { QSNN_FRONTEND_TF_AUDIO_OPS = 0, QSNN_FRONTEND_TF_SIGNAL = 1 } qsnn_frontend_kind;
+typedef enum { QSNN_INPUT_U8 = 0, QSNN_INPUT_FLOAT = 1 } qsnn_input_kind;
 
-/* Tables and scratch; fill with qsnn_frontend_init. 15,672 bytes; one object per thread (the scratch is inside).
- * The fields are not an API: read them only through the functions below. */
 typedef struct {
-    float window[QSNN_FRONTEND_WINDOW];            /* periodic Hann */
-    float tw[QSNN_FRONTEND_FFT / 2][2];            /* exp(-2 pi i k / 1024): re, im */
-    uint16_t bitrev[QSNN_FRONTEND_FFT / 2];        /* 9-bit reversal for the 512-point complex FFT */
-    float weight[QSNN_FRONTEND_BINS];              /* falling-edge weight of each used bin */
-    int8_t band[QSNN_FRONTEND_BINS];               /* channel of the falling edge, -1..39 */
-    float dct[QSNN_FRONTEND_CHANNELS][QSNN_FRONTEND_COEFFS];
-    float z[QSNN_FRONTEND_FFT / 2][2];             /* scratch: the complex FFT */
-    float mag[QSNN_FRONTEND_BINS];                 /* scratch: magnitudes of the used bins */
-} qsnn_frontend;
+    qsnn_frontend_kind kind;
+    int sample_rate;   /* 16000 (the only rate; input is resampled to it) */
+    int clip_samples;  /* 16000: one second, cropped or zero-padded */
+    int window;        /* samples per frame: tf-audio-ops 640, tf-signal 480 */
+    int stride;        /* samples between frames: 320 */
+    int fft_size;      /* tf-signal: 512 (>= window, a power of two); tf-audio-ops: 0 (next power of two) */
+    int num_bands;     /* mel bands: 40 */
+    int num_coeffs;    /* DCT coefficients kept: 10 */
+    double lower_hz;   /* 20 */
+    double upper_hz;   /* 4000 */
+    double log_offset; /* tf-signal: 1e-6 added before the log (tf-audio-ops clamps at 1e-12 instead) */
+    int peak_normalize;/* tf-signal: 1 = divide by the signed peak (MLPerf), 0 = samples as they are */
+    qsnn_input_kind input;
+} qsnn_frontend_params;
 
-/* Fill the tables (deterministic: the same bits on every IEEE target). Cannot fail. */
-void qsnn_frontend_init(qsnn_frontend *fe);
+/* Defaults of a front end (the values above); input = QSNN_INPUT_U8 for tf-audio-ops, FLOAT for tf-signal. */
+void qsnn_frontend_defaults(qsnn_frontend_params *p, qsnn_frontend_kind kind);
+/* "tf-audio-ops" / "tf-signal" <-> kind. Parse fails with QSNN_ERR_ARG naming the known front ends. */
+const char *qsnn_frontend_name(qsnn_frontend_kind kind);
+qsnn_status qsnn_frontend_parse(const char *name, qsnn_frontend_kind *out);
+/* Ranges: window 16..65536, stride 1..window... (messages name the field). */
+qsnn_status qsnn_frontend_validate(const qsnn_frontend_params *p);
+/* Whether two parameter sets give the same features (input kind ignored). */
+int qsnn_frontend_same(const qsnn_frontend_params *a, const qsnn_frontend_params *b);
+/* Frames of one clip: 1 + (clip_samples - window) / stride (49 for both defaults). */
+int qsnn_frontend_num_frames(const qsnn_frontend_params *p);
 
-/* The unnormalised real FFT of in[1024]: out[513][2] = re, im of X[k] = sum_j in[j] exp(-2 pi i j k / 1024),
- * k = 0..512 (what kiss_fftr computes). Uses fe's scratch. */
-void qsnn_frontend_rfft(qsnn_frontend *fe, float (*out)[2], const float *in);
+/* JSON (cJSON objects; the "features" object of an architecture): every field written; when reading, absent
+ * fields take the defaults of the named front end ("frontend" first) and unknown fields are errors
+ * "<origin>: features: unknown field 'x'". */
+struct cJSON;
+qsnn_status qsnn_frontend_to_json(const qsnn_frontend_params *p, struct cJSON *obj);
+qsnn_status qsnn_frontend_from_json(qsnn_frontend_params *p, const struct cJSON *obj, const char *origin);
 
-/* One frame: out[10] = the MFCC of x[640] (samples in [-1, 1), as qsnn_audio_read gives them). */
-void qsnn_frontend_frame(qsnn_frontend *fe, float *out, const float *x);
-
-/* The same from PCM16: x[j] = pcm[j] / 32768, exactly as docs/design.md s1.1 reads 16-bit audio. */
-void qsnn_frontend_frame_s16(qsnn_frontend *fe, float *out, const int16_t *pcm);
-
-/* FNV-1a (32 bits) of the bit patterns of one frame's out[10], little-endian bytes: a compact way to compare the
- * float features of two machines bit for bit (qsnn export --pcm writes them, examples/mcu checks them). */
-uint32_t qsnn_frontend_hash(const float *frame);
-
-/* Frames t = 0, 1, ... while a whole window fits (docs/design.md s1.2): out[frames][10], frames =
- * qsnn_frontend_num_frames(n); 16000 samples give 49 frames. NULL buffers with frames > 0: QSNN_ERR_ARG. */
-size_t qsnn_frontend_num_frames(size_t n);
-qsnn_status qsnn_frontend_compute(qsnn_frontend *fe, float *out, const float *samples, size_t n);
-
-/* The tutorial's uint8 scaling (docs/design.md s1.9): out[i] = clamp(trunc((in[i] - min) * 255 / (max - min)),
- * 0, 255) in float32, left to right; NaN and a degenerate range (max <= min) give 0. */
-void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);
+/* A front end's precomputed tables and scratch. Opaque, one object per thread; compute never allocates. */
+typedef struct qsnn_frontend qsnn_frontend;
+qsnn_status qsnn_frontend_create(qsnn_frontend **out, const qsnn_frontend_params *p);
+void qsnn_frontend_destroy(qsnn_frontend *f);
+const qsnn_frontend_params *qsnn_frontend_params_of(const qsnn_frontend *f);
+/* Features of one clip: samples[n] (float, [-1, 1)), cropped or zero-padded to clip_samples, into
+ * out[num_frames * num_coeffs]. A clip of zeros under peak normalisation is left unscaled (its features are
+ * then ln(log_offset) terms: TensorFlow would divide by 0). */
+qsnn_status qsnn_frontend_compute(qsnn_frontend *f, float *out, const float *samples, size_t n);
 
 #ifdef __cplusplus
 }
 #endif
-
 #endif

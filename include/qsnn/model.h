@@ -16,6 +16,7 @@
 #define QSNN_MODEL_H
 
 #include "qsnn/core.h"
+#include "qsnn/frontend.h"
 #include "qsnn/labels.h"
 #include "qsnn/quant.h"
 #include "qsnn/tensor.h"
@@ -30,7 +31,10 @@ extern "C" {
 #define QSNN_NAME_MAX 32
 
 typedef enum { QSNN_OP_CONV2D = 0, QSNN_OP_DEPTHWISE = 1, QSNN_OP_SEPARABLE = 2, QSNN_OP_DENSE = 3 } qsnn_op;
-typedef enum { QSNN_POOL_NONE = 0, QSNN_POOL_GLOBAL_AVG = 1 } qsnn_pool;
+/* pool: QSNN_POOL_GLOBAL_AVG (akida_models' pooling, before BN). pool_after: QSNN_POOL_AVG or QSNN_POOL_MAX over
+ * a window, a separate Keras/TFLite pooling layer after the activation (TF's 'same'/'valid' rules; an average
+ * over a 'same' window divides by the taps inside the image, as TensorFlow). */
+typedef enum { QSNN_POOL_NONE = 0, QSNN_POOL_GLOBAL_AVG = 1, QSNN_POOL_AVG = 2, QSNN_POOL_MAX = 3 } qsnn_pool;
 
 typedef struct {
     char name[QSNN_NAME_MAX];
@@ -45,8 +49,15 @@ typedef struct {
     int batch_norm;         /* default true */
     int activation;         /* default true; false = raw outputs (logits) */
     int act_bits;           /* bits of the quantized ReLU when activations are quantized: 1..8, default 4 */
+    int act_relu;           /* "activation": "relu": max(x, 0) without the cap at 6 (float inference; the
+                             * trainer refuses it); "relu6" or true: ReLU6; "none" or false: no activation */
+    qsnn_pool pool_after;   /* "pool_after": "avg" / "max" (float inference; the trainer refuses it) */
+    int pool_kh, pool_kw;   /* "pool_size": n or [h, w] */
+    int pool_sh, pool_sw;   /* "pool_stride": default the pool size */
+    int pool_same;          /* "pool_padding": "valid" (default) or "same" */
     /* derived by qsnn_arch_validate: */
-    qsnn_shape in, out;     /* per-sample shapes; out is after pooling */
+    qsnn_shape in, out;     /* per-sample shapes; out is after pooling (and pool_after) */
+    qsnn_shape act;         /* the activation's output, before pool_after (== out without it) */
 } qsnn_layer_desc;
 
 typedef struct {
@@ -55,6 +66,10 @@ typedef struct {
     int num_classes;
     int num_layers;
     qsnn_layer_desc layers[QSNN_MAX_LAYERS];
+    /* "features": the front end and input kind the model expects (qsnn/frontend.h); absent in the JSON = the
+     * tf-audio-ops defaults with uint8 input. A zeroed struct (sample_rate 0) is taken as those defaults by
+     * qsnn_arch_validate. */
+    qsnn_frontend_params features;
 } qsnn_arch;
 
 /* Parse and validate a JSON description. `origin` names the source in error messages ("my_model.json").
@@ -69,6 +84,10 @@ qsnn_status qsnn_arch_builtin(qsnn_arch *out, const char *name);
 qsnn_status qsnn_arch_load(qsnn_arch *out, const char *name_or_path);
 /* Check consistency and compute every layer's shapes (out of the last layer must be 1x1xclasses). */
 qsnn_status qsnn_arch_validate(qsnn_arch *a);
+/* QSNN_OK when the trainer (and the converter) can handle the architecture; else QSNN_ERR_UNSUPPORTED naming the
+ * layer and the float-inference-only part ("activation": "relu", pool_after) or the front end (training
+ * computes the tf-audio-ops MFCC scaled to uint8). */
+qsnn_status qsnn_arch_trainable(const qsnn_arch *a);
 /* Total parameter count (Keras' count: weights, biases, BN gamma/beta/mean/var); *trainable excludes the BN
  * moving statistics. mobilenet_kws: 24,576 total, 23,872 trainable. */
 size_t qsnn_arch_param_count(const qsnn_arch *a, size_t *trainable);

@@ -1,8 +1,8 @@
-/* bench_frontend.c: what the device's front end (qsnn/frontend.h, src/audio/frontend.c: libc-only, float32, the
+/* bench_mfcc_device.c: what the device's front end (qsnn/mfcc_device.h, src/audio/mfcc_device.c: libc-only, float32, the
  * same bits on the host and on a Cortex-M4) changes against the host's default one (qsnn_mfcc: KissFFT, double
  * after the FFT, exact-DFT repair), on real clips, and what each costs per frame on this host.
  *
- *   bench_frontend MODEL.snn DIR [--clips N]
+ *   bench_mfcc_device MODEL.snn DIR [--clips N]
  *
  * DIR holds label folders of WAV clips (the released Speech Commands test layout, e.g.
  * ../shared/data/speech_commands_test_subset); every clip's first second goes through both front ends, the
@@ -14,7 +14,7 @@
 #include "qsnn/audio.h"
 #include "qsnn/convert.h"
 #include "qsnn/core.h"
-#include "qsnn/frontend.h"
+#include "qsnn/mfcc_device.h"
 #include "qsnn/snn.h"
 
 #include <dirent.h>
@@ -25,7 +25,7 @@
 #include <time.h>
 
 #define F 49
-#define K QSNN_FRONTEND_COEFFS
+#define K QSNN_MFCC_DEVICE_COEFFS
 
 static double cpu_now(void)
 {
@@ -48,24 +48,24 @@ int main(int argc, char **argv)
     if (argc >= 5 && !strcmp(argv[3], "--clips"))
         max_clips = atol(argv[4]);
     if ((argc != 3 && argc != 5) || max_clips <= 0) {
-        fprintf(stderr, "usage: bench_frontend MODEL.snn DIR [--clips N]\n");
+        fprintf(stderr, "usage: bench_mfcc_device MODEL.snn DIR [--clips N]\n");
         return 2;
     }
     qsnn_snn_model m;
     unsigned char *img = NULL;
     if (qsnn_snn_load(argv[1], &m, &img) != QSNN_OK) {
-        fprintf(stderr, "bench_frontend: %s\n", qsnn_last_error());
+        fprintf(stderr, "bench_mfcc_device: %s\n", qsnn_last_error());
         return 1;
     }
-    static qsnn_frontend fe;
-    qsnn_frontend_init(&fe);
+    static qsnn_mfcc_device fe;
+    qsnn_mfcc_device_init(&fe);
     qsnn_mfcc_params mp;
     qsnn_mfcc_default_params(&mp);
     qsnn_mfcc *mf = NULL;
     void *mem = malloc(qsnn_snn_mem_size(&m));
     qsnn_snn_ctx *ctx = NULL;
     if (!mem || qsnn_mfcc_create(&mf, &mp) != QSNN_OK || qsnn_snn_init(&ctx, &m, mem, qsnn_snn_mem_size(&m))) {
-        fprintf(stderr, "bench_frontend: %s\n", qsnn_last_error());
+        fprintf(stderr, "bench_mfcc_device: %s\n", qsnn_last_error());
         return 1;
     }
     /* the clip list, sorted (deterministic), with each clip's label index */
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     char **paths = NULL;
     DIR *d = opendir(argv[2]);
     if (!d) {
-        fprintf(stderr, "bench_frontend: cannot open %s\n", argv[2]);
+        fprintf(stderr, "bench_mfcc_device: cannot open %s\n", argv[2]);
         return 1;
     }
     struct dirent *e;
@@ -122,10 +122,10 @@ int main(int argc, char **argv)
         const int label = atoi(paths[i]) - 1; /* -1: not a label of the model */
         const char *path = paths[i] + 3;
         if (qsnn_audio_read_clip(path, x, QSNN_CLIP_SAMPLES) != QSNN_OK) {
-            fprintf(stderr, "bench_frontend: %s\n", qsnn_last_error());
+            fprintf(stderr, "bench_mfcc_device: %s\n", qsnn_last_error());
             return 1;
         }
-        qsnn_frontend_compute(&fe, a, x, QSNN_CLIP_SAMPLES);
+        qsnn_mfcc_device_compute(&fe, a, x, QSNN_CLIP_SAMPLES);
         qsnn_mfcc_compute(mf, b, x, QSNN_CLIP_SAMPLES);
         qsnn_features_to_u8(ua, a, F * K, m.scale_min, m.scale_max);
         qsnn_features_to_u8(ub, b, F * K, m.scale_min, m.scale_max);
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
         values += F * K;
         int32_t pa, pb;
         if (qsnn_snn_run(ctx, ua, NULL, &pa, NULL) != QSNN_OK || qsnn_snn_run(ctx, ub, NULL, &pb, NULL) != QSNN_OK) {
-            fprintf(stderr, "bench_frontend: %s\n", qsnn_last_error());
+            fprintf(stderr, "bench_mfcc_device: %s\n", qsnn_last_error());
             return 1;
         }
         pred_diff += pa != pb;
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < 5; r++) {
         double t0 = cpu_now();
         for (size_t i = 0; i < tn; i++)
-            qsnn_frontend_compute(&fe, a, clips + i * QSNN_CLIP_SAMPLES, QSNN_CLIP_SAMPLES);
+            qsnn_mfcc_device_compute(&fe, a, clips + i * QSNN_CLIP_SAMPLES, QSNN_CLIP_SAMPLES);
         double t1 = cpu_now();
         for (size_t i = 0; i < tn; i++)
             qsnn_mfcc_compute(mf, b, clips + i * QSNN_CLIP_SAMPLES, QSNN_CLIP_SAMPLES);
