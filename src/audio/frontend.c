@@ -5,7 +5,7 @@
  * padding), so qsnn_frontend_compute never allocates. */
 #include "qsnn/frontend.h"
 
-#include "audio/tf_signal.h"
+#include "audio/tf_signal_internal.h"
 #include "qsnn/audio.h"
 
 #include <cjson/cJSON.h>

@@ -10,7 +10,7 @@
  * against its shape and type before it is read. */
 #include "qsnn/import.h"
 
-#include "import/tflite.h"
+#include "import/tflite_internal.h"
 #include "qsnn/io.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
  * "pool_size", "pool_stride", "pool_padding"), and the model's front end ("features", qsnn/frontend.h).
  * arch.c calls these from its parser, validator and writer; the messages follow arch.c's form
  * "<origin>: layer <i> '<name>': <field> <problem>". */
-#include "model/arch_ext.h"
+#include "model/arch_ext_internal.h"
 
 #include <string.h>
 

@@ -1,10 +1,10 @@
-/* tflite.h (private to libqsnn): the parts of a TFLite model the importer uses, as read by tflite_read.c, and
+/* tflite_internal.h (private to libqsnn): the parts of a TFLite model the importer uses, as read by tflite_read.c, and
  * the builder (tflite.c) that turns them into a qsnn model. Positions of weight data and quantization vectors
  * point into the caller's buffer (g->fb), already checked to lie inside it. */
 #ifndef QSNN_IMPORT_TFLITE_H
 #define QSNN_IMPORT_TFLITE_H
 
-#include "import/flatbuf.h"
+#include "import/flatbuf_internal.h"
 
 #define TFL_MAX_RANK 8
 #define TFL_MAX_CODES 256
