@@ -14,10 +14,12 @@
 #include "export_pcm.h"
 
 #include "qsnn/audio.h"
+#include "qsnn/detect.h"
 #include "qsnn/io.h"
 #include "qsnn/kws.h"
 #include "qsnn/mfcc_device.h"
 #include "qsnn/snn.h"
+#include "qsnn/snn_meta.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -42,6 +44,9 @@ static void print_help(void)
            "  qsnn_snn_model_init(&m, NAME_model, NAME_MODEL_SIZE, \"flash\");\n"
            "  qsnn_snn_init(&ctx, &m, work, sizeof work);\n"
            "  qsnn_snn_run(ctx, mfcc_u8, NULL, &pred, NULL);   /* NAME_labels[pred] */\n"
+           "\n"
+           "The header also carries the keyword detector's parameters (NAME_DETECT_*: calibrated ones when the model\n"
+           "went through `qsnn eval-stream --calibrate`) and the softmax scale of the potentials (NAME_LOGIT_SCALE).\n"
            "\n"
            "Options:\n"
            "  -o, --output FILE.h  header to write (required)\n"
@@ -211,6 +216,19 @@ int cmd_export(int argc, char **argv)
     st = put(&f, st, "/* uint8 input = (x - MIN) * 255 / (MAX - MIN) in float, truncated, clamped to 0..255; x the MFCC */\n"
                      "#define %s_SCALE_MIN %.9gf\n#define %s_SCALE_MAX %.9gf\n\n",
              up, (double)m.scale_min, up, (double)m.scale_max);
+    qsnn_snn_meta meta;
+    qsnn_snn_meta_get(&m, &meta);
+    int cal = (meta.flags & QSNN_SNN_META_DETECT) != 0;
+    if (meta.flags & QSNN_SNN_META_SCALE)
+        st = put(&f, st, "/* class scores (qsnn/detect.h): softmax(potentials * LOGIT_SCALE) */\n"
+                         "#define %s_LOGIT_SCALE %.9gf\n", up, (double)meta.logit_scale);
+    st = put(&f, st, "/* keyword detector (qsnn/detect.h): %s */\n"
+                     "#define %s_DETECT_CALIBRATED %d\n#define %s_DETECT_THRESHOLD %.9gf\n"
+                     "#define %s_DETECT_AVERAGE_MS %d\n#define %s_DETECT_SUPPRESS_MS %d\n\n",
+             cal ? "calibrated by `qsnn eval-stream --calibrate`" : "qsnn's defaults (the model is not calibrated)",
+             up, cal, up, cal ? (double)meta.threshold : (double)QSNN_DETECT_DEFAULT_THRESHOLD, up,
+             cal ? (int)meta.average_ms : QSNN_DETECT_DEFAULT_AVERAGE_MS, up,
+             cal ? (int)meta.suppress_ms : QSNN_DETECT_DEFAULT_SUPPRESS_MS);
     st = put(&f, st, "static const char *const %s_labels[%d] = {", name, m.num_classes);
     for (int i = 0; i < m.num_classes; i++) {
         char lab[96];

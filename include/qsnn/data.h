@@ -80,6 +80,13 @@ int qsnn_dataset_label(const qsnn_dataset *ds, qsnn_split s, size_t i);
  * "_silence_" for generated silence entries. */
 const char *qsnn_dataset_source(const qsnn_dataset *ds, qsnn_split s, size_t i);
 size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
+/* The decoded audio of entry i of split s: QSNN_CLIP_SAMPLES int16 samples (cropped or zero-padded as TF's
+ * DecodeWav), owned by the dataset; NULL for a generated silence entry (src/data/dataset_access.c). */
+const int16_t *qsnn_dataset_clip_pcm(const qsnn_dataset *ds, qsnn_split s, size_t i);
+/* The background-noise recordings (_background_noise_/, pooled over the directories): count, and recording k
+ * as float samples in [-1, 1] (*len >= QSNN_CLIP_SAMPLES), owned by the dataset. */
+int qsnn_dataset_num_noise(const qsnn_dataset *ds);
+const float *qsnn_dataset_noise(const qsnn_dataset *ds, int k, size_t *len);
 
 /* MFCC features of entries idx[0..count) of split s into out[count * 49 * 10] (frame-major per sample).
  * augment = 1: training augmentation (time shift, background noise w.p. background_frequency); silence entries

@@ -19,7 +19,10 @@
 #include "qsnn/import.h"
 #include "qsnn/train.h"
 #include "qsnn/snn.h"
+#include "qsnn/snn_meta.h"
 #include "qsnn/convert.h"
 #include "qsnn/report.h"
+#include "qsnn/detect.h"
 #include "qsnn/kws.h"
+#include "qsnn/stream_eval.h"
 #endif
