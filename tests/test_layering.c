@@ -47,7 +47,7 @@ static const module_rule modules[] = {
     {"kws", NULL},
     {"import", NULL},   /* TFLite models into qsnn models (issue 12) */
     {"tools", NULL},
-    {"examples", "core snn audio"}, /* audio: issue 14's on-device front end (qsnn/mfcc_device.h) */
+    {"examples", "core snn audio kws"}, /* issue 14: the on-device MFCC (audio) and the detector (kws) */
 };
 
 /* Public header -> owning module ("all" for the umbrella header). */

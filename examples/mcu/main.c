@@ -20,6 +20,9 @@
 #include "kws_model.h"
 #include "qsnn/mfcc_device.h"
 #include "qsnn/snn.h"
+#ifdef KWS_LOGIT_SCALE /* the model has a logit scale: class scores and the keyword detector (qsnn/detect.h) */
+#include "qsnn/detect.h"
+#endif
 
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +42,9 @@ static uint32_t elapsed(uint32_t t0, uint32_t t1) { return (t0 - t1) & 0xFFFFFFu
 
 static qsnn_mfcc_device fe;
 static uint8_t x[FRAMES * K]; /* the engine's input: the window's frames, oldest first */
+#ifdef KWS_LOGIT_SCALE
+static _Alignas(16) unsigned char det_mem[2048]; /* the detector's memory (qsnn_detect_mem_size: ~300 bytes) */
+#endif
 
 static int run_pcm(qsnn_snn_ctx *ctx)
 {
@@ -47,6 +53,22 @@ static int run_pcm(qsnn_snn_ctx *ctx)
     uint32_t hash[FRAMES];
     uint64_t fe_ticks = 0, engine_ticks = 0;
     uint32_t fe_frames = 0;
+#ifdef KWS_LOGIT_SCALE
+    /* the detector as `qsnn stream` runs it: the model's (calibrated or default) parameters, keywords = labels
+     * not starting with '_' */
+    const qsnn_detect_params dp = {KWS_DETECT_THRESHOLD, KWS_DETECT_AVERAGE_MS, KWS_DETECT_SUPPRESS_MS,
+                                   KWS_PCM_HOP / 16, 1000};
+    uint8_t is_kw[KWS_NUM_CLASSES];
+    for (int c = 0; c < KWS_NUM_CLASSES; c++)
+        is_kw[c] = kws_labels[c][0] != '_';
+    qsnn_detector *det = NULL;
+    if (qsnn_detect_init(&det, &dp, KWS_NUM_CLASSES, is_kw, det_mem, sizeof det_mem) != QSNN_OK) {
+        snprintf(line, sizeof line, "kws: %s\n", qsnn_last_error());
+        board_puts(line);
+        return 2;
+    }
+    int ndet = 0;
+#endif
     for (int w = 0; w < KWS_PCM_WINDOWS; w++) {
         const int first = w == 0 ? 0 : FRAMES - SHIFT; /* frames of this window to compute */
         if (w > 0)
@@ -80,10 +102,30 @@ static int run_pcm(qsnn_snn_ctx *ctx)
         bad_pot += !same;
         bad_class += pred != kws_pcm_classes[w];
         const long ms = (long)w * KWS_PCM_HOP / 16; /* the window's start; printed as `qsnn stream --all` does */
+#ifdef KWS_LOGIT_SCALE
+        float scores[KWS_NUM_CLASSES];
+        qsnn_detect_scores(scores, pot, KWS_NUM_CLASSES, KWS_LOGIT_SCALE);
+        snprintf(line, sizeof line, "window %4ld.%03ld s  %-12s %.4f%s\n", ms / 1000, ms % 1000, kws_labels[pred],
+                 (double)scores[pred], same && pred == kws_pcm_classes[w] ? "" : "  DIFFERS from the host");
+        board_puts(line);
+        qsnn_detection d;
+        if (qsnn_detect_feed(det, scores, &d)) { /* the line `qsnn stream` prints for a detection */
+            snprintf(line, sizeof line, "%8.3f s  %-12s score %.4f  (%.3f-%.3f s, decided at %.3f s)\n", d.start_s,
+                     kws_labels[d.label], (double)d.score, d.start_s, d.end_s, d.time_s);
+            board_puts(line);
+            ndet++;
+        }
+#else
         snprintf(line, sizeof line, "window %4ld.%03ld s  %s%s\n", ms / 1000, ms % 1000, kws_labels[pred],
                  same && pred == kws_pcm_classes[w] ? "" : "  DIFFERS from the host");
         board_puts(line);
+#endif
     }
+#ifdef KWS_LOGIT_SCALE
+    snprintf(line, sizeof line, "kws: %d detections (scores averaged over %d ms >= %.4f, suppression %d ms)\n", ndet,
+             KWS_DETECT_AVERAGE_MS, (double)KWS_DETECT_THRESHOLD, KWS_DETECT_SUPPRESS_MS);
+    board_puts(line);
+#endif
     const uint32_t ipt16 = board_insns_per_tick_x16();
     snprintf(line, sizeof line,
              "kws: %d windows from %ld PCM samples: float MFCC bits %s, uint8 features %s, potentials %s, classes %s "
