@@ -15,6 +15,7 @@
 #include "qsnn/core.h"
 #include "qsnn/frontend.h"
 #include "qsnn/labels.h"
+#include "qsnn/mfcc_device.h"
 
 #include <stdint.h>
 
@@ -112,8 +113,7 @@ qsnn_status qsnn_data_split_features_fe(const qsnn_dataset *ds, qsnn_split s, in
                                         const qsnn_frontend_params *fe, float *out, qsnn_progress *prog,
                                         size_t *done);
 
-/* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
-void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);
+/* The tutorial's uint8 scaling qsnn_features_to_u8: in qsnn/mfcc_device.h (libc-only, firmware builds it). */
 
 /* A set of feature tensors with their labels, splits and sources: the content of a feature file. */
 typedef struct {

@@ -8,6 +8,7 @@
 #include "qsnn/io.h"
 #include "qsnn/audio.h"
 #include "qsnn/frontend.h"
+#include "qsnn/mfcc_device.h"
 #include "qsnn/data.h"
 #include "qsnn/synth.h"
 #include "qsnn/quant.h"
