@@ -3,7 +3,8 @@
 #
 #   bash scripts/bootstrap.sh tutorial [ARGS...]   install packages, build, run `qsnn tutorial ARGS...`
 #   bash scripts/bootstrap.sh test                 install packages, build (-Werror), run the tests, then
-#                                                  build with ASan/UBSan and run the tests again
+#                                                  build with ASan/UBSan and run the tests again, then run
+#                                                  every fuzz target for a bounded time (scripts/fuzz.sh)
 #   bash scripts/bootstrap.sh build                install packages and build only
 #
 # Packages come from Debian's archive only. Builds go to build/ (release) and build-asan/ (sanitizers).
@@ -16,9 +17,11 @@ shift || true
 # Build tools and the libraries qsnn uses (see README "Dependencies").
 pkgs=(build-essential cmake pkg-config libsndfile1-dev libkissfft-dev libfftw3-dev libcjson-dev libcairo2-dev
       libsamplerate0-dev nettle-dev libespeak-ng-dev espeak-ng-data flite1-dev libopenblas-dev libcmocka-dev)
-# The tests also build examples/mcu for a Cortex-M4 and run it in QEMU (tests/test_convert.c).
+# The tests also build examples/mcu for a Cortex-M4 and run it in QEMU (tests/test_convert.c, and the engine's
+# size checks with a 32-bit size_t in tests/test_hostile.c); the fuzz targets need clang (libFuzzer) and its
+# OpenMP runtime.
 if [ "$mode" = test ]; then
-  pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+  pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang libomp-dev)
 fi
 
 missing=()
@@ -54,7 +57,9 @@ case "$mode" in
     (cd build && ctest --output-on-failure -j "$jobs")
     echo "bootstrap: release tests passed; now the same tests under ASan/UBSan" >&2
     build build-asan -DQSNN_WERROR=ON -DQSNN_SANITIZE=ON
-    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 QSNN_SANITIZED=1 ctest --output-on-failure -j "$jobs")
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs")
+    echo "bootstrap: sanitizer tests passed; now each fuzz target for ${QSNN_FUZZ_SECONDS:-20} s" >&2
+    bash scripts/fuzz.sh "${QSNN_FUZZ_SECONDS:-20}"
     ;;
   *)
     echo "usage: bash scripts/bootstrap.sh tutorial|test|build" >&2

@@ -287,6 +287,15 @@ static void test_other_formats_converted(void **state)
     assert_int_equal(qsnn_audio_read(pn, &x, &n, NULL), QSNN_ERR_FORMAT);
     assert_non_null(strstr(qsnn_last_error(), pn));
     assert_non_null(strstr(qsnn_last_error(), "non-finite"));
+    /* finite but absurd (1e30: its power spectrum overflows float and every feature is NaN): refused as well,
+     * also through the clip reader and the stream */
+    float huge[3] = {0.25f, 0.5f, 1e30f};
+    write_sf(pn, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, huge, 3, 'f');
+    assert_int_equal(qsnn_audio_read(pn, &x, &n, NULL), QSNN_ERR_FORMAT);
+    assert_non_null(strstr(qsnn_last_error(), "frame 2 is 1e+30"));
+    float clip[16];
+    assert_int_equal(qsnn_audio_read_clip(pn, clip, 16), QSNN_ERR_FORMAT);
+    assert_non_null(strstr(qsnn_last_error(), pn));
 
     /* 32-bit float: stored values come back unchanged */
     float f[3] = {0.25f, -0.75f, 0.123456789f};

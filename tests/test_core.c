@@ -167,14 +167,15 @@ static void test_mkdir_p(void **state)
     assert_int_equal(qsnn_mkdir_p(""), QSNN_ERR_ARG);
     /* output folders checked before long jobs: missing folder, a file in the way, fine ones */
     snprintf(deep, sizeof deep, "%s/missing/model.qsnn", base);
-    assert_int_equal(qsnn_check_output_dir(deep), QSNN_ERR_IO);
+    assert_int_equal(qsnn_check_outputs((const char *[]){deep}, 1, NULL, 0, 0), QSNN_ERR_IO);
     assert_non_null(strstr(qsnn_last_error(), "missing"));
     snprintf(deep, sizeof deep, "%s/f/model.qsnn", base);
-    assert_int_equal(qsnn_check_output_dir(deep), QSNN_ERR_IO);
+    assert_int_equal(qsnn_check_outputs((const char *[]){deep}, 1, NULL, 0, 0), QSNN_ERR_IO);
     assert_non_null(strstr(qsnn_last_error(), "not a folder"));
     snprintf(deep, sizeof deep, "%s/a/b/model.qsnn", base);
-    assert_int_equal(qsnn_check_output_dir(deep), QSNN_OK);
-    assert_int_equal(qsnn_check_output_dir("model.qsnn"), QSNN_OK); /* the current folder */
+    assert_int_equal(qsnn_check_outputs((const char *[]){deep}, 1, NULL, 0, 0), QSNN_OK);
+    /* the current folder */
+    assert_int_equal(qsnn_check_outputs((const char *[]){"model.qsnn"}, 1, NULL, 0, 0), QSNN_OK);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
     assert_int_equal(system(cmd), 0);

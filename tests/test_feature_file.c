@@ -17,7 +17,7 @@
 #include "qsnn/data.h"
 #include "qsnn/io.h"
 
-/* header offsets of version 1 (see src/data/feature_file.c) */
+/* header offsets of versions 1 and 2 (see src/data/feature_file.c) */
 enum { OFF_VERSION = 8, OFF_HSIZE = 12, OFF_FLAGS = 16, OFF_H = 20, OFF_W = 24, OFF_C = 28, OFF_NL = 32,
        OFF_LSIZE = 36, OFF_N = 40, OFF_SRC = 48, OFF_MIN = 56, OFF_MAX = 60, HDR = 64 };
 
@@ -186,7 +186,8 @@ static void load_good(void)
     fclose(fp);
 }
 
-/* Write bytes[0..len) to a file and load it: expect failure `want` with `needle` in the message. */
+/* Write bytes[0..len) to a file and load it: expect failure `want` with `needle` in the message. A file of the
+ * good file's length gets its checksum recomputed (the field's own check must refuse it, not the checksum). */
 static void expect_load_error(const unsigned char *bytes, size_t len, qsnn_status want, const char *needle)
 {
     char path[128];
@@ -194,6 +195,12 @@ static void expect_load_error(const unsigned char *bytes, size_t len, qsnn_statu
     FILE *fp = fopen(path, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(bytes, 1, len, fp), len);
+    if (len == g_good_len && len >= 4) {
+        unsigned char crc[4];
+        qsnn_put_u32le(crc, qsnn_crc32(0, bytes, len - 4));
+        assert_int_equal(fseek(fp, (long)len - 4, SEEK_SET), 0);
+        assert_int_equal(fwrite(crc, 1, 4, fp), 4);
+    }
     fclose(fp);
     qsnn_featureset fs;
     qsnn_clear_error();
@@ -244,8 +251,8 @@ static void test_bad_header_fields(void **state)
     b[0] = 'X';
     expect_load_error(b, g_good_len, QSNN_ERR_FORMAT, "bad magic");
     RESET();
-    patch_u32(b, OFF_VERSION, 2);
-    expect_load_error(b, g_good_len, QSNN_ERR_UNSUPPORTED, "version 2");
+    patch_u32(b, OFF_VERSION, 3);
+    expect_load_error(b, g_good_len, QSNN_ERR_UNSUPPORTED, "version 3");
     RESET();
     patch_u32(b, OFF_HSIZE, 128);
     expect_load_error(b, g_good_len, QSNN_ERR_FORMAT, "header size");
@@ -309,7 +316,7 @@ static void test_bad_body(void **state)
     unsigned char *b = malloc(g_good_len);
     size_t off_labels = HDR, off_lab = HDR + 4 * 32, off_split = off_lab + 40, off_src = off_split + 10;
     size_t src_bytes = (size_t)qsnn_get_u32le(g_good + OFF_SRC), off_feat = off_src + src_bytes;
-    assert_int_equal(off_feat + 240, g_good_len);
+    assert_int_equal(off_feat + 240 + 4, g_good_len); /* + the checksum */
     memcpy(b, g_good, g_good_len);
     memset(b + off_labels + 32, 'a', 32); /* label 1 without NUL */
     expect_load_error(b, g_good_len, QSNN_ERR_FORMAT, "labels: name 1");
@@ -329,6 +336,32 @@ static void test_bad_body(void **state)
     float nanv = NAN;
     memcpy(b + off_feat + 4 * 13, &nanv, 4);
     expect_load_error(b, g_good_len, QSNN_ERR_FORMAT, "value 1 of sample 2 is not finite");
+    /* any byte flipped, checksum not recomputed: refused by the checksum (a feature, a label, a source) */
+    size_t flips[] = {off_feat + 7, off_lab + 2, off_src + 3, off_labels + 40};
+    char path[128];
+    tmp_path(path, sizeof path, "flipped.qsnnf");
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        memcpy(b, g_good, g_good_len);
+        b[flips[i]] ^= 0x01;
+        FILE *fp = fopen(path, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(b, 1, g_good_len, fp), g_good_len);
+        fclose(fp);
+        qsnn_featureset fs;
+        assert_int_equal(qsnn_featureset_load(&fs, path), QSNN_ERR_FORMAT);
+        assert_non_null(strstr(qsnn_last_error(), "checksum mismatch"));
+    }
+    /* a version 1 file (no checksum) still loads, with a warning */
+    memcpy(b, g_good, g_good_len);
+    patch_u32(b, OFF_VERSION, 1);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(b, 1, g_good_len - 4, fp), g_good_len - 4);
+    fclose(fp);
+    qsnn_featureset fs;
+    assert_int_equal(qsnn_featureset_load(&fs, path), QSNN_OK);
+    assert_int_equal(fs.n, 10);
+    qsnn_featureset_free(&fs);
     free(b);
     free(g_good);
 }

@@ -24,7 +24,9 @@
 #include "qsnn/qsnn.h"
 #include "qsnn/train.h"
 
+
 #include <cairo.h>
+#include <cjson/cJSON.h>
 #include <dlfcn.h>
 
 static const char *k_tiny_json =
@@ -397,6 +399,101 @@ static void test_resume_bit_exact(void **state)
     synth_free(&d);
 }
 
+/* A checkpoint is never trusted: each field that says where training stands, the counts, the values and the bytes
+ * are corrupted one at a time (the checksum recomputed, so that the field's own check is what refuses it) and
+ * each refusal names the field and says how to start over; the intact checkpoint still resumes. */
+static void write_at(const char *p, long off, const void *v, size_t n, int fix_crc)
+{
+    FILE *f = fopen(p, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, off, SEEK_SET), 0);
+    assert_int_equal(fwrite(v, 1, n, f), n);
+    if (fix_crc) {
+        assert_int_equal(fseek(f, 0, SEEK_END), 0);
+        long len = ftell(f);
+        unsigned char *b = malloc((size_t)len);
+        assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+        assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+        uint32_t crc = qsnn_crc32(0, b, (size_t)len - 4);
+        assert_int_equal(fseek(f, len - 4, SEEK_SET), 0);
+        assert_int_equal(fwrite(&crc, 1, 4, f), 4);
+        free(b);
+    }
+    fclose(f);
+}
+
+static void test_checkpoint_corruption(void **state)
+{
+    (void)state;
+    synth_data d;
+    synth_make(&d);
+    qsnn_train_data td = as_train_data(&d);
+    qsnn_train_opts o;
+    qsnn_train_default_opts(&o);
+    o.epochs[0] = o.epochs[1] = o.epochs[2] = 2;
+    o.batch = 50;
+    o.threads = 1;
+    o.quiet = 1;
+    o.seed = 5;
+    char dir[512], p[700], good[700], cmd[1600];
+    tmpdir(dir, sizeof dir, "ckC");
+    qsnn_train_result res;
+    qsnn_model m;
+    make_model(&m, k_small_json, 4);
+    o.ckpt_dir = dir;
+    o.stop_after_epochs = 3; /* episode index 1, next epoch 1, 3 records */
+    assert_int_equal(qsnn_train_run(&m, &td, &o, &res), QSNN_OK);
+    o.stop_after_epochs = 1;
+    o.resume = 1;
+    snprintf(p, sizeof p, "%s/state.qsnnckpt", dir);
+    snprintf(good, sizeof good, "%s/good.ckpt", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", p, good);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", good, p);
+    const int32_t ep3 = 3, ep_neg = -1, epoch_big = 1000000, nrec0 = 0;
+    const float nan = NAN, neg = -1.0f;
+    const double dnan = NAN;
+    const long hdr = 52, rec = 56, arrays = hdr + 3 * rec;
+    const size_t np = m.num_params;
+    struct {
+        long off;
+        const void *v;
+        size_t n;
+        int fix_crc;
+        const char *msg;
+    } cases[] = {
+        {16, &ep3, 4, 1, "episode index 3 out of range"},
+        {16, &ep_neg, 4, 1, "episode index -1 out of range"},
+        {20, &epoch_big, 4, 1, "epoch 1000000 out of range"},
+        {48, &nrec0, 4, 1, "0 epoch records"},
+        {hdr + 8, &dnan, 8, 1, "epoch record 0"}, /* the first record's loss */
+        {arrays, &nan, 4, 1, "parameters[0] = nan"},
+        {arrays + (long)(np * 4 + 8), &nan, 4, 1, "best parameters[2]"},
+        {arrays + (long)(np * 12 + 4), &neg, 4, 1, "Adam second moment[1] = -1"},
+        {arrays + 100, &neg, 4, 0, "checksum mismatch"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(system(cmd), 0);
+        write_at(p, cases[i].off, cases[i].v, cases[i].n, cases[i].fix_crc);
+        qsnn_status st = qsnn_train_run(&m, &td, &o, &res);
+        if (st == QSNN_OK || !strstr(qsnn_last_error(), cases[i].msg) || !strstr(qsnn_last_error(), "start over"))
+            fail_msg("case %zu (%s): status %d, message: %s", i, cases[i].msg, st, qsnn_last_error());
+    }
+    /* truncated anywhere: refused */
+    snprintf(cmd, sizeof cmd, "head -c 300 '%s' > '%s'", good, p);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(qsnn_train_run(&m, &td, &o, &res), QSNN_ERR_FORMAT);
+    assert_non_null(strstr(qsnn_last_error(), "truncated"));
+    /* the intact one resumes */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", good, p);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(qsnn_train_run(&m, &td, &o, &res), QSNN_OK);
+    unlink(good);
+    rm_ckpt(dir);
+    qsnn_model_free(&m);
+    synth_free(&d);
+}
+
 /* the command: usage errors, a tiny end-to-end run on a feature file with a small architecture */
 static int run_cmd(const char *args)
 {
@@ -465,6 +562,26 @@ static void test_train_command(void **state)
     assert_string_equal(m.labels[5], "w5");
     assert_true(m.scale_min == -10.0f && m.scale_max == 10.0f);
     qsnn_model_free(&m);
+    /* --json is real JSON whatever the output path holds (a quote, a backslash, a control character) */
+    char qmodel[700], jout[700], *txt = NULL;
+    snprintf(qmodel, sizeof qmodel, "%s_q\"\\\x01.qsnn", base);
+    snprintf(jout, sizeof jout, "%s.json", base);
+    const char *exe = getenv("QSNN_EXE");
+    snprintf(args, sizeof args, "'%s' train %s -o '%s' --arch %s --epochs 1 --batch 16 --threads 1 --no-checkpoint "
+             "-q --json > %s", exe ? exe : QSNN_BINARY_DIR "/qsnn", feat, qmodel, arch, jout);
+    assert_int_equal(system(args), 0);
+    assert_int_equal(qsnn_read_text_file(jout, 1 << 20, &txt, NULL), QSNN_OK);
+    cJSON *j = cJSON_Parse(txt);
+    if (!j || !cJSON_IsString(cJSON_GetObjectItem(j, "model")) ||
+        strcmp(cJSON_GetObjectItem(j, "model")->valuestring, qmodel) != 0)
+        fail_msg("train --json with -o '%s' is not JSON naming it: %s", qmodel, txt);
+    cJSON_Delete(j);
+    free(txt);
+    unlink(qmodel), unlink(jout);
+    for (int e = 1; e <= 3; e++) {
+        snprintf(ep3, sizeof ep3, "%.*s.ep%d.qsnn", (int)strlen(qmodel) - 5, qmodel, e);
+        unlink(ep3);
+    }
     /* a missing architecture file: exit 1 */
     snprintf(args, sizeof args, "train %s -o %s --no-checkpoint -q --arch %s/does-not-exist.json", feat, model,
              QSNN_BINARY_DIR);
@@ -498,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_three_episodes_learn),
         cmocka_unit_test(test_resume_bit_exact),
+        cmocka_unit_test(test_checkpoint_corruption),
         cmocka_unit_test(test_train_command),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

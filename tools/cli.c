@@ -9,7 +9,9 @@
 int cli_fail(const char *cmd, qsnn_status st)
 {
     const char *msg = qsnn_last_error();
-    fprintf(stderr, "qsnn %s: %s\n", cmd, (msg && msg[0]) ? msg : qsnn_status_str(st));
+    fprintf(stderr, "qsnn %s: ", cmd);
+    qsnn_fputs_plain((msg && msg[0]) ? msg : qsnn_status_str(st), stderr);
+    fputc('\n', stderr);
     return QSNN_EXIT_FAIL;
 }
 

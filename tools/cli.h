@@ -7,6 +7,7 @@
 #define QSNN_TOOLS_CLI_H
 
 #include "qsnn/core.h"
+#include "qsnn/io.h" /* qsnn_check_outputs: every command checks its outputs before working */
 
 enum { QSNN_EXIT_OK = 0, QSNN_EXIT_FAIL = 1, QSNN_EXIT_USAGE = 2 };
 

@@ -79,8 +79,11 @@ int cmd_convert(int argc, char **argv)
     if (!out)
         return cli_usage_error("convert", "missing -o OUT.snn");
     const char *in = argv[optind];
+    qsnn_status st = qsnn_check_outputs((const char *[]){out}, 1, (const char *[]){in, check}, 2, 1u << 20);
+    if (st != QSNN_OK)
+        return cli_fail("convert", st);
     qsnn_model m;
-    qsnn_status st = qsnn_model_load(&m, in);
+    st = qsnn_model_load(&m, in);
     if (st != QSNN_OK)
         return cli_fail("convert", st);
     unsigned char *img = NULL;
@@ -107,16 +110,16 @@ int cmd_convert(int argc, char **argv)
     if (check) {
         qsnn_data_opts o;
         qsnn_data_default_opts(&o);
+        char words[QSNN_MAX_LABELS * QSNN_LABEL_MAX];
+        qsnn_data_opts_words_of(&o, words, sizeof words, sm.labels, sm.num_classes);
         qsnn_featureset fs;
         st = qsnn_data_load_split_u8(check, split, m.scale_min, m.scale_max, &o, &fs);
         if (st == QSNN_OK) {
             size_t n = fs.n;
             if (check_n && (size_t)check_n < n)
                 n = (size_t)check_n;
-            if (fs.h != sm.in_h || fs.w != sm.in_w)
-                st = qsnn_fail(QSNN_ERR_SHAPE, "%s: features are %dx%d, the model takes %dx%d", check, fs.h, fs.w,
-                               sm.in_h, sm.in_w);
-            else
+            qsnn_model_expect want = {in, sm.in_h, sm.in_w * sm.in_c, sm.num_classes, sm.labels};
+            if ((st = qsnn_featureset_check_model(&fs, check, &want)) == QSNN_OK)
                 st = qsnn_convert_check(&m, &sm, fs.u8, n, &res);
             have_check = st == QSNN_OK;
             qsnn_featureset_free(&fs);

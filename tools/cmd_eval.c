@@ -176,8 +176,8 @@ static int model_kind(const eval_args *a, int *is_snn)
         return cli_fail("eval", QSNN_ERR_IO);
     *is_snn = kind == QSNN_FILE_SNN;
     if (!*is_snn && kind != QSNN_FILE_MODEL) {
-        fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", a->mpath);
-        return QSNN_EXIT_FAIL;
+        return cli_fail("eval",
+                        qsnn_fail(QSNN_ERR_FORMAT, "%s: not a qsnn model (neither .qsnn nor .snn)", a->mpath));
     }
     if (a->stats && !*is_snn)
         return cli_usage_error("eval", "--stats needs a .snn model (Akida statistics count spikes)");
@@ -210,15 +210,17 @@ int cmd_eval(int argc, char **argv)
     const qsnn_split split = a.split;
     const int stats = a.stats, json = a.json;
     const char *plot = a.plot;
+    qsnn_status st = qsnn_check_outputs(&plot, 1, (const char *[]){mpath, dpath}, 2, 1u << 20);
+    if (st != QSNN_OK)
+        return cli_fail("eval", st);
     int is_snn = 0;
     if ((prc = model_kind(&a, &is_snn)) >= 0)
         return prc;
     qsnn_model fm;
     qsnn_snn_model sm;
     unsigned char *img = NULL;
-    qsnn_status st;
     float smin, smax;
-    int classes;
+    int classes, in_h, in_w;
     const char *const *mlabels = NULL;
     const char *flabels[QSNN_MAX_LABELS];
     if (is_snn) {
@@ -229,6 +231,7 @@ int cmd_eval(int argc, char **argv)
         smax = sm.scale_max;
         classes = sm.num_classes;
         mlabels = sm.labels;
+        in_h = sm.in_h, in_w = sm.in_w * sm.in_c;
     } else {
         st = qsnn_model_load(&fm, mpath);
         if (st != QSNN_OK)
@@ -236,12 +239,15 @@ int cmd_eval(int argc, char **argv)
         smin = fm.scale_min;
         smax = fm.scale_max;
         classes = fm.arch.num_classes;
+        in_h = fm.arch.input.h, in_w = fm.arch.input.w * fm.arch.input.c;
         for (int i = 0; i < fm.num_labels && i < QSNN_MAX_LABELS; i++)
             flabels[i] = fm.labels[i];
         mlabels = fm.num_labels >= classes ? flabels : NULL;
     }
     qsnn_data_opts o;
     qsnn_data_default_opts(&o);
+    char words[QSNN_MAX_LABELS * QSNN_LABEL_MAX];
+    qsnn_data_opts_words_of(&o, words, sizeof words, mlabels, classes);
     qsnn_featureset fs;
     memset(&fs, 0, sizeof fs);
     /* a model with its own front end (an imported one) gets its own features, as float */
@@ -272,17 +278,19 @@ int cmd_eval(int argc, char **argv)
                        fm.arch.input.c);
         goto done;
     }
-    if (fs.num_labels != classes) {
-        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", dpath, fs.num_labels, classes);
+    /* the exact shape (a 7x70 set is not a 49x10 model's input) and the class count; names are mapped below */
+    qsnn_model_expect want = {mpath, in_h, in_w, classes, NULL};
+    if ((st = qsnn_featureset_check_model(&fs, dpath, &want)) != QSNN_OK)
         goto done;
-    }
     if (mlabels) { /* the model's classes onto the dataset's names (an imported model has its own order) */
         const char *dl[QSNN_MAX_LABELS];
         for (int i = 0; i < fs.num_labels; i++)
             dl[i] = fs.labels[i];
         st = qsnn_labels_map(map, mlabels, classes, dl, fs.num_labels);
-        if (st != QSNN_OK)
+        if (st != QSNN_OK) {
+            qsnn_fail_context(st, "%s (data) and %s (model)", dpath, mpath);
             goto done;
+        }
     } else {
         for (int i = 0; i < classes; i++)
             map[i] = i;

@@ -367,6 +367,9 @@ int cmd_features(int argc, char **argv)
         rc = qsnn_fail(QSNN_ERR_RANGE, "%s: too many samples", o.dir);
         goto fail;
     }
+    rc = qsnn_check_outputs(&o.output, 1, o.dirs, (size_t)o.num_dirs, (uint64_t)total_values * (o.u8 ? 1 : 4));
+    if (rc != QSNN_OK)
+        goto fail;
     sm.first[0] = 0;
     sm.first[1] = sm.count[0];
     sm.first[2] = sm.count[0] + sm.count[1];

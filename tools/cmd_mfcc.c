@@ -173,8 +173,6 @@ static int cmd_mfcc_frontend(const char *file, const qsnn_mfcc_params *mp, int w
             for (int k = 0; k < coeffs; k++)
                 printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
     }
-    if (st == QSNN_OK && fflush(stdout) != 0)
-        st = qsnn_fail(QSNN_ERR_IO, "standard output: write failed");
     free(feat);
     free(x);
     qsnn_frontend_destroy(fe);
@@ -193,7 +191,8 @@ static int run_tf_audio_ops(const char *file, const qsnn_mfcc_params *p, int cro
     float *x = NULL, *feat = NULL;
     size_t n = 0;
     int orig_rate = 0, rc = QSNN_EXIT_OK;
-    st = qsnn_audio_read(file, &x, &n, &orig_rate);
+    /* a clip needs its first second only: a file declaring hours is not decoded beyond it */
+    st = qsnn_audio_read_first(file, crop ? QSNN_CLIP_SAMPLES : SIZE_MAX, &x, &n, &orig_rate);
     if (st)
         goto fail;
     if (crop) {
@@ -242,11 +241,7 @@ static int run_tf_audio_ops(const char *file, const qsnn_mfcc_params *p, int cro
             for (int k = 0; k < coeffs; k++)
                 printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
     }
-    if (fflush(stdout) != 0) {
-        st = qsnn_fail(QSNN_ERR_IO, "standard output: write failed");
-        goto fail;
-    }
-    goto done;
+    goto done; /* stdout's write errors: checked for every command in main.c */
 fail:
     rc = cli_fail("mfcc", st);
 done:
@@ -358,10 +353,13 @@ int cmd_mfcc(int argc, char **argv)
     const char *file = argv[optind];
     if (device && kind != QSNN_FRONTEND_TF_AUDIO_OPS)
         return cli_usage_error("mfcc", "--device computes the tf-audio-ops front end only");
+    if (kind != QSNN_FRONTEND_TF_SIGNAL && (fft != 512 || !peak))
+        return cli_usage_error("mfcc", "--fft-size and --no-peak-normalize apply to --frontend tf-signal");
+    qsnn_status st = qsnn_check_outputs((const char *[]){npy}, 1, (const char *[]){file}, 1, 1u << 20);
+    if (st)
+        return cli_fail("mfcc", st);
     if (kind == QSNN_FRONTEND_TF_SIGNAL)
         return cmd_mfcc_frontend(file, &p, window_set, fft, peak, crop, npy, json);
-    if (fft != 512 || !peak)
-        return cli_usage_error("mfcc", "--fft-size and --no-peak-normalize apply to --frontend tf-signal");
 
     return run_tf_audio_ops(file, &p, crop, npy, json, device);
 }

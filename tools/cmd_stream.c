@@ -17,6 +17,7 @@
 #include "qsnn/snn.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,10 +102,21 @@ static void on_window(void *user, const qsnn_kws_window *w)
         const qsnn_kws_detection *det;
         qsnn_kws_spotter_detections(r->sp, &det);
         const qsnn_kws_detection *d = &det[w->detection];
-        if (r->json)
-            printf("{\"time_s\": %.3f, \"label\": \"%s\", \"score\": %.4f, \"end_s\": %.3f, \"detected_s\": %.3f}\n",
-                   d->time_s, r->m->labels[d->label], (double)d->score, d->end_s, d->detected_s);
-        else
+        if (r->json) { /* JSON only through cJSON */
+            cJSON *jd = cJSON_CreateObject();
+            cJSON_AddNumberToObject(jd, "time_s", round(d->time_s * 1000.0) / 1000.0);
+            cJSON_AddStringToObject(jd, "label", r->m->labels[d->label]);
+            cJSON_AddNumberToObject(jd, "score", round((double)d->score * 10000.0) / 10000.0);
+            cJSON_AddNumberToObject(jd, "end_s", round(d->end_s * 1000.0) / 1000.0);
+            cJSON_AddNumberToObject(jd, "detected_s", round(d->detected_s * 1000.0) / 1000.0);
+            char *txt = cJSON_PrintUnformatted(jd);
+            if (txt)
+                printf("%s\n", txt);
+            else
+                r->err = qsnn_fail(QSNN_ERR_NOMEM, "stream: out of memory formatting JSON");
+            free(txt);
+            cJSON_Delete(jd);
+        } else
             printf("%8.3f s  %-12s score %.4f  (%.3f-%.3f s, decided at %.3f s)\n", d->time_s, r->m->labels[d->label],
                    (double)d->score, d->time_s, d->end_s, d->detected_s);
         fflush(stdout);
@@ -113,26 +125,30 @@ static void on_window(void *user, const qsnn_kws_window *w)
         qsnn_progress_update(r->prog, w->index + 1, NULL);
 }
 
-/* A file: the whole audio, windows every hop (one zero-padded window if shorter than a second). */
+/* A file, streamed a block at a time (memory stays one block and the spotter's window, for an hour as for a
+ * second): windows every hop (one zero-padded window if shorter than a second). */
 static qsnn_status spot_file(stream_run *r, const char *path, size_t hop, double *seconds)
 {
-    float *audio = NULL;
-    size_t n = 0;
-    qsnn_status st = qsnn_audio_read(path, &audio, &n, NULL);
+    qsnn_audio_stream *as;
+    qsnn_status st = qsnn_audio_stream_open(&as, path, NULL);
     if (st != QSNN_OK)
         return st;
+    size_t n = qsnn_audio_stream_length(as), got = 0;
     size_t nwin = n <= QSNN_CLIP_SAMPLES ? 1 : 1 + (n - QSNN_CLIP_SAMPLES) / hop;
     qsnn_progress pr;
     qsnn_progress_begin(&pr, "streaming", "windows", nwin);
     r->prog = &pr;
-    st = qsnn_kws_spotter_feed(r->sp, audio, n);
+    static float block[16384];
+    while (st == QSNN_OK && r->err == QSNN_OK &&
+           (st = qsnn_audio_stream_read(as, block, sizeof block / sizeof block[0], &got)) == QSNN_OK && got > 0)
+        st = qsnn_kws_spotter_feed(r->sp, block, got);
+    qsnn_audio_stream_close(as);
     if (st == QSNN_OK)
         st = qsnn_kws_spotter_finish(r->sp);
     r->prog = NULL;
     if (st == QSNN_OK)
         qsnn_progress_end(&pr, nwin, NULL);
     *seconds = (double)n / QSNN_SAMPLE_RATE;
-    free(audio);
     return st;
 }
 

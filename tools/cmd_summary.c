@@ -76,6 +76,7 @@ int cmd_summary(int argc, char **argv)
         free(img);
         return QSNN_EXIT_OK;
     }
-    fprintf(stderr, "qsnn summary: %s: not a qsnn model (neither a .qsnn model nor a .snn model)\n", path);
+    cli_fail("summary", qsnn_fail(QSNN_ERR_FORMAT, "%s: not a qsnn model (neither a .qsnn model nor a .snn model)",
+                                  path));
     return QSNN_EXIT_FAIL;
 }

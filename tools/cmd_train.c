@@ -14,8 +14,10 @@
 #include "qsnn/model.h"
 #include "qsnn/train.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,13 +308,14 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_usage_error(CMD, "--test-split: unknown split '%s'", test_name);
     if (quiet)
         qsnn_log_set_level(QSNN_LOG_QUIET);
-    /* refuse unwritable outputs now, not after hours of training */
-    const char *outs[3] = {out, o.log_path, o.plot_path};
-    for (int i = 0; i < 3; i++) {
-        qsnn_status cs = outs[i] ? qsnn_check_output_dir(outs[i]) : QSNN_OK;
-        if (cs != QSNN_OK)
-            return cli_fail(CMD, cs);
-    }
+    /* refuse unwritable or colliding outputs now, not after hours of training */
+    const char *ins[QSNN_DATASET_MAX_DIRS + 2] = {argv[optind], init, arch_name};
+    for (int i = 1; i < num_dirs; i++)
+        ins[i + 2] = data_dirs[i];
+    qsnn_status cs = qsnn_check_outputs((const char *[]){out, o.log_path, o.plot_path}, 3, ins,
+                                        (size_t)num_dirs + 2, 16u << 20);
+    if (cs != QSNN_OK)
+        return cli_fail(CMD, cs);
     o.quiet = quiet;
     o.out_path = out;
     if (!no_ckpt && !ckpt) {
@@ -432,14 +435,24 @@ static void print_results(const train_args *a, const train_inputs *d, const qsnn
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     if (a->json) {
-        printf("{\"model\": \"%s\", \"seconds\": %.1f, \"peak_rss_mb\": %.1f, \"episodes\": [", a->out, secs,
-               ru.ru_maxrss / 1024.0);
-        for (int i = 0; i < a->o.num_episodes; i++)
-            printf("%s{\"episode\": %d, \"epochs\": %d, \"best_val_acc\": %.6f, \"test_acc\": %.6f, "
-                   "\"samples_per_s\": %.1f}",
-                   i ? ", " : "", a->o.episodes[i], a->o.epochs[i], res->best_val_acc[i], test_acc[i],
-                   res->samples_per_s[i]);
-        printf("]}\n");
+        cJSON *root = cJSON_CreateObject(); /* JSON only through cJSON: the path may hold anything */
+        cJSON_AddStringToObject(root, "model", a->out);
+        cJSON_AddNumberToObject(root, "seconds", round(secs * 10.0) / 10.0);
+        cJSON_AddNumberToObject(root, "peak_rss_mb", round(ru.ru_maxrss / 1024.0 * 10.0) / 10.0);
+        cJSON *eps = cJSON_AddArrayToObject(root, "episodes");
+        for (int i = 0; i < a->o.num_episodes; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "episode", a->o.episodes[i]);
+            cJSON_AddNumberToObject(e, "epochs", a->o.epochs[i]);
+            cJSON_AddNumberToObject(e, "best_val_acc", res->best_val_acc[i]);
+            cJSON_AddNumberToObject(e, "test_acc", test_acc[i]);
+            cJSON_AddNumberToObject(e, "samples_per_s", round(res->samples_per_s[i] * 10.0) / 10.0);
+            cJSON_AddItemToArray(eps, e);
+        }
+        char *txt = cJSON_PrintUnformatted(root);
+        cJSON_Delete(root);
+        printf("%s\n", txt ? txt : "{}");
+        free(txt);
     } else {
         printf("%-8s %-7s %-10s %-10s %s\n", "episode", "epochs", "best val", "test", "samples/s");
         for (int i = 0; i < a->o.num_episodes; i++)

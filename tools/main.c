@@ -1,8 +1,11 @@
-/* main.c: the qsnn command. Dispatches `qsnn <cmd> [args]` to tools/cmd_<cmd>.c; `qsnn help` lists them. */
+/* main.c: the qsnn command. Dispatches `qsnn <cmd> [args]` to tools/cmd_<cmd>.c; `qsnn help` lists them.
+ * Whatever a command printed, its results reach stdout or the command fails: stdout's error flag (sticky over
+ * every printf/fwrite/putchar) and its final flush and close are checked here, once for all commands. */
 #include "cli.h"
 
 #include "qsnn/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +33,23 @@ static void print_help(FILE *out)
     fprintf(out, "\nStart with `qsnn tutorial`; see README.md for the file formats and the full walk-through.\n");
 }
 
+/* rc, or QSNN_EXIT_FAIL with the reason when anything written to stdout was lost (a full disk, /dev/full, EIO). */
+static int finish_stdout(const char *name, int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad)
+        return rc;
+    fprintf(stderr, "qsnn %s: writing the results to standard output failed: %s\n", name,
+            e ? strerror(e) : "write error");
+    return QSNN_EXIT_FAIL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -43,21 +63,21 @@ int main(int argc, char **argv)
                 if (!strcmp(argv[2], k_cmds[i].name)) {
                     char help[] = "--help";
                     char *sub[] = {argv[2], help, NULL};
-                    return k_cmds[i].fn(2, sub);
+                    return finish_stdout(argv[2], k_cmds[i].fn(2, sub));
                 }
         }
         print_help(stdout);
-        return QSNN_EXIT_OK;
+        return finish_stdout("help", QSNN_EXIT_OK);
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("qsnn 0.1.0\n");
-        return QSNN_EXIT_OK;
+        return finish_stdout("version", QSNN_EXIT_OK);
     }
     for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
         if (!strcmp(name, k_cmds[i].name)) {
             int rc = k_cmds[i].fn(argc - 1, argv + 1);
             qsnn_report_release_font_caches(); /* plots (eval, train, tutorial) load them; nothing runs after */
-            return rc;
+            return finish_stdout(name, rc);
         }
     fprintf(stderr, "qsnn: unknown command '%s'\n\n", name);
     print_help(stderr);

@@ -13,7 +13,8 @@
 # per window counted under QEMU's -icount shift=0; exits with the target's status: 0 when every uint8 feature,
 # potential and class equals the host's. Needs the Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi and
 # qemu-system-arm (scripts/bootstrap.sh test installs them). Environment: CPU_FLAGS (default Cortex-M4 with its
-# FPU), OPT (-O2), PCM_SECONDS (4), HOP_MS (100).
+# FPU), OPT (-O2), PCM_SECONDS (4), HOP_MS (100), MAIN (the program instead of main.c, e.g.
+# tests/target/snn_limits.c; built with -DSNN_LIMITS_MAIN).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -56,7 +57,7 @@ engine=$(ls "$root"/src/snn/*.c | grep -v '/snn_file\.c$')
 # shellcheck disable=SC2086 # $engine is a list of paths
 arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -fno-tree-vectorize -Wall -Wextra -Werror \
     -ffunction-sections -fdata-sections -I"$root/include" -I"$root/src" -I"$out" -nostartfiles --specs=nosys.specs \
-    -Wl,--gc-sections -T "$here/mps2_an386.ld" "$here/main.c" "$here/startup_m4.c" $engine \
+    -Wl,--gc-sections -T "$here/mps2_an386.ld" -DSNN_LIMITS_MAIN "${MAIN:-$here/main.c}" "$here/startup_m4.c" $engine \
     "$root/src/core/status.c" "$root/src/core/crc32.c" "$root/src/audio/mfcc_device.c" "$root/src/kws/detect.c" \
     -lm -o "$out/kws.elf"
 echo "== firmware: front end + engine + model + test vectors, $CPU_FLAGS $OPT (bytes; flash = text + data, RAM = data + bss)"

@@ -26,8 +26,24 @@ extern "C" {
  * empty, truncated, not audio, zero channels...). */
 qsnn_status qsnn_audio_read(const char *path, float **samples, size_t *n, int *orig_rate);
 
-/* Read a file and crop or zero-pad it to exactly `want` samples (TF's desired_samples) into out[want]. */
+/* qsnn_audio_read of at most the first max_samples samples (at 16 kHz), decoding only what they need: a file
+ * that declares hours costs a one-second reader one second of decoding. */
+qsnn_status qsnn_audio_read_first(const char *path, size_t max_samples, float **samples, size_t *n, int *orig_rate);
+
+/* Read a file and crop or zero-pad it to exactly `want` samples (TF's desired_samples) into out[want]; decodes
+ * only the frames those samples need. */
 qsnn_status qsnn_audio_read_clip(const char *path, float *out, size_t want);
+
+/* An audio file as a stream of 16 kHz mono float samples in bounded memory (one block of decoding and the
+ * resampler's state): the same samples as qsnn_audio_read, in pieces. Float samples that are not finite or
+ * beyond +-1000 are refused naming the file and the frame. */
+typedef struct qsnn_audio_stream qsnn_audio_stream;
+qsnn_status qsnn_audio_stream_open(qsnn_audio_stream **s, const char *path, int *orig_rate);
+/* Samples the whole file gives at 16 kHz (round(frames * 16000 / rate)). */
+size_t qsnn_audio_stream_length(const qsnn_audio_stream *s);
+/* The next min(want, what is left) samples into x; *got < want only at the end of the file. */
+qsnn_status qsnn_audio_stream_read(qsnn_audio_stream *s, float *x, size_t want, size_t *got);
+void qsnn_audio_stream_close(qsnn_audio_stream *s);
 
 /* Write mono float samples as 16-bit PCM WAV at `rate`, atomically. Values are clipped to [-1, 1) and
  * scaled by 32768 with rounding (the inverse of DecodeWav). */

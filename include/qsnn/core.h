@@ -57,6 +57,9 @@ void qsnn_clear_error(void);
 /* ---- logging: everything goes to stderr; stdout is reserved for results ---- */
 typedef enum { QSNN_LOG_QUIET = 0, QSNN_LOG_WARN = 1, QSNN_LOG_INFO = 2, QSNN_LOG_DEBUG = 3 } qsnn_log_level;
 void qsnn_log_set_level(qsnn_log_level level);
+/* fputs with control characters other than newline and tab (escape sequences, carriage returns, DEL) shown as
+ * '?': for text from files and folder names on a terminal. qsnn_log and the commands' error lines use it. */
+void qsnn_fputs_plain(const char *s, FILE *fp);
 qsnn_log_level qsnn_log_get_level(void);
 void qsnn_log(qsnn_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)

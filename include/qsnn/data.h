@@ -141,6 +141,24 @@ void qsnn_featureset_free(qsnn_featureset *fs);
 qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, float max,
                                     const qsnn_data_opts *opts, qsnn_featureset *out);
 
+/* What a model expects of its data: input h x w (frames x coefficients) and its class labels in order. */
+typedef struct {
+    const char *path; /* the model file, for messages */
+    int in_h, in_w;
+    int num_labels;
+    const char *const *labels; /* NULL: the model records no names (only the count is compared) */
+} qsnn_model_expect;
+
+/* Index a dataset with a model's words: when labels are _silence_, _unknown_, w1..., sets o->wanted_words to
+ * "w1,w2,..." written into buf[cap] (else leaves o alone), so that evaluating a model trained on other words
+ * scores each clip against its own class. */
+void qsnn_data_opts_words_of(qsnn_data_opts *o, char *buf, size_t cap, const char *const *labels, int num_labels);
+
+/* The data fits the model: the same h x w (a 7x70 set has as many values as 49x10 but is not its input) and the
+ * same label names in the same order (other words, or the same words in another order, would be scored against
+ * the wrong classes). QSNN_ERR_SHAPE naming both files and the first mismatch otherwise. */
+qsnn_status qsnn_featureset_check_model(const qsnn_featureset *fs, const char *data_path, const qsnn_model_expect *m);
+
 /* map[i] = the index in to[n_to] of the name from[i] (a model's class order onto a dataset's), for
  * i < n_from; n_from must equal n_to. QSNN_ERR_ARG naming the first name missing from `to`. */
 qsnn_status qsnn_labels_map(int *map, const char *const *from, int n_from, const char *const *to, int n_to);

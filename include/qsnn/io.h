@@ -19,12 +19,18 @@ typedef struct {
     char path[4096];
     char tmp_path[4096 + 32];
     int failed; /* set by qsnn_atomic_write on a short write */
+    int direct; /* path is a character device (/dev/null): written through, no temporary file, no rename */
 } qsnn_atomic_file;
 
+/* Start writing `path`. An existing regular file is replaced at commit with its mode kept; a symbolic link's target
+ * is replaced (the link stays); a character device is written through; a folder, FIFO, socket, block device or
+ * dangling link is refused (QSNN_ERR_IO). Stale "<path>.tmp.<pid>" files of qsnn processes that no longer run
+ * are removed. */
 qsnn_status qsnn_atomic_open(qsnn_atomic_file *f, const char *path);
 /* fwrite with error tracking; returns QSNN_ERR_IO (message names the file) on a short write. */
 qsnn_status qsnn_atomic_write(qsnn_atomic_file *f, const void *data, size_t n);
-/* Flush, fsync, close and rename into place. On failure the temporary file is removed. */
+/* Flush, fsync, close, rename into place and fsync the folder. On failure the temporary file is removed and the
+ * message names the file and the reason (ENOSPC, EIO...). */
 qsnn_status qsnn_atomic_commit(qsnn_atomic_file *f);
 /* Close and remove the temporary file; the destination is untouched. */
 void qsnn_atomic_abort(qsnn_atomic_file *f);
@@ -34,9 +40,24 @@ void qsnn_atomic_abort(qsnn_atomic_file *f);
  * 4095 bytes. */
 qsnn_status qsnn_mkdir_p(const char *path);
 
-/* The folder that will hold `file` exists and is writable (so that a long job can refuse a bad output path
- * before it starts rather than after). QSNN_ERR_IO naming the folder and the reason otherwise. */
-qsnn_status qsnn_check_output_dir(const char *file);
+/* What every command calls on its outputs before doing any work, so that a bad output path fails at once and
+ * never after the work or by destroying something. Each non-NULL output must be:
+ *   - not the same file (st_dev/st_ino, through symbolic links) as any input or any other output;
+ *   - missing, an existing regular file (replaced atomically), or a writable character device (/dev/null:
+ *     written through); a folder, FIFO, socket, block device or dangling symbolic link is refused;
+ *   - in an existing writable folder with at least `room` bytes free (0: no room check).
+ * NULL entries of either list are skipped; inputs that do not exist are skipped (their reader reports them).
+ * Returns QSNN_ERR_ARG (a collision) or QSNN_ERR_IO (a path that cannot be written), naming the paths. */
+qsnn_status qsnn_check_outputs(const char *const *outputs, size_t num_outputs, const char *const *inputs,
+                               size_t num_inputs, uint64_t room);
+
+/* The folder part of `file` into dir[cap]: "." for a bare name, "/" for "/name". QSNN_ERR_ARG if too long. */
+qsnn_status qsnn_output_dir(char *dir, size_t cap, const char *file);
+
+/* fopen(path, "rb") of a regular file only: a FIFO, device, socket or folder is refused (QSNN_ERR_IO naming it)
+ * before it is opened, so that a reader never blocks on a FIFO nor reads a device without end. Every reader of
+ * a file format opens through this. */
+qsnn_status qsnn_open_regular(const char *path, FILE **fp);
 
 /* Read exactly n bytes or fail with QSNN_ERR_FORMAT "<path>: truncated (<what>)". */
 qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, const char *what);

@@ -47,6 +47,12 @@ extern "C" {
 #define QSNN_SNN_MAX_CLASSES 64
 #define QSNN_SNN_LABEL_MAX 32
 #define QSNN_SNN_MAX_DIM 4096       /* any H, W or C */
+/* Elements (H x W x C) of any activation map of a layer: its input, its convolution output, its output (the
+ * zero-padded input of the cached path: 4x this). Indexes then fit an int and, with the workspace limit below,
+ * every size the engine computes fits a 32-bit size_t: the limits are what a Cortex-M4 and a 64-bit host share. */
+#define QSNN_SNN_MAX_MAP (1u << 24)
+/* Bytes of the largest workspace (qsnn_snn_mem_size_mt with QSNN_SNN_MAX_THREADS) a valid model may need. */
+#define QSNN_SNN_MAX_WORKSPACE ((size_t)1 << 30)
 #define QSNN_SNN_MAX_KERNEL 15
 #define QSNN_SNN_MAX_FRAC_BITS 24
 
@@ -95,6 +101,13 @@ typedef struct {
 /* Validate an image (magic, version, sizes, CRC-32 (qsnn_crc32), every record, shapes chained, offsets, weight
  * ranges, thresholds, int32 overflow bounds) and fill *m. `origin` names the image in messages (a file name). */
 qsnn_status qsnn_snn_model_init(qsnn_snn_model *m, const void *image, size_t size, const char *origin);
+
+/* The characters a class label may hold: ASCII letters, digits and "_.+-", 1..QSNN_SNN_LABEL_MAX-1 of them
+ * (every Speech Commands word, _silence_, _unknown_). Nothing else, so that a label printed into C source, JSON,
+ * a shell or a terminal needs no escaping to be harmless (writers escape anyway). The .snn validator, the .qsnn
+ * loader and the dataset's wanted words all use this one rule. 1 when `s` is a valid label. */
+#define QSNN_LABEL_CHARS "A-Z a-z 0-9 _ . + -"
+int qsnn_label_valid(const char *s);
 
 /* Weight i of a layer's main kernel (w) or depthwise kernel (dw), as an integer. */
 int qsnn_snn_weight(const qsnn_snn_model *m, int layer, int depthwise, size_t i);

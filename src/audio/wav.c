@@ -4,15 +4,19 @@
  * by 32768 (exact in float), so -32768 -> -1.0 and 32767 -> 0.999969482. Other sample formats are converted by
  * libsndfile's normalised double reader (PCM_U8 -> (x-128)/128, PCM_24 -> x/2^23, float as stored). Channels are
  * averaged. Any rate other than 16 kHz is resampled with libsamplerate (sinc, medium quality) to exactly
- * round(n * 16000 / rate) samples, with a notice.
+ * round(n * 16000 / rate) samples, with a notice. Decoding and resampling run as a stream (qsnn_audio_stream_*),
+ * one block at a time: a reader that wants the first second decodes about one second whatever the file declares,
+ * and the stream's samples equal a whole-file resampling's bit for bit (libsamplerate's state carries over).
  *
- * Invariants: nothing read from the file is trusted (NaN/Inf samples of float files are rejected). Channels, rate and frame count are validated before any
+ * Invariants: nothing read from the file is trusted (NaN/Inf samples and float samples beyond +-1000 are
+ * rejected); only regular files are opened. Channels, rate and frame count are validated before any
  * allocation; a WAV whose data chunk claims more bytes than the file holds is reported as truncated (libsndfile
  * silently shortens it; TensorFlow refuses it); a short read is an error, never silent zeros. No function here
  * exits or aborts on bad input.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/audio.h"
+#include "qsnn/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,10 +71,11 @@ static qsnn_status open_checked(const char *path, SNDFILE **sf, SF_INFO *info)
         return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (S_ISDIR(stt.st_mode))
         return qsnn_fail(QSNN_ERR_IO, "%s: is a directory, not an audio file", path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISREG(stt.st_mode)) {
+    FILE *fp;
+    qsnn_status open_st = qsnn_open_regular(path, &fp); /* a FIFO named *.wav would block forever */
+    if (open_st != QSNN_OK)
+        return open_st;
+    {
         if (stt.st_size == 0) {
             fclose(fp);
             return qsnn_fail(QSNN_ERR_FORMAT, "%s: empty file (0 bytes)", path);
@@ -111,54 +116,107 @@ static qsnn_status open_checked(const char *path, SNDFILE **sf, SF_INFO *info)
     return QSNN_OK;
 }
 
-/* Decode all frames into mono float: PCM16 through raw shorts (/32768), anything else through doubles. */
-static qsnn_status decode_mono(const char *path, SNDFILE *sf, const SF_INFO *info, float *mono)
+#define MAX_AMPLITUDE 1000.0 /* float samples beyond +-1000 (60 dB over full scale) are not audio */
+
+/* The audio stream: decoding and resampling one block at a time, so that memory stays bounded whatever the file
+ * declares and a reader that needs one second decodes about one second. */
+struct qsnn_audio_stream {
+    SNDFILE *sf;
+    SF_INFO info;
+    char path[4096];
+    int pcm16;
+    void *buf;                 /* one block of interleaved frames (shorts or doubles) */
+    float in[BLOCK_FRAMES];    /* decoded mono block not yet consumed by the resampler */
+    size_t in_len, in_pos;
+    size_t decoded;            /* frames decoded so far */
+    size_t out_done, out_total; /* 16 kHz samples delivered / in the whole file */
+    SRC_STATE *src;            /* NULL at 16 kHz */
+};
+
+/* The next `count` frames (count <= BLOCK_FRAMES) into mono float: PCM16 through raw shorts (/32768), anything
+ * else through doubles, channels averaged; a non-finite or absurd float sample is refused naming the frame. */
+static qsnn_status decode_block(qsnn_audio_stream *s, float *mono, size_t count)
 {
-    const int ch = info->channels;
-    const size_t total = (size_t)info->frames;
-    const int pcm16 = (info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
-    void *buf = malloc((size_t)BLOCK_FRAMES * (size_t)ch * (pcm16 ? sizeof(short) : sizeof(double)));
-    if (!buf)
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+    const int ch = s->info.channels;
+    const size_t total = (size_t)s->info.frames;
     size_t done = 0;
-    while (done < total) {
-        sf_count_t want = (sf_count_t)(total - done < BLOCK_FRAMES ? total - done : BLOCK_FRAMES);
-        sf_count_t got = pcm16 ? sf_readf_short(sf, buf, want) : sf_readf_double(sf, buf, want);
+    while (done < count) {
+        sf_count_t want = (sf_count_t)(count - done);
+        sf_count_t got = s->pcm16 ? sf_readf_short(s->sf, s->buf, want) : sf_readf_double(s->sf, s->buf, want);
         if (got <= 0) {
-            int err = sf_error(sf);
-            free(buf);
+            int err = sf_error(s->sf);
             if (err)
-                return qsnn_fail(QSNN_ERR_FORMAT, "%s: read error after %zu of %zu frames: %s", path, done, total,
-                                 sf_strerror(sf));
-            return qsnn_fail(QSNN_ERR_FORMAT, "%s: truncated: %zu of %zu frames present", path, done, total);
+                return qsnn_fail(QSNN_ERR_FORMAT, "%s: read error after %zu of %zu frames: %s", s->path,
+                                 s->decoded + done, total, sf_strerror(s->sf));
+            return qsnn_fail(QSNN_ERR_FORMAT, "%s: truncated: %zu of %zu frames present", s->path,
+                             s->decoded + done, total);
         }
         for (sf_count_t f = 0; f < got; f++) {
-            if (pcm16) {
-                const short *s = (const short *)buf + f * ch;
+            if (s->pcm16) {
+                const short *p = (const short *)s->buf + f * ch;
                 if (ch == 1) {
-                    mono[done + (size_t)f] = (float)s[0] / 32768.0f;
+                    mono[done + (size_t)f] = (float)p[0] / 32768.0f;
                 } else {
                     double acc = 0.0;
                     for (int c = 0; c < ch; c++)
-                        acc += (double)s[c] / 32768.0;
+                        acc += (double)p[c] / 32768.0;
                     mono[done + (size_t)f] = (float)(acc / ch);
                 }
             } else {
-                const double *d = (const double *)buf + f * ch;
+                const double *d = (const double *)s->buf + f * ch;
                 double acc = 0.0;
                 for (int c = 0; c < ch; c++)
                     acc += d[c];
-                if (!isfinite(acc)) { /* float files can hold NaN / Inf: they would poison every feature */
-                    free(buf);
-                    return qsnn_fail(QSNN_ERR_FORMAT, "%s: non-finite sample at frame %zu", path,
-                                     done + (size_t)f);
-                }
-                mono[done + (size_t)f] = (float)(acc / ch);
+                acc /= ch;
+                /* float files can hold NaN / Inf or 1e30: they would poison every feature (NaN MFCC) */
+                if (!isfinite(acc) || fabs(acc) > MAX_AMPLITUDE)
+                    return qsnn_fail(QSNN_ERR_FORMAT, "%s: sample at frame %zu is %g: non-finite or beyond +-%g "
+                                                      "(full scale is +-1)", s->path, s->decoded + done + (size_t)f,
+                                     acc, MAX_AMPLITUDE);
+                mono[done + (size_t)f] = (float)acc;
             }
         }
         done += (size_t)got;
     }
-    free(buf);
+    s->decoded += count;
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_audio_stream_open(qsnn_audio_stream **out, const char *path, int *orig_rate)
+{
+    *out = NULL;
+    if (!path)
+        return qsnn_fail(QSNN_ERR_ARG, "qsnn_audio_stream_open: NULL path");
+    if (strlen(path) >= sizeof((qsnn_audio_stream *)0)->path)
+        return qsnn_fail(QSNN_ERR_ARG, "%s: path too long", path);
+    qsnn_audio_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    qsnn_status st = open_checked(path, &s->sf, &s->info);
+    if (st) {
+        free(s);
+        return st;
+    }
+    const int ch = s->info.channels, rate = s->info.samplerate;
+    s->pcm16 = (s->info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
+    s->buf = malloc((size_t)BLOCK_FRAMES * (size_t)ch * (s->pcm16 ? sizeof(short) : sizeof(double)));
+    size_t frames = (size_t)s->info.frames;
+    s->out_total = rate == QSNN_SAMPLE_RATE
+                       ? frames
+                       : (size_t)(((unsigned long long)frames * QSNN_SAMPLE_RATE + (unsigned long long)rate / 2) /
+                                  (unsigned long long)rate);
+    int err = 0;
+    if (rate != QSNN_SAMPLE_RATE)
+        s->src = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &err);
+    if (!s->buf || (rate != QSNN_SAMPLE_RATE && !s->src)) {
+        qsnn_audio_stream_close(s);
+        return err ? qsnn_fail(QSNN_ERR_FORMAT, "%s: resampler: %s", path, src_strerror(err))
+                   : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (orig_rate)
+        *orig_rate = rate;
+    *out = s;
     return QSNN_OK;
 }
 
@@ -199,80 +257,124 @@ qsnn_status qsnn_audio_resample(const float *x, size_t n, double ratio, qsnn_res
     return QSNN_OK;
 }
 
-/* Resample x[n] at `rate` to exactly round(n * 16000 / rate) samples at 16 kHz. */
-static qsnn_status resample_16k(const char *path, const float *x, size_t n, int rate, float **out, size_t *out_n)
+size_t qsnn_audio_stream_length(const qsnn_audio_stream *s) { return s->out_total; }
+
+qsnn_status qsnn_audio_stream_read(qsnn_audio_stream *s, float *x, size_t want, size_t *got)
 {
-    size_t want = (size_t)(((unsigned long long)n * QSNN_SAMPLE_RATE + (unsigned long long)rate / 2) /
-                           (unsigned long long)rate);
-    if (!want) { /* (a file too short to give one sample at 16 kHz) */
-        *out = calloc(1, sizeof **out);
-        *out_n = 0;
-        return *out ? QSNN_OK : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+    *got = 0;
+    size_t left = s->out_total - s->out_done;
+    if (want > left)
+        want = left;
+    const size_t total = (size_t)s->info.frames;
+    while (*got < want) {
+        if (!s->src) { /* 16 kHz: straight through */
+            size_t k = want - *got < BLOCK_FRAMES ? want - *got : BLOCK_FRAMES;
+            qsnn_status st = decode_block(s, x + *got, k);
+            if (st)
+                return st;
+            *got += k;
+            s->out_done += k;
+            continue;
+        }
+        if (s->in_pos == s->in_len && s->decoded < total) {
+            size_t k = total - s->decoded < BLOCK_FRAMES ? total - s->decoded : BLOCK_FRAMES;
+            qsnn_status st = decode_block(s, s->in, k);
+            if (st)
+                return st;
+            s->in_len = k;
+            s->in_pos = 0;
+        }
+        SRC_DATA d;
+        memset(&d, 0, sizeof d);
+        d.data_in = s->in + s->in_pos;
+        d.input_frames = (long)(s->in_len - s->in_pos);
+        d.data_out = x + *got;
+        d.output_frames = (long)(want - *got);
+        d.src_ratio = (double)QSNN_SAMPLE_RATE / (double)s->info.samplerate;
+        d.end_of_input = s->decoded == total;
+        int err = src_process(s->src, &d);
+        if (err)
+            return qsnn_fail(QSNN_ERR_FORMAT, "%s: resampling from %d Hz failed: %s", s->path, s->info.samplerate,
+                             src_strerror(err));
+        s->in_pos += (size_t)d.input_frames_used;
+        *got += (size_t)d.output_frames_gen;
+        s->out_done += (size_t)d.output_frames_gen;
+        if (d.end_of_input && d.input_frames_used == 0 && d.output_frames_gen == 0) {
+            /* drained short of round(n * 16000 / rate): the rest is silence, as a whole-file resampling gives */
+            size_t pad = want - *got;
+            memset(x + *got, 0, pad * sizeof *x);
+            *got += pad;
+            s->out_done += pad;
+        }
     }
-    qsnn_status st = qsnn_audio_resample(x, n, (double)QSNN_SAMPLE_RATE / (double)rate, QSNN_RESAMPLE_MEDIUM, want,
-                                         out, out_n);
-    if (st != QSNN_OK)
-        return qsnn_fail(st, "%s: resampling from %d Hz failed: %s", path, rate, qsnn_last_error());
     return QSNN_OK;
 }
 
-qsnn_status qsnn_audio_read(const char *path, float **samples, size_t *n, int *orig_rate)
+void qsnn_audio_stream_close(qsnn_audio_stream *s)
+{
+    if (!s)
+        return;
+    if (s->sf)
+        sf_close(s->sf);
+    if (s->src)
+        src_delete(s->src);
+    free(s->buf);
+    free(s);
+}
+
+qsnn_status qsnn_audio_read_first(const char *path, size_t max_samples, float **samples, size_t *n, int *orig_rate)
 {
     if (!path || !samples || !n)
         return qsnn_fail(QSNN_ERR_ARG, "qsnn_audio_read: NULL argument");
     *samples = NULL;
     *n = 0;
-    SNDFILE *sf;
-    SF_INFO info;
-    qsnn_status st = open_checked(path, &sf, &info);
+    qsnn_audio_stream *s;
+    int rate = 0;
+    qsnn_status st = qsnn_audio_stream_open(&s, path, &rate);
     if (st)
         return st;
-    size_t frames = (size_t)info.frames;
-    float *mono = malloc(frames * sizeof *mono);
-    if (!mono) {
-        sf_close(sf);
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory for %zu samples", path, frames);
+    size_t want = s->out_total < max_samples ? s->out_total : max_samples;
+    float *x = malloc((want ? want : 1) * sizeof *x);
+    if (!x) {
+        qsnn_audio_stream_close(s);
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory for %zu samples", path, want);
     }
-    st = decode_mono(path, sf, &info, mono);
-    sf_close(sf);
+    size_t got = 0;
+    st = qsnn_audio_stream_read(s, x, want, &got);
+    qsnn_audio_stream_close(s);
     if (st) {
-        free(mono);
+        free(x);
         return st;
     }
+    if (rate != QSNN_SAMPLE_RATE)
+        qsnn_info("%s: resampled from %d Hz to %d Hz", path, rate, QSNN_SAMPLE_RATE);
     if (orig_rate)
-        *orig_rate = info.samplerate;
-    if (info.samplerate != QSNN_SAMPLE_RATE) {
-        float *y = NULL;
-        size_t ny = 0;
-        st = resample_16k(path, mono, frames, info.samplerate, &y, &ny);
-        free(mono);
-        if (st)
-            return st;
-        qsnn_info("%s: resampled from %d Hz to %d Hz", path, info.samplerate, QSNN_SAMPLE_RATE);
-        *samples = y;
-        *n = ny;
-        return QSNN_OK;
-    }
-    *samples = mono;
-    *n = frames;
+        *orig_rate = rate;
+    *samples = x;
+    *n = got;
     return QSNN_OK;
+}
+
+qsnn_status qsnn_audio_read(const char *path, float **samples, size_t *n, int *orig_rate)
+{
+    return qsnn_audio_read_first(path, SIZE_MAX, samples, n, orig_rate);
 }
 
 qsnn_status qsnn_audio_read_clip(const char *path, float *out, size_t want)
 {
     if (!out && want)
         return qsnn_fail(QSNN_ERR_ARG, "qsnn_audio_read_clip: NULL output");
-    float *x;
-    size_t n;
-    qsnn_status st = qsnn_audio_read(path, &x, &n, NULL);
+    qsnn_audio_stream *s;
+    qsnn_status st = qsnn_audio_stream_open(&s, path, NULL);
     if (st)
         return st;
-    size_t k = n < want ? n : want;
-    if (k)
-        memcpy(out, x, k * sizeof *out);
-    for (size_t i = k; i < want; i++)
+    size_t got = 0; /* only the frames the clip needs are decoded */
+    st = qsnn_audio_stream_read(s, out, want, &got);
+    qsnn_audio_stream_close(s);
+    if (st)
+        return st;
+    for (size_t i = got; i < want; i++)
         out[i] = 0.0f;
-    free(x);
     return QSNN_OK;
 }
 

@@ -13,18 +13,28 @@ static qsnn_log_level g_level = QSNN_LOG_INFO;
 void qsnn_log_set_level(qsnn_log_level level) { g_level = level; }
 qsnn_log_level qsnn_log_get_level(void) { return g_level; }
 
+void qsnn_fputs_plain(const char *s, FILE *fp)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ? '?' : c, fp);
+    }
+}
+
 void qsnn_log(qsnn_log_level level, const char *fmt, ...)
 {
     if (level > g_level)
         return;
+    char buf[4096];
     va_list ap;
     va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap); /* file names in messages come from folders: no escape sequences */
+    va_end(ap);
     if (level == QSNN_LOG_WARN)
         fputs("warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    size_t n = strlen(fmt);
-    if (n == 0 || fmt[n - 1] != '\n')
+    qsnn_fputs_plain(buf, stderr);
+    size_t n = strlen(buf);
+    if (n == 0 || buf[n - 1] != '\n')
         fputc('\n', stderr);
 }
 

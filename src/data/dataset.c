@@ -28,6 +28,7 @@
 
 #include "qsnn/audio.h"
 #include "qsnn/io.h"
+#include "qsnn/snn.h" /* qsnn_label_valid */
 
 #include <ctype.h>
 #include <dirent.h>
@@ -90,6 +91,9 @@ static qsnn_status parse_words(qsnn_dataset *ds, const char *words)
             return qsnn_fail(QSNN_ERR_ARG, "wanted words: more than %d words", QSNN_MAX_LABELS - 2);
         memcpy(ds->labels[n], p, len);
         ds->labels[n][len] = '\0';
+        if (!qsnn_label_valid(ds->labels[n]))
+            return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%s' has a character outside " QSNN_LABEL_CHARS,
+                             ds->labels[n]);
         if (strchr(ds->labels[n], '/') || !strcmp(ds->labels[n], "_silence_") ||
             !strcmp(ds->labels[n], "_unknown_") || !strcmp(ds->labels[n], QSNN_DATA_BACKGROUND_DIR))
             return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%s' cannot be a wanted word", ds->labels[n]);
@@ -229,13 +233,14 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_
                 wanted = 0;
             }
         }
-        found[label] = 1;
         char *sub = qsnn_data_join_path(dir, name);
         qsnn_strvec files;
         rc = sub ? qsnn_data_list_dir(sub, 0, &files) : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
         free(sub);
         if (rc != QSNN_OK)
             break;
+        if (files.n) /* an empty wanted-word folder counts as none: its class would be silently empty */
+            found[label] = 1;
         for (size_t i = 0; i < files.n; i++) {
             char *rel = qsnn_data_join_path(name, files.v[i]);
             if (!rel) {
@@ -424,11 +429,13 @@ static qsnn_status check_words(const qsnn_dataset *ds, const char *const *dirs, 
             for (int j = 0; j < num_dirs; j++)
                 if (found[(size_t)j * QSNN_MAX_LABELS + (size_t)l])
                     return qsnn_fail(QSNN_ERR_ARG,
-                                     "%s: wanted word '%s' has no folder, but %s has one: the directories' label "
+                                     "%s: wanted word '%s' has no folder (or an empty one), but %s has clips of it: "
+                                     "the directories' label "
                                      "sets differ (every directory needs a folder for each wanted word; choose "
                                      "common words with --words)",
                                      dirs[k], ds->labels[l], dirs[j]);
-            return qsnn_fail(QSNN_ERR_ARG, "%s: wanted word '%s' has no folder", dirs[k], ds->labels[l]);
+            return qsnn_fail(QSNN_ERR_ARG, "%s: wanted word '%s' has no folder, or no .wav clips in it", dirs[k],
+                             ds->labels[l]);
         }
     return QSNN_OK;
 }

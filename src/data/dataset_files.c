@@ -84,6 +84,7 @@ qsnn_status qsnn_data_list_dir(const char *path, int want_dirs, qsnn_strvec *out
     if (!d)
         return qsnn_fail(QSNN_ERR_IO, "%s: cannot open directory: %s", path, strerror(errno));
     struct dirent *e;
+    size_t special = 0;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
@@ -93,9 +94,14 @@ qsnn_status qsnn_data_list_dir(const char *path, int want_dirs, qsnn_strvec *out
             qsnn_data_strvec_free(out);
             return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
         }
-        int dir = qsnn_data_is_dir(full);
+        struct stat st;
+        int ok = stat(full, &st) == 0, dir = ok && S_ISDIR(st.st_mode), reg = ok && S_ISREG(st.st_mode);
         free(full);
-        if (want_dirs ? !dir : (dir || !has_wav_ext(e->d_name)))
+        if (!want_dirs && !dir && !reg && has_wav_ext(e->d_name)) {
+            special++; /* a FIFO or device named *.wav would block or never end: skipped, counted */
+            continue;
+        }
+        if (want_dirs ? !dir : !reg || !has_wav_ext(e->d_name))
             continue;
         if (!strvec_push(out, e->d_name)) {
             closedir(d);
@@ -104,6 +110,9 @@ qsnn_status qsnn_data_list_dir(const char *path, int want_dirs, qsnn_strvec *out
         }
     }
     closedir(d);
+    if (special)
+        qsnn_warn("%s: skipped %zu .wav entries that are not regular files (FIFOs, devices, dangling links)", path,
+                  special);
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return QSNN_OK;

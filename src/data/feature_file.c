@@ -1,9 +1,9 @@
 /* feature_file.c: the versioned feature file (qsnn_featureset_save / _load / _free).
  *
- * Layout, version 1, all integers little-endian:
+ * Layout, version 2, all integers little-endian:
  *   offset size
  *   0      8   magic "QSNNFEAT"
- *   8      4   u32 version (1)
+ *   8      4   u32 version (2; version 1 is the same without the trailer, and still loads with a warning)
  *   12     4   u32 header size (64)
  *   16     4   u32 flags: bit 0 = features are uint8 (else float32); other bits must be 0
  *   20     4   u32 h (frames, 49)       24  4  u32 w (coefficients, 10)      28  4  u32 c (1)
@@ -16,12 +16,14 @@
  *              split of each sample: n x u8 (0 train, 1 validation, 2 test)
  *              sources: n NUL-terminated paths (relative to the data dir, or "_silence_"), exactly filling the table
  *              features: n x h x w x c, uint8 or float32, sample-major, frame-major inside a sample (NHWC)
+ *              u32 CRC-32 of every byte before it (version 2)
  * Invariant of the reader: the header is validated completely and the file size must equal the size the header
  * implies (computed with overflow checks) before anything is allocated, so a corrupt size field can never make
  * it allocate more than the file holds; every error names the file and the field. */
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/data.h"
 #include "qsnn/io.h"
+#include "qsnn/snn.h" /* qsnn_label_valid */
 
 #include <errno.h>
 #include <math.h>
@@ -30,7 +32,7 @@
 #include <sys/stat.h>
 
 #define FEAT_MAGIC "QSNNFEAT"
-#define FEAT_VERSION 1u
+#define FEAT_VERSION 2u
 #define FEAT_HEADER 64u
 #define FEAT_FLAG_U8 1u
 #define FEAT_MAX_DIM 65536u
@@ -86,8 +88,9 @@ static qsnn_status check_set(const qsnn_featureset *fs, const char *path, size_t
         return qsnn_fail(QSNN_ERR_ARG, "%s: num_labels %d out of range [1, %d]", path, fs->num_labels,
                          QSNN_MAX_LABELS);
     for (int l = 0; l < fs->num_labels; l++)
-        if (!memchr(fs->labels[l], '\0', QSNN_LABEL_MAX) || !fs->labels[l][0])
-            return qsnn_fail(QSNN_ERR_ARG, "%s: label %d empty or not NUL-terminated", path, l);
+        if (!memchr(fs->labels[l], '\0', QSNN_LABEL_MAX) || !fs->labels[l][0] || !qsnn_label_valid(fs->labels[l]))
+            return qsnn_fail(QSNN_ERR_ARG, "%s: label %d empty, not NUL-terminated or with a character outside "
+                                           QSNN_LABEL_CHARS, path, l);
     if (!qsnn_mul_size(count, fs->n, (size_t)fs->h * (size_t)fs->w))
         return qsnn_fail(QSNN_ERR_RANGE, "%s: %zu samples too many", path, fs->n);
     if (fs->n && (!fs->label || !fs->split || !fs->source || (fs->is_u8 ? !fs->u8 : !fs->f32)))
@@ -108,6 +111,39 @@ static qsnn_status check_set(const qsnn_featureset *fs, const char *path, size_t
             return qsnn_fail(QSNN_ERR_ARG, "%s: sample %zu: source path of %zu bytes", path, i, len);
         *src_bytes += len + 1;
     }
+    return QSNN_OK;
+}
+
+static qsnn_status crc_write(qsnn_atomic_file *f, uint32_t *crc, const void *p, size_t n)
+{
+    *crc = qsnn_crc32(*crc, p, n);
+    return qsnn_atomic_write(f, p, n);
+}
+
+/* Version 2: the CRC-32 of the first `body` bytes equals the 4-byte trailer after them. Leaves fp at the end of the
+ * header, where the body's reader starts. */
+static qsnn_status check_crc(FILE *fp, const char *path, size_t body)
+{
+    unsigned char buf[1 << 16];
+    uint32_t crc = 0;
+    if (fseek(fp, 0, SEEK_SET) != 0)
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot seek", path);
+    for (size_t done = 0; done < body;) {
+        size_t m = body - done < sizeof buf ? body - done : sizeof buf;
+        qsnn_status rc = qsnn_read_exact(fp, buf, m, path, "checksum pass");
+        if (rc != QSNN_OK)
+            return rc;
+        crc = qsnn_crc32(crc, buf, m);
+        done += m;
+    }
+    qsnn_status rc = qsnn_read_exact(fp, buf, 4, path, "checksum");
+    if (rc != QSNN_OK)
+        return rc;
+    if (qsnn_get_u32le(buf) != crc)
+        return qsnn_fail(QSNN_ERR_FORMAT, "%s: checksum mismatch (file %08x, content %08x): the file is corrupt; "
+                                          "make it again with `qsnn features`", path, qsnn_get_u32le(buf), crc);
+    if (fseek(fp, FEAT_HEADER, SEEK_SET) != 0)
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot seek", path);
     return QSNN_OK;
 }
 
@@ -137,35 +173,40 @@ qsnn_status qsnn_featureset_save(const qsnn_featureset *fs, const char *path)
     rc = qsnn_atomic_open(&f, path);
     if (rc != QSNN_OK)
         return rc;
-    rc = qsnn_atomic_write(&f, hdr, sizeof hdr);
+    uint32_t crc = 0;
+    rc = crc_write(&f, &crc, hdr, sizeof hdr);
     for (int l = 0; l < fs->num_labels && rc == QSNN_OK; l++) {
         char name[QSNN_LABEL_MAX];
         memset(name, 0, sizeof name);
         strncpy(name, fs->labels[l], sizeof name - 1);
-        rc = qsnn_atomic_write(&f, name, sizeof name);
+        rc = crc_write(&f, &crc, name, sizeof name);
     }
     unsigned char buf[CHUNK * 4];
     for (size_t i = 0; i < fs->n && rc == QSNN_OK; i += CHUNK) {
         size_t m = fs->n - i < CHUNK ? fs->n - i : CHUNK;
         for (size_t k = 0; k < m; k++)
             qsnn_put_u32le(buf + 4 * k, (uint32_t)fs->label[i + k]);
-        rc = qsnn_atomic_write(&f, buf, 4 * m);
+        rc = crc_write(&f, &crc, buf, 4 * m);
     }
     if (rc == QSNN_OK)
-        rc = qsnn_atomic_write(&f, fs->split, fs->n);
+        rc = crc_write(&f, &crc, fs->split, fs->n);
     for (size_t i = 0; i < fs->n && rc == QSNN_OK; i++)
-        rc = qsnn_atomic_write(&f, fs->source[i], strlen(fs->source[i]) + 1);
+        rc = crc_write(&f, &crc, fs->source[i], strlen(fs->source[i]) + 1);
     if (fs->is_u8) {
         if (rc == QSNN_OK)
-            rc = qsnn_atomic_write(&f, fs->u8, count);
+            rc = crc_write(&f, &crc, fs->u8, count);
     } else {
         for (size_t i = 0; i < count && rc == QSNN_OK; i += CHUNK) {
             size_t m = count - i < CHUNK ? count - i : CHUNK;
             for (size_t k = 0; k < m; k++)
                 put_f32le(buf + 4 * k, fs->f32[i + k]);
-            rc = qsnn_atomic_write(&f, buf, 4 * m);
+            rc = crc_write(&f, &crc, buf, 4 * m);
         }
     }
+    unsigned char tail[4];
+    qsnn_put_u32le(tail, crc);
+    if (rc == QSNN_OK)
+        rc = qsnn_atomic_write(&f, tail, 4);
     if (rc != QSNN_OK) {
         qsnn_atomic_abort(&f);
         return rc;
@@ -194,6 +235,9 @@ static qsnn_status load_body(qsnn_featureset *fs, FILE *fp, const char *path, si
             return rc;
         if (!memchr(fs->labels[l], '\0', QSNN_LABEL_MAX) || !fs->labels[l][0])
             return qsnn_fail(QSNN_ERR_FORMAT, "%s: labels: name %d empty or not NUL-terminated", path, l);
+        if (!qsnn_label_valid(fs->labels[l]))
+            return qsnn_fail(QSNN_ERR_FORMAT, "%s: labels: name %d has a character outside " QSNN_LABEL_CHARS,
+                             path, l);
     }
     size_t n = fs->n;
     fs->label = malloc((n ? n : 1) * sizeof *fs->label);
@@ -286,9 +330,10 @@ out:
 qsnn_status qsnn_featureset_load(qsnn_featureset *fs, const char *path)
 {
     memset(fs, 0, sizeof *fs);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp;
+    qsnn_status open_st = qsnn_open_regular(path, &fp);
+    if (open_st != QSNN_OK)
+        return open_st;
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(fp);
@@ -315,7 +360,7 @@ qsnn_status qsnn_featureset_load(qsnn_featureset *fs, const char *path)
         goto fail;
     }
     uint32_t version = qsnn_get_u32le(hdr + 8);
-    if (version != FEAT_VERSION) {
+    if (version != FEAT_VERSION && version != 1) {
         rc = qsnn_fail(QSNN_ERR_UNSUPPORTED, "%s: header: version %u not supported (this build reads version %u)",
                        path, version, FEAT_VERSION);
         goto fail;
@@ -363,6 +408,11 @@ qsnn_status qsnn_featureset_load(qsnn_featureset *fs, const char *path)
         rc = qsnn_fail(QSNN_ERR_FORMAT, "%s: header: n = %zu samples of %u x %u overflows", path, n, h, w);
         goto fail;
     }
+    size_t body = total;
+    if (version >= 2 && !qsnn_add_size(&total, total, 4)) {
+        rc = qsnn_fail(QSNN_ERR_FORMAT, "%s: header: size overflows", path);
+        goto fail;
+    }
     if (total != fsize) {
         rc = qsnn_fail(QSNN_ERR_FORMAT,
                        "%s: size: header implies %zu bytes (n = %zu, %u x %u %s), file has %llu (%s)", path, total,
@@ -370,6 +420,11 @@ qsnn_status qsnn_featureset_load(qsnn_featureset *fs, const char *path)
                        total > fsize ? "truncated" : "trailing data or corrupt header");
         goto fail;
     }
+    if (version >= 2)
+        CHECK(check_crc(fp, path, body));
+    else
+        qsnn_warn("%s: version 1 feature file: no checksum, corruption cannot be detected; make it again with "
+                  "`qsnn features` to get one", path);
     fs->n = n;
     fs->h = (int)h;
     fs->w = (int)w;

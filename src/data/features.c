@@ -176,6 +176,37 @@ qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, f
     return from_file(path, s, min, max, out);
 }
 
+qsnn_status qsnn_featureset_check_model(const qsnn_featureset *fs, const char *data_path, const qsnn_model_expect *m)
+{
+    if (fs->h != m->in_h || fs->w != m->in_w)
+        return qsnn_fail(QSNN_ERR_SHAPE, "%s: features are %dx%d, the model %s takes %dx%d", data_path, fs->h, fs->w,
+                         m->path, m->in_h, m->in_w);
+    if (fs->num_labels != m->num_labels)
+        return qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model %s has %d classes", data_path, fs->num_labels,
+                         m->path, m->num_labels);
+    for (int i = 0; m->labels && i < m->num_labels; i++)
+        if (strcmp(fs->labels[i], m->labels[i]) != 0)
+            return qsnn_fail(QSNN_ERR_SHAPE, "%s: label %d is '%s', the model %s has '%s' there (other words, or "
+                                             "another order: pass the model's words with --words)",
+                             data_path, i, fs->labels[i], m->path, m->labels[i]);
+    return QSNN_OK;
+}
+
+void qsnn_data_opts_words_of(qsnn_data_opts *o, char *buf, size_t cap, const char *const *labels, int num_labels)
+{
+    if (!labels || num_labels < 3 || cap == 0 || strcmp(labels[0], "_silence_") || strcmp(labels[1], "_unknown_"))
+        return;
+    buf[0] = 0;
+    size_t len = 0;
+    for (int i = 2; i < num_labels; i++) {
+        int n = snprintf(buf + len, cap - len, "%s%s", i > 2 ? "," : "", labels[i]);
+        if (n < 0 || (size_t)n >= cap - len)
+            return; /* does not fit: keep the default words (the label check then says what differs) */
+        len += (size_t)n;
+    }
+    o->wanted_words = buf;
+}
+
 qsnn_status qsnn_data_load_split_fe(const char *path, qsnn_split s, const qsnn_frontend_params *fe,
                                     const qsnn_data_opts *opts, qsnn_featureset *out)
 {

@@ -1,13 +1,45 @@
-/* atomic.c: atomic file replacement (temp + fsync + rename), exact reads, whole-file text reads.
- * Invariant: a destination file is either the old version or the complete new one, never a partial write. */
-#define _POSIX_C_SOURCE 200809L
+/* atomic.c: atomic file replacement (temp + fsync + rename + folder fsync), exact reads, whole-file text reads.
+ * Invariant: a destination file is either the old version or the complete new one, never a partial write; a
+ * replaced file keeps its mode; a symbolic link keeps pointing where it did (its target is replaced); a character
+ * device (/dev/null) is written through and never replaced; other special files are refused. */
+#define _XOPEN_SOURCE 700 /* realpath, fchmod */
 #include "qsnn/io.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Remove "<base>.tmp.<pid>" files in `dir` left by a qsnn process that no longer runs (killed mid-write). */
+static void remove_stale_tmp(const char *dir, const char *base)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t blen = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0)
+            continue;
+        char *end;
+        long pid = strtol(n + blen + 5, &end, 10);
+        if (*end || end == n + blen + 5 || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* that writer may still be running */
+        char p[8192];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, n);
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+            unlink(p);
+    }
+    closedir(d);
+}
 
 qsnn_status qsnn_atomic_open(qsnn_atomic_file *f, const char *path)
 {
@@ -15,10 +47,39 @@ qsnn_status qsnn_atomic_open(qsnn_atomic_file *f, const char *path)
     if (strlen(path) >= sizeof f->path)
         return qsnn_fail(QSNN_ERR_ARG, "%s: path too long", path);
     snprintf(f->path, sizeof f->path, "%s", path);
-    snprintf(f->tmp_path, sizeof f->tmp_path, "%s.tmp.%ld", path, (long)getpid());
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISCHR(st.st_mode)) { /* /dev/null, a terminal: write through, never replace the node */
+        f->direct = 1;
+        f->fp = fopen(path, "wb");
+        if (!f->fp)
+            return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return QSNN_OK;
+    }
+    if (exists && !S_ISREG(st.st_mode))
+        return qsnn_fail(QSNN_ERR_IO, "%s: exists and is not a regular file: refusing to replace it", path);
+    struct stat lst;
+    char real[4096];
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) { /* replace the link's target; the link stays */
+        if (!exists || !realpath(path, real))
+            return qsnn_fail(QSNN_ERR_IO, "%s: symbolic link to a missing file: refusing to write through it", path);
+        snprintf(f->path, sizeof f->path, "%s", real);
+    }
+    char dir[4096];
+    qsnn_status s = qsnn_output_dir(dir, sizeof dir, f->path);
+    if (s != QSNN_OK)
+        return s;
+    const char *slash = strrchr(f->path, '/');
+    remove_stale_tmp(dir, slash ? slash + 1 : f->path);
+    snprintf(f->tmp_path, sizeof f->tmp_path, "%s.tmp.%ld", f->path, (long)getpid());
     f->fp = fopen(f->tmp_path, "wb");
     if (!f->fp)
         return qsnn_fail(QSNN_ERR_IO, "%s: cannot create: %s", f->tmp_path, strerror(errno));
+    if (exists && fchmod(fileno(f->fp), st.st_mode & 07777) != 0) { /* the replaced file's mode is kept */
+        int e = errno;
+        qsnn_atomic_abort(f);
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot keep the mode of %s: %s", f->tmp_path, path, strerror(e));
+    }
     return QSNN_OK;
 }
 
@@ -37,22 +98,41 @@ qsnn_status qsnn_atomic_commit(qsnn_atomic_file *f)
 {
     if (!f->fp)
         return qsnn_fail(QSNN_ERR_ARG, "%s: file not open", f->path);
-    int bad = f->failed;
-    if (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)
+    int bad = f->failed, e = 0;
+    if (fflush(f->fp) != 0 || (!f->direct && fsync(fileno(f->fp)) != 0)) {
         bad = 1;
-    if (fclose(f->fp) != 0)
+        e = errno;
+    }
+    if (fclose(f->fp) != 0 && !bad) {
         bad = 1;
+        e = errno;
+    }
     f->fp = NULL;
     if (bad) {
-        int e = errno;
-        remove(f->tmp_path);
-        return qsnn_fail(QSNN_ERR_IO, "%s: write failed: %s", f->path, strerror(e));
+        if (!f->direct)
+            remove(f->tmp_path);
+        return qsnn_fail(QSNN_ERR_IO, "%s: write failed: %s", f->path, e ? strerror(e) : "short write");
     }
+    if (f->direct)
+        return QSNN_OK;
     if (rename(f->tmp_path, f->path) != 0) {
-        int e = errno;
+        e = errno;
         remove(f->tmp_path);
         return qsnn_fail(QSNN_ERR_IO, "%s: cannot rename into place: %s", f->path, strerror(e));
     }
+    /* the rename itself is durable only once the folder is synced */
+    char dir[4096];
+    if (qsnn_output_dir(dir, sizeof dir, f->path) != QSNN_OK)
+        return QSNN_OK;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return qsnn_fail(QSNN_ERR_IO, "%s: written, but its folder cannot be opened to sync: %s", f->path,
+                         strerror(errno));
+    int rc = fsync(fd);
+    e = errno;
+    close(fd);
+    if (rc != 0 && e != EINVAL && e != EROFS)
+        return qsnn_fail(QSNN_ERR_IO, "%s: written, but syncing its folder failed: %s", f->path, strerror(e));
     return QSNN_OK;
 }
 
@@ -61,8 +141,25 @@ void qsnn_atomic_abort(qsnn_atomic_file *f)
     if (f->fp) {
         fclose(f->fp);
         f->fp = NULL;
-        remove(f->tmp_path);
+        if (!f->direct)
+            remove(f->tmp_path);
     }
+}
+
+qsnn_status qsnn_open_regular(const char *path, FILE **fp)
+{
+    *fp = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return qsnn_fail(QSNN_ERR_IO, "%s: is a folder, not a regular file", path);
+    if (!S_ISREG(st.st_mode))
+        return qsnn_fail(QSNN_ERR_IO, "%s: not a regular file (FIFO, device or socket): not read", path);
+    *fp = fopen(path, "rb");
+    if (!*fp)
+        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    return QSNN_OK;
 }
 
 qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, const char *what)
@@ -75,9 +172,10 @@ qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, con
 qsnn_status qsnn_read_text_file(const char *path, size_t max_bytes, char **out, size_t *len)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp;
+    qsnn_status st = qsnn_open_regular(path, &fp);
+    if (st != QSNN_OK)
+        return st;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     if (!buf) {
@@ -137,30 +235,5 @@ qsnn_status qsnn_mkdir_p(const char *path)
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return qsnn_fail(QSNN_ERR_IO, "%s: exists and is not a folder", path);
-    return QSNN_OK;
-}
-
-qsnn_status qsnn_check_output_dir(const char *file)
-{
-    char dir[4096];
-    const char *slash = strrchr(file, '/');
-    size_t len = slash ? (size_t)(slash - file) : 0;
-    if (len >= sizeof dir)
-        return qsnn_fail(QSNN_ERR_ARG, "%s: path too long", file);
-    if (!slash)
-        memcpy(dir, ".", 2);
-    else if (len == 0)
-        memcpy(dir, "/", 2);
-    else {
-        memcpy(dir, file, len);
-        dir[len] = 0;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot write there: folder %s: %s", file, dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot write there: %s is not a folder", file, dir);
-    if (access(dir, W_OK) != 0)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot write there: folder %s: %s", file, dir, strerror(errno));
     return QSNN_OK;
 }

@@ -27,6 +27,10 @@ qsnn_file_kind qsnn_file_kind_of(const char *path)
     }
     if (S_ISDIR(sb.st_mode))
         return QSNN_FILE_DIR;
+    if (!S_ISREG(sb.st_mode)) { /* a FIFO would block the read of its magic */
+        qsnn_fail(QSNN_ERR_IO, "%s: not a regular file (FIFO, device or socket): not read", path);
+        return QSNN_FILE_UNREADABLE;
+    }
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));

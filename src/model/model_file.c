@@ -21,7 +21,9 @@
  * allocates anything (the one allocation is bounded by the real file size), then the checksum, then the arch
  * (parse + validate) against the parameter count. Errors name the file and the field. Writes are atomic.
  */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #include "qsnn/io.h"
+#include "qsnn/snn.h" /* qsnn_label_valid */
 #include "qsnn/model.h"
 
 #include "model/model_internal.h"
@@ -140,9 +142,10 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path)
     if (!m || !path)
         return qsnn_fail(QSNN_ERR_ARG, "qsnn_model_load: NULL argument");
     memset(m, 0, sizeof *m);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp;
+    qsnn_status open_st = qsnn_open_regular(path, &fp);
+    if (open_st != QSNN_OK)
+        return open_st;
     struct stat sb;
     if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(fp);
@@ -236,6 +239,8 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path)
         const unsigned char *lab = labs + (size_t)i * lab_size;
         if (!memchr(lab, 0, lab_size) || lab[0] == 0)
             BAD("%s: label %u: empty or not NUL-terminated", path, i);
+        if (!qsnn_label_valid((const char *)lab))
+            BAD("%s: label %u: a character outside " QSNN_LABEL_CHARS, path, i);
     }
 
     st = qsnn_model_alloc(m, &arch);
@@ -245,8 +250,12 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path)
         memcpy(m->labels[i], labs + (size_t)i * lab_size, QSNN_LABEL_MAX);
     m->num_labels = (int)nlab;
     const unsigned char *pp = labs + (size_t)nlab * lab_size;
-    for (size_t k = 0; k < m->num_params; k++)
+    for (size_t k = 0; k < m->num_params; k++) {
         m->params[k] = bits_f32(qsnn_get_u32le(pp + 4 * k));
+        if (!isfinite(m->params[k])) /* a NaN model passes its checksum and predicts class 0 for everything */
+            BAD("%s: parameter %zu of %zu is %g: the model is not usable (a diverged training?)", path, k,
+                m->num_params, (double)m->params[k]);
+    }
     m->quant_acts = (flags & FLAG_QUANT_ACTS) != 0;
     m->quant_weights = (flags & FLAG_QUANT_WEIGHTS) != 0;
     m->episode = (int)episode;

@@ -3,6 +3,7 @@
  * colormap scaled to [min, max] of the normalised matrix, ".2f" in every cell, white text above max/2, x tick
  * labels rotated 45 degrees, title, colorbar, "True label" / "Predicted label").
  */
+#include "report/png_internal.h"
 #include "qsnn/report.h"
 
 #include <cairo.h>
@@ -211,21 +212,10 @@ qsnn_status qsnn_confusion_plot_png(const qsnn_confusion *cm, const char *title,
     }
     cairo_destroy(cr);
     cairo_surface_flush(s);
-    /* write atomically: PNG to a temporary name, then rename */
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    cairo_status_t cs = cairo_surface_write_to_png(s, tmp);
+    qsnn_status st = qsnn_png_save(s, path);
     cairo_surface_destroy(s);
     free(nm);
-    if (cs != CAIRO_STATUS_SUCCESS) {
-        remove(tmp);
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot write PNG: %s", path, cairo_status_to_string(cs));
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot rename the PNG into place", path);
-    }
-    return QSNN_OK;
+    return st;
 }
 
 /* Drawing text loads cairo's and fontconfig's process-wide caches; they live until exit. Releasing them lets leak

@@ -79,8 +79,14 @@ struct qsnn_snn_ctx {
 #endif
 };
 
-static inline size_t up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
-static inline size_t count_of(int h, int w, int c) { return (size_t)h * (size_t)w * (size_t)c; }
+/* Size arithmetic saturates at SIZE_MAX instead of wrapping, so that a size computed for a model the validator
+ * has not vetted (or on a 32-bit target) can only come out too large, never too small; qsnn_snn_model_init
+ * refuses a model whose workspace passes QSNN_SNN_MAX_WORKSPACE. */
+static inline size_t sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static inline size_t sat_mul(size_t a, size_t b) { return b && a > SIZE_MAX / b ? SIZE_MAX : a * b; }
+static inline size_t up(size_t n) { return n > SIZE_MAX - ALIGN ? SIZE_MAX : (n + ALIGN - 1) / ALIGN * ALIGN; }
+static inline size_t count3(size_t a, size_t b, size_t c) { return sat_mul(sat_mul(a, b), c); }
+static inline size_t count_of(int h, int w, int c) { return count3((size_t)h, (size_t)w, (size_t)c); }
 
 static inline int ring_rows(const qsnn_snn_layer *l) { return (l->kh + l->stride_h - 1) / l->stride_h + 1; }
 

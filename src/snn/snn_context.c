@@ -31,7 +31,7 @@ size_t qsnn_snn_layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cach
     do {                                                                                                             \
         if (base)                                                                                                    \
             p->field = (type *)(void *)(base + off);                                                                 \
-        off += up((size_t)(count) * sizeof(type));                                                                   \
+        off = sat_add(off, up(sat_mul((size_t)(count), sizeof(type))));                                              \
     } while (0)
     if (base)
         memset(p, 0, sizeof *p);
@@ -39,7 +39,7 @@ size_t qsnn_snn_layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cach
     CARVE(gap, int32_t, F);
     CARVE(pot, int32_t, F);
     if (mode == QSNN_SNN_EVENT && l->type != QSNN_SNN_FC) {
-        CARVE(ring, int32_t, (size_t)ring_rows(l) * (size_t)l->conv_w * (size_t)(sep ? C : F));
+        CARVE(ring, int32_t, count3((size_t)ring_rows(l), (size_t)l->conv_w, (size_t)(sep ? C : F)));
         if (sep) { /* the non-zero depthwise potentials of a pixel, as pairs, for the sparse gemv */
             CARVE(col, int16_t, (size_t)C + 1);
             CARVE(idx, int32_t, (size_t)C / 2 + 1);
@@ -58,13 +58,14 @@ size_t qsnn_snn_layout(const qsnn_snn_layer *l, int mode, int dense_ok, int cach
                     CARVE(dwsum, int32_t, C);
             }
             if (!sep || has_dwp(l))
-                CARVE(padded, uint8_t, (size_t)padded_h(l) * (size_t)padded_w(l) * (size_t)C + IM2COL_SLACK);
+                CARVE(padded, uint8_t,
+                      sat_add(count3((size_t)padded_h(l), (size_t)padded_w(l), (size_t)C), IM2COL_SLACK));
         } else {
-            CARVE(w2, int8_t, k2 * (size_t)F);
+            CARVE(w2, int8_t, sat_mul(k2, (size_t)F));
         }
         if (sep) {
-            CARVE(dw16, int16_t, (size_t)l->kh * (size_t)l->kw * (size_t)C);
-            CARVE(rows, uint8_t, (size_t)l->kh * (size_t)l->in_w * (size_t)C);
+            CARVE(dw16, int16_t, count3((size_t)l->kh, (size_t)l->kw, (size_t)C));
+            CARVE(rows, uint8_t, count3((size_t)l->kh, (size_t)l->in_w, (size_t)C));
         }
     } else if (sep) {
         CARVE(dwv, int32_t, C);
@@ -82,7 +83,7 @@ size_t qsnn_snn_act_mem_size(const qsnn_snn_model *m)
         if (b > act)
             act = b;
     }
-    return 2 * up(act) + up((size_t)m->num_classes * 4);
+    return sat_add(sat_mul(2, up(act)), up((size_t)m->num_classes * 4));
 }
 
 static size_t scratch_max(const qsnn_snn_model *m, int cached)
@@ -102,7 +103,8 @@ static size_t scratch_max(const qsnn_snn_model *m, int cached)
 
 size_t qsnn_snn_mem_size(const qsnn_snn_model *m)
 {
-    return up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m, 0) + ALIGN;
+    return sat_add(sat_add(up(sizeof(struct qsnn_snn_ctx)), qsnn_snn_act_mem_size(m)),
+                   sat_add(scratch_max(m, 0), ALIGN));
 }
 
 /* Bytes of the int16 weight cache of one layer (0 when the layer does not run the dense path). */
@@ -148,7 +150,7 @@ static size_t cache_bytes(const qsnn_snn_model *m, int i, cache_sizes *z)
     int sep = l->type == QSNN_SNN_SEPARABLE;
     size_t K = sep ? (size_t)l->in_c : (size_t)l->kh * (size_t)l->kw * (size_t)l->in_c;
     size_t k2 = (K + 1) & ~(size_t)1;
-    z->w16 = up(k2 * (size_t)l->out_c * 2);
+    z->w16 = up(count3(k2, (size_t)l->out_c, 2)); /* 15x15x4096 x 4096 x 2 passes 2^32 */
     z->dw16 = sep ? up((size_t)l->kh * (size_t)l->kw * (size_t)l->in_c * 2) : 0;
     if (has_w8q(l)) {
         z->w8q = up(quads(l->in_c) * 4 * (size_t)l->out_c);
@@ -157,7 +159,7 @@ static size_t cache_bytes(const qsnn_snn_model *m, int i, cache_sizes *z)
     if (has_dwp(l))
         z->dwp = up(((size_t)l->kh * (size_t)l->kw + 1) / 2 * (size_t)l->in_c * 2);
     z->fpre = fire_pre_bytes(l);
-    return z->w16 + z->dw16 + z->w8q + z->bias8 + z->dwp + z->fpre;
+    return sat_add(sat_add(sat_add(z->w16, z->dw16), sat_add(z->w8q, z->bias8)), sat_add(z->dwp, z->fpre));
 }
 
 /* Depthwise taps 2i and 2i+1 (raster order over the kernel; a missing last tap has weight 0) for channel block
@@ -214,12 +216,13 @@ static size_t map_max(const qsnn_snn_model *m)
 
 size_t qsnn_snn_mem_size_cached(const qsnn_snn_model *m)
 {
-    size_t n = up(sizeof(struct qsnn_snn_ctx)) + qsnn_snn_act_mem_size(m) + scratch_max(m, 1) + ALIGN;
+    size_t n = sat_add(sat_add(up(sizeof(struct qsnn_snn_ctx)), qsnn_snn_act_mem_size(m)),
+                       sat_add(scratch_max(m, 1), ALIGN));
     cache_sizes z;
-    n += up(sizeof(struct layer_cache) * (size_t)m->num_layers);
+    n = sat_add(n, up(sizeof(struct layer_cache) * (size_t)m->num_layers));
     for (int i = 0; i < m->num_layers; i++)
-        n += cache_bytes(m, i, &z);
-    n += 2 * up(map_max(m));
+        n = sat_add(n, cache_bytes(m, i, &z));
+    n = sat_add(n, sat_mul(2, up(map_max(m))));
     size_t n0 = qsnn_snn_mem_size(m);
     return n > n0 ? n : n0;
 }
@@ -228,7 +231,7 @@ size_t qsnn_snn_mem_size_mt(const qsnn_snn_model *m, int nthreads)
 {
     if (nthreads < 1)
         nthreads = 1;
-    return qsnn_snn_mem_size_cached(m) + (size_t)(nthreads - 1) * up(scratch_max(m, 1));
+    return sat_add(qsnn_snn_mem_size_cached(m), sat_mul((size_t)(nthreads - 1), up(scratch_max(m, 1))));
 }
 
 qsnn_status qsnn_snn_init(qsnn_snn_ctx **out, const qsnn_snn_model *m, void *mem, size_t size)

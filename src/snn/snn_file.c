@@ -28,9 +28,10 @@ qsnn_status qsnn_snn_load(const char *path, qsnn_snn_model *m, unsigned char **i
 {
     *image = NULL;
     memset(m, 0, sizeof *m);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp;
+    qsnn_status open_st = qsnn_open_regular(path, &fp);
+    if (open_st != QSNN_OK)
+        return open_st;
     if (fseek(fp, 0, SEEK_END) != 0) {
         fclose(fp);
         return qsnn_fail(QSNN_ERR_IO, "%s: cannot seek", path);

@@ -103,6 +103,16 @@ static qsnn_status check_layer(const qsnn_snn_model *m, int li, const char *orig
     for (int i = 0; i < 8; i++)
         if (dims[i] < 1 || dims[i] > QSNN_SNN_MAX_DIM)
             return LFAIL("dimension %d out of range 1..%d", (int)dims[i], QSNN_SNN_MAX_DIM);
+    /* map sizes in 64 bits (a 4096^3 map wraps a 32-bit size_t to a few bytes) */
+    const char *const map_names[3] = {"input", "convolution output", "output"};
+    const int32_t map_dims[3][3] = {{l->in_h, l->in_w, l->in_c}, {l->conv_h, l->conv_w, l->out_c},
+                                    {l->out_h, l->out_w, l->out_c}};
+    for (int i = 0; i < 3; i++) {
+        uint64_t n = (uint64_t)map_dims[i][0] * (uint64_t)map_dims[i][1] * (uint64_t)map_dims[i][2];
+        if (n > QSNN_SNN_MAX_MAP)
+            return LFAIL("%s map %dx%dx%d = %llu elements, above the engine's %u", map_names[i], (int)map_dims[i][0],
+                         (int)map_dims[i][1], (int)map_dims[i][2], (unsigned long long)n, QSNN_SNN_MAX_MAP);
+    }
     if (l->in_h != prev_h || l->in_w != prev_w || l->in_c != prev_c)
         return LFAIL("input %dx%dx%d does not match the previous output %dx%dx%d", (int)l->in_h, (int)l->in_w,
                      (int)l->in_c, prev_h, prev_w, prev_c);
@@ -124,6 +134,11 @@ static qsnn_status check_layer(const qsnn_snn_model *m, int li, const char *orig
             return LFAIL("map %dx%d pad %d,%d inconsistent with input, kernel and stride (expected %dx%d pad %d,%d)",
                          (int)l->conv_h, (int)l->conv_w, (int)l->pad_top, (int)l->pad_left, oh, ow, pt, pl);
     }
+    uint64_t padded = (uint64_t)((l->conv_h - 1) * l->stride_h + l->kh) *
+                      (uint64_t)((l->conv_w - 1) * l->stride_w + l->kw) * (uint64_t)l->in_c;
+    if (padded > 4ull * QSNN_SNN_MAX_MAP)
+        return LFAIL("padded input of %llu elements, above the engine's %llu", (unsigned long long)padded,
+                     4ull * QSNN_SNN_MAX_MAP);
     if (l->pool != 0 && l->pool != 1)
         return LFAIL("pool %d", (int)l->pool);
     if (l->pool ? (l->out_h != 1 || l->out_w != 1) : (l->out_h != l->conv_h || l->out_w != l->conv_w))
@@ -150,17 +165,18 @@ static qsnn_status check_layer(const qsnn_snn_model *m, int li, const char *orig
 
     /* weight counts and offsets */
     size_t kk = (size_t)l->kh * (size_t)l->kw, cin = (size_t)l->in_c, f = (size_t)l->out_c;
-    size_t want_w, want_dw = 0;
+    uint64_t want_w, want_dw = 0; /* 64 bits: an FC layer's H*W*C*F can pass 2^32 */
     if (l->type == QSNN_SNN_SEPARABLE) {
-        want_dw = kk * cin;
-        want_w = cin * f;
+        want_dw = (uint64_t)kk * cin;
+        want_w = (uint64_t)cin * f;
     } else if (l->type == QSNN_SNN_FC) {
-        want_w = (size_t)l->in_h * (size_t)l->in_w * cin * f;
+        want_w = (uint64_t)l->in_h * (uint64_t)l->in_w * cin * f;
     } else {
-        want_w = kk * cin * f;
+        want_w = (uint64_t)kk * cin * f;
     }
     if (l->n_w != want_w || l->n_dw != want_dw)
-        return LFAIL("weight counts %u/%u, expected %zu/%zu", (unsigned)l->n_w, (unsigned)l->n_dw, want_w, want_dw);
+        return LFAIL("weight counts %u/%u, expected %llu/%llu", (unsigned)l->n_w, (unsigned)l->n_dw,
+                     (unsigned long long)want_w, (unsigned long long)want_dw);
     if (!in_image(m->size, l->off_w, weight_bytes(l->n_w, l->weight_bits), data_start))
         return LFAIL("weights at offset %u outside the image", (unsigned)l->off_w);
     if (want_dw && !in_image(m->size, l->off_dw, weight_bytes(l->n_dw, l->weight_bits), data_start))
@@ -215,6 +231,19 @@ static qsnn_status check_layer(const qsnn_snn_model *m, int li, const char *orig
         return LFAIL("potentials can reach %.0f, beyond int32", worst);
 #undef LFAIL
     return QSNN_OK;
+}
+
+int qsnn_label_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                 c == '.' || c == '+' || c == '-';
+        if (!ok || n + 1 >= QSNN_SNN_LABEL_MAX)
+            return 0;
+    }
+    return n > 0;
 }
 
 qsnn_status qsnn_snn_model_init(qsnn_snn_model *m, const void *image, size_t size, const char *origin)
@@ -290,6 +319,8 @@ qsnn_status qsnn_snn_model_init(qsnn_snn_model *m, const void *image, size_t siz
         size_t len = (size_t)(nul - s);
         if (len == 0 || len >= QSNN_SNN_LABEL_MAX)
             return FAIL("%s: labels: label %d has length %zu (1..%d)", origin, i, len, QSNN_SNN_LABEL_MAX - 1);
+        if (!qsnn_label_valid(s))
+            return FAIL("%s: labels: label %d has a character outside " QSNN_LABEL_CHARS, origin, i);
         m->labels[i] = s;
         pos += len + 1;
     }
@@ -309,7 +340,19 @@ qsnn_status qsnn_snn_model_init(qsnn_snn_model *m, const void *image, size_t siz
     }
     /* the optional metadata block after the last section (qsnn/snn_meta.h) */
     qsnn_status st = qsnn_snn_meta_check(p, size, qsnn_snn_meta_offset(m), origin);
-    if (st != QSNN_OK)
+    if (st != QSNN_OK) {
         memset(m, 0, sizeof *m);
-    return st;
+        return st;
+    }
+    /* the engine's sizes saturate at SIZE_MAX instead of wrapping: a model whose workspace passes the limit (or
+     * this target's size_t) is refused here, not found out by a short buffer */
+    size_t ws = qsnn_snn_mem_size_mt(m, QSNN_SNN_MAX_THREADS);
+    if (ws > QSNN_SNN_MAX_WORKSPACE) {
+        memset(m, 0, sizeof *m);
+        if (ws == SIZE_MAX)
+            return FAIL("%s: workspace size overflows this target's %u-bit size_t", origin,
+                        (unsigned)(sizeof(size_t) * 8));
+        return FAIL("%s: workspace of %zu bytes, above the engine's %zu", origin, ws, QSNN_SNN_MAX_WORKSPACE);
+    }
+    return QSNN_OK;
 }

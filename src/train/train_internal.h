@@ -16,9 +16,11 @@ uint64_t qsnn_train_opts_hash(const qsnn_train_opts *o, size_t n_train);
  * <dir>/model.qsnn: the current model (a usable model file, not needed to resume). */
 qsnn_status qsnn_ckpt_save(const char *dir, qsnn_trainer *t, const qsnn_model *m, const float *best,
                            const qsnn_ckpt_state *cs, const qsnn_train_result *res);
-/* Validates everything (magic, version, sizes, option hash == cs->opts_hash) before touching m / t. */
-qsnn_status qsnn_ckpt_load(const char *dir, qsnn_trainer *t, qsnn_model *m, float *best, qsnn_ckpt_state *cs,
-                           qsnn_train_result *res);
+/* Validates everything (magic, version, sizes, option hash == cs->opts_hash, checksum, the position against
+ * o's episodes and epochs, the records, finite values) before touching m / t; QSNN_ERR_FORMAT (QSNN_ERR_ARG for
+ * other options) naming the file and the field, ending with how to start over. */
+qsnn_status qsnn_ckpt_load(const char *dir, const qsnn_train_opts *o, qsnn_trainer *t, qsnn_model *m, float *best,
+                           qsnn_ckpt_state *cs, qsnn_train_result *res);
 qsnn_status qsnn_train_write_log(const char *path, const qsnn_train_opts *o, const qsnn_train_result *res,
                                  const qsnn_model *m);
 qsnn_status qsnn_train_plot(const char *path, const qsnn_train_result *res);

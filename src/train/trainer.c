@@ -119,7 +119,7 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
     cs.best_acc = -1.0;
     memcpy(best, m->params, np * sizeof *best);
     if (o->resume) {
-        st = qsnn_ckpt_load(o->ckpt_dir, t, m, best, &cs, res);
+        st = qsnn_ckpt_load(o->ckpt_dir, o, t, m, best, &cs, res);
         if (st != QSNN_OK)
             goto done;
         qsnn_info("train: resuming from %s at episode %d epoch %d", o->ckpt_dir, o->episodes[cs.ep_i],
