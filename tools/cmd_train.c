@@ -59,6 +59,9 @@ static void usage(FILE *out)
             "      --test-split NAME    split evaluated with each episode's model at the end (default test; 'none')\n"
             "      --extra-data DIR     another Speech Commands directory trained on with DATA_DIR (repeatable):\n"
             "                           each keeps its own splits and quotas, validation/test include its clips\n"
+            "      --bn-batches N       before every validation, re-estimate the batch-norm moving statistics as the\n"
+            "                           mean over N training batches, weights frozen (default 10; 0: moving averages\n"
+            "                           only, which lag the weights by ~100 steps)\n"
             "      --json               print the results as JSON\n"
             "  -q, --quiet              no progress on stderr\n"
             "  -h, --help               this help\n"
@@ -160,7 +163,7 @@ static qsnn_status split_of_dataset(const qsnn_dataset *ds, qsnn_split s, float 
 int cmd_train(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
-           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA };
+           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA, O_BNB };
     static const struct option lopts[] = {
         {"output", required_argument, 0, 'o'}, {"arch", required_argument, 0, O_ARCH},
         {"init", required_argument, 0, O_INIT}, {"episodes", required_argument, 0, O_EPISODES},
@@ -171,7 +174,7 @@ int cmd_train(int argc, char **argv)
         {"resume", required_argument, 0, O_RESUME}, {"log", required_argument, 0, O_LOG},
         {"plot", required_argument, 0, O_PLOT}, {"val-split", required_argument, 0, O_VAL},
         {"test-split", required_argument, 0, O_TEST}, {"json", no_argument, 0, O_JSON},
-        {"extra-data", required_argument, 0, O_EXTRA},
+        {"extra-data", required_argument, 0, O_EXTRA}, {"bn-batches", required_argument, 0, O_BNB},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     qsnn_train_opts o;
     qsnn_train_default_opts(&o);
@@ -260,6 +263,11 @@ int cmd_train(int argc, char **argv)
             if (num_dirs >= QSNN_DATASET_MAX_DIRS)
                 return cli_usage_error(CMD, "--extra-data: at most %d directories", QSNN_DATASET_MAX_DIRS - 1);
             data_dirs[num_dirs++] = optarg;
+            break;
+        case O_BNB:
+            if (!cli_parse_int(optarg, 0, 100000, &v))
+                return cli_usage_error(CMD, "--bn-batches: expected 0..100000 (got '%s')", optarg);
+            o.bn_batches = (int)v;
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return QSNN_EXIT_OK;

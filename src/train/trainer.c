@@ -33,6 +33,30 @@ void qsnn_train_default_opts(qsnn_train_opts *o)
     o->sched = QSNN_SCHED_COSINE;
     o->lr_max = 1e-3;
     o->lr_min = 1e-5;
+    o->bn_batches = 10;
+    o->kd_weight = 0.9f;
+    o->kd_temperature = 2.0f;
+}
+
+/* BN re-estimation (opts.bn_batches): the moving statistics become the mean over nb training batches of the
+ * batch statistics of the current weights, in training mode (each layer normalised with its batch's statistics,
+ * as in training); the batches are the first ones of this epoch's order */
+static qsnn_status bn_reestimate(qsnn_trainer *t, const uint8_t *train_x, const size_t *order, size_t n_train,
+                                 size_t B, size_t S, int nb, uint8_t *xb)
+{
+    const size_t steps = (n_train + B - 1) / B;
+    const size_t use = (size_t)nb < steps ? (size_t)nb : steps;
+    for (size_t k = 0; k < use; k++) {
+        size_t n = n_train - k * B < B ? n_train - k * B : B;
+        if (n < B && k > 0) /* a short last batch would weigh as much as a full one */
+            break;
+        for (size_t i = 0; i < n; i++)
+            memcpy(xb + i * S, train_x + order[k * B + i] * S, S);
+        qsnn_status st = qsnn_trainer_bn_stats(t, xb, n, (float)k / (float)(k + 1));
+        if (st != QSNN_OK)
+            return st;
+    }
+    return QSNN_OK;
 }
 
 static uint64_t mix_seed(uint64_t seed, int episode, int epoch, uint64_t salt)
@@ -64,6 +88,11 @@ uint64_t qsnn_train_opts_hash(const qsnn_train_opts *o, size_t n_train)
     memcpy(&a, &o->lr_max, 8);
     memcpy(&b, &o->lr_min, 8);
     MIX(a), MIX(b);
+    MIX(o->bn_batches);
+    uint32_t ka, kt;
+    memcpy(&ka, &o->kd_weight, 4);
+    memcpy(&kt, &o->kd_temperature, 4);
+    MIX(ka), MIX(kt);
 #undef MIX
     return h;
 }
@@ -116,7 +145,14 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
     uint8_t *xb = malloc(B * S);
     int32_t *yb = malloc(B * sizeof *yb);
     uint8_t *aug_u8 = data->augment ? malloc(n_train * S) : NULL;
-    if (!best || !order || !xb || !yb || (data->augment && !aug_u8)) {
+    const size_t K = (size_t)m->arch.num_classes;
+    const int kd = data->soft_targets != NULL;
+    float *soft = kd ? malloc(n_train * K * sizeof *soft) : NULL, *softb = kd ? malloc(B * K * sizeof *softb) : NULL;
+    if (kd && (!data->augment || !(o->kd_weight >= 0 && o->kd_weight <= 1) || !(o->kd_temperature > 0))) {
+        st = qsnn_fail(QSNN_ERR_ARG, "train: distillation needs augmentation, a weight in [0, 1], a temperature > 0");
+        goto done;
+    }
+    if (!best || !order || !xb || !yb || (data->augment && !aug_u8) || (kd && (!soft || !softb))) {
         st = qsnn_fail(QSNN_ERR_NOMEM, "train: out of memory");
         goto done;
     }
@@ -157,7 +193,10 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
         for (; cs.epoch < n_epochs; cs.epoch++) {
             const double t_epoch = qsnn_time_now();
             if (data->augment) {
-                st = data->augment(data->augment_ctx, mix_seed(o->seed, E, cs.epoch, 0xa5a5a5a5ULL), aug_u8);
+                const uint64_t aseed = mix_seed(o->seed, E, cs.epoch, 0xa5a5a5a5ULL);
+                st = data->augment(data->augment_ctx, aseed, aug_u8);
+                if (st == QSNN_OK && kd)
+                    st = data->soft_targets(data->augment_ctx, aseed, soft);
                 if (st != QSNN_OK)
                     goto done;
             }
@@ -180,10 +219,13 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
                     size_t j = order[s * B + k];
                     memcpy(xb + k * S, train_x + j * S, S);
                     yb[k] = train_y[j];
+                    if (kd)
+                        memcpy(softb + k * K, soft + j * K, K * sizeof *softb);
                 }
                 double loss;
                 int correct;
-                st = qsnn_trainer_forward_backward(t, xb, yb, nb, &loss, &correct);
+                st = qsnn_trainer_forward_backward_kd(t, xb, yb, kd ? softb : NULL, o->kd_weight, o->kd_temperature,
+                                                      nb, &loss, &correct);
                 if (st != QSNN_OK)
                     goto done;
                 lr = qsnn_sched_lr(&sch, (double)(cs.epoch * steps_per_epoch + s));
@@ -202,6 +244,8 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
                     qsnn_progress_update(&pr, done_n, extra);
                 }
             }
+            if (o->bn_batches > 0 && (st = bn_reestimate(t, train_x, order, n_train, B, S, o->bn_batches, xb)) != QSNN_OK)
+                goto done;
             const double train_secs = qsnn_time_now() - t_train;
             double val_acc = -1.0;
             if (data->n_val) {
@@ -270,6 +314,8 @@ done:
     free(xb);
     free(yb);
     free(aug_u8);
+    free(soft);
+    free(softb);
     qsnn_trainer_free(t);
     return st;
 }
