@@ -8,6 +8,7 @@
  * stderr. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "train_teacher.h"
 
 #include "qsnn/data.h"
 #include "qsnn/io.h"
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +89,33 @@ static int parse_list(const char *s, int *v, int max, long lo, long hi)
     return n;
 }
 
+/* The default recipe, chosen by measurement (docs/training.md, "Ablation"): optimizer steps per episode (epochs =
+ * steps * batch / training clips, at least MIN_EPOCHS), batch-norm re-estimation, and the augmentation beyond
+ * TF's. */
+static const int DEFAULT_STEPS[3] = {3600, 1800, 1800};
+#define MIN_EPOCHS 3
+#define DEFAULT_SPEED_PCT 0.0
+#define DEFAULT_LEVEL_DB 0.0
+#define DEFAULT_TIME_MASKS 0
+#define DEFAULT_TIME_MASK_MAX 0
+#define DEFAULT_FREQ_MASKS 0
+#define DEFAULT_FREQ_MASK_MAX 0
+
 typedef struct {
     const qsnn_dataset *ds;
     size_t n;
     size_t *idx;
     float *f32;
     float lo, hi;
+    teacher_ctx *teacher;
+    float kd_t;
 } aug_ctx;
+
+static qsnn_status soft_cb(void *ctx, uint64_t seed, float *out)
+{
+    aug_ctx *a = ctx;
+    return teacher_soft_targets(a->teacher, a->ds, a->idx, a->n, seed, a->kd_t, out);
+}
 
 static qsnn_status augment_cb(void *ctx, uint64_t seed, uint8_t *out)
 {
@@ -163,7 +185,8 @@ static qsnn_status split_of_dataset(const qsnn_dataset *ds, qsnn_split s, float 
 int cmd_train(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
-           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA, O_BNB };
+           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA, O_BNB, O_RECIPE, O_TEACHER, O_KDW, O_KDT,
+           O_SPEED, O_LEVEL, O_SPECT, O_SPECF };
     static const struct option lopts[] = {
         {"output", required_argument, 0, 'o'}, {"arch", required_argument, 0, O_ARCH},
         {"init", required_argument, 0, O_INIT}, {"episodes", required_argument, 0, O_EPISODES},
@@ -175,12 +198,23 @@ int cmd_train(int argc, char **argv)
         {"plot", required_argument, 0, O_PLOT}, {"val-split", required_argument, 0, O_VAL},
         {"test-split", required_argument, 0, O_TEST}, {"json", no_argument, 0, O_JSON},
         {"extra-data", required_argument, 0, O_EXTRA}, {"bn-batches", required_argument, 0, O_BNB},
+        {"recipe", required_argument, 0, O_RECIPE}, {"teacher", required_argument, 0, O_TEACHER},
+        {"kd-weight", required_argument, 0, O_KDW}, {"kd-temperature", required_argument, 0, O_KDT},
+        {"speed", required_argument, 0, O_SPEED}, {"level", required_argument, 0, O_LEVEL},
+        {"spec-time", required_argument, 0, O_SPECT}, {"spec-freq", required_argument, 0, O_SPECF},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     qsnn_train_opts o;
     qsnn_train_default_opts(&o);
     const char *out = NULL, *arch_name = "mobilenet_kws", *init = NULL, *ckpt = NULL, *val_name = "validation",
                *test_name = "test";
-    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0;
+    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0, tutorial = 0, aug_set = 0, bnb_set = 0;
+    const char *teacher = NULL;
+    qsnn_data_opts aug; /* the augmentation options of the default recipe (set by measurement, docs/training.md) */
+    qsnn_data_default_opts(&aug);
+    aug.speed_pct = DEFAULT_SPEED_PCT;
+    aug.level_db = DEFAULT_LEVEL_DB;
+    aug.time_masks = DEFAULT_TIME_MASKS, aug.time_mask_max = DEFAULT_TIME_MASK_MAX;
+    aug.freq_masks = DEFAULT_FREQ_MASKS, aug.freq_mask_max = DEFAULT_FREQ_MASK_MAX;
     int epochs[3];
     const char *data_dirs[QSNN_DATASET_MAX_DIRS];
     int num_dirs = 1;
@@ -264,10 +298,49 @@ int cmd_train(int argc, char **argv)
                 return cli_usage_error(CMD, "--extra-data: at most %d directories", QSNN_DATASET_MAX_DIRS - 1);
             data_dirs[num_dirs++] = optarg;
             break;
+        case O_RECIPE:
+            if (strcmp(optarg, "default") && strcmp(optarg, "tutorial"))
+                return cli_usage_error(CMD, "--recipe: expected default or tutorial (got '%s')", optarg);
+            tutorial = !strcmp(optarg, "tutorial");
+            break;
+        case O_TEACHER: teacher = optarg; break;
+        case O_KDW:
+            if (!cli_parse_double(optarg, 0, 1, &d))
+                return cli_usage_error(CMD, "--kd-weight: expected 0..1 (got '%s')", optarg);
+            o.kd_weight = (float)d;
+            break;
+        case O_KDT:
+            if (!cli_parse_double(optarg, 0.05, 100, &d))
+                return cli_usage_error(CMD, "--kd-temperature: expected 0.05..100 (got '%s')", optarg);
+            o.kd_temperature = (float)d;
+            break;
+        case O_SPEED:
+            if (!cli_parse_double(optarg, 0, 50, &d))
+                return cli_usage_error(CMD, "--speed: expected a percentage 0..50 (got '%s')", optarg);
+            aug.speed_pct = d, aug_set |= 1;
+            break;
+        case O_LEVEL:
+            if (!cli_parse_double(optarg, 0, 40, &d))
+                return cli_usage_error(CMD, "--level: expected dB 0..40 (got '%s')", optarg);
+            aug.level_db = d, aug_set |= 2;
+            break;
+        case O_SPECT:
+        case O_SPECF: {
+            int mv[2];
+            if (parse_list(optarg, mv, 2, 0, c == O_SPECT ? 49 : 10) != 2 || mv[0] > 10)
+                return cli_usage_error(CMD, "--spec-%s: expected MASKS,MAX with 0..10 masks of at most %d (got '%s')",
+                                       c == O_SPECT ? "time" : "freq", c == O_SPECT ? 49 : 10, optarg);
+            if (c == O_SPECT)
+                aug.time_masks = mv[0], aug.time_mask_max = mv[1], aug_set |= 4;
+            else
+                aug.freq_masks = mv[0], aug.freq_mask_max = mv[1], aug_set |= 8;
+            break;
+        }
         case O_BNB:
             if (!cli_parse_int(optarg, 0, 100000, &v))
                 return cli_usage_error(CMD, "--bn-batches: expected 0..100000 (got '%s')", optarg);
             o.bn_batches = (int)v;
+            bnb_set = 1;
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return QSNN_EXIT_OK;
@@ -278,6 +351,20 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(CMD, "expected one FEATURES file or DATA_DIR");
     if (!out)
         return cli_usage_error(CMD, "-o MODEL is required");
+    if (tutorial) { /* the tutorial's recipe: 16 epochs per episode, TF's augmentation, moving averages only */
+        qsnn_data_opts tf;
+        qsnn_data_default_opts(&tf);
+        if (!(aug_set & 1))
+            aug.speed_pct = tf.speed_pct;
+        if (!(aug_set & 2))
+            aug.level_db = tf.level_db;
+        if (!(aug_set & 4))
+            aug.time_masks = tf.time_masks, aug.time_mask_max = tf.time_mask_max;
+        if (!(aug_set & 8))
+            aug.freq_masks = tf.freq_masks, aug.freq_mask_max = tf.freq_mask_max;
+        if (!bnb_set)
+            o.bn_batches = 0;
+    }
     if (n_epochs == 1)
         for (int i = 0; i < 3; i++)
             o.epochs[i] = epochs[0];
@@ -356,9 +443,7 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     if (S_ISDIR(sb.st_mode)) {
-        qsnn_data_opts dopts;
-        qsnn_data_default_opts(&dopts);
-        if ((st = qsnn_dataset_open_many(&ds, data_dirs, num_dirs, &dopts)) != QSNN_OK) {
+        if ((st = qsnn_dataset_open_many(&ds, data_dirs, num_dirs, &aug)) != QSNN_OK) {
             rc = cli_fail(CMD, st);
             goto done;
         }
@@ -381,7 +466,7 @@ int cmd_train(int argc, char **argv)
             lo = m.scale_min, hi = m.scale_max;
         m.scale_min = lo;
         m.scale_max = hi;
-        actx = (aug_ctx){ds, nt, malloc(nt * sizeof(size_t) + 1), clean_f, lo, hi};
+        actx = (aug_ctx){ds, nt, malloc(nt * sizeof(size_t) + 1), clean_f, lo, hi, NULL, 0};
         if (!actx.idx) {
             rc = cli_fail(CMD, qsnn_fail(QSNN_ERR_NOMEM, "out of memory"));
             goto done;
@@ -434,6 +519,32 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "qsnn train: %s, %zu training / %zu validation / %zu test samples, range [%g, %g]%s\n",
                 m.arch.name, nt, nv, ns, m.scale_min, m.scale_max, ds ? ", augmentation every epoch" : "");
 
+    if (!n_epochs && !tutorial) /* the default budget: optimizer steps per episode, whatever the data's size */
+        for (int i = 0; i < o.num_episodes; i++) {
+            long e = lround((double)DEFAULT_STEPS[o.episodes[i] - 1] * o.batch / (double)nt);
+            o.epochs[i] = e < MIN_EPOCHS ? MIN_EPOCHS : (int)e;
+        }
+    teacher_ctx tch;
+    memset(&tch, 0, sizeof tch);
+    if (teacher) {
+        if (!ds) {
+            rc = cli_usage_error(CMD, "--teacher needs a DATA_DIR (the teacher hears the audio), not a feature file");
+            goto done;
+        }
+        if ((st = teacher_open(&tch, teacher, ds, data_path)) != QSNN_OK) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+        actx.teacher = &tch;
+        actx.kd_t = o.kd_temperature;
+    }
+    if (!quiet)
+        fprintf(stderr, "qsnn train: recipe %s, epochs %d,%d,%d, BN re-estimation %d batches, speed %g %%, level %g dB, "
+                "SpecAugment %dx%d frames %dx%d coefficients%s%s\n", tutorial ? "tutorial" : "default", o.epochs[0],
+                o.num_episodes > 1 ? o.epochs[1] : 0, o.num_episodes > 2 ? o.epochs[2] : 0, o.bn_batches,
+                aug.speed_pct, aug.level_db, aug.time_masks, aug.time_mask_max, aug.freq_masks, aug.freq_mask_max,
+                teacher ? ", teacher " : "", teacher ? teacher : "");
+
     qsnn_train_data td = {0};
     td.train_u8 = ds ? NULL : xt;
     td.train_labels = yt;
@@ -441,6 +552,7 @@ int cmd_train(int argc, char **argv)
     if (ds) {
         td.augment = augment_cb;
         td.augment_ctx = &actx;
+        td.soft_targets = teacher ? soft_cb : NULL;
     }
     td.val_u8 = xv;
     td.val_labels = yv;
@@ -497,6 +609,8 @@ int cmd_train(int argc, char **argv)
     rc = QSNN_EXIT_OK;
 done:
     free(xt), free(yt), free(xv), free(yv), free(xs), free(ys), free(actx.idx), free(clean_f);
+    if (actx.teacher)
+        teacher_close(actx.teacher);
     if (ds)
         qsnn_dataset_free(ds);
     if (fs.n || fs.label)

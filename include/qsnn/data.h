@@ -40,6 +40,12 @@ typedef struct {
     double background_volume;    /* 0.1 */
     double background_frequency; /* 0.8 */
     uint64_t seed;               /* index building and augmentation */
+    /* further training augmentation (augment = 1 only; each 0 = off, the results then equal TF's): */
+    double speed_pct;            /* speed perturbation: the clip resampled (libsamplerate) by a factor uniform in
+                                  * [1 - p/100, 1 + p/100] (tempo and pitch together), centred, before the shift */
+    double level_db;             /* foreground gain uniform in [-L, +L] dB, before the noise is added */
+    int time_masks, time_mask_max; /* SpecAugment: masks of 1..max frames, each set to the clip's mean */
+    int freq_masks, freq_mask_max; /* masks of 1..max coefficients, each set to its mean over the clip */
 } qsnn_data_opts;
 
 void qsnn_data_default_opts(qsnn_data_opts *o);
@@ -79,6 +85,12 @@ size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
  * seed (qsnn_data_opts.seed), so every caller gets the same validation and test samples. */
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out);
+
+/* The (augmented or clean) waveforms of entries idx[0..count) of split s into out[count * 16000], the audio whose
+ * MFCC qsnn_dataset_features computes with the same arguments (before SpecAugment, which acts on the features):
+ * what a teacher with its own front end is given. Parallel inside (OpenMP). */
+qsnn_status qsnn_dataset_audio(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count, int augment,
+                               uint64_t seed, float *out);
 
 /* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
 void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);

@@ -75,14 +75,15 @@ double qsnn_softmax_kd_forward(float *probs, int *correct, const float *logits, 
             sum += exp((double)(z[j] - mx) / (double)T);
         const double lse = log(sum);
         const int y = labels[s];
-        const float ce_w = y >= 0 && y < k ? 1.0f - a : 0.0f;
+        const int has_y = y >= 0 && y < k;
+        const float ce_w = has_y ? 1.0f - a : 0.0f;
         for (int j = 0; j < k; j++) {
             const double logpt = (double)(z[j] - mx) / (double)T - lse;
             if (q[j] > 0)
                 kl += (double)q[j] * (log((double)q[j]) - logpt);
             p[j] = ce_w * p[j] + a * T * ((float)exp(logpt) - q[j]);
         }
-        if (ce_w > 0)
+        if (has_y)
             p[y] += a;
     }
     return (1.0 - (double)a) * ce + (double)a * (double)T * (double)T * kl;
