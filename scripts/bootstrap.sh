@@ -14,7 +14,7 @@ mode=${1:-tutorial}
 shift || true
 
 # Build tools and the libraries qsnn uses (see README "Dependencies").
-pkgs=(build-essential cmake pkg-config libsndfile1-dev libkissfft-dev libcjson-dev libcairo2-dev
+pkgs=(build-essential cmake pkg-config libsndfile1-dev libkissfft-dev libfftw3-dev libcjson-dev libcairo2-dev
       libsamplerate0-dev nettle-dev libespeak-ng-dev espeak-ng-data flite1-dev libopenblas-dev libcmocka-dev)
 # The tests also build examples/mcu for a Cortex-M4 and run it in QEMU (tests/test_convert.c).
 if [ "$mode" = test ]; then

@@ -228,7 +228,7 @@ static void test_agreement_random_kws(void **state)
     assert_int_equal(r.pred_agree, N); /* end to end: the same class for every clip */
 
     /* The same model with Akida's representation (integer threshold floor(T), integer step): the check must
-     * see level differences that are not float ties (semantics.md 2.4), so it can fail. */
+     * see level differences that are not float ties (docs/design.md s4.6), so it can fail. */
     unsigned char *ak = malloc(sz);
     memcpy(ak, img, sz);
     for (int l = 0; l < sm.num_layers; l++) {

@@ -205,7 +205,7 @@ static void test_frame_count(void **state)
     const int want[] = {0, 0, 0, 1, 1, 2, 48, 49, 49, 50};
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
         assert_int_equal(qsnn_mfcc_num_frames(m, n[i]), want[i]);
-        /* the formula of semantics.md 5: 1 + (n - window) / stride */
+        /* the formula of docs/design.md s1.2: 1 + (n - window) / stride */
         if (n[i] >= 640)
             assert_int_equal(want[i], 1 + (int)(n[i] - 640) / 320);
     }

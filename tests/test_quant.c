@@ -1,4 +1,4 @@
-/* test_quant.c: the quantizers produce exactly the levels of semantics.md 1.1-1.2: weight codes in [-kmax, kmax]
+/* test_quant.c: the quantizers produce exactly the levels of docs/design.md s3.3-3.4: weight codes in [-kmax, kmax]
  * with delta = kmax / (threshold * population std), round half to even, clipping and its straight-through mask;
  * ActivationDiscreteRelu levels {0, gamma, ..., relumax} with ties at t0 + n*gamma going down. */
 #include <setjmp.h>

@@ -123,7 +123,7 @@ static void test_stats_table_format(void **state)
     qsnn_snn_stats st;
     memset(&st, 0, sizeof st);
     st.samples = 20;
-    /* events per layer input over 20 samples (semantics.md 3's implied non-zero inputs x 20) */
+    /* events per layer input over 20 samples (docs/design.md s5.4's events per sample x 20) */
     const uint64_t nnz[7] = {0, 42423, 72739, 65600, 58320, 53204, 695};
     for (int l = 0; l < 7; l++) {
         st.in_nnz[l] = nnz[l];

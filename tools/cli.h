@@ -28,6 +28,7 @@ int cmd_export(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_tutorial(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* Print "qsnn <cmd>: <qsnn_last_error() or status name>" to stderr and return QSNN_EXIT_FAIL. */
 int cli_fail(const char *cmd, qsnn_status st);

@@ -8,6 +8,7 @@
 
 #include "qsnn/convert.h"
 #include "qsnn/data.h"
+#include "qsnn/infer.h"
 #include "qsnn/model.h"
 #include "qsnn/report.h"
 
@@ -148,7 +149,16 @@ int cmd_eval(int argc, char **argv)
     qsnn_data_default_opts(&o);
     qsnn_featureset fs;
     memset(&fs, 0, sizeof fs);
-    st = qsnn_data_load_split_u8(dpath, split, smin, smax, &o, &fs);
+    /* a model with its own front end (an imported one) gets its own features, as float */
+    qsnn_frontend_params def;
+    qsnn_frontend_defaults(&def, QSNN_FRONTEND_TF_AUDIO_OPS);
+    const int own_fe = !is_snn && (!qsnn_frontend_same(&fm.arch.features, &def) ||
+                                   fm.arch.features.input != QSNN_INPUT_U8);
+    if (own_fe)
+        st = qsnn_data_load_split_fe(dpath, split, &fm.arch.features, &o, &fs);
+    else
+        st = qsnn_data_load_split_u8(dpath, split, smin, smax, &o, &fs);
+    int map[QSNN_MAX_LABELS];
     int32_t *pred = NULL;
     qsnn_snn_stats sst;
     memset(&sst, 0, sizeof sst);
@@ -165,6 +175,17 @@ int cmd_eval(int argc, char **argv)
         st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", dpath, fs.num_labels, classes);
         goto done;
     }
+    if (mlabels) { /* the model's classes onto the dataset's names (an imported model has its own order) */
+        const char *dl[QSNN_MAX_LABELS];
+        for (int i = 0; i < fs.num_labels; i++)
+            dl[i] = fs.labels[i];
+        st = qsnn_labels_map(map, mlabels, classes, dl, fs.num_labels);
+        if (st != QSNN_OK)
+            goto done;
+    } else {
+        for (int i = 0; i < classes; i++)
+            map[i] = i;
+    }
     pred = malloc(sizeof(int32_t) * fs.n);
     if (!pred) {
         st = qsnn_fail(QSNN_ERR_NOMEM, "eval: %zu predictions", fs.n);
@@ -179,9 +200,14 @@ int cmd_eval(int argc, char **argv)
         }
         st = qsnn_report_snn_predict(&sm, mode, fs.u8, fs.n, (int)threads, pred, NULL, stats ? &sst : NULL,
                                      (size_t)stats_n);
+    } else if (own_fe) {
+        qsnn_model_input_from_features(&fm, fs.f32, fs.f32, fs.n);
+        st = qsnn_model_predict_float(&fm, fs.f32, fs.n, NULL, pred);
     } else {
         st = qsnn_model_predict(&fm, fs.u8, fs.n, NULL, pred);
     }
+    for (size_t i = 0; st == QSNN_OK && i < fs.n; i++)
+        pred[i] = map[pred[i]];
     double secs = qsnn_time_now() - t0;
     if (st != QSNN_OK)
         goto done;
@@ -190,7 +216,7 @@ int cmd_eval(int argc, char **argv)
     if (st != QSNN_OK)
         goto done;
     for (int i = 0; i < classes; i++)
-        cm.labels[i] = mlabels ? mlabels[i] : fs.labels[i];
+        cm.labels[i] = fs.labels[i]; /* predictions are in the dataset's order */
     size_t correct = 0;
     for (size_t i = 0; i < fs.n; i++) {
         correct += pred[i] == fs.label[i];

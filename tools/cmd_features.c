@@ -7,7 +7,7 @@
  * Scaling range decision: [min, max] is taken over the CLEAN training features, even with --augment, so the
  * range (and a model's uint8 input) does not depend on the number of augmented passes or their seed; augmented
  * or evaluation values outside it are clamped by the uint8 conversion (their count is reported). In practice the
- * minimum is the log floor of digital silence (~-247, TF's fixed range in semantics 6.7) either way.
+ * minimum is the log floor of digital silence (~-247, TF's fixed range, docs/design.md s1.9) either way.
  * Output: a summary table of counts per split and class on stdout (or --json), progress on stderr. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"

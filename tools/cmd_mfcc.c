@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "qsnn/audio.h"
+#include "qsnn/frontend.h"
 #include "qsnn/io.h"
 
 #include <cjson/cJSON.h>
@@ -40,11 +41,18 @@ static void print_help(void)
         "channels are averaged (DecodeWav would keep the first one; Speech Commands is mono), and other rates are\n"
         "resampled to 16 kHz (libsamplerate, with a notice on stderr).\n"
         "\n"
+        "With --frontend tf-signal it prints instead the MFCC of tf.signal as the MLPerf Tiny KWS scripts compute\n"
+        "it (samples divided by their signed peak, 30 ms Hann frames every 20 ms, 512-point FFT, magnitude, the mel\n"
+        "matrix of linear_to_mel_weight_matrix, ln(x + 1e-6), DCT-II * sqrt(2/40); docs/frontends.md).\n"
+        "\n"
         "Options:\n"
+        "  --frontend NAME    tf-audio-ops (default, the above) or tf-signal; the options below change either\n"
+        "  --fft-size N       tf-signal: FFT length, a power of two >= the window (default 512)\n"
+        "  --no-peak-normalize  tf-signal: use the samples as they are\n"
         "  --npy OUT          save the features as a float32 .npy of shape [frames, coeffs] instead of printing\n"
         "  --json             print {file, orig_rate, samples, frames, coeffs, params, features: [[...], ...]}\n"
         "  --no-crop          use the whole file (all frames) instead of cropping/padding to one second\n"
-        "  --window N         samples per frame (default 640 = 40 ms)\n"
+        "  --window N         samples per frame (default 640 = 40 ms; tf-signal 480 = 30 ms)\n"
         "  --stride N         samples between frames (default 320 = 20 ms)\n"
         "  --channels N       mel filterbank channels (default 40)\n"
         "  --coeffs N         DCT coefficients kept (default 10; TF's op default is 13)\n"
@@ -101,9 +109,78 @@ static int print_json(const char *file, int orig_rate, size_t n, const qsnn_mfcc
     return 1;
 }
 
+/* --frontend tf-signal: the qsnn_frontend object, with the options given (a whole-file clip with --no-crop) */
+static int cmd_mfcc_frontend(const char *file, const qsnn_mfcc_params *mp, int window_set, int fft, int peak,
+                             int crop, const char *npy, int json)
+{
+    qsnn_frontend_params fp;
+    qsnn_frontend_defaults(&fp, QSNN_FRONTEND_TF_SIGNAL);
+    if (window_set)
+        fp.window = mp->window;
+    fp.stride = mp->stride;
+    fp.num_bands = mp->num_channels;
+    fp.num_coeffs = mp->num_coeffs;
+    fp.lower_hz = mp->lower_hz;
+    fp.upper_hz = mp->upper_hz;
+    fp.fft_size = fft;
+    fp.peak_normalize = peak;
+    float *x = NULL, *feat = NULL;
+    size_t n = 0;
+    int orig_rate = 0;
+    qsnn_frontend *fe = NULL;
+    qsnn_status st = qsnn_audio_read(file, &x, &n, &orig_rate);
+    if (st == QSNN_OK && !crop)
+        fp.clip_samples = n > (size_t)fp.window ? (int)(n < (1u << 22) ? n : (1u << 22)) : fp.window;
+    if (st == QSNN_OK)
+        st = qsnn_frontend_create(&fe, &fp);
+    const int frames = qsnn_frontend_num_frames(&fp), coeffs = fp.num_coeffs;
+    if (st == QSNN_OK && !(feat = malloc((size_t)frames * (size_t)coeffs * sizeof *feat)))
+        st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
+    if (st == QSNN_OK)
+        st = qsnn_frontend_compute(fe, feat, x, n);
+    if (st == QSNN_OK && npy) {
+        size_t shape[2] = {(size_t)frames, (size_t)coeffs};
+        st = qsnn_npy_write(npy, "<f4", shape, 2, feat);
+    } else if (st == QSNN_OK && json) {
+        cJSON *root = cJSON_CreateObject(), *jp = cJSON_AddObjectToObject(root, "params");
+        cJSON_AddStringToObject(root, "file", file);
+        cJSON_AddNumberToObject(root, "orig_rate", orig_rate);
+        cJSON_AddNumberToObject(root, "samples", (double)n);
+        cJSON_AddNumberToObject(root, "frames", frames);
+        cJSON_AddNumberToObject(root, "coeffs", coeffs);
+        if (jp)
+            st = qsnn_frontend_to_json(&fp, jp);
+        cJSON *rows = cJSON_AddArrayToObject(root, "features");
+        for (int t = 0; rows && t < frames; t++) {
+            cJSON *row = cJSON_CreateArray();
+            for (int k = 0; row && k < coeffs; k++)
+                cJSON_AddItemToArray(row, cJSON_CreateNumber((double)feat[(size_t)t * coeffs + (size_t)k]));
+            cJSON_AddItemToArray(rows, row);
+        }
+        char *txt = cJSON_PrintUnformatted(root);
+        if (txt)
+            puts(txt);
+        else
+            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory formatting JSON", file);
+        cJSON_free(txt);
+        cJSON_Delete(root);
+    } else if (st == QSNN_OK) {
+        for (int t = 0; t < frames; t++)
+            for (int k = 0; k < coeffs; k++)
+                printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
+    }
+    if (st == QSNN_OK && fflush(stdout) != 0)
+        st = qsnn_fail(QSNN_ERR_IO, "standard output: write failed");
+    free(feat);
+    free(x);
+    qsnn_frontend_destroy(fe);
+    return st == QSNN_OK ? QSNN_EXIT_OK : cli_fail("mfcc", st);
+}
+
 int cmd_mfcc(int argc, char **argv)
 {
-    enum { OPT_NPY = 256, OPT_JSON, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI };
+    enum { OPT_NPY = 256, OPT_JSON, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI,
+           OPT_FE, OPT_FFT, OPT_NOPEAK };
     static const struct option opts[] = {
         {"npy", required_argument, NULL, OPT_NPY},
         {"json", no_argument, NULL, OPT_JSON},
@@ -114,12 +191,17 @@ int cmd_mfcc(int argc, char **argv)
         {"coeffs", required_argument, NULL, OPT_COEFFS},
         {"lower-hz", required_argument, NULL, OPT_LO},
         {"upper-hz", required_argument, NULL, OPT_HI},
+        {"frontend", required_argument, NULL, OPT_FE},
+        {"fft-size", required_argument, NULL, OPT_FFT},
+        {"no-peak-normalize", no_argument, NULL, OPT_NOPEAK},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     qsnn_mfcc_params p;
     qsnn_mfcc_default_params(&p);
+    qsnn_frontend_kind kind = QSNN_FRONTEND_TF_AUDIO_OPS;
+    int window_set = 0, fft = 512, peak = 1;
     const char *npy = NULL;
     int json = 0, crop = 1;
     long v;
@@ -136,6 +218,7 @@ int cmd_mfcc(int argc, char **argv)
             if (!cli_parse_int(optarg, 2, 1 << 20, &v))
                 return cli_usage_error("mfcc", "--window: '%s' is not an integer in [2, 1048576]", optarg);
             p.window = (int)v;
+            window_set = 1;
             break;
         case OPT_STRIDE:
             if (!cli_parse_int(optarg, 1, 1 << 20, &v))
@@ -162,6 +245,16 @@ int cmd_mfcc(int argc, char **argv)
                 return cli_usage_error("mfcc", "--upper-hz: '%s' is not a number in [0, 8000]", optarg);
             p.upper_hz = d;
             break;
+        case OPT_FE:
+            if (qsnn_frontend_parse(optarg, &kind) != QSNN_OK)
+                return cli_usage_error("mfcc", "--frontend: %s", qsnn_last_error());
+            break;
+        case OPT_FFT:
+            if (!cli_parse_int(optarg, 16, 1 << 17, &v))
+                return cli_usage_error("mfcc", "--fft-size: '%s' is not an integer in [16, 131072]", optarg);
+            fft = (int)v;
+            break;
+        case OPT_NOPEAK: peak = 0; break;
         case 'q': qsnn_log_set_level(QSNN_LOG_QUIET); break;
         case 'h': print_help(); return QSNN_EXIT_OK;
         case ':': return cli_usage_error("mfcc", "option '%s' needs a value", argv[optind - 1]);
@@ -177,6 +270,10 @@ int cmd_mfcc(int argc, char **argv)
     if (!(p.upper_hz > p.lower_hz))
         return cli_usage_error("mfcc", "--upper-hz %g must be above --lower-hz %g", p.upper_hz, p.lower_hz);
     const char *file = argv[optind];
+    if (kind == QSNN_FRONTEND_TF_SIGNAL)
+        return cmd_mfcc_frontend(file, &p, window_set, fft, peak, crop, npy, json);
+    if (fft != 512 || !peak)
+        return cli_usage_error("mfcc", "--fft-size and --no-peak-normalize apply to --frontend tf-signal");
 
     qsnn_mfcc *m = NULL;
     qsnn_status st = qsnn_mfcc_create(&m, &p);

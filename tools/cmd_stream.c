@@ -7,7 +7,7 @@
  *
  * Energy gate: a window whose RMS level is below --gate-db dBFS is predicted `_silence_` without running the model
  * (when the model has that label). The models never see digital silence in training (the pipeline's silence is
- * background noise at a random volume, semantics.md 5), and the log-mel floor of an all-zero window is far from
+ * background noise at a random volume, docs/design.md s2.5), and the log-mel floor of an all-zero window is far from
  * anything they were trained on: the shipped model calls it "go". The default, -80 dBFS, is below every real
  * recording of the development data (RMS over the clip: the quietest of the 4,120 clips of
  * speech_commands_subset is -74.3 dBFS, the quietest test `_silence_` clip -66.0), so it only catches digital

@@ -531,7 +531,7 @@ int cmd_train(int argc, char **argv)
             rc = cli_usage_error(CMD, "--teacher needs a DATA_DIR (the teacher hears the audio), not a feature file");
             goto done;
         }
-        if ((st = teacher_open(&tch, teacher, ds, data_path)) != QSNN_OK) {
+        if ((st = teacher_open(&tch, teacher, ds, o.threads)) != QSNN_OK) {
             rc = cli_fail(CMD, st);
             goto done;
         }

@@ -107,7 +107,7 @@ def load_arch(spec):
 
 
 def quant_weights(w, bits):
-    """cnn2snn WeightQuantizer (semantics.md 1.1), per tensor, straight-through; delta is not differentiated."""
+    """cnn2snn WeightQuantizer (docs/design.md s3.3), per tensor, straight-through; delta is not differentiated."""
     kmax = float(2 ** (bits - 1) - 1) if bits >= 2 else 1.0
     thr = 3.0 if bits > 2 else 1.0
     sd = w.detach().double().std(unbiased=False).float()

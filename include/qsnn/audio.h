@@ -4,7 +4,7 @@
  * exactly as TensorFlow's DecodeWav; other sample formats are converted by libsndfile; multi-channel audio is
  * mixed down by averaging; other sample rates are resampled to 16 kHz with libsamplerate (a notice is logged).
  *
- * MFCC: TensorFlow's AudioSpectrogram + Mfcc ops (semantics.md section 6): periodic Hann window, FFT to the next
+ * MFCC: TensorFlow's AudioSpectrogram + Mfcc ops (docs/design.md s1): periodic Hann window, FFT to the next
  * power of two, |X|^2, mel filterbank on the magnitude, ln(max(x, 1e-12)), DCT-II scaled sqrt(2/channels).
  * Defaults: 16 kHz, window 640, stride 320, 40 channels from 20 to 4000 Hz, 10 coefficients -> 49 x 10 for one
  * second. Output is frame-major (row = frame), i.e. NHWC with H = frames, W = coefficients, C = 1.

@@ -1,7 +1,7 @@
 /* qsnn/convert.h: conversion of a quantized model (qsnn/model.h) into an integer .snn model (qsnn/snn.h),
  * the Akida NSoC v1 hardware rules, the .snn file, and the conversion check.
  *
- * Conversion (semantics.md 2.1-2.5, cnn2snn.convert(model, input_scaling=(255, 0))):
+ * Conversion (docs/design.md s4.1-4.7, cnn2snn.convert(model, input_scaling=(255, 0))):
  *   - integer weights w_int = clip(round_half_even(w * delta), -kmax, kmax), the exact integers the quantized
  *     float model uses (wq = w_int / delta): 8-bit in the input convolution, as trained elsewhere;
  *   - per neuron the float model's test "BN(x) > t0 + (n-1) gamma_act" becomes "p > T + (n-1) S" on the integer
@@ -71,7 +71,7 @@ typedef struct {
 qsnn_status qsnn_convert_model(const qsnn_model *m, unsigned char **image, size_t *size, qsnn_convert_info *info);
 void qsnn_convert_info_free(qsnn_convert_info *info);
 
-/* ---- hardware rules (Akida NSoC v1, semantics.md 2.9) ---- */
+/* ---- hardware rules (Akida NSoC v1, docs/design.md s4.9) ---- */
 
 /* Number of rules layer `layer` breaks (0 = "yes"); reasons, "; "-separated, go to buf (may be NULL). */
 int qsnn_convert_hw_check(const qsnn_snn_model *m, int layer, char *buf, size_t cap);

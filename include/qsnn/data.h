@@ -4,7 +4,7 @@
  * Layouts accepted by qsnn_dataset_open (detected automatically):
  *   - the released full dataset: one folder per word, _background_noise_/, validation_list.txt,
  *     testing_list.txt (every clip in neither list is training). Without the list files, clips are assigned
- *     with TensorFlow's which_set (SHA1 of the file name without _nohash_..., semantics.md section 5).
+ *     with TensorFlow's which_set (SHA1 of the file name without _nohash_..., docs/design.md s2.2).
  *   - the released test set: 12 class folders including _silence_ and _unknown_; every clip is test data.
  *
  * Labels: 0 = _silence_, 1 = _unknown_, then the wanted words in alphabetical order (the tutorial's order).
@@ -13,6 +13,7 @@
 #define QSNN_DATA_H
 
 #include "qsnn/core.h"
+#include "qsnn/frontend.h"
 
 #include <stdint.h>
 
@@ -86,11 +87,13 @@ size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out);
 
-/* The (augmented or clean) waveforms of entries idx[0..count) of split s into out[count * 16000], the audio whose
- * MFCC qsnn_dataset_features computes with the same arguments (before SpecAugment, which acts on the features):
- * what a teacher with its own front end is given. Parallel inside (OpenMP). */
-qsnn_status qsnn_dataset_audio(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count, int augment,
-                               uint64_t seed, float *out);
+/* The same with the features of a front end (qsnn/frontend.h; NULL = the default tf-audio-ops MFCC, exactly
+ * qsnn_dataset_features): out[count * frames * coefficients]. The waveforms, and so the augmentation draws, are
+ * those of qsnn_dataset_features for the same (split, entry, augment, seed): a teacher with its own front end
+ * sees the same augmented clip as the student. SpecAugment (qsnn_data_opts) applies only with fe == NULL:
+ * a teacher hears the clip unmasked. */
+qsnn_status qsnn_dataset_features_fe(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
+                                     int augment, uint64_t seed, const qsnn_frontend_params *fe, float *out);
 
 /* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
 void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);
@@ -119,6 +122,15 @@ void qsnn_featureset_free(qsnn_featureset *fs);
  * range): `path` is a dataset directory (either layout; clean features, no augmentation) or a feature file.
  * The result holds only that split's samples, with is_u8 = 1. */
 qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, float max,
+                                    const qsnn_data_opts *opts, qsnn_featureset *out);
+
+/* map[i] = the index in to[n_to] of the name from[i] (a model's class order onto a dataset's), for
+ * i < n_from; n_from must equal n_to. QSNN_ERR_ARG naming the first name missing from `to`. */
+qsnn_status qsnn_labels_map(int *map, const char *const *from, int n_from, const char *const *to, int n_to);
+
+/* Evaluation data for one split with a front end's features, as float (is_u8 = 0, f32 holds them): `path` is a
+ * dataset directory (either layout; clean features). Feature files are refused (they hold tf-audio-ops MFCC). */
+qsnn_status qsnn_data_load_split_fe(const char *path, qsnn_split s, const qsnn_frontend_params *fe,
                                     const qsnn_data_opts *opts, qsnn_featureset *out);
 
 #ifdef __cplusplus

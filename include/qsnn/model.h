@@ -17,6 +17,7 @@
 
 #include "qsnn/core.h"
 #include "qsnn/data.h"
+#include "qsnn/frontend.h"
 #include "qsnn/tensor.h"
 
 #include <stdint.h>
@@ -29,7 +30,10 @@ extern "C" {
 #define QSNN_NAME_MAX 32
 
 typedef enum { QSNN_OP_CONV2D = 0, QSNN_OP_DEPTHWISE = 1, QSNN_OP_SEPARABLE = 2, QSNN_OP_DENSE = 3 } qsnn_op;
-typedef enum { QSNN_POOL_NONE = 0, QSNN_POOL_GLOBAL_AVG = 1 } qsnn_pool;
+/* pool: QSNN_POOL_GLOBAL_AVG (akida_models' pooling, before BN). pool_after: QSNN_POOL_AVG or QSNN_POOL_MAX over
+ * a window, a separate Keras/TFLite pooling layer after the activation (TF's 'same'/'valid' rules; an average
+ * over a 'same' window divides by the taps inside the image, as TensorFlow). */
+typedef enum { QSNN_POOL_NONE = 0, QSNN_POOL_GLOBAL_AVG = 1, QSNN_POOL_AVG = 2, QSNN_POOL_MAX = 3 } qsnn_pool;
 
 typedef struct {
     char name[QSNN_NAME_MAX];
@@ -44,8 +48,15 @@ typedef struct {
     int batch_norm;         /* default true */
     int activation;         /* default true; false = raw outputs (logits) */
     int act_bits;           /* bits of the quantized ReLU when activations are quantized: 1..8, default 4 */
+    int act_relu;           /* "activation": "relu": max(x, 0) without the cap at 6 (float inference; the
+                             * trainer refuses it); "relu6" or true: ReLU6; "none" or false: no activation */
+    qsnn_pool pool_after;   /* "pool_after": "avg" / "max" (float inference; the trainer refuses it) */
+    int pool_kh, pool_kw;   /* "pool_size": n or [h, w] */
+    int pool_sh, pool_sw;   /* "pool_stride": default the pool size */
+    int pool_same;          /* "pool_padding": "valid" (default) or "same" */
     /* derived by qsnn_arch_validate: */
-    qsnn_shape in, out;     /* per-sample shapes; out is after pooling */
+    qsnn_shape in, out;     /* per-sample shapes; out is after pooling (and pool_after) */
+    qsnn_shape act;         /* the activation's output, before pool_after (== out without it) */
 } qsnn_layer_desc;
 
 typedef struct {
@@ -54,6 +65,10 @@ typedef struct {
     int num_classes;
     int num_layers;
     qsnn_layer_desc layers[QSNN_MAX_LAYERS];
+    /* "features": the front end and input kind the model expects (qsnn/frontend.h); absent in the JSON = the
+     * tf-audio-ops defaults with uint8 input. A zeroed struct (sample_rate 0) is taken as those defaults by
+     * qsnn_arch_validate. */
+    qsnn_frontend_params features;
 } qsnn_arch;
 
 /* Parse and validate a JSON description. `origin` names the source in error messages ("my_model.json").
@@ -138,7 +153,7 @@ qsnn_status qsnn_model_forward_trace_prec(const qsnn_model *m, const uint8_t *x,
 /* Keras-style summary table of the tutorial (Layer (type) / Output Shape / Param #, totals). */
 void qsnn_model_print_summary(FILE *out, const qsnn_model *m);
 
-/* ---- quantizers (cnn2snn 1.x, semantics.md 1.1-1.2) ---- */
+/* ---- quantizers (cnn2snn 1.x, docs/design.md s3.3-3.4) ---- */
 
 /* Weight quantizer: kmax = 2^(bits-1) - 1; threshold = 3 for bits > 2, else 1;
  * delta = kmax / (threshold * std(w)) (population std); wq = clip(round_half_even(w * delta), -kmax, kmax) / delta.

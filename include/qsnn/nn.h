@@ -97,6 +97,10 @@ void qsnn_bias_backward(float *dbias /* += [c] */, const float *dout /* [m, c] *
 void qsnn_avgpool_forward(float *out /* [n, c] */, const float *in /* [n, hw, c] */, size_t n, int hw, int c);
 void qsnn_avgpool_backward(float *din /* [n, hw, c] */, const float *dout /* [n, c] */, size_t n, int hw, int c);
 
+/* ---- window pooling of pool_after (src/nn/pool2d.c), inference only: c describes the window (kh, kw),
+ * strides, TF padding and channels (cin = cout); the average divides by the taps inside the image ---- */
+void qsnn_pool2d_forward(float *out /* [n, oh, ow, c] */, const float *in /* [n, h, w, c] */, size_t n,
+                         const qsnn_conv_cfg *c, int is_max);
 /* ---- batch normalization over the m = n*h*w rows of each channel (src/nn/batchnorm.c) ----
  * Training: mean and biased variance of the batch, y = gamma * (x - mean) / sqrt(var + eps) + beta; moving
  * averages (Keras momentum 0.99): mm = mom*mm + (1-mom)*mean, mv = mom*mv + (1-mom)*var*m/(m-1) (unbiased, as

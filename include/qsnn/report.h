@@ -14,12 +14,12 @@
 extern "C" {
 #endif
 
-/* Akida 1.x model.summary() table (semantics.md 2.8; column widths of the tutorial's log):
+/* Akida 1.x model.summary() table (docs/design.md s5.5; column widths of the tutorial's log):
  * Layer (type) | HW | Input shape [W, H, C] | Output shape | Kernel shape (kw x kh x C_in) | Learning (#classes)
  * | #InConn/#Weights/ThFire, then the reasons of every HW "no", then the model size in bytes. */
 void qsnn_report_snn_summary(FILE *out, const qsnn_snn_model *m);
 
-/* Akida's statistics printout (semantics.md 3): per layer a header and a row; layer 0 shows output sparsity
+/* Akida's statistics printout (docs/design.md s5.4): per layer a header and a row; layer 0 shows output sparsity
  * only. Followed by a per-layer time table (mean microseconds per clip). */
 void qsnn_report_snn_stats(FILE *out, const qsnn_snn_model *m, const qsnn_snn_stats *st);
 

@@ -175,7 +175,7 @@ typedef struct {
     uint64_t time_ns[QSNN_SNN_MAX_LAYERS]; /* wall time spent in the layer */
 } qsnn_snn_stats;
 
-/* Akida's per-layer statistics (semantics.md section 3): sparsities are fractions of zeros averaged over the
+/* Akida's per-layer statistics (docs/design.md s5.4): sparsities are fractions of zeros averaged over the
  * samples; ops = fan-out per event x average events per sample (borders and stride ignored): conv
  * kw*kh*F, separable kw*kh*(1+F), fully connected F. */
 typedef struct {

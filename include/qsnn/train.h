@@ -1,4 +1,4 @@
-/* qsnn/train.h: quantization-aware training of a qsnn_model (semantics.md 1.1-1.3): the training graph
+/* qsnn/train.h: quantization-aware training of a qsnn_model (docs/design.md s3.3-3.7): the training graph
  * (forward, backward, Adam), learning-rate schedules, and the trainer loop with checkpoints, logs and plots.
  *
  * Graph: each layer runs op -> [bias] -> [global average pooling] -> [batch norm] -> [activation], with

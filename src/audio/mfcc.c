@@ -1,4 +1,4 @@
-/* mfcc.c: TensorFlow's AudioSpectrogram + Mfcc ops (semantics.md section 6), with KissFFT.
+/* mfcc.c: TensorFlow's AudioSpectrogram + Mfcc ops (docs/design.md s1.2-1.8), with KissFFT.
  *
  * Per frame (starts 0, stride, 2*stride... while a whole window fits; no padding):
  *   x[j] * hann[j] (periodic, divisor = window) -> zero-padded real FFT of fft_len = next power of two >= window

@@ -1,4 +1,4 @@
-/* convert.c: a quantized float model (qsnn_model) -> an integer .snn image (semantics.md 2.1-2.5).
+/* convert.c: a quantized float model (qsnn_model) -> an integer .snn image (docs/design.md s4.1-4.7).
  *
  * Per layer: integer weights w_int = clip(rint(w * delta)) (the float model's own integers, wq = w_int/delta);
  * the potential p = scale * x with scale = alpha * delta [* delta_dw] * A (alpha: 255 for the uint8 input,
@@ -8,6 +8,7 @@
  * of 2^-f with the largest f <= 24 the format allows for the layer (docs/snn.md: why this is exact).
  * Invariant: nothing is written unless the whole model converts; every error names the layer.
  */
+#include "train/arch_ext.h"
 #include "qsnn/convert.h"
 #include "qsnn/tensor.h"
 
@@ -84,6 +85,8 @@ static int choose_frac_bits(const double *t, const double *s, int n)
 
 qsnn_status qsnn_convert_model(const qsnn_model *m, unsigned char **image, size_t *size, qsnn_convert_info *info)
 {
+    if (m && qsnn_arch_trainable(&m->arch) != QSNN_OK) /* float-only parts or another front end */
+        return qsnn_fail(QSNN_ERR_UNSUPPORTED, "convert: %s", qsnn_last_error());
     *image = NULL;
     *size = 0;
     if (info)

@@ -1,4 +1,4 @@
-/* hw_rules.c: Akida NSoC v1 hardware compatibility of each layer (semantics.md 2.9, the 1.7-era rules that
+/* hw_rules.c: Akida NSoC v1 hardware compatibility of each layer (docs/design.md s4.9, the 1.7-era rules that
  * cnn2snn's compatibility check applies). A layer breaking a rule still converts and runs in software; the
  * summary prints "no" and every reason.
  */

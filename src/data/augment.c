@@ -1,22 +1,25 @@
 /* augment.c: TensorFlow's training augmentation and the MFCC of dataset entries (qsnn_dataset_features).
  *
- * Per entry, as TF's input_data.py get_data (semantics section 5):
+ * Per entry, as TF's input_data.py get_data (docs/design.md s2.4-2.6):
  *   - time shift (augment = 1 only): shift uniform in [-T, T) with T = int(time_shift_ms * 16000 / 1000) = 1600;
  *     a positive shift pads zeros at the front, a negative one drops the start and pads the end;
  *   - background noise, when noise recordings exist and (augment = 1 or the entry is generated silence): a random
  *     recording and a random offset in [0, len - 16000) (0 when len = 16000); silence entries use volume
  *     U(0, 1) in every split and foreground volume 0; other training entries volume U(0, background_volume) with
  *     probability background_frequency, else 0;
- *   - mix clip(fg * fg_volume + bg * volume, -1, 1) in float32 as TF does, then the 49 x 10 MFCC;
+ *   - mix clip(fg * fg_volume + bg * volume, -1, 1) in float32 as TF does, then the 49 x 10 MFCC (or the
+ *     features of another front end, qsnn_dataset_features_fe);
  *   - beyond TF, each off by default (qsnn_data_opts): speed perturbation and a level change of the foreground,
- *     and SpecAugment time / frequency masks on the features.
+ *     and SpecAugment time / frequency masks on the 49 x 10 MFCC (not on another front end's features: a
+ *     teacher hears the same clip unmasked).
  * Determinism: every random draw of entry i of split s comes from the RNG stream (seed, s << 48 | i), in a fixed
  * order (shift, noise file, offset, frequency test, volume), so results do not depend on the thread count or on
  * which other entries are computed. Validation and test silence entries are therefore fixed for a given seed.
- * Parallelism: OpenMP over entries, one qsnn_mfcc per thread (it holds FFT scratch). */
+ * Parallelism: OpenMP over entries, one qsnn_frontend per thread (it holds FFT scratch). */
 #include "data/dataset_internal.h"
 
 #include "qsnn/audio.h"
+#include "qsnn/frontend.h"
 
 #include <math.h>
 #include <samplerate.h>
@@ -163,24 +166,14 @@ static void spec_augment(float *f, const qsnn_data_opts *o, uint64_t seed, qsnn_
     }
 }
 
-qsnn_status qsnn_dataset_audio(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count, int augment,
-                               uint64_t seed, float *out)
-{
-    if (!ds || (int)s < 0 || s >= QSNN_SPLIT_COUNT || (count && (!idx || !out)))
-        return qsnn_fail(QSNN_ERR_ARG, "dataset audio: bad arguments");
-    for (size_t k = 0; k < count; k++)
-        if (idx[k] >= ds->count[s])
-            return qsnn_fail(QSNN_ERR_RANGE, "dataset audio: %s entry %zu out of range (%zu entries)",
-                             qsnn_split_name(s), idx[k], ds->count[s]);
-#pragma omp parallel for schedule(dynamic, 16)
-    for (size_t k = 0; k < count; k++)
-        qsnn_dataset_mix(ds, s, idx[k], augment, clean_seed_or(ds, augment, seed), out + k * QSNN_CLIP_SAMPLES,
-                         NULL);
-    return QSNN_OK;
-}
-
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                   int augment, uint64_t seed, float *out)
+{
+    return qsnn_dataset_features_fe(ds, s, idx, count, augment, seed, NULL, out);
+}
+
+qsnn_status qsnn_dataset_features_fe(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
+                                     int augment, uint64_t seed, const qsnn_frontend_params *fe, float *out)
 {
     if (!ds || (int)s < 0 || s >= QSNN_SPLIT_COUNT || (count && (!idx || !out)))
         return qsnn_fail(QSNN_ERR_ARG, "dataset features: bad arguments");
@@ -190,20 +183,24 @@ qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const si
                              qsnn_split_name(s), idx[k], ds->count[s]);
     if (count == 0)
         return QSNN_OK;
-    qsnn_mfcc_params mp;
-    qsnn_mfcc_default_params(&mp);
-    qsnn_status first = QSNN_OK;
+    qsnn_frontend_params fp;
+    if (fe)
+        fp = *fe;
+    else
+        qsnn_frontend_defaults(&fp, QSNN_FRONTEND_TF_AUDIO_OPS);
+    qsnn_status first = qsnn_frontend_validate(&fp);
+    if (first != QSNN_OK)
+        return first;
+    if (fp.clip_samples != QSNN_CLIP_SAMPLES)
+        return qsnn_fail(QSNN_ERR_UNSUPPORTED, "dataset features: clip_samples %d (dataset clips have %d)",
+                         fp.clip_samples, QSNN_CLIP_SAMPLES);
+    const size_t per = (size_t)qsnn_frontend_num_frames(&fp) * (size_t)fp.num_coeffs;
     char first_msg[512] = "";
 #pragma omp parallel
     {
-        qsnn_mfcc *m = NULL;
+        qsnn_frontend *m = NULL;
         float *wave = malloc(QSNN_CLIP_SAMPLES * sizeof *wave);
-        qsnn_status st = wave ? qsnn_mfcc_create(&m, &mp) : qsnn_fail(QSNN_ERR_NOMEM, "features: out of memory");
-        if (st == QSNN_OK && (qsnn_mfcc_num_frames(m, QSNN_CLIP_SAMPLES) != QSNN_DATA_FRAMES ||
-                              qsnn_mfcc_num_coeffs(m) != QSNN_DATA_COEFFS))
-            st = qsnn_fail(QSNN_ERR_SHAPE, "features: MFCC gives %d x %d, expected %d x %d",
-                           qsnn_mfcc_num_frames(m, QSNN_CLIP_SAMPLES), qsnn_mfcc_num_coeffs(m), QSNN_DATA_FRAMES,
-                           QSNN_DATA_COEFFS);
+        qsnn_status st = wave ? qsnn_frontend_create(&m, &fp) : qsnn_fail(QSNN_ERR_NOMEM, "features: out of memory");
         if (st != QSNN_OK) {
 #pragma omp critical(qsnn_features_err)
             if (first == QSNN_OK) {
@@ -216,9 +213,9 @@ qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const si
             if (st != QSNN_OK)
                 continue;
             qsnn_dataset_mix(ds, s, idx[k], augment, clean_seed_or(ds, augment, seed), wave, NULL);
-            qsnn_status cs = qsnn_mfcc_compute(m, out + k * QSNN_DATA_FEATURE_SIZE, wave, QSNN_CLIP_SAMPLES);
-            if (cs == QSNN_OK && augment)
-                spec_augment(out + k * QSNN_DATA_FEATURE_SIZE, &ds->opts, seed, s, idx[k]);
+            qsnn_status cs = qsnn_frontend_compute(m, out + k * per, wave, QSNN_CLIP_SAMPLES);
+            if (cs == QSNN_OK && augment && !fe)
+                spec_augment(out + k * per, &ds->opts, seed, s, idx[k]);
             if (cs != QSNN_OK) {
 #pragma omp critical(qsnn_features_err)
                 if (first == QSNN_OK) {
@@ -228,8 +225,7 @@ qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const si
                 st = cs;
             }
         }
-        if (m)
-            qsnn_mfcc_destroy(m);
+        qsnn_frontend_destroy(m);
         free(wave);
     }
     if (first != QSNN_OK)

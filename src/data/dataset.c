@@ -8,7 +8,7 @@
  *   test: the released 12-class test set: _silence_ clips are label 0 (real silence recordings, used as they
  *         are), _unknown_ clips label 1, wanted-word folders their word, any other folder label 1. All test.
  *
- * Index building follows TF's input_data.py prepare_data_index (semantics section 5): per split, with n the
+ * Index building follows TF's input_data.py prepare_data_index (docs/design.md s2.3): per split, with n the
  * number of wanted-word clips, ceil(n * silence_pct / 100) silence entries and the first
  * ceil(n * unknown_pct / 100) of that split's shuffled unknown-word clips are added, then the split is shuffled;
  * splits are processed in TF's order (validation, testing, training) with one RNG.

@@ -64,5 +64,9 @@ void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augmen
  * out[count(s) * 490], in batches; `done` (may be NULL with prog) is advanced and prog updated per batch. */
 qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
                                      float *out, qsnn_progress *prog, size_t *done);
+/* The same with a front end's features (NULL = the default MFCC): out[count(s) * frames * coefficients]. */
+qsnn_status qsnn_data_split_features_fe(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
+                                        const qsnn_frontend_params *fe, float *out, qsnn_progress *prog,
+                                        size_t *done);
 
 #endif

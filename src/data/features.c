@@ -5,7 +5,7 @@
  * uint8 scaling, as the tutorial's numpy code with float32 arrays and float32 min/max:
  *   uint8((x - min) * 255 / (max - min))  evaluated left to right in float32, truncated toward zero,
  * with values below 0 clamped to 0 and above 255 to 255 (numpy's astype would wrap or be undefined there; a
- * validation value outside the training range is exactly the case semantics 2.2 warns about). NaN maps to 0.
+ * validation value outside the training range is exactly the case docs/design.md s1.9 discusses). NaN maps to 0.
  * A degenerate range (max <= min) maps everything to 0. */
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"
@@ -35,14 +35,23 @@ void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, flo
 qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
                                      float *out, qsnn_progress *prog, size_t *done)
 {
-    size_t n = qsnn_dataset_count(ds, s);
+    return qsnn_data_split_features_fe(ds, s, augment, seed, NULL, out, prog, done);
+}
+
+qsnn_status qsnn_data_split_features_fe(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
+                                        const qsnn_frontend_params *fe, float *out, qsnn_progress *prog,
+                                        size_t *done)
+{
+    size_t n = qsnn_dataset_count(ds, s), per = QSNN_DATA_FEATURE_SIZE;
+    if (fe)
+        per = (size_t)qsnn_frontend_num_frames(fe) * (size_t)fe->num_coeffs;
     enum { BATCH = 256 };
     size_t idx[BATCH];
     for (size_t i = 0; i < n; i += BATCH) {
         size_t m = n - i < BATCH ? n - i : BATCH;
         for (size_t k = 0; k < m; k++)
             idx[k] = i + k;
-        qsnn_status rc = qsnn_dataset_features(ds, s, idx, m, augment, seed, out + i * QSNN_DATA_FEATURE_SIZE);
+        qsnn_status rc = qsnn_dataset_features_fe(ds, s, idx, m, augment, seed, fe, out + i * per);
         if (rc != QSNN_OK)
             return rc;
         if (prog && done) {
@@ -53,32 +62,36 @@ qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int a
     return QSNN_OK;
 }
 
+/* fe NULL: the default MFCC scaled to uint8 with [min, max]; else fe's features as float (is_u8 = 0). */
 static qsnn_status from_dataset(const char *path, qsnn_split s, float min, float max, const qsnn_data_opts *opts,
-                                qsnn_featureset *out)
+                                const qsnn_frontend_params *fe, qsnn_featureset *out)
 {
     qsnn_dataset *ds = NULL;
-    qsnn_status rc = qsnn_dataset_open(&ds, path, opts);
+    qsnn_status rc = fe ? qsnn_frontend_validate(fe) : QSNN_OK;
+    if (rc == QSNN_OK)
+        rc = qsnn_dataset_open(&ds, path, opts);
     if (rc != QSNN_OK)
         return rc;
+    const int fh = fe ? qsnn_frontend_num_frames(fe) : QSNN_DATA_FRAMES, fw = fe ? fe->num_coeffs : QSNN_DATA_COEFFS;
     size_t n = qsnn_dataset_count(ds, s), count;
     float *f = NULL;
-    if (!qsnn_mul_size(&count, n, QSNN_DATA_FEATURE_SIZE)) {
+    if (!qsnn_mul_size(&count, n, (size_t)fh * (size_t)fw)) {
         rc = qsnn_fail(QSNN_ERR_RANGE, "%s: too many samples", path);
         goto fail;
     }
     f = malloc((count ? count : 1) * sizeof *f);
-    out->u8 = malloc(count ? count : 1);
+    out->u8 = fe ? NULL : malloc(count ? count : 1);
     out->label = malloc((n ? n : 1) * sizeof *out->label);
     out->split = malloc(n ? n : 1);
     out->source = calloc(n ? n : 1, sizeof *out->source);
-    if (!f || !out->u8 || !out->label || !out->split || !out->source) {
+    if (!f || (!fe && !out->u8) || !out->label || !out->split || !out->source) {
         rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory for %zu samples", path, n);
         goto fail;
     }
     out->n = n;
-    out->h = QSNN_DATA_FRAMES;
-    out->w = QSNN_DATA_COEFFS;
-    out->is_u8 = 1;
+    out->h = fh;
+    out->w = fw;
+    out->is_u8 = !fe;
     out->scale_min = min;
     out->scale_max = max;
     out->num_labels = qsnn_dataset_num_labels(ds);
@@ -96,11 +109,16 @@ static qsnn_status from_dataset(const char *path, qsnn_split s, float min, float
     qsnn_progress prog;
     size_t done = 0;
     qsnn_progress_begin(&prog, "computing features", "samples", n);
-    rc = qsnn_data_split_features(ds, s, 0, ds->opts.seed, f, &prog, &done);
+    rc = qsnn_data_split_features_fe(ds, s, 0, ds->opts.seed, fe, f, &prog, &done);
     if (rc != QSNN_OK)
         goto fail;
     qsnn_progress_end(&prog, done, NULL);
-    qsnn_features_to_u8(out->u8, f, count, min, max);
+    if (fe) {
+        out->f32 = f;
+        f = NULL;
+    } else {
+        qsnn_features_to_u8(out->u8, f, count, min, max);
+    }
     free(f);
     qsnn_dataset_free(ds);
     return QSNN_OK;
@@ -175,6 +193,41 @@ qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, f
     if (stat(path, &st) != 0)
         return qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", path);
     if (S_ISDIR(st.st_mode))
-        return from_dataset(path, s, min, max, opts, out);
+        return from_dataset(path, s, min, max, opts, NULL, out);
     return from_file(path, s, min, max, out);
+}
+
+qsnn_status qsnn_data_load_split_fe(const char *path, qsnn_split s, const qsnn_frontend_params *fe,
+                                    const qsnn_data_opts *opts, qsnn_featureset *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!path || !fe || (int)s < 0 || s >= QSNN_SPLIT_COUNT)
+        return qsnn_fail(QSNN_ERR_ARG, "load split: bad arguments");
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", path);
+    if (!S_ISDIR(st.st_mode))
+        return qsnn_fail(QSNN_ERR_UNSUPPORTED, "%s: a feature file holds tf-audio-ops MFCC; a model with %s features "
+                         "needs the dataset directory", path, qsnn_frontend_name(fe->kind));
+    return from_dataset(path, s, 0.0f, 0.0f, opts, fe, out);
+}
+
+qsnn_status qsnn_labels_map(int *map, const char *const *from, int n_from, const char *const *to, int n_to)
+{
+    if (n_from != n_to)
+        return qsnn_fail(QSNN_ERR_SHAPE, "labels: the model has %d classes, the data %d", n_from, n_to);
+    for (int i = 0; i < n_from; i++) {
+        map[i] = -1;
+        for (int j = 0; j < n_to && map[i] < 0; j++)
+            if (!strcmp(from[i], to[j]))
+                map[i] = j;
+        if (map[i] < 0) {
+            char names[512] = "";
+            for (int j = 0; j < n_to; j++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? "," : "", to[j]);
+            return qsnn_fail(QSNN_ERR_ARG, "labels: the model's class %d '%s' is not among the data's (%s); import "
+                             "the model with --labels", i, from[i], names);
+        }
+    }
+    return QSNN_OK;
 }

@@ -1,4 +1,4 @@
-/* qrelu.c: ActivationDiscreteRelu of cnn2snn 1.x (semantics.md 1.2), forward and straight-through backward, and
+/* qrelu.c: ActivationDiscreteRelu of cnn2snn 1.x (docs/design.md s3.4-3.5), forward and straight-through backward, and
  * ReLU6 (the float episodes' activation).
  *
  * level(x) = clip(ceil((x - t0) / gamma), 0, levels), y = gamma * level, computed in float32 exactly in that order

@@ -1,4 +1,4 @@
-/* weight_quant.c: the cnn2snn 1.x weight quantizer (semantics.md 1.1) and its straight-through gradient.
+/* weight_quant.c: the cnn2snn 1.x weight quantizer (docs/design.md s3.3) and its straight-through gradient.
  *
  * Per tensor: kmax = 2^(bits-1) - 1, threshold 3 above 2 bits and 1 at or below, delta = kmax / (threshold * std)
  * with the population std; wq = clip(round_half_even(w * delta), -kmax, kmax) / delta.
@@ -8,7 +8,7 @@
  * delta = 0 and quantizes to 0. Codes are always in [-kmax, kmax]: -2^(bits-1) is never produced.
  *
  * Gradient choice: the backward passes the gradient unchanged where |round(w * delta)| <= kmax and zeroes it
- * where the code is clipped. TF also differentiates through std(w) inside delta (semantics.md 1.1 [DER]); we do
+ * where the code is clipped. TF also differentiates through std(w) inside delta (docs/design.md s3.5); we do
  * not: that term is (w - wq)/delta-sized, tiny next to the straight-through term, and skipping it keeps the
  * quantizer a per-element mask (documented in docs/training.md). */
 #include "qsnn/model.h"

@@ -87,8 +87,14 @@ static void shape_str(char *dst, size_t cap, qsnn_shape s, int flat)
         snprintf(dst, cap, "(None, %d, %d, %d)", s.h, s.w, s.c);
 }
 
-static const char *op_class(qsnn_op op)
+/* a float layer (weight_bits 0: an imported model) shows as the plain Keras layer */
+static const char *op_class(qsnn_op op, int quantized)
 {
+    if (!quantized)
+        return op == QSNN_OP_CONV2D      ? "Conv2D"
+               : op == QSNN_OP_DEPTHWISE ? "DepthwiseConv2D"
+               : op == QSNN_OP_SEPARABLE ? "SeparableConv2D"
+                                         : "Dense";
     switch (op) {
     case QSNN_OP_CONV2D: return "QuantizedConv2D";
     case QSNN_OP_DEPTHWISE: return "QuantizedDepthwiseConv2D";
@@ -130,21 +136,21 @@ void qsnn_model_print_summary(FILE *out, const qsnn_model *m)
             row(&t, name, "Reshape", shape, 0);
             flat = 0;
         }
-        qsnn_shape conv_out = l->out;
+        qsnn_shape conv_out = l->pool_after != QSNN_POOL_NONE ? l->act : l->out;
         if (l->pool == QSNN_POOL_GLOBAL_AVG) {
             /* the weighted layer's own output, before the pooling (pool is never on a dense layer) */
             conv_out.h = qsnn_conv_out_size(l->in.h, l->kh, l->stride_h, l->padding_same, NULL);
             conv_out.w = qsnn_conv_out_size(l->in.w, l->kw, l->stride_w, l->padding_same, NULL);
         }
         shape_str(shape, sizeof shape, conv_out, flat);
-        row(&t, l->name, op_class(l->op), shape, n_w + n_dw + n_bias);
+        row(&t, l->name, op_class(l->op, l->weight_bits > 0), shape, n_w + n_dw + n_bias);
         if (l->pool == QSNN_POOL_GLOBAL_AVG) {
             flat = 1;
             snprintf(name, sizeof name, "%s_global_avg", l->name);
             shape_str(shape, sizeof shape, l->out, 1);
             row(&t, name, "GlobalAveragePooling2D", shape, 0);
         }
-        shape_str(shape, sizeof shape, l->out, flat);
+        shape_str(shape, sizeof shape, l->pool_after != QSNN_POOL_NONE ? l->act : l->out, flat);
         if (l->batch_norm) {
             snprintf(name, sizeof name, "%s_BN", l->name);
             row(&t, name, "BatchNormalization", shape, 4 * n_bn);
@@ -152,6 +158,11 @@ void qsnn_model_print_summary(FILE *out, const qsnn_model *m)
         if (l->activation) {
             snprintf(name, sizeof name, "%s_relu", l->name);
             row(&t, name, m->quant_acts ? "ActivationDiscreteRelu" : "ReLU", shape, 0);
+        }
+        if (l->pool_after != QSNN_POOL_NONE) {
+            snprintf(name, sizeof name, "%s_pool", l->name);
+            shape_str(shape, sizeof shape, l->out, flat);
+            row(&t, name, l->pool_after == QSNN_POOL_MAX ? "MaxPooling2D" : "AveragePooling2D", shape, 0);
         }
         cur = l->out;
     }

@@ -3,9 +3,9 @@
  * Summary: the tutorial's table (121 characters; columns end at 23, 27, 41, 55, 69, 95, 121; each field is cut
  * to its column and the column's last character is a space, as Akida/Keras' print_row does), "-" rules after
  * every row, "=" under the header. Shapes are Akida's [W, H, C]. #Weights = floor(nnz / (num_neurons
- * [+ pointwise neurons])) with num_neurons = C_in for separable layers (semantics.md 2.8); ThFire is the layer
+ * [+ pointwise neurons])) with num_neurons = C_in for separable layers (docs/design.md s5.5); ThFire is the layer
  * parameter, 0 for converted models. After the table: the reasons of every HW "no" and the model size.
- * Statistics: semantics.md 3 (30-character name column, 20-character value columns, 2 decimals, ops %.0f).
+ * Statistics: docs/design.md s5.4 (30-character name column, 20-character value columns, 2 decimals, ops %.0f).
  */
 #include "qsnn/convert.h"
 #include "qsnn/report.h"

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "train/arch_ext.h"
 #include "train/arch_sizes.h"
 
 #include <limits.h>
@@ -59,7 +60,7 @@ static qsnn_layer_desc *add_layer(qsnn_arch *a, const char *name, qsnn_op op, in
     return l;
 }
 
-/* The tutorial's mobilenet_kws (semantics.md section 4): conv_0 then separable_1..6, no biases, 4-bit ReLU. */
+/* The tutorial's mobilenet_kws (docs/design.md s3.2): conv_0 then separable_1..6, no biases, 4-bit ReLU. */
 static void build_mobilenet_kws(qsnn_arch *a)
 {
     memset(a, 0, sizeof *a);
@@ -250,6 +251,9 @@ static qsnn_status arch_validate_origin(qsnn_arch *a, const char *origin)
         }
         if (l->pool == QSNN_POOL_GLOBAL_AVG)
             o.h = o.w = 1;
+        qsnn_status xs = qsnn_arch_ext_validate(l, &o, origin, i);
+        if (xs != QSNN_OK)
+            return xs;
         l->out = o;
         s = o;
 
@@ -267,7 +271,7 @@ static qsnn_status arch_validate_origin(qsnn_arch *a, const char *origin)
                          "\"pool\": \"global_avg\" or a dense layer",
                          origin, a->num_layers - 1, last->name, last->out.h, last->out.w, last->out.c,
                          a->num_classes);
-    return QSNN_OK;
+    return qsnn_arch_ext_features_validate(a, origin);
 }
 
 qsnn_status qsnn_arch_validate(qsnn_arch *a)
@@ -374,6 +378,13 @@ static qsnn_status parse_layer(qsnn_layer_desc *l, const cJSON *obj, int i, cons
     cJSON_ArrayForEach(it, obj)
     {
         const char *k = it->string ? it->string : "";
+        int handled = 0;
+        st = qsnn_arch_ext_field(l, it, origin, where, &handled);
+        if (st || handled) {
+            if (st)
+                return st;
+            continue;
+        }
         if (strcmp(k, "name") == 0) {
             continue;
         } else if (strcmp(k, "op") == 0) {
@@ -428,7 +439,8 @@ static qsnn_status parse_layer(qsnn_layer_desc *l, const cJSON *obj, int i, cons
         } else {
             return qsnn_fail(QSNN_ERR_FORMAT,
                              "%s: %sunknown field '%.40s' (name, op, filters, kernel, stride, padding, use_bias, "
-                             "weight_bits, pool, batch_norm, activation, act_bits)",
+                             "weight_bits, pool, batch_norm, activation, act_bits, pool_after, pool_size, pool_stride, "
+                             "pool_padding)",
                              origin, where, k);
         }
         if (st)
@@ -483,8 +495,10 @@ static qsnn_status parse_arch(qsnn_arch *a, const cJSON *root, const char *origi
             for (int i = 0; i < n && !st; i++)
                 st = parse_layer(&a->layers[i], cJSON_GetArrayItem(it, i), i, origin);
             have_layers = 1;
+        } else if (strcmp(k, "features") == 0) {
+            st = qsnn_frontend_from_json(&a->features, it, origin);
         } else {
-            return qsnn_fail(QSNN_ERR_FORMAT, "%s: unknown field '%.40s' (name, input, classes, layers)", origin,
+            return qsnn_fail(QSNN_ERR_FORMAT, "%s: unknown field '%.40s' (name, input, classes, layers, features)", origin,
                              k);
         }
         if (st)
@@ -570,6 +584,11 @@ qsnn_status qsnn_arch_to_json(const qsnn_arch *a, char **out)
         cJSON_AddBoolToObject(o, "batch_norm", l->batch_norm);
         cJSON_AddBoolToObject(o, "activation", l->activation);
         cJSON_AddNumberToObject(o, "act_bits", l->act_bits);
+        qsnn_arch_ext_to_json(l, o);
+    }
+    if (qsnn_arch_ext_features_to_json(a, root) != QSNN_OK) {
+        cJSON_Delete(root);
+        return QSNN_ERR_NOMEM;
     }
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);

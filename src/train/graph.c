@@ -25,6 +25,7 @@
 #include "qsnn/train.h"
 
 #include "graph_priv.h"
+#include "train/arch_ext.h"
 
 #include <math.h>
 #include <omp.h>
@@ -317,6 +318,9 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     *out = NULL;
     if (batch <= 0 || batch > 1 << 20)
         return qsnn_fail(QSNN_ERR_ARG, "trainer: batch %d out of range", batch);
+    qsnn_status xs = qsnn_arch_trainable(&m->arch);
+    if (xs != QSNN_OK)
+        return xs;
     if (threads <= 0)
         threads = omp_get_max_threads();
     if (threads > 256)

@@ -18,7 +18,9 @@ typedef struct {
     size_t t_sz;       /* separable intermediate per sample: oh*ow*cin */
     size_t hw;         /* op output positions (dense: 1) */
     size_t z_sz;       /* op output per sample: hw*cout */
-    size_t out_sz;     /* after pooling */
+    size_t out_sz;     /* after pooling (and pool_after) */
+    size_t act_sz;     /* per-sample count BN and the activation see (out_sz without pool_after) */
+    qsnn_conv_cfg pc;  /* pool_after geometry (cin = cout = channels); unused without pool_after */
     size_t bn_rows;    /* rows per sample seen by batch norm: 1 with pooling, else hw */
     size_t off_w, off_dw, off_bias, off_gamma, off_beta, off_mm, off_mv; /* into params, or QSNN_NO_OFF */
 } qsnn_plan_layer;

@@ -76,6 +76,9 @@ qsnn_status qsnn_model_predict_prec(const qsnn_model *m, const uint8_t *x, size_
         return qsnn_fail(QSNN_ERR_ARG, "predict: NULL model or input");
     if (prec != QSNN_PREC_F64 && prec != QSNN_PREC_F32)
         return qsnn_fail(QSNN_ERR_ARG, "predict: unknown precision %d", (int)prec);
+    if (m->arch.features.input == QSNN_INPUT_FLOAT)
+        return qsnn_fail(QSNN_ERR_UNSUPPORTED, "model '%s' takes float features, not uint8 (qsnn_model_predict_float)",
+                         m->arch.name);
     if (n == 0)
         return QSNN_OK;
     qsnn_plan p;

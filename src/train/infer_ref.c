@@ -139,6 +139,31 @@ static void pointwise_f64(double *out, const double *in, const double *w, size_t
     }
 }
 
+/* pool_after: average (over the taps inside the image, as TensorFlow) or maximum of each window. */
+static void pool_f64(double *out, const double *in, const qsnn_conv_cfg *c, int is_max)
+{
+    const int C = c->cin;
+    for (int oy = 0; oy < c->oh; oy++)
+        for (int ox = 0; ox < c->ow; ox++) {
+            double *o = out + ((size_t)oy * c->ow + ox) * C;
+            int taps = 0;
+            for (int ky = 0; ky < c->kh; ky++) {
+                int iy = oy * c->sh - c->pad_t + ky;
+                for (int kx = 0; kx < c->kw && iy >= 0 && iy < c->h; kx++) {
+                    int ix = ox * c->sw - c->pad_l + kx;
+                    if (ix < 0 || ix >= c->w)
+                        continue;
+                    const double *a = in + ((size_t)iy * c->w + ix) * C;
+                    for (int ch = 0; ch < C; ch++)
+                        o[ch] = !taps ? a[ch] : is_max ? (a[ch] > o[ch] ? a[ch] : o[ch]) : o[ch] + a[ch];
+                    taps++;
+                }
+            }
+            for (int ch = 0; ch < C && !is_max; ch++)
+                o[ch] /= taps;
+        }
+}
+
 void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *Wd, const uint8_t *x,
                          double *bufA, double *bufB, double *bufT, double *sig, double *logits,
                          float *const *trace)
@@ -180,7 +205,7 @@ void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *
             for (int f = 0; f < C; f++)
                 z[f] /= (double)L->hw;
         }
-        const size_t cnt = L->out_sz;
+        const size_t cnt = L->act_sz;
         if (L->off_gamma != QSNN_NO_OFF) {
             const float *g = m->params + L->off_gamma, *be = m->params + L->off_beta, *mu = m->params + L->off_mm,
                         *var = m->params + L->off_mv;
@@ -201,14 +226,20 @@ void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *
                     z[i] = ga * u;
                 }
             } else {
+                const double top = d->act_relu ? INFINITY : 6.0;
                 for (size_t i = 0; i < cnt; i++) {
                     double v = z[i] > 0.0 ? z[i] : 0.0;
-                    z[i] = v < 6.0 ? v : 6.0;
+                    z[i] = v < top ? v : top;
                 }
             }
         }
+        if (d->pool_after != QSNN_POOL_NONE) { /* the layer input is no longer needed: pool into the other buffer */
+            double *pz = (z == bufA) ? bufB : bufA;
+            pool_f64(pz, z, &L->pc, d->pool_after == QSNN_POOL_MAX);
+            z = pz;
+        }
         if (trace && trace[l])
-            for (size_t i = 0; i < cnt; i++)
+            for (size_t i = 0; i < L->out_sz; i++)
                 trace[l][i] = (float)z[i];
         in = z;
         z = (z == bufA) ? bufB : bufA;

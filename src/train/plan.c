@@ -69,6 +69,15 @@ qsnn_status qsnn_plan_build(qsnn_plan *p, const qsnn_model *m)
         if (d->pool == QSNN_POOL_GLOBAL_AVG)
             o.h = o.w = 1;
         L->bn_rows = d->pool == QSNN_POOL_GLOBAL_AVG ? 1 : L->hw;
+        L->act_sz = qsnn_shape_count(o);
+        if (d->pool_after != QSNN_POOL_NONE) {
+            st = qsnn_conv_cfg_make(&L->pc, o.h, o.w, o.c, o.c, d->pool_kh, d->pool_kw, d->pool_sh, d->pool_sw,
+                                    d->pool_same);
+            if (st != QSNN_OK)
+                return qsnn_fail_context(st, "layer %d '%s': pool_after", l, d->name);
+            o.h = L->pc.oh;
+            o.w = L->pc.ow;
+        }
         L->out_sz = qsnn_shape_count(o);
         if (o.h != d->out.h || o.w != d->out.w || o.c != d->out.c)
             return qsnn_fail(QSNN_ERR_SHAPE, "layer %d '%s': computed output %dx%dx%d, arch says %dx%dx%d", l,
@@ -159,7 +168,7 @@ void qsnn_plan_infer(const qsnn_plan *p, const qsnn_model *m, const float *W, co
             qsnn_bias_forward(z, m->params + L->off_bias, ns * L->hw, L->cout);
         if (d->pool == QSNN_POOL_GLOBAL_AVG) /* pooled rows go to the front of the same buffer: safe in order */
             qsnn_avgpool_forward(z, z, ns, (int)L->hw, L->cout);
-        size_t cnt = ns * L->out_sz;
+        size_t cnt = ns * L->act_sz;
         if (L->off_gamma != QSNN_NO_OFF)
             qsnn_batchnorm_forward_infer(z, z, m->params + L->off_gamma, m->params + L->off_beta,
                                          m->params + L->off_mm, m->params + L->off_mv, ns * L->bn_rows, L->cout,
@@ -168,9 +177,18 @@ void qsnn_plan_infer(const qsnn_plan *p, const qsnn_model *m, const float *W, co
             if (m->quant_acts) {
                 qsnn_qrelu q = qsnn_qrelu_params(d->act_bits);
                 qsnn_qrelu_forward(z, z, cnt, &q);
+            } else if (d->act_relu) {
+                for (size_t i = 0; i < cnt; i++)
+                    z[i] = z[i] > 0.0f ? z[i] : 0.0f;
             } else {
                 qsnn_relu6_forward(z, z, cnt);
             }
+        }
+        if (d->pool_after != QSNN_POOL_NONE) { /* the layer input is no longer needed: pool into the other buffer */
+            float *pz = (z == bufA) ? bufB : bufA;
+            qsnn_pool2d_forward(pz, z, ns, &L->pc, d->pool_after == QSNN_POOL_MAX);
+            z = pz;
+            cnt = ns * L->out_sz;
         }
         if (trace && trace[l])
             memcpy(trace[l], z, cnt * sizeof *z);

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # which_set_gen.py: writes which_set.txt, the expected TensorFlow which_set() results for tests/test_data.c.
 # Generated with: /usr/bin/python3 tests/data/which_set_gen.py > tests/data/which_set.txt
-# The function below is TensorFlow's tensorflow/examples/speech_commands/input_data.py which_set() (semantics
-# section 5), using Python's hashlib, with validation_percentage = testing_percentage = 10.
+# The function below is TensorFlow's tensorflow/examples/speech_commands/input_data.py which_set() (docs/design.md
+# s2.2), using Python's hashlib, with validation_percentage = testing_percentage = 10.
 import hashlib
 import os
 import re

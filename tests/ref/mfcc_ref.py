@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""mfcc_ref.py: independent reference for qsnn's MFCC (TensorFlow AudioSpectrogram + Mfcc, semantics.md section 6).
+"""mfcc_ref.py: independent reference for qsnn's MFCC (TensorFlow AudioSpectrogram + Mfcc, docs/design.md s1).
 
-Written from the text of semantics.md sections 5 and 6 only (not from src/audio/mfcc.c): numpy, double precision,
-np.fft.rfft. The one deliberate single-precision step is TF's: AudioSpectrogram outputs |X|^2 as float32, which
-the Mfcc op reads back into double.
+Written from a description of TensorFlow's ops only (now docs/design.md s1.2-1.7), not from src/audio/mfcc.c:
+numpy, double precision, np.fft.rfft. The one deliberate single-precision step is TF's: AudioSpectrogram outputs
+|X|^2 as float32, which the Mfcc op reads back into double.
 
 It synthesises small PCM16 WAV clips with a fixed seed (digital silence, full-scale white noise, a 1 kHz tone, a
 chirp, a low-level signal, a short clip that gets zero-padded), computes their features and writes committed
@@ -57,7 +57,7 @@ def crop_or_pad(x, n):
     return y
 
 
-# ---------------------------------------------------------------- MFCC, from semantics.md section 6
+# ---------------------------------------------------------------- MFCC, from docs/design.md s1.2-1.7
 def hz_to_mel(f):
     return 1127.0 * np.log(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
 

@@ -1,0 +1,95 @@
+/* cmd_import.c: `qsnn import MODEL.tflite -o MODEL.qsnn`: a TensorFlow Lite model as a qsnn float model, with its
+ * label order (--labels) and the front end it was trained on (--frontend; TFLite files do not record it). */
+#include "cli.h"
+
+#include "qsnn/import.h"
+#include "qsnn/model.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void print_help(void)
+{
+    printf("Usage: qsnn import MODEL.tflite -o MODEL.qsnn [options]\n"
+           "\n"
+           "Read a TensorFlow Lite flatbuffer and write a qsnn float model: its architecture (qsnn JSON), weights\n"
+           "(int8 dynamic-range weights are dequantized), label names and front end. Supported: a chain of CONV_2D,\n"
+           "DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, MAX_POOL_2D, FULLY_CONNECTED, RESHAPE, SOFTMAX (last), ADD of a\n"
+           "bias, RELU, RELU6; fused NONE/RELU/RELU6; SAME/VALID padding; float32 input. Anything else is refused\n"
+           "naming the operator and its index. `qsnn eval` then computes the model's own features.\n"
+           "\n"
+           "Options:\n"
+           "  -o, --output FILE    the .qsnn model to write (atomically)\n"
+           "  --frontend NAME      the features the model was trained on: tf-audio-ops (default: TensorFlow's\n"
+           "                       AudioSpectrogram + Mfcc) or tf-signal (tf.signal as in MLPerf Tiny, with the\n"
+           "                       signed-peak normalisation); see docs/frontends.md\n"
+           "  --labels A,B,...     class names in the model's output order (default: the tutorial's 12 for a\n"
+           "                       12-class model, else class_<i>); `qsnn eval` maps them onto a dataset's names\n"
+           "  --name NAME          model name (default: imported)\n"
+           "  -q, --quiet          no summary line\n"
+           "  -h, --help           this help\n"
+           "\n"
+           "Example (the MLPerf Tiny reference KWS model):\n"
+           "  qsnn import models/teachers/mlperf_tiny_kws/kws_ref_model_float32.tflite --frontend tf-signal \\\n"
+           "      --labels down,go,left,no,off,on,right,stop,up,yes,_silence_,_unknown_ -o teacher.qsnn\n"
+           "\n"
+           "Exit status: 0 ok, 1 the model could not be read or is not supported (the message says why), 2 usage.\n");
+}
+
+int cmd_import(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"frontend", required_argument, 0, 'f'},
+                                         {"labels", required_argument, 0, 'l'}, {"name", required_argument, 0, 'n'},
+                                         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *out = NULL;
+    int quiet = 0, c;
+    qsnn_import_opts io = {0};
+    qsnn_frontend_params fe;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'f': {
+            qsnn_frontend_kind k;
+            if (qsnn_frontend_parse(optarg, &k) != QSNN_OK)
+                return cli_usage_error("import", "--frontend: %s", qsnn_last_error());
+            qsnn_frontend_defaults(&fe, k);
+            io.features = &fe;
+            break;
+        }
+        case 'l': io.labels = optarg; break;
+        case 'n': io.name = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': print_help(); return QSNN_EXIT_OK;
+        default: return cli_usage_error("import", "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error("import", "expected one MODEL.tflite");
+    if (!out)
+        return cli_usage_error("import", "-o/--output is required");
+    if (io.name && (!io.name[0] || strlen(io.name) > 63 || strpbrk(io.name, " \t\"")))
+        return cli_usage_error("import", "--name: 1..63 characters without spaces or quotes");
+    const char *in = argv[optind];
+    qsnn_model m;
+    qsnn_status st = qsnn_import_tflite(&m, in, &io);
+    if (st != QSNN_OK)
+        return cli_fail("import", st);
+    if (!io.features)
+        fprintf(stderr, "qsnn import: %s does not say which features it expects: assuming tf-audio-ops (give "
+                        "--frontend if it was trained on another front end)\n", in);
+    st = qsnn_model_save(&m, out);
+    if (st == QSNN_OK && !quiet) {
+        size_t trainable, total = qsnn_arch_param_count(&m.arch, &trainable);
+        printf("Imported %s: %d layers, %zu parameters, %d classes (%s", in, m.arch.num_layers, total,
+               m.arch.num_classes, m.labels[0]);
+        for (int i = 1; i < m.num_labels; i++)
+            printf(",%s", m.labels[i]);
+        printf("), input %dx%dx%d %s features -> %s\n", m.arch.input.h, m.arch.input.w, m.arch.input.c,
+               qsnn_frontend_name(m.arch.features.kind), out);
+    }
+    qsnn_model_free(&m);
+    return st == QSNN_OK ? QSNN_EXIT_OK : cli_fail("import", st);
+}
