@@ -78,7 +78,7 @@ int main(int argc, char **argv)
             return 1;
     static const double col[MAX_RUNS][3] = {{0.85, 0.3, 0.1}, {0.1, 0.35, 0.8}, {0.1, 0.6, 0.2},
                                             {0.6, 0.2, 0.7},  {0.4, 0.4, 0.4},  {0.9, 0.7, 0.1}};
-    const int W = 1200, H = 420, PW = 360, PH = 300, X0 = 50, Y0 = 50;
+    const int W = 1260, H = 440, PW = 360, PH = 300, X0 = 50, Y0 = 50;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
     cairo_t *cr = cairo_create(s);
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
     cairo_set_font_size(cr, 12);
     for (int i = 0; i < nr; i++) {
         cairo_set_source_rgb(cr, col[i][0], col[i][1], col[i][2]);
-        cairo_move_to(cr, X0 + i * 380, Y0 + PH + 40);
+        cairo_move_to(cr, X0 + (i % 2) * 600, Y0 + PH + 30 + (i / 2) * 18);
         char buf[128];
         snprintf(buf, sizeof buf, "%.63s: validation (thick), training (thin)", runs[i].label);
         cairo_show_text(cr, buf);

@@ -61,6 +61,9 @@ static void usage(FILE *out)
             "      --test-split NAME    split evaluated with each episode's model at the end (default test; 'none')\n"
             "      --extra-data DIR     another Speech Commands directory trained on with DATA_DIR (repeatable):\n"
             "                           each keeps its own splits and quotas, validation/test include its clips\n"
+            "      --aug-sets K         augment K training sets once (each with the teacher's probabilities) and cycle\n"
+            "                           through them, epoch e using set e %% K (default 12; 0: a fresh set every epoch,\n"
+            "                           the tutorial's way; a teacher then labels every epoch)\n"
             "      --bn-batches N       before every validation, re-estimate the batch-norm moving statistics as the\n"
             "                           mean over N training batches, weights frozen (default 10; 0: moving averages\n"
             "                           only, which lag the weights by ~100 steps)\n"
@@ -94,6 +97,7 @@ static int parse_list(const char *s, int *v, int max, long lo, long hi)
  * TF's. */
 static const int DEFAULT_STEPS[3] = {3600, 1800, 1800};
 #define MIN_EPOCHS 3
+#define DEFAULT_AUG_SETS 12
 #define DEFAULT_SPEED_PCT 0.0
 #define DEFAULT_LEVEL_DB 0.0
 #define DEFAULT_TIME_MASKS 0
@@ -186,7 +190,7 @@ int cmd_train(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
            O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA, O_BNB, O_RECIPE, O_TEACHER, O_KDW, O_KDT,
-           O_SPEED, O_LEVEL, O_SPECT, O_SPECF };
+           O_SPEED, O_LEVEL, O_SPECT, O_SPECF, O_AUGSETS };
     static const struct option lopts[] = {
         {"output", required_argument, 0, 'o'}, {"arch", required_argument, 0, O_ARCH},
         {"init", required_argument, 0, O_INIT}, {"episodes", required_argument, 0, O_EPISODES},
@@ -202,12 +206,14 @@ int cmd_train(int argc, char **argv)
         {"kd-weight", required_argument, 0, O_KDW}, {"kd-temperature", required_argument, 0, O_KDT},
         {"speed", required_argument, 0, O_SPEED}, {"level", required_argument, 0, O_LEVEL},
         {"spec-time", required_argument, 0, O_SPECT}, {"spec-freq", required_argument, 0, O_SPECF},
+        {"aug-sets", required_argument, 0, O_AUGSETS},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     qsnn_train_opts o;
     qsnn_train_default_opts(&o);
+    o.aug_sets = DEFAULT_AUG_SETS;
     const char *out = NULL, *arch_name = "mobilenet_kws", *init = NULL, *ckpt = NULL, *val_name = "validation",
                *test_name = "test";
-    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0, tutorial = 0, aug_set = 0, bnb_set = 0;
+    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0, tutorial = 0, aug_set = 0, bnb_set = 0, augsets_set = 0;
     const char *teacher = NULL;
     qsnn_data_opts aug; /* the augmentation options of the default recipe (set by measurement, docs/training.md) */
     qsnn_data_default_opts(&aug);
@@ -336,6 +342,12 @@ int cmd_train(int argc, char **argv)
                 aug.freq_masks = mv[0], aug.freq_mask_max = mv[1], aug_set |= 8;
             break;
         }
+        case O_AUGSETS:
+            if (!cli_parse_int(optarg, 0, 1000, &v))
+                return cli_usage_error(CMD, "--aug-sets: expected 0..1000 (got '%s')", optarg);
+            o.aug_sets = (int)v;
+            augsets_set = 1;
+            break;
         case O_BNB:
             if (!cli_parse_int(optarg, 0, 100000, &v))
                 return cli_usage_error(CMD, "--bn-batches: expected 0..100000 (got '%s')", optarg);
@@ -364,6 +376,8 @@ int cmd_train(int argc, char **argv)
             aug.freq_masks = tf.freq_masks, aug.freq_mask_max = tf.freq_mask_max;
         if (!bnb_set)
             o.bn_batches = 0;
+        if (!augsets_set)
+            o.aug_sets = 0;
     }
     if (n_epochs == 1)
         for (int i = 0; i < 3; i++)
@@ -539,9 +553,10 @@ int cmd_train(int argc, char **argv)
         actx.kd_t = o.kd_temperature;
     }
     if (!quiet)
-        fprintf(stderr, "qsnn train: recipe %s, epochs %d,%d,%d, BN re-estimation %d batches, speed %g %%, level %g dB, "
-                "SpecAugment %dx%d frames %dx%d coefficients%s%s\n", tutorial ? "tutorial" : "default", o.epochs[0],
-                o.num_episodes > 1 ? o.epochs[1] : 0, o.num_episodes > 2 ? o.epochs[2] : 0, o.bn_batches,
+        fprintf(stderr, "qsnn train: recipe %s, epochs %d,%d,%d, BN re-estimation %d batches, %d augmented sets, speed "
+                "%g %%, level %g dB, SpecAugment %dx%d frames %dx%d coefficients%s%s\n", tutorial ? "tutorial" : "default",
+                o.epochs[0], o.num_episodes > 1 ? o.epochs[1] : 0, o.num_episodes > 2 ? o.epochs[2] : 0, o.bn_batches,
+                o.aug_sets,
                 aug.speed_pct, aug.level_db, aug.time_masks, aug.time_mask_max, aug.freq_masks, aug.freq_mask_max,
                 teacher ? ", teacher " : "", teacher ? teacher : "");
 

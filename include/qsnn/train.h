@@ -95,6 +95,10 @@ typedef struct {
     int bn_batches;         /* > 0: before every validation (and so in every kept model) the BN moving statistics
                              * are re-estimated as the mean of the batch statistics of this many training batches
                              * of the epoch, weights frozen (qsnn_trainer_bn_stats); 0: moving averages only */
+    int aug_sets;           /* > 0: with data->augment, a cycle of this many augmented training sets (and their soft
+                             * targets), each computed once when first used (epoch e uses set e % aug_sets, seeded
+                             * by the set's index): the augmentation and the teacher cost once per set instead of
+                             * once per epoch; 0: a fresh set every epoch (seed f(seed, episode, epoch)) */
     float kd_weight;        /* distillation weight a (with data->soft_targets): (1 - a) CE + a T^2 KL */
     float kd_temperature;   /* T */
     int quiet;              /* no progress lines */

@@ -88,7 +88,7 @@ uint64_t qsnn_train_opts_hash(const qsnn_train_opts *o, size_t n_train)
     memcpy(&a, &o->lr_max, 8);
     memcpy(&b, &o->lr_min, 8);
     MIX(a), MIX(b);
-    MIX(o->bn_batches);
+    MIX(o->bn_batches), MIX(o->aug_sets);
     uint32_t ka, kt;
     memcpy(&ka, &o->kd_weight, 4);
     memcpy(&kt, &o->kd_temperature, 4);
@@ -144,10 +144,18 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
     size_t *order = malloc(n_train * sizeof *order);
     uint8_t *xb = malloc(B * S);
     int32_t *yb = malloc(B * sizeof *yb);
-    uint8_t *aug_u8 = data->augment ? malloc(n_train * S) : NULL;
+    /* augmented training sets: one per epoch, or a cycle of aug_sets sets computed once (with their soft targets) */
+    const size_t nsets = data->augment ? (o->aug_sets > 0 ? (size_t)o->aug_sets : 1) : 0;
     const size_t K = (size_t)m->arch.num_classes;
     const int kd = data->soft_targets != NULL;
-    float *soft = kd ? malloc(n_train * K * sizeof *soft) : NULL, *softb = kd ? malloc(B * K * sizeof *softb) : NULL;
+    uint8_t *aug_u8 = nsets ? malloc(nsets * n_train * S) : NULL;
+    float *soft = kd ? malloc(nsets * n_train * K * sizeof *soft) : NULL, *softb = kd ? malloc(B * K * sizeof *softb) : NULL;
+    unsigned char *have = nsets ? calloc(nsets, 1) : NULL;
+    if (data->augment && (!aug_u8 || !have)) {
+        st = qsnn_fail(QSNN_ERR_NOMEM, "train: out of memory for %zu augmented sets of %zu samples (--aug-sets)",
+                       nsets, n_train);
+        goto done;
+    }
     if (kd && (!data->augment || !(o->kd_weight >= 0 && o->kd_weight <= 1) || !(o->kd_temperature > 0))) {
         st = qsnn_fail(QSNN_ERR_ARG, "train: distillation needs augmentation, a weight in [0, 1], a temperature > 0");
         goto done;
@@ -157,6 +165,7 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
         goto done;
     }
     const uint8_t *train_x = data->augment ? aug_u8 : data->train_u8;
+    const float *soft_x = soft;
     const int32_t *train_y = data->train_labels;
 
     qsnn_ckpt_state cs;
@@ -192,13 +201,22 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
         double ep_samples = 0, ep_time = 0;
         for (; cs.epoch < n_epochs; cs.epoch++) {
             const double t_epoch = qsnn_time_now();
-            if (data->augment) {
-                const uint64_t aseed = mix_seed(o->seed, E, cs.epoch, 0xa5a5a5a5ULL);
-                st = data->augment(data->augment_ctx, aseed, aug_u8);
-                if (st == QSNN_OK && kd)
-                    st = data->soft_targets(data->augment_ctx, aseed, soft);
-                if (st != QSNN_OK)
-                    goto done;
+            if (data->augment) { /* set k of the cycle (its seed depends on k only), or this epoch's own */
+                const size_t k = o->aug_sets > 0 ? (size_t)cs.epoch % nsets : 0;
+                const uint64_t aseed = o->aug_sets > 0 ? mix_seed(o->seed, 0, (int)k, 0xc5c5c5c5ULL)
+                                                       : mix_seed(o->seed, E, cs.epoch, 0xa5a5a5a5ULL);
+                uint8_t *ax = aug_u8 + k * n_train * S;
+                float *sx = kd ? soft + k * n_train * K : NULL;
+                if (!have[k] || o->aug_sets <= 0) {
+                    st = data->augment(data->augment_ctx, aseed, ax);
+                    if (st == QSNN_OK && kd)
+                        st = data->soft_targets(data->augment_ctx, aseed, sx);
+                    if (st != QSNN_OK)
+                        goto done;
+                    have[k] = 1;
+                }
+                train_x = ax;
+                soft_x = sx;
             }
             qsnn_rng r;
             qsnn_rng_seed_stream(&r, mix_seed(o->seed, E, cs.epoch, 0x5eedULL), 1);
@@ -220,7 +238,7 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
                     memcpy(xb + k * S, train_x + j * S, S);
                     yb[k] = train_y[j];
                     if (kd)
-                        memcpy(softb + k * K, soft + j * K, K * sizeof *softb);
+                        memcpy(softb + k * K, soft_x + j * K, K * sizeof *softb);
                 }
                 double loss;
                 int correct;
@@ -314,6 +332,7 @@ done:
     free(xb);
     free(yb);
     free(aug_u8);
+    free(have);
     free(soft);
     free(softb);
     qsnn_trainer_free(t);
