@@ -26,6 +26,7 @@
 #include "qsnn/data.h"
 #include "qsnn/model.h"
 #include "qsnn/snn.h"
+#include "snn/kernels_internal.h"
 
 #include <math.h>
 #include <pthread.h>

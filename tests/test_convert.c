@@ -244,7 +244,7 @@ static void test_agreement_random_kws(void **state)
         rec->frac_bits = 0;
     }
     memset(ak + 20, 0, 4);
-    qsnn_put_u32le(ak + 20, qsnn_snn_crc32(0, ak, sz));
+    qsnn_put_u32le(ak + 20, qsnn_crc32(0, ak, sz));
     qsnn_snn_model am;
     assert_int_equal(qsnn_snn_model_init(&am, ak, sz, "akida-style"), QSNN_OK);
     qsnn_convert_check_result ra;

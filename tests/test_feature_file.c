@@ -17,7 +17,7 @@
 #include "qsnn/data.h"
 #include "qsnn/io.h"
 
-/* header offsets of version 1 (see src/io/feature_file.c) */
+/* header offsets of version 1 (see src/data/feature_file.c) */
 enum { OFF_VERSION = 8, OFF_HSIZE = 12, OFF_FLAGS = 16, OFF_H = 20, OFF_W = 24, OFF_C = 28, OFF_NL = 32,
        OFF_LSIZE = 36, OFF_N = 40, OFF_SRC = 48, OFF_MIN = 56, OFF_MAX = 60, HDR = 64 };
 

@@ -1,8 +1,12 @@
-/* test_import.c: the TFLite importer on the MLPerf Tiny teacher (../shared/teachers; skipped without it):
+/* test_import.c: the TFLite importer on the MLPerf Tiny teacher (models/teachers; the reference outputs and
+ * clips come from ../shared, and that test is skipped without them):
  * architecture and parameter count, its tf-signal features and probabilities on the five clips of
  * reference_outputs.json (an independent float64 implementation: features within 1e-3, probabilities within
- * 1e-4), the label mapping and the saved model file; and malformed flatbuffers (tests/test_import_bad.c). */
+ * 1e-4), the label mapping and the saved model file. Other operators and malformed flatbuffers:
+ * tests/test_import_ops.c. */
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include "qsnn/audio.h"
+#include "qsnn/data.h"
 #include "qsnn/import.h"
 #include "qsnn/infer.h"
 #include "qsnn/io.h"
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -33,11 +38,11 @@ static int teacher_path(char *out, size_t cap, const char *file)
     return stat(out, &sb) == 0;
 }
 
+/* the teacher ships in the repository (models/teachers); its reference outputs and clips are in ../shared */
 static qsnn_status import_teacher(qsnn_model *m)
 {
     char path[600];
-    if (!teacher_path(path, sizeof path, "kws_ref_model_float32.tflite"))
-        return QSNN_ERR_IO;
+    snprintf(path, sizeof path, "%s/models/teachers/mlperf_tiny_kws/kws_ref_model_float32.tflite", QSNN_SOURCE_DIR);
     qsnn_frontend_params fe;
     qsnn_frontend_defaults(&fe, QSNN_FRONTEND_TF_SIGNAL);
     qsnn_import_opts o = {.labels = TEACHER_LABELS, .features = &fe, .name = "mlperf_ds_cnn"};
@@ -48,8 +53,7 @@ static void test_teacher_architecture(void **state)
 {
     (void)state;
     qsnn_model m;
-    if (import_teacher(&m) == QSNN_ERR_IO)
-        skip();
+    assert_int_equal(import_teacher(&m), QSNN_OK);
     size_t trainable, total = qsnn_arch_param_count(&m.arch, &trainable);
     assert_int_equal(total, 22604);
     assert_int_equal(m.arch.num_layers, 10);
@@ -94,8 +98,9 @@ static void test_teacher_reference_outputs(void **state)
     (void)state;
     qsnn_model m;
     char ref[600];
-    if (import_teacher(&m) == QSNN_ERR_IO || !teacher_path(ref, sizeof ref, "reference_outputs.json"))
+    if (!teacher_path(ref, sizeof ref, "reference_outputs.json"))
         skip();
+    assert_int_equal(import_teacher(&m), QSNN_OK);
     char *txt = NULL;
     assert_int_equal(qsnn_read_text_file(ref, 1 << 22, &txt, NULL), QSNN_OK);
     cJSON *root = cJSON_Parse(txt);
@@ -145,6 +150,13 @@ static void test_teacher_reference_outputs(void **state)
                   worst_p);
     assert_true(worst_f <= 1e-3);
     assert_true(worst_p <= 1e-4);
+    /* the thread count does not change a bit */
+    qsnn_infer *inf1;
+    float lg1[5 * 12];
+    assert_int_equal(qsnn_infer_create(&inf1, &m, 1), QSNN_OK);
+    assert_int_equal(qsnn_infer_run(inf1, x, 5, lg1), QSNN_OK);
+    assert_memory_equal(lg, lg1, sizeof lg);
+    qsnn_infer_destroy(inf1);
     /* the one-shot entry point gives the same logits */
     float lg2[5 * 12];
     assert_int_equal(qsnn_model_predict_float(&m, x, 5, lg2, NULL), QSNN_OK);
@@ -153,6 +165,105 @@ static void test_teacher_reference_outputs(void **state)
     qsnn_frontend_destroy(fe);
     cJSON_Delete(root);
     qsnn_model_free(&m);
+}
+
+/* what `qsnn eval teacher.qsnn ../shared/data/speech_commands_test_subset` computes: 521 of 555 (93.87 %) */
+static void test_teacher_eval_subset(void **state)
+{
+    (void)state;
+    char dir[600];
+    struct stat sb;
+    teacher_path(dir, sizeof dir, "README.md");
+    snprintf(dir, sizeof dir, "%s/speech_commands_test_subset", g_shared);
+    if (stat(dir, &sb) != 0)
+        skip();
+    qsnn_model m;
+    assert_int_equal(import_teacher(&m), QSNN_OK);
+    qsnn_data_opts o;
+    qsnn_data_default_opts(&o);
+    qsnn_featureset fs;
+    assert_int_equal(qsnn_data_load_split_fe(dir, QSNN_SPLIT_TEST, &m.arch.features, &o, &fs), QSNN_OK);
+    assert_int_equal(fs.n, 555);
+    assert_int_equal(fs.h * fs.w, 490);
+    const char *ml[12], *dl[12];
+    for (int i = 0; i < 12; i++) {
+        ml[i] = m.labels[i];
+        dl[i] = fs.labels[i];
+    }
+    int map[12];
+    assert_int_equal(qsnn_labels_map(map, ml, 12, dl, 12), QSNN_OK);
+    assert_int_equal(map[10], 0); /* the model's _silence_ is the dataset's label 0 */
+    int32_t *pred = malloc(fs.n * sizeof *pred);
+    assert_int_equal(qsnn_model_predict_float(&m, fs.f32, fs.n, NULL, pred), QSNN_OK);
+    size_t hit = 0;
+    for (size_t i = 0; i < fs.n; i++)
+        hit += map[pred[i]] == fs.label[i];
+    print_message("teacher on speech_commands_test_subset: %zu of %zu\n", hit, fs.n);
+    assert_int_equal(hit, 521);
+    free(pred);
+    qsnn_featureset_free(&fs);
+    qsnn_model_free(&m);
+}
+
+static int run_cmd(const char *cmd)
+{
+    int rc = system(cmd);
+    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
+}
+
+/* the commands: qsnn import writes the model, qsnn summary shows 22,604 parameters and the front end, qsnn eval
+ * prints 93.87 % (521 of 555) on the test subset (when ../shared is there), bad input fails with status 1/2 */
+static void test_commands(void **state)
+{
+    (void)state;
+    const char *exe = getenv("QSNN_EXE") ? getenv("QSNN_EXE") : QSNN_BINARY_DIR "/qsnn";
+    char dir[] = "/tmp/qsnn_test_import_XXXXXX", cmd[2048], out[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(out, sizeof out, "%s/teacher.qsnn", dir);
+    snprintf(cmd, sizeof cmd,
+             "%s import %s/models/teachers/mlperf_tiny_kws/kws_ref_model_float32.tflite --frontend tf-signal "
+             "--labels %s -o %s > %s/import.txt", exe, QSNN_SOURCE_DIR, TEACHER_LABELS, out, dir);
+    assert_int_equal(run_cmd(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s summary %s > %s/summary.txt", exe, out, dir);
+    assert_int_equal(run_cmd(cmd), 0);
+    char path[300], *txt;
+    snprintf(path, sizeof path, "%s/summary.txt", dir);
+    assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
+    assert_non_null(strstr(txt, "Total params: 22,604"));
+    assert_non_null(strstr(txt, "pw_8_pool (AveragePooling2D)"));
+    assert_non_null(strstr(txt, "Features: tf-signal"));
+    free(txt);
+    char data[600];
+    struct stat sb;
+    teacher_path(data, sizeof data, "README.md");
+    snprintf(data, sizeof data, "%s/speech_commands_test_subset", g_shared);
+    if (stat(data, &sb) == 0) {
+        snprintf(cmd, sizeof cmd, "%s eval %s %s > %s/eval.txt 2>/dev/null", exe, out, data, dir);
+        assert_int_equal(run_cmd(cmd), 0);
+        snprintf(path, sizeof path, "%s/eval.txt", dir);
+        assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
+        assert_non_null(strstr(txt, "Accuracy: 93.87%"));
+        assert_non_null(strstr(txt, "(521 of 555 clips"));
+        free(txt);
+    }
+    /* usage and input errors */
+    snprintf(cmd, sizeof cmd, "%s import %s/tflite/bad_unknown_op.tflite -o %s/x.qsnn 2> %s/err.txt", exe,
+             QSNN_TEST_DATA, dir, dir);
+    assert_int_equal(run_cmd(cmd), 1);
+    snprintf(path, sizeof path, "%s/err.txt", dir);
+    assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
+    assert_non_null(strstr(txt, "operator 1 (LSTM"));
+    free(txt);
+    snprintf(path, sizeof path, "%s/x.qsnn", dir);
+    assert_int_not_equal(stat(path, &sb), 0); /* nothing written */
+    snprintf(cmd, sizeof cmd, "%s import %s/tflite/ops_a.tflite --frontend librosa -o %s/x.qsnn 2>/dev/null", exe,
+             QSNN_TEST_DATA, dir);
+    assert_int_equal(run_cmd(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s import %s/tflite/ops_a.tflite --labels a,b -o %s/x.qsnn 2>/dev/null", exe,
+             QSNN_TEST_DATA, dir);
+    assert_int_equal(run_cmd(cmd), 1);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(run_cmd(cmd), 0);
 }
 
 static void test_labels(void **state)
@@ -182,6 +293,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_teacher_architecture),
         cmocka_unit_test(test_teacher_reference_outputs),
+        cmocka_unit_test(test_teacher_eval_subset),
+        cmocka_unit_test(test_commands),
         cmocka_unit_test(test_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io/crc32.h"
 #include "qsnn/io.h"
 #include "qsnn/model.h"
 

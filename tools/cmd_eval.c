@@ -171,6 +171,12 @@ int cmd_eval(int argc, char **argv)
         st = qsnn_fail(QSNN_ERR_ARG, "%s: no clips in the %s split", dpath, qsnn_split_name(split));
         goto done;
     }
+    if (own_fe && (size_t)fs.h * (size_t)fs.w != (size_t)fm.arch.input.h * fm.arch.input.w * fm.arch.input.c) {
+        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: its %s front end gives %dx%d features, the model input is %dx%dx%d", mpath,
+                       qsnn_frontend_name(fm.arch.features.kind), fs.h, fs.w, fm.arch.input.h, fm.arch.input.w,
+                       fm.arch.input.c);
+        goto done;
+    }
     if (fs.num_labels != classes) {
         st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", dpath, fs.num_labels, classes);
         goto done;

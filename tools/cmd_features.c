@@ -14,6 +14,7 @@
 
 #include "data/dataset_internal.h"
 #include "qsnn/data.h"
+#include "qsnn/frontend.h"
 #include "qsnn/io.h"
 
 #include <cjson/cJSON.h>
@@ -52,6 +53,10 @@ static void usage(FILE *out)
             "      --range MIN,MAX    use this scaling range instead of the training features' min and max\n"
             "      --extra-data DIR   another Speech Commands directory in the same file (repeatable): each keeps\n"
             "                         its own splits and quotas, sources are prefixed with their directory\n"
+            "      --frontend NAME    tf-audio-ops (default, the MFCC qsnn trains on) or tf-signal (MLPerf Tiny's\n"
+            "                         tf.signal MFCC, docs/frontends.md), each with its default parameters (49 x 10);\n"
+            "                         the file does not record it: use tf-signal files for --npy export and models\n"
+            "                         that expect it, not for `qsnn train`\n"
             "      --json             print the summary as JSON\n"
             "  -q, --quiet            no progress or warnings on stderr\n"
             "  -h, --help             this help\n"
@@ -68,6 +73,8 @@ typedef struct {
     int have_range;
     float range_min, range_max;
     qsnn_data_opts dopts;
+    const qsnn_frontend_params *fe; /* --frontend: NULL = the default tf-audio-ops MFCC */
+    qsnn_frontend_params fe_params;
 } options;
 
 static int parse_seed(const char *s, uint64_t *out)
@@ -104,7 +111,7 @@ static int parse_range(const char *s, float *lo, float *hi)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    enum { O_U8 = 256, O_NPY, O_AUG, O_SEED, O_WORDS, O_SIL, O_UNK, O_VAL, O_TEST, O_RANGE, O_JSON, O_EXTRA };
+    enum { O_U8 = 256, O_NPY, O_AUG, O_SEED, O_WORDS, O_SIL, O_UNK, O_VAL, O_TEST, O_RANGE, O_JSON, O_EXTRA, O_FE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"u8", no_argument, NULL, O_U8},
         {"npy", required_argument, NULL, O_NPY},  {"augment", required_argument, NULL, O_AUG},
@@ -112,7 +119,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"silence-pct", required_argument, NULL, O_SIL}, {"unknown-pct", required_argument, NULL, O_UNK},
         {"validation-pct", required_argument, NULL, O_VAL}, {"testing-pct", required_argument, NULL, O_TEST},
         {"range", required_argument, NULL, O_RANGE}, {"json", no_argument, NULL, O_JSON},
-        {"extra-data", required_argument, NULL, O_EXTRA},
+        {"extra-data", required_argument, NULL, O_EXTRA}, {"frontend", required_argument, NULL, O_FE},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->num_dirs = 1;
@@ -125,6 +132,14 @@ static int parse_args(int argc, char **argv, options *o)
         switch (c) {
         case 'o': o->output = optarg; break;
         case O_U8: o->u8 = 1; break;
+        case O_FE: {
+            qsnn_frontend_kind k;
+            if (qsnn_frontend_parse(optarg, &k) != QSNN_OK)
+                return cli_usage_error(CMD, "--frontend: %s", qsnn_last_error());
+            qsnn_frontend_defaults(&o->fe_params, k);
+            o->fe = k == QSNN_FRONTEND_TF_AUDIO_OPS ? NULL : &o->fe_params;
+            break;
+        }
         case O_NPY: o->npy_dir = optarg; break;
         case O_AUG:
             if (!cli_parse_int(optarg, 0, 1000, &o->augment))
@@ -393,14 +408,14 @@ int cmd_features(int argc, char **argv)
     qsnn_progress_begin(&prog, "computing features", "samples", n + (o.augment ? ntrain : 0));
     uint64_t seed = o.dopts.seed;
     for (size_t p = 0; p < passes && rc == QSNN_OK; p++)
-        rc = qsnn_data_split_features(ds, QSNN_SPLIT_TRAIN, o.augment ? 1 : 0, o.augment ? seed + 1 + p : seed,
-                                      fs.f32 + (p * ntrain) * QSNN_DATA_FEATURE_SIZE, &prog, &done);
+        rc = qsnn_data_split_features_fe(ds, QSNN_SPLIT_TRAIN, o.augment ? 1 : 0, o.augment ? seed + 1 + p : seed,
+                                         o.fe, fs.f32 + (p * ntrain) * QSNN_DATA_FEATURE_SIZE, &prog, &done);
     for (int s = 1; s < QSNN_SPLIT_COUNT && rc == QSNN_OK; s++)
-        rc = qsnn_data_split_features(ds, (qsnn_split)s, 0, seed, fs.f32 + sm.first[s] * QSNN_DATA_FEATURE_SIZE,
-                                      &prog, &done);
+        rc = qsnn_data_split_features_fe(ds, (qsnn_split)s, 0, seed, o.fe,
+                                         fs.f32 + sm.first[s] * QSNN_DATA_FEATURE_SIZE, &prog, &done);
     if (rc == QSNN_OK && o.augment && ntrain) {
         clean_train = malloc(ntrain * QSNN_DATA_FEATURE_SIZE * sizeof *clean_train);
-        rc = clean_train ? qsnn_data_split_features(ds, QSNN_SPLIT_TRAIN, 0, seed, clean_train, &prog, &done)
+        rc = clean_train ? qsnn_data_split_features_fe(ds, QSNN_SPLIT_TRAIN, 0, seed, o.fe, clean_train, &prog, &done)
                          : qsnn_fail(QSNN_ERR_NOMEM, "out of memory");
     }
     if (rc != QSNN_OK)

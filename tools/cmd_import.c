@@ -77,9 +77,18 @@ int cmd_import(int argc, char **argv)
     qsnn_status st = qsnn_import_tflite(&m, in, &io);
     if (st != QSNN_OK)
         return cli_fail("import", st);
+    if (!io.labels)
+        fprintf(stderr, "qsnn import: no --labels: the classes are named %s%s (give --labels in the model's output "
+                        "order, or `qsnn eval` will compare the wrong classes)\n",
+                m.labels[0], m.num_labels > 1 ? ", ..." : "");
     if (!io.features)
         fprintf(stderr, "qsnn import: %s does not say which features it expects: assuming tf-audio-ops (give "
                         "--frontend if it was trained on another front end)\n", in);
+    const int fr = qsnn_frontend_num_frames(&m.arch.features), fc = m.arch.features.num_coeffs;
+    if (m.arch.input.h != fr || m.arch.input.w != fc || m.arch.input.c != 1)
+        fprintf(stderr, "qsnn import: the model input %dx%dx%d is not the %s front end's %dx%d features: `qsnn eval` "
+                        "cannot feed it audio (the C API takes its inputs directly)\n", m.arch.input.h,
+                m.arch.input.w, m.arch.input.c, qsnn_frontend_name(m.arch.features.kind), fr, fc);
     st = qsnn_model_save(&m, out);
     if (st == QSNN_OK && !quiet) {
         size_t trainable, total = qsnn_arch_param_count(&m.arch, &trainable);

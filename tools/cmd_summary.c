@@ -59,6 +59,15 @@ int cmd_summary(int argc, char **argv)
         if (st != QSNN_OK)
             return cli_fail("summary", st);
         qsnn_model_print_summary(stdout, &m);
+        const qsnn_frontend_params *f = &m.arch.features;
+        printf("Features: %s, %d x %d (window %d, stride %d, %d bands %g-%g Hz), input %s\n",
+               qsnn_frontend_name(f->kind), qsnn_frontend_num_frames(f), f->num_coeffs, f->window, f->stride,
+               f->num_bands, f->lower_hz, f->upper_hz,
+               f->input == QSNN_INPUT_FLOAT ? "float (the features as they are)" : "uint8 (the tutorial's scaling)");
+        printf("Labels: %s", m.labels[0]);
+        for (int i = 1; i < m.num_labels; i++)
+            printf(",%s", m.labels[i]);
+        printf("\n");
         qsnn_model_free(&m);
         return QSNN_EXIT_OK;
     }

@@ -1,5 +1,5 @@
 /* cmd_synth.c: `qsnn synth -o DIR`: make (or complete) a synthetic Speech Commands dataset with Debian's speech
- * synthesizers (espeak-ng, flite). All the work is qsnn_synth_run (src/data/synth.c); this file parses options and
+ * synthesizers (espeak-ng, flite). All the work is qsnn_synth_run (src/synth/synth.c); this file parses options and
  * prints the summary (text or --json) on stdout. */
 #include "cli.h"
 

@@ -37,9 +37,11 @@ if [ -z "$clip" ]; then
     clip=$(find "$out/synth/yes" -name '*.wav' | head -n 1)
 fi
 "$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$clip" 2>/dev/null
+# the engine: src/snn without its file functions (snn_file.c writes files), with status.c and crc32.c of src/core
+engine=$(ls "$root"/src/snn/*.c | grep -v '/snn_file\.c$')
 arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -Wall -Wextra -Werror -ffunction-sections -fdata-sections \
-    -I"$root/include" -I"$out" -nostartfiles --specs=nosys.specs -Wl,--gc-sections -T "$here/mps2_an386.ld" \
-    "$here/main.c" "$here/startup_m4.c" "$root"/src/snn/*.c "$root/src/core/status.c" -lm -o "$out/kws.elf"
+    -I"$root/include" -I"$root/src" -I"$out" -nostartfiles --specs=nosys.specs -Wl,--gc-sections -T "$here/mps2_an386.ld" \
+    "$here/main.c" "$here/startup_m4.c" $engine "$root/src/core/status.c" "$root/src/core/crc32.c" -lm -o "$out/kws.elf"
 echo "== firmware: engine + model + test vector, $CPU_FLAGS $OPT (bytes; flash = text + data, RAM = data + bss)"
 arm-none-eabi-size "$out/kws.elf" | awk 'NR == 1 {print} NR == 2 {print; printf "flash %d, RAM %d\n", $1 + $2, $2 + $3}'
 echo "== QEMU mps2-an386 (Cortex-M4) running $(basename "$clip")"

@@ -1,5 +1,5 @@
 /* qsnn/convert.h: conversion of a quantized model (qsnn/model.h) into an integer .snn model (qsnn/snn.h),
- * the Akida NSoC v1 hardware rules, the .snn file, and the conversion check.
+ * the Akida NSoC v1 hardware rules and the conversion check (the .snn file itself: qsnn/snn.h).
  *
  * Conversion (docs/design.md s4.1-4.7, cnn2snn.convert(model, input_scaling=(255, 0))):
  *   - integer weights w_int = clip(round_half_even(w * delta), -kmax, kmax), the exact integers the quantized
@@ -75,15 +75,6 @@ void qsnn_convert_info_free(qsnn_convert_info *info);
 
 /* Number of rules layer `layer` breaks (0 = "yes"); reasons, "; "-separated, go to buf (may be NULL). */
 int qsnn_convert_hw_check(const qsnn_snn_model *m, int layer, char *buf, size_t cap);
-
-/* ---- .snn file (src/io/snn_file.c) ---- */
-
-/* Write atomically. */
-qsnn_status qsnn_snn_save(const char *path, const void *image, size_t size);
-/* Read and validate: *image is malloc'ed (free() it after the model). Files over 64 MiB are refused. */
-qsnn_status qsnn_snn_load(const char *path, qsnn_snn_model *m, unsigned char **image);
-/* 1 if the file starts with the .snn magic, 0 if not, -1 if it cannot be read. */
-int qsnn_snn_file_is_snn(const char *path);
 
 /* ---- conversion check (the float model against the integer engine) ---- */
 

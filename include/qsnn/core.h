@@ -1,6 +1,8 @@
 /* qsnn/core.h: status codes, error messages, logging and progress, arena, RNG, overflow-checked sizes.
  *
- * This module is libc-only so that the integer engine (qsnn/snn.h) can be embedded with it and nothing else.
+ * status.c, arena.c, rng.c and crc32.c are libc-only so that the integer engine (qsnn/snn.h) can be embedded with
+ * them and nothing else (examples/mcu builds src/snn with status.c and crc32.c); log.c (progress lines, the clock)
+ * uses POSIX isatty and clock_gettime.
  *
  * Error convention: every library function that can fail returns a qsnn_status. On failure it also records a
  * human-readable message (which file, which field, which value) retrievable with qsnn_last_error(); the message
@@ -87,6 +89,11 @@ double qsnn_time_now(void);
 /* *out = a * b; returns 0 on overflow (and leaves *out = 0), 1 otherwise. */
 int qsnn_mul_size(size_t *out, size_t a, size_t b);
 int qsnn_add_size(size_t *out, size_t a, size_t b);
+
+/* ---- CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, as zlib's crc32()): the integrity check of every
+ * qsnn file format (.qsnn, .snn). Continue a CRC: start with crc = 0; qsnn_crc32(qsnn_crc32(0, a, n), b, m) is
+ * the CRC of a||b. No global state (thread-safe, embeddable). ---- */
+uint32_t qsnn_crc32(uint32_t crc, const void *data, size_t n);
 
 /* ---- arena: one allocation, bump-allocated; reset frees everything at once ---- */
 typedef struct {

@@ -14,17 +14,13 @@
 
 #include "qsnn/core.h"
 #include "qsnn/frontend.h"
+#include "qsnn/labels.h"
 
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define QSNN_MAX_LABELS 64
-#define QSNN_LABEL_MAX 32 /* bytes of one label name, NUL included */
-#define QSNN_LABEL_SILENCE 0
-#define QSNN_LABEL_UNKNOWN 1
 
 typedef enum { QSNN_SPLIT_TRAIN = 0, QSNN_SPLIT_VALIDATION = 1, QSNN_SPLIT_TEST = 2, QSNN_SPLIT_COUNT = 3 } qsnn_split;
 const char *qsnn_split_name(qsnn_split s); /* "train", "validation", "test" */

@@ -44,8 +44,8 @@ qsnn_status qsnn_import_tflite_mem(qsnn_model *m, const void *buf, size_t size, 
 /* The same from a file (at most 256 MiB). */
 qsnn_status qsnn_import_tflite(qsnn_model *m, const char *path, const qsnn_import_opts *opts);
 
-/* Parse "a,b,c" into labels[][QSNN_LABEL_MAX]: exactly `count` names, each 1..31 printable characters without
- * spaces, commas or duplicates. */
+/* Parse "a,b,c" into labels[][QSNN_LABEL_MAX]: exactly `count` names, each 1..31 characters of A-Z a-z 0-9
+ * _ . + -, no duplicates. */
 qsnn_status qsnn_labels_parse(char labels[][QSNN_LABEL_MAX], int count, const char *csv);
 
 #ifdef __cplusplus

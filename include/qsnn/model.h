@@ -16,8 +16,9 @@
 #define QSNN_MODEL_H
 
 #include "qsnn/core.h"
-#include "qsnn/data.h"
 #include "qsnn/frontend.h"
+#include "qsnn/labels.h"
+#include "qsnn/quant.h"
 #include "qsnn/tensor.h"
 
 #include <stdint.h>
@@ -83,6 +84,10 @@ qsnn_status qsnn_arch_builtin(qsnn_arch *out, const char *name);
 qsnn_status qsnn_arch_load(qsnn_arch *out, const char *name_or_path);
 /* Check consistency and compute every layer's shapes (out of the last layer must be 1x1xclasses). */
 qsnn_status qsnn_arch_validate(qsnn_arch *a);
+/* QSNN_OK when the trainer (and the converter) can handle the architecture; else QSNN_ERR_UNSUPPORTED naming the
+ * layer and the float-inference-only part ("activation": "relu", pool_after) or the front end (training
+ * computes the tf-audio-ops MFCC scaled to uint8). */
+qsnn_status qsnn_arch_trainable(const qsnn_arch *a);
 /* Total parameter count (Keras' count: weights, biases, BN gamma/beta/mean/var); *trainable excludes the BN
  * moving statistics. mobilenet_kws: 24,576 total, 23,872 trainable. */
 size_t qsnn_arch_param_count(const qsnn_arch *a, size_t *trainable);
@@ -150,27 +155,13 @@ qsnn_status qsnn_model_predict_prec(const qsnn_model *m, const uint8_t *x, size_
 qsnn_status qsnn_model_forward_trace_prec(const qsnn_model *m, const uint8_t *x, float *const *acts,
                                           qsnn_precision prec);
 
+/* Float/quantized model accuracy on n uint8 samples; confusion[k * k] (may be NULL, row = true label,
+ * column = prediction) with k = arch.num_classes. */
+qsnn_status qsnn_eval_float(const qsnn_model *m, const uint8_t *x, const int32_t *labels, size_t n,
+                            double *accuracy, int64_t *confusion);
+
 /* Keras-style summary table of the tutorial (Layer (type) / Output Shape / Param #, totals). */
 void qsnn_model_print_summary(FILE *out, const qsnn_model *m);
-
-/* ---- quantizers (cnn2snn 1.x, docs/design.md s3.3-3.4) ---- */
-
-/* Weight quantizer: kmax = 2^(bits-1) - 1; threshold = 3 for bits > 2, else 1;
- * delta = kmax / (threshold * std(w)) (population std); wq = clip(round_half_even(w * delta), -kmax, kmax) / delta.
- * Writes wq[n] (may alias w) and returns delta. An all-zero tensor has delta = 0 and wq = 0. */
-float qsnn_quant_weights(float *wq, const float *w, size_t n, int bits);
-float qsnn_quant_weights_delta(const float *w, size_t n, int bits);
-
-/* ActivationDiscreteRelu(bits): levels = 2^bits - 1, relumax = min(levels, 6), gamma = relumax / levels,
- * t0 = gamma / 2. level(x) = clip(ceil((x - t0) / gamma), 0, levels); y = gamma * level. */
-typedef struct {
-    int bits;
-    int levels;
-    float relumax, gamma, t0;
-    float step; /* Akida's threshold_fire_step unit: 2^bits * gamma / 16 */
-} qsnn_qrelu;
-qsnn_qrelu qsnn_qrelu_params(int bits);
-int qsnn_qrelu_level(const qsnn_qrelu *q, float x);
 
 #ifdef __cplusplus
 }

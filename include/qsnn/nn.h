@@ -11,7 +11,9 @@
 #ifndef QSNN_NN_H
 #define QSNN_NN_H
 
-#include "qsnn/model.h"
+#include "qsnn/core.h"
+#include "qsnn/quant.h"
+#include "qsnn/tensor.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,23 +21,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- quantizers (src/quant); forward values in qsnn/model.h ---- */
-
-/* wq[i] = clip(rint(w[i] * delta), -kmax, kmax) / delta for a given delta (0 -> wq = 0). */
-void qsnn_quant_weights_apply(float *wq, const float *w, size_t n, int bits, float delta);
-/* Straight-through gradient: dw[i] = dwq[i] where |rint(w[i] * delta)| <= kmax, else 0. No gradient through
- * std(w) (see src/quant/weight_quant.c). dw may alias dwq. */
-void qsnn_quant_weights_backward(float *dw, const float *dwq, const float *w, size_t n, int bits, float delta);
-
-/* Quantized ReLU y[n] = gamma * level(x) and its straight-through gradient (1 for x in (t0 - gamma,
- * t0 + levels * gamma], else 0). dx may alias dy. */
-void qsnn_qrelu_forward(float *y, const float *x, size_t n, const qsnn_qrelu *q);
-void qsnn_qrelu_backward(float *dx, const float *dy, const float *x, size_t n, const qsnn_qrelu *q);
-/* ReLU6: y = min(max(x, 0), 6); gradient 1 for 0 < x < 6. dx may alias dy. */
-void qsnn_relu6_forward(float *y, const float *x, size_t n);
-void qsnn_relu6_backward(float *dx, const float *dy, const float *x, size_t n);
-
 
 /* ---- convolution geometry ---- */
 typedef struct {

@@ -144,11 +144,6 @@ typedef struct {
 qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsnn_train_opts *o,
                            qsnn_train_result *res);
 
-/* Float/quantized model accuracy on n uint8 samples; confusion[k * k] (may be NULL, row = true label,
- * column = prediction) with k = arch.num_classes. */
-qsnn_status qsnn_eval_float(const qsnn_model *m, const uint8_t *x, const int32_t *labels, size_t n,
-                            double *accuracy, int64_t *confusion);
-
 #ifdef __cplusplus
 }
 #endif

@@ -130,12 +130,20 @@ qsnn_status qsnn_tf_signal_compute(qsnn_tf_signal *t, float *out, const float *s
 {
     const qsnn_frontend_params *p = &t->p;
     const size_t L = (size_t)p->clip_samples, m = n < L ? n : L;
-    double peak = 0.0;
-    if (m) {
-        peak = samples[0];
-        for (size_t i = 1; i < m; i++)
-            peak = samples[i] > peak ? samples[i] : peak;
-    }
+    /* the signed peak, in 8 independent lanes (one running maximum is a 16,000-long dependency chain: a third
+     * of this function's time); the maximum of floats is exact in any order */
+    float lane[8];
+    for (int k = 0; k < 8; k++)
+        lane[k] = m ? samples[0] : 0.0f;
+    size_t i8 = 0;
+    for (; i8 + 8 <= m; i8 += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] = samples[i8 + k] > lane[k] ? samples[i8 + k] : lane[k];
+    for (; i8 < m; i8++)
+        lane[0] = samples[i8] > lane[0] ? samples[i8] : lane[0];
+    double peak = lane[0];
+    for (int k = 1; k < 8; k++)
+        peak = lane[k] > peak ? lane[k] : peak;
     const double scale = p->peak_normalize && peak != 0.0 ? 1.0 / peak : 1.0;
     for (size_t i = 0; i < m; i++)
         t->x[i] = samples[i] * scale;

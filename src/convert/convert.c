@@ -8,7 +8,6 @@
  * of 2^-f with the largest f <= 24 the format allows for the layer (docs/snn.md: why this is exact).
  * Invariant: nothing is written unless the whole model converts; every error names the layer.
  */
-#include "train/arch_ext.h"
 #include "qsnn/convert.h"
 #include "qsnn/tensor.h"
 

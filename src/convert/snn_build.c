@@ -159,7 +159,7 @@ qsnn_status qsnn_convert_build_image(const qsnn_convert_build *b, unsigned char 
             memcpy(img + r->off_th + 4 * (size_t)r->out_c, L->th_s, 4 * (size_t)r->out_c);
         }
     }
-    uint32_t crc = qsnn_snn_crc32(0, img, off);
+    uint32_t crc = qsnn_crc32(0, img, off);
     put32(img + 20, crc);
     qsnn_snn_model m;
     qsnn_status st = qsnn_snn_model_init(&m, img, off, "converted model");

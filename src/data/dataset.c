@@ -43,53 +43,6 @@
 #endif
 
 #define DEFAULT_WORDS "down,go,left,no,off,on,right,stop,up,yes"
-#define BACKGROUND_DIR "_background_noise_"
-#define MAX_WARNED_CLIPS 20
-
-/* ---------------------------------------------------------------- splits and options */
-
-const char *qsnn_split_name(qsnn_split s)
-{
-    switch (s) {
-    case QSNN_SPLIT_TRAIN: return "train";
-    case QSNN_SPLIT_VALIDATION: return "validation";
-    case QSNN_SPLIT_TEST: return "test";
-    default: return "?";
-    }
-}
-
-int qsnn_split_parse(const char *name, qsnn_split *out)
-{
-    if (!name)
-        return 0;
-    if (!strcmp(name, "train") || !strcmp(name, "training")) {
-        *out = QSNN_SPLIT_TRAIN;
-        return 1;
-    }
-    if (!strcmp(name, "validation") || !strcmp(name, "val") || !strcmp(name, "valid")) {
-        *out = QSNN_SPLIT_VALIDATION;
-        return 1;
-    }
-    if (!strcmp(name, "test") || !strcmp(name, "testing")) {
-        *out = QSNN_SPLIT_TEST;
-        return 1;
-    }
-    return 0;
-}
-
-void qsnn_data_default_opts(qsnn_data_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->wanted_words = NULL;
-    o->silence_pct = 10.0;
-    o->unknown_pct = 10.0;
-    o->validation_pct = 10.0;
-    o->testing_pct = 10.0;
-    o->time_shift_ms = 100.0;
-    o->background_volume = 0.1;
-    o->background_frequency = 0.8;
-    o->seed = 59185;
-}
 
 static qsnn_status check_opts(const qsnn_data_opts *o)
 {
@@ -147,7 +100,7 @@ static qsnn_status parse_words(qsnn_dataset *ds, const char *words)
         memcpy(ds->labels[n], p, len);
         ds->labels[n][len] = '\0';
         if (strchr(ds->labels[n], '/') || !strcmp(ds->labels[n], "_silence_") ||
-            !strcmp(ds->labels[n], "_unknown_") || !strcmp(ds->labels[n], BACKGROUND_DIR))
+            !strcmp(ds->labels[n], "_unknown_") || !strcmp(ds->labels[n], QSNN_DATA_BACKGROUND_DIR))
             return qsnn_fail(QSNN_ERR_ARG, "wanted words: '%s' cannot be a wanted word", ds->labels[n]);
         n++;
         if (!end)
@@ -177,416 +130,10 @@ static int wanted_label(const qsnn_dataset *ds, const char *folder)
     return -1;
 }
 
-/* ---------------------------------------------------------------- which_set */
-
-uint32_t qsnn_which_set_hash(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    /* re.sub(r'_nohash_.*$', '', base): everything from the first "_nohash_" on is dropped */
-    const char *cut = strstr(base, "_nohash_");
-    size_t len = cut ? (size_t)(cut - base) : strlen(base);
-    struct sha1_ctx ctx;
-    uint8_t digest[SHA1_DIGEST_SIZE];
-    sha1_init(&ctx);
-    sha1_update(&ctx, len, (const uint8_t *)base);
-    sha1_digest(&ctx, SHA1_DIGEST_SIZE, digest);
-    /* int(hexdigest, 16) is the digest read as a big-endian 160-bit number; mod 2^27 keeps its low 27 bits,
-     * which are the low 27 bits of the last four bytes read big-endian. */
-    uint32_t last = ((uint32_t)digest[16] << 24) | ((uint32_t)digest[17] << 16) | ((uint32_t)digest[18] << 8) |
-                    (uint32_t)digest[19];
-    return last & ((UINT32_C(1) << 27) - 1);
-}
-
-qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct)
-{
-    const double max_num_wavs = 134217727.0; /* 2^27 - 1 */
-    double pct = (double)qsnn_which_set_hash(path) * (100.0 / max_num_wavs);
-    if (pct < val_pct)
-        return QSNN_SPLIT_VALIDATION;
-    if (pct < test_pct + val_pct)
-        return QSNN_SPLIT_TEST;
-    return QSNN_SPLIT_TRAIN;
-}
-
-/* ---------------------------------------------------------------- directory scanning */
-
-typedef struct {
-    char *rel;   /* "word/file.wav" */
-    int label;
-    int split;
-    int wanted;  /* 1: always in the index (wanted word, or any clip of the test layout); 0: unknown candidate */
-} candidate;
-
-typedef struct {
-    char **v;
-    size_t n, cap;
-} strvec;
-
-static void strvec_free(strvec *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-    memset(s, 0, sizeof *s);
-}
-
-static int strvec_push(strvec *s, const char *str)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        char **nv = realloc(s->v, cap * sizeof *nv);
-        if (!nv)
-            return 0;
-        s->v = nv;
-        s->cap = cap;
-    }
-    char *d = strdup(str);
-    if (!d)
-        return 0;
-    s->v[s->n++] = d;
-    return 1;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static char *join_path(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, a, la);
-    p[la] = '/';
-    memcpy(p + la + 1, b, lb + 1);
-    return p;
-}
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int has_wav_ext(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 4 && name[n - 4] == '.' && tolower((unsigned char)name[n - 3]) == 'w' &&
-           tolower((unsigned char)name[n - 2]) == 'a' && tolower((unsigned char)name[n - 1]) == 'v';
-}
-
-/* Names in `path` (no hidden entries), sorted bytewise. want_dirs: 1 = directories only, 0 = .wav files only. */
-static qsnn_status list_dir(const char *path, int want_dirs, strvec *out)
-{
-    memset(out, 0, sizeof *out);
-    DIR *d = opendir(path);
-    if (!d)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open directory: %s", path, strerror(errno));
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *full = join_path(path, e->d_name);
-        if (!full) {
-            closedir(d);
-            strvec_free(out);
-            return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
-        }
-        int dir = is_dir(full);
-        free(full);
-        if (want_dirs ? !dir : (dir || !has_wav_ext(e->d_name)))
-            continue;
-        if (!strvec_push(out, e->d_name)) {
-            closedir(d);
-            strvec_free(out);
-            return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
-        }
-    }
-    closedir(d);
-    if (out->n)
-        qsort(out->v, out->n, sizeof *out->v, cmp_str);
-    return QSNN_OK;
-}
-
-/* A list file (validation_list.txt, testing_list.txt) as a sorted vector of relative paths.
- * *present = 0 when the file does not exist (not an error). */
-static qsnn_status read_list(const char *dir, const char *name, strvec *out, int *present)
-{
-    memset(out, 0, sizeof *out);
-    *present = 0;
-    char *path = join_path(dir, name);
-    if (!path)
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        free(path);
-        return QSNN_OK;
-    }
-    free(path);
-    path = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    char *full = join_path(dir, name);
-    qsnn_status rc = full ? qsnn_read_text_file(full, (size_t)256 << 20, &text, &len)
-                          : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
-    free(full);
-    if (rc != QSNN_OK)
-        return rc;
-    *present = 1;
-    char *line = text;
-    while (line < text + len) {
-        char *nl = memchr(line, '\n', (size_t)(text + len - line));
-        char *end = nl ? nl : text + len;
-        while (end > line && isspace((unsigned char)end[-1]))
-            end--;
-        while (line < end && isspace((unsigned char)*line))
-            line++;
-        if (end > line) {
-            char saved = *end;
-            *end = '\0';
-            if (!strvec_push(out, line)) {
-                free(text);
-                strvec_free(out);
-                return qsnn_fail(QSNN_ERR_NOMEM, "%s/%s: out of memory", dir, name);
-            }
-            *end = saved;
-        }
-        if (!nl)
-            break;
-        line = nl + 1;
-    }
-    free(text);
-    if (out->n)
-        qsort(out->v, out->n, sizeof *out->v, cmp_str);
-    return QSNN_OK;
-}
-
-static int list_has(const strvec *l, const char *rel)
-{
-    return l->n && bsearch(&rel, l->v, l->n, sizeof *l->v, cmp_str) != NULL;
-}
-
-/* ---------------------------------------------------------------- decoding */
-
-typedef struct {
-    qsnn_progress prog;
-    size_t done;
-} decode_progress;
-
-static int16_t to_pcm16(float x)
-{
-    /* PCM16 input gives x = k / 32768 exactly, so this recovers k exactly */
-    float v = x * 32768.0f;
-    if (!(v > -32768.0f))
-        return -32768;
-    if (v >= 32767.0f)
-        return 32767;
-    return (int16_t)lrintf(v);
-}
-
-/* Decode clips cand[order[0..n)] into dst[n * 16000]; ok[k] = 1 on success. Failures are named (the first
- * MAX_WARNED_CLIPS of the whole open) and counted in ds->skipped. */
-static qsnn_status decode_batch(qsnn_dataset *ds, const char *dir, const candidate *cand, const size_t *order,
-                                size_t n, int16_t *dst, unsigned char *ok, decode_progress *dp)
-{
-    char **err = calloc(n ? n : 1, sizeof *err);
-    if (!err)
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory decoding clips", dir);
-    int nomem = 0;
-    size_t done0 = dp->done, done = 0;
-#pragma omp parallel
-    {
-        float *buf = malloc(QSNN_CLIP_SAMPLES * sizeof *buf);
-        if (!buf) {
-#pragma omp atomic write
-            nomem = 1;
-        }
-#pragma omp for schedule(dynamic, 8)
-        for (size_t k = 0; k < n; k++) {
-            ok[k] = 0;
-            if (!buf)
-                continue;
-            char *full = join_path(dir, cand[order[k]].rel);
-            qsnn_status st = full ? qsnn_audio_read_clip(full, buf, QSNN_CLIP_SAMPLES) : QSNN_ERR_NOMEM;
-            if (st == QSNN_OK) {
-                int16_t *o = dst + k * QSNN_CLIP_SAMPLES;
-                for (size_t j = 0; j < QSNN_CLIP_SAMPLES; j++)
-                    o[j] = to_pcm16(buf[j]);
-                ok[k] = 1;
-            } else {
-                const char *m = qsnn_last_error();
-                err[k] = strdup(m && m[0] ? m : qsnn_status_str(st));
-            }
-            free(full);
-            size_t d;
-#pragma omp atomic capture
-            d = ++done;
-#ifdef _OPENMP
-            if (omp_get_thread_num() == 0)
-#endif
-                qsnn_progress_update(&dp->prog, done0 + d, NULL);
-        }
-        free(buf);
-    }
-    dp->done = done0 + n;
-    if (nomem) {
-        for (size_t k = 0; k < n; k++)
-            free(err[k]);
-        free(err);
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory decoding clips", dir);
-    }
-    for (size_t k = 0; k < n; k++) {
-        if (ok[k])
-            continue;
-        if (ds->skipped < MAX_WARNED_CLIPS)
-            qsnn_warn("skipping clip %s: %s", cand[order[k]].rel, err[k] ? err[k] : "cannot decode");
-        else if (ds->skipped == MAX_WARNED_CLIPS)
-            qsnn_warn("more clips cannot be decoded; not naming them all (count reported at the end)");
-        ds->skipped++;
-        free(err[k]);
-    }
-    free(err);
-    return QSNN_OK;
-}
-
-static qsnn_status reserve_clips(qsnn_dataset *ds, size_t extra)
-{
-    size_t want;
-    if (!qsnn_add_size(&want, ds->num_clips, extra))
-        return qsnn_fail(QSNN_ERR_RANGE, "dataset: too many clips");
-    if (want <= ds->cap_clips)
-        return QSNN_OK;
-    size_t cap = ds->cap_clips ? ds->cap_clips : 256;
-    while (cap < want)
-        cap *= 2;
-    size_t bytes;
-    if (!qsnn_mul_size(&bytes, cap, QSNN_CLIP_SAMPLES * sizeof(int16_t)))
-        return qsnn_fail(QSNN_ERR_RANGE, "dataset: too many clips");
-    int16_t *a = realloc(ds->audio, bytes);
-    if (!a)
-        return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory for %zu clips (%zu MB)", cap, bytes >> 20);
-    ds->audio = a;
-    char **p = realloc(ds->clip_path, cap * sizeof *p);
-    if (!p)
-        return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory");
-    ds->clip_path = p;
-    ds->cap_clips = cap;
-    return QSNN_OK;
-}
-
-/* Decode cand[order[0..n)] and append the good ones to ds; ids[k] receives the clip index or -1. */
-static qsnn_status decode_append(qsnn_dataset *ds, const char *dir, const char *prefix, const candidate *cand,
-                                 const size_t *order, size_t n, int32_t *ids, decode_progress *dp)
-{
-    if (n == 0)
-        return QSNN_OK;
-    qsnn_status rc = reserve_clips(ds, n);
-    if (rc != QSNN_OK)
-        return rc;
-    unsigned char *ok = malloc(n);
-    if (!ok)
-        return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory");
-    int16_t *dst = ds->audio + ds->num_clips * QSNN_CLIP_SAMPLES;
-    rc = decode_batch(ds, dir, cand, order, n, dst, ok, dp);
-    if (rc != QSNN_OK) {
-        free(ok);
-        return rc;
-    }
-    /* compact: good clips stay in order; slot w <= k so memmove never overwrites an unread clip */
-    size_t w = 0;
-    for (size_t k = 0; k < n; k++) {
-        ids[k] = -1;
-        if (!ok[k])
-            continue;
-        if (ds->num_clips + w > INT32_MAX) {
-            free(ok);
-            return qsnn_fail(QSNN_ERR_RANGE, "dataset: more than 2^31 clips");
-        }
-        if (w != k)
-            memmove(dst + w * QSNN_CLIP_SAMPLES, dst + k * QSNN_CLIP_SAMPLES, QSNN_CLIP_SAMPLES * sizeof *dst);
-        ds->clip_path[ds->num_clips + w] = prefix ? join_path(prefix, cand[order[k]].rel) : strdup(cand[order[k]].rel);
-        if (!ds->clip_path[ds->num_clips + w]) {
-            ds->num_clips += w;
-            free(ok);
-            return qsnn_fail(QSNN_ERR_NOMEM, "dataset: out of memory");
-        }
-        ids[k] = (int32_t)(ds->num_clips + w);
-        w++;
-    }
-    ds->num_clips += w;
-    free(ok);
-    return QSNN_OK;
-}
-
-/* ---------------------------------------------------------------- background noise */
-
-/* Appends the usable recordings of dir/_background_noise_ to the dataset's noise pool (all directories of
- * qsnn_dataset_open_many share one pool). A recording equal, sample for sample, to one already in the pool is
- * not added twice (`qsnn synth --noise` copies the real recordings into a synthetic set). *added receives the
- * number of recordings of this directory that are usable (added or already present). */
-static qsnn_status load_noise(qsnn_dataset *ds, const char *dir, int *added)
-{
-    *added = 0;
-    char *bg = join_path(dir, BACKGROUND_DIR);
-    if (!bg)
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
-    if (!is_dir(bg)) {
-        free(bg);
-        return QSNN_OK;
-    }
-    strvec files;
-    qsnn_status rc = list_dir(bg, 0, &files);
-    if (rc != QSNN_OK) {
-        free(bg);
-        return rc;
-    }
-    size_t cap = (size_t)ds->num_noise + files.n + 1;
-    float **nv = realloc(ds->noise, cap * sizeof *nv);
-    if (nv)
-        ds->noise = nv;
-    size_t *nl = nv ? realloc(ds->noise_len, cap * sizeof *nl) : NULL;
-    if (nl)
-        ds->noise_len = nl;
-    if (!nv || !nl) {
-        strvec_free(&files);
-        free(bg);
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
-    }
-    for (size_t i = 0; i < files.n; i++) {
-        char *full = join_path(bg, files.v[i]);
-        float *x = NULL;
-        size_t n = 0;
-        qsnn_status st = full ? qsnn_audio_read(full, &x, &n, NULL) : QSNN_ERR_NOMEM;
-        if (st != QSNN_OK) {
-            qsnn_warn("skipping background noise %s/%s/%s: %s", dir, BACKGROUND_DIR, files.v[i], qsnn_last_error());
-        } else if (n < QSNN_CLIP_SAMPLES) {
-            qsnn_warn("skipping background noise %s/%s/%s: %zu samples, shorter than one clip", dir, BACKGROUND_DIR,
-                      files.v[i], n);
-            free(x);
-        } else {
-            int dup = 0;
-            for (int k = 0; k < ds->num_noise && !dup; k++)
-                dup = ds->noise_len[k] == n && memcmp(ds->noise[k], x, n * sizeof *x) == 0;
-            if (dup) {
-                free(x);
-            } else {
-                ds->noise[ds->num_noise] = x;
-                ds->noise_len[ds->num_noise] = n;
-                ds->num_noise++;
-            }
-            (*added)++;
-        }
-        free(full);
-    }
-    strvec_free(&files);
-    free(bg);
-    return QSNN_OK;
-}
-
 /* ---------------------------------------------------------------- open */
 
 typedef struct {
-    candidate *v;
+    qsnn_candidate *v;
     size_t n, cap;
 } candvec;
 
@@ -601,7 +148,7 @@ static int candvec_push(candvec *c, char *rel, int label, int split, int wanted)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
-        candidate *nv = realloc(c->v, cap * sizeof *nv);
+        qsnn_candidate *nv = realloc(c->v, cap * sizeof *nv);
         if (!nv)
             return 0;
         c->v = nv;
@@ -638,8 +185,8 @@ static size_t pct_count(size_t n, double pct)
 static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_layout *layout_out,
                         int found[QSNN_MAX_LABELS])
 {
-    strvec folders;
-    qsnn_status rc = list_dir(dir, 1, &folders);
+    qsnn_strvec folders;
+    qsnn_status rc = qsnn_data_list_dir(dir, 1, &folders);
     if (rc != QSNN_OK)
         return rc;
     memset(found, 0, QSNN_MAX_LABELS * sizeof *found);
@@ -649,15 +196,15 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_
             layout = QSNN_LAYOUT_TEST;
     *layout_out = layout;
 
-    strvec vlist = {0}, tlist = {0};
+    qsnn_strvec vlist = {0}, tlist = {0};
     int have_v = 0, have_t = 0;
     if (layout == QSNN_LAYOUT_FULL) {
-        rc = read_list(dir, "validation_list.txt", &vlist, &have_v);
+        rc = qsnn_data_read_list(dir, "validation_list.txt", &vlist, &have_v);
         if (rc == QSNN_OK)
-            rc = read_list(dir, "testing_list.txt", &tlist, &have_t);
+            rc = qsnn_data_read_list(dir, "testing_list.txt", &tlist, &have_t);
         if (rc != QSNN_OK) {
-            strvec_free(&folders);
-            strvec_free(&vlist);
+            qsnn_data_strvec_free(&folders);
+            qsnn_data_strvec_free(&vlist);
             return rc;
         }
         if (have_v != have_t)
@@ -673,7 +220,7 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_
     for (size_t f = 0; f < folders.n && rc == QSNN_OK; f++) {
         const char *name = folders.v[f];
         int label, wanted = 1;
-        if (!strcmp(name, BACKGROUND_DIR))
+        if (!strcmp(name, QSNN_DATA_BACKGROUND_DIR))
             continue;
         if (layout == QSNN_LAYOUT_TEST) {
             if (!strcmp(name, "_silence_"))
@@ -692,14 +239,14 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_
             }
         }
         found[label] = 1;
-        char *sub = join_path(dir, name);
-        strvec files;
-        rc = sub ? list_dir(sub, 0, &files) : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
+        char *sub = qsnn_data_join_path(dir, name);
+        qsnn_strvec files;
+        rc = sub ? qsnn_data_list_dir(sub, 0, &files) : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
         free(sub);
         if (rc != QSNN_OK)
             break;
         for (size_t i = 0; i < files.n; i++) {
-            char *rel = join_path(name, files.v[i]);
+            char *rel = qsnn_data_join_path(name, files.v[i]);
             if (!rel) {
                 rc = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", dir);
                 break;
@@ -708,10 +255,10 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_
             if (layout == QSNN_LAYOUT_FULL) {
                 if (use_lists) {
                     split = QSNN_SPLIT_TRAIN;
-                    if (list_has(&vlist, rel)) {
+                    if (qsnn_data_list_has(&vlist, rel)) {
                         split = QSNN_SPLIT_VALIDATION;
                         listed_found++;
-                    } else if (list_has(&tlist, rel)) {
+                    } else if (qsnn_data_list_has(&tlist, rel)) {
                         split = QSNN_SPLIT_TEST;
                         listed_found++;
                     }
@@ -725,13 +272,13 @@ static qsnn_status scan(qsnn_dataset *ds, const char *dir, candvec *cands, qsnn_
                 break;
             }
         }
-        strvec_free(&files);
+        qsnn_data_strvec_free(&files);
     }
     if (rc == QSNN_OK && use_lists && listed_found < vlist.n + tlist.n)
         qsnn_warn("%s: %zu clips named in the list files do not exist", dir, vlist.n + tlist.n - listed_found);
-    strvec_free(&folders);
-    strvec_free(&vlist);
-    strvec_free(&tlist);
+    qsnn_data_strvec_free(&folders);
+    qsnn_data_strvec_free(&vlist);
+    qsnn_data_strvec_free(&tlist);
     if (rc != QSNN_OK)
         return rc;
     return QSNN_OK;
@@ -774,10 +321,10 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const char *pr
         size_t need = pct_count(wanted_split[s], ds->opts.unknown_pct);
         expect += need < nunk[s] ? need : nunk[s];
     }
-    decode_progress dp = {.done = 0};
+    qsnn_decode_progress dp = {.done = 0};
     qsnn_progress_begin(&dp.prog, "decoding clips", "clips", expect);
 
-    rc = decode_append(ds, dir, prefix, cands->v, order, nfixed, ids, &dp);
+    rc = qsnn_data_decode_append(ds, dir, prefix, cands->v, order, nfixed, ids, &dp);
     if (rc != QSNN_OK)
         goto done;
     /* per split, entries: wanted clips in scan order, silence, unknown clips */
@@ -824,7 +371,7 @@ static qsnn_status build_index(qsnn_dataset *ds, const char *dir, const char *pr
                 size_t take = need - have;
                 if (take > nunk[s] - next)
                     take = nunk[s] - next;
-                rc = decode_append(ds, dir, prefix, cands->v, unk[s] + next, take, ids, &dp);
+                rc = qsnn_data_decode_append(ds, dir, prefix, cands->v, unk[s] + next, take, ids, &dp);
                 if (rc != QSNN_OK)
                     goto done;
                 for (size_t k = 0; k < take; k++) {
@@ -932,7 +479,7 @@ qsnn_status qsnn_dataset_open_many(qsnn_dataset **out, const char *const *dirs, 
         rc = parse_words(ds, ds->opts.wanted_words ? ds->opts.wanted_words : DEFAULT_WORDS);
     ds->opts.wanted_words = NULL; /* the caller's string is not kept */
     for (int k = 0; k < num_dirs && rc == QSNN_OK; k++)
-        if (!is_dir(dirs[k]))
+        if (!qsnn_data_is_dir(dirs[k]))
             rc = qsnn_fail(QSNN_ERR_IO, "%s: not a directory", dirs[k]);
     /* scan every directory before decoding anything, so a label mismatch is reported at once */
     for (int k = 0; k < num_dirs && rc == QSNN_OK; k++)
@@ -958,17 +505,17 @@ qsnn_status qsnn_dataset_open_many(qsnn_dataset **out, const char *const *dirs, 
             ds->layout = QSNN_LAYOUT_FULL; /* full when any directory is */
     }
     for (int k = 0; k < num_dirs && rc == QSNN_OK; k++)
-        rc = load_noise(ds, dirs[k], &noise_found[k]);
+        rc = qsnn_data_load_noise(ds, dirs[k], &noise_found[k]);
     if (rc == QSNN_OK) {
         for (int k = 0; k < num_dirs; k++) {
             if (layouts[k] != QSNN_LAYOUT_FULL || noise_found[k])
                 continue;
             if (ds->num_noise == 0)
                 qsnn_warn("%s: no usable %s folder: silence entries are digital zeros and no noise is mixed in",
-                          dirs[k], BACKGROUND_DIR);
+                          dirs[k], QSNN_DATA_BACKGROUND_DIR);
             else
                 qsnn_info("%s: no usable %s folder: its silence entries and augmentation use the noise of the "
-                          "other directories", dirs[k], BACKGROUND_DIR);
+                          "other directories", dirs[k], QSNN_DATA_BACKGROUND_DIR);
         }
         if (ds->skipped)
             qsnn_warn("%s%s: %zu clips skipped (cannot be decoded)", dirs[0], num_dirs > 1 ? " and the others" : "",

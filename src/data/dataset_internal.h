@@ -1,4 +1,5 @@
-/* dataset_internal.h: the in-memory Speech Commands dataset shared by src/data/dataset.c (scan, index, decode),
+/* dataset_internal.h: the in-memory Speech Commands dataset shared by src/data/dataset.c (index building),
+ * dataset_files.c (folders, list files, decoding, noise), split.c (which_set),
  * src/data/augment.c (mixing, MFCC) and src/data/features.c (uint8 scaling, evaluation loading).
  * Not a public contract: tests include it (tests see src/) to check which_set and the augmentation draws.
  *
@@ -68,5 +69,43 @@ qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int a
 qsnn_status qsnn_data_split_features_fe(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
                                         const qsnn_frontend_params *fe, float *out, qsnn_progress *prog,
                                         size_t *done);
+
+/* ---- between dataset.c (index building) and dataset_files.c (directories, list files, decoding, noise) ---- */
+
+#define QSNN_DATA_BACKGROUND_DIR "_background_noise_"
+
+typedef struct {
+    char *rel;   /* "word/file.wav" */
+    int label;
+    int split;
+    int wanted;  /* 1: always in the index (wanted word, or any clip of the test layout); 0: unknown qsnn_candidate */
+} qsnn_candidate;
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} qsnn_strvec;
+
+typedef struct {
+    qsnn_progress prog;
+    size_t done;
+} qsnn_decode_progress;
+
+void qsnn_data_strvec_free(qsnn_strvec *s);
+/* a + "/" + b, malloc'ed (NULL when out of memory). */
+char *qsnn_data_join_path(const char *a, const char *b);
+int qsnn_data_is_dir(const char *path);
+/* The entries of a folder (sub-folders when want_dirs, else audio files), sorted bytewise. */
+qsnn_status qsnn_data_list_dir(const char *path, int want_dirs, qsnn_strvec *out);
+/* A list file (validation_list.txt, testing_list.txt) of dir; *present = 0 when it does not exist. */
+qsnn_status qsnn_data_read_list(const char *dir, const char *name, qsnn_strvec *out, int *present);
+int qsnn_data_list_has(const qsnn_strvec *l, const char *rel);
+/* Decode the candidates cand[order[0..n)] of dir (relative paths prefixed with `prefix` in the dataset) and
+ * append the clips that decode; ids[k] receives the clip index of order[k], or -1 when it was skipped. */
+qsnn_status qsnn_data_decode_append(qsnn_dataset *ds, const char *dir, const char *prefix,
+                                    const qsnn_candidate *cand, const size_t *order, size_t n, int32_t *ids,
+                                    qsnn_decode_progress *dp);
+/* The usable recordings of dir/_background_noise_ into the dataset's shared noise pool. */
+qsnn_status qsnn_data_load_noise(qsnn_dataset *ds, const char *dir, int *added);
 
 #endif

@@ -83,7 +83,9 @@ static int act_shape(const qsnn_tfl_tensor *t, qsnn_shape *s)
         *s = (qsnn_shape){1, 1, d[0]};
     else
         return 0;
-    return s->h > 0 && s->w > 0 && s->c > 0;
+    /* qsnn's own limits (arch.c): every dimension 1..4096, so counts and products below cannot overflow */
+    return s->h > 0 && s->w > 0 && s->c > 0 && s->h <= 4096 && s->w <= 4096 && s->c <= 4096 &&
+           qsnn_shape_count(*s) <= (1u << 28);
 }
 
 /* Tensor ti as float32 values in its own order, dequantized; `chan_dim` is the dimension that per-channel scales
@@ -228,13 +230,17 @@ static qsnn_status add_weighted(builder *b, int i, const qsnn_tfl_op *o)
         if (o->weights_format != 0)
             return op_fail(b, i, QSNN_ERR_UNSUPPORTED, "shuffled weights format");
         const int out_n = wt->shape[0];
+        size_t n_w;
+        if (out_n > 4096 || !qsnn_mul_size(&n_w, (size_t)out_n, in_n) || n_w > (1u << 28))
+            return op_fail(b, i, QSNN_ERR_UNSUPPORTED, "%d x %zu weights (at most 4096 outputs, 2^28 weights)", out_n,
+                           in_n);
         if (!(l = new_layer(b, i, QSNN_OP_DENSE, "dense", &st)))
             return st;
         l->filters = out_n;
         int k = b->a.num_layers - 1;
-        if ((st = tensor_floats(b, i, o->in[1], (size_t)out_n * in_n, 0, &raw, "weight")) != QSNN_OK)
+        if ((st = tensor_floats(b, i, o->in[1], n_w, 0, &raw, "weight")) != QSNN_OK)
             return st;
-        float *w = malloc((size_t)out_n * in_n * sizeof *w);
+        float *w = malloc(n_w * sizeof *w);
         if (!w) {
             free(raw);
             return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", b->origin);
@@ -244,7 +250,7 @@ static qsnn_status add_weighted(builder *b, int i, const qsnn_tfl_op *o)
                 w[ii * (size_t)out_n + (size_t)oo] = raw[(size_t)oo * in_n + ii];
         free(raw);
         b->ld[k].w = w;
-        b->ld[k].n_w = (size_t)out_n * in_n;
+        b->ld[k].n_w = n_w;
         b->cur = (qsnn_shape){1, 1, out_n};
         if ((st = set_act(b, i, l, o->act)) != QSNN_OK)
             return st;
@@ -463,9 +469,10 @@ qsnn_status qsnn_labels_parse(char labels[][QSNN_LABEL_MAX], int count, const ch
             return qsnn_fail(QSNN_ERR_ARG, "labels: more than %d names", count);
         if (len == 0 || len >= QSNN_LABEL_MAX)
             return qsnn_fail(QSNN_ERR_ARG, "labels: name %d has %zu characters (1..%d)", n, len, QSNN_LABEL_MAX - 1);
-        for (size_t k = 0; k < len; k++)
-            if (p[k] <= ' ' || p[k] > '~')
-                return qsnn_fail(QSNN_ERR_ARG, "labels: name %d has a space or a non-printable character", n);
+        for (size_t k = 0; k < len; k++) /* the characters label names may hold everywhere in qsnn */
+            if (!((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= '0' && p[k] <= '9') ||
+                  strchr("_.+-", p[k])))
+                return qsnn_fail(QSNN_ERR_ARG, "labels: name %d has a character outside A-Z a-z 0-9 _ . + -", n);
         memcpy(labels[n], p, len);
         labels[n][len] = '\0';
         for (int j = 0; j < n; j++)

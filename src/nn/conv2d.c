@@ -12,7 +12,7 @@
  * pixels are unrolled into rows of kh kw cin inputs (zeros for padding taps) and the forward and the weight
  * gradient are the register-blocked GEMMs of gemm.c. The input gradient of layers after the first vectorises over
  * input channels, one tap's weights transposed at a time (conv_din_fast); other shapes use the _ref loops. */
-#include "nn/gemm.h"
+#include "nn/gemm_internal.h"
 #include "qsnn/nn.h"
 
 #include <string.h>

@@ -6,7 +6,7 @@
  * 89 GFLOP/s for the forward shape against OpenBLAS' 64 on this machine). The weight
  * gradient walks M in chunks of 128 rows so the A and G chunks stay in L1/L2 while every (4 x 16) tile of C is
  * updated. Requirements of the fast path: n % 16 == 0 and (tn) k % 4 == 0; otherwise plain loops. */
-#include "gemm.h"
+#include "nn/gemm_internal.h"
 
 #include <string.h>
 

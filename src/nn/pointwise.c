@@ -7,7 +7,7 @@
  * qsnn_nn_blas_single_thread), else plain loops. The _ref versions are plain loops, the tests' reference. */
 #include "qsnn/nn.h"
 
-#include "gemm.h"
+#include "nn/gemm_internal.h"
 
 #include <string.h>
 #ifdef __AVX__

@@ -4,8 +4,7 @@
  * level(x) = clip(ceil((x - t0) / gamma), 0, levels), y = gamma * level, computed in float32 exactly in that order
  * (so a tie x = t0 + n*gamma that is exact in float goes down to level n). Gradient: 1 where the unclipped level
  * lies in [0, levels], i.e. x in (t0 - gamma, t0 + levels*gamma], else 0. NaN inputs give level 0. */
-#include "qsnn/model.h"
-#include "qsnn/nn.h"
+#include "qsnn/quant.h"
 
 #include <math.h>
 #ifdef __AVX__

@@ -11,8 +11,7 @@
  * where the code is clipped. TF also differentiates through std(w) inside delta (docs/design.md s3.5); we do
  * not: that term is (w - wq)/delta-sized, tiny next to the straight-through term, and skipping it keeps the
  * quantizer a per-element mask (documented in docs/training.md). */
-#include "qsnn/model.h"
-#include "qsnn/nn.h"
+#include "qsnn/quant.h"
 
 #include <math.h>
 

@@ -8,7 +8,7 @@
  * Invariant: the fast and _ref versions return identical integers for every input meeting the preconditions
  * (tests/test_snn.c checks random and boundary cases). Nothing here allocates.
  */
-#include "qsnn/snn.h"
+#include "snn/kernels_internal.h"
 
 #include <assert.h>
 #include <math.h>

@@ -15,20 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bitwise CRC-32 (reflected, polynomial 0xEDB88320): no table, no global state (thread-safe, embeddable); it only
- * runs when a model is validated. */
-uint32_t qsnn_snn_crc32(uint32_t crc, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 const char *qsnn_snn_type_name(int type)
 {
     switch (type) {
@@ -255,9 +241,9 @@ qsnn_status qsnn_snn_model_init(qsnn_snn_model *m, const void *image, size_t siz
         return FAIL("%s: %s: header says %u bytes, have %zu", origin, total > size ? "truncated" : "trailing data",
                     (unsigned)total, size);
     unsigned char zero[4] = {0, 0, 0, 0};
-    uint32_t crc = qsnn_snn_crc32(0, p, 20);
-    crc = qsnn_snn_crc32(crc, zero, 4);
-    crc = qsnn_snn_crc32(crc, p + 24, size - 24);
+    uint32_t crc = qsnn_crc32(0, p, 20);
+    crc = qsnn_crc32(crc, zero, 4);
+    crc = qsnn_crc32(crc, p + 24, size - 24);
     if (crc != rd32(p + 20))
         return FAIL("%s: checksum mismatch (corrupt file)", origin);
     uint32_t nl = rd32(p + 24);

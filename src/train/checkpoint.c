@@ -7,7 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/io.h"
 
-#include "train_priv.h"
+#include "train/train_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* graph.c: the training graph of a qsnn_model: forward in training mode, backward, Adam.
+/* graph.c: the training graph of a qsnn_model: one threaded step, forward in training mode and backward (the
+ * trainer's memory: trainer_mem.c; Adam: optimizer.c).
  *
  * Threading: one OpenMP parallel region per step; thread t owns samples [n*t/T, n*(t+1)/T) of every activation
  * buffer and runs the single-threaded kernels of qsnn/nn.h on its slice. Batch norm needs whole-batch sums:
@@ -21,11 +22,8 @@
  * gradients / quantized weights as single allocations with the parameter layout. A step allocates nothing.
  * Quantized weights: the float master weights are quantized once per step (qsnn_plan_weights); the backward
  * produces gradients with respect to the quantized weights and the straight-through mask maps them back. */
-#define _DEFAULT_SOURCE /* madvise */
-#include "qsnn/train.h"
-
-#include "graph_priv.h"
-#include "train/arch_ext.h"
+#define _DEFAULT_SOURCE /* sched_yield */
+#include "train/graph_internal.h"
 
 #include <math.h>
 #include <omp.h>
@@ -33,89 +31,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define CPU_RELAX() _mm_pause()
 #else
 #define CPU_RELAX() ((void)0)
 #endif
-
-typedef struct {
-    float *z;      /* [B, oh, ow, cout] op output (+ bias) */
-    float *p;      /* [B, cout] pooled (NULL without pooling) */
-    float *xbn;    /* BN input: p or z */
-    float *y;      /* pre-activation: xbn without BN */
-    float *a;      /* layer output (== y without activation). With BN, y and a are not stored (NULL; except for the
-                    * last layer, whose output is the logits): they are recomputed from xbn, chunk by chunk, where
-                    * needed. The separable intermediate is never stored either (recomputed from the input). */
-    float *mean, *invstd; /* [threads][cout] batch statistics of this step (each thread computes its own copy) */
-    float *tp;     /* pool_first layers: [B, cin] the pooled depthwise output (the pointwise input) */
-    float *ws;     /* pool_first layers: [B, kh * kw, cin] the depthwise window sums (dw_window_sums) */
-} layer_bufs;
-
-struct qsnn_trainer {
-    qsnn_model *m;
-    qsnn_plan plan;
-    int batch, threads;
-    qsnn_arena arena;
-    void *arena_mem;   /* the arena's memory (2 MB aligned) */
-    layer_bufs lb[QSNN_MAX_LAYERS];
-    float *x;          /* [B, in] scaled input */
-    float *probs;      /* [B, classes] */
-    float *ga;         /* [B, max_act] gradients crossing a BN barrier in the backward (per-thread slabs) */
-    float *scr;        /* [threads][chunk * (3 * max_act + 2 * tsz)] per-thread chunk scratch */
-    size_t tsz;        /* per-sample size of the XT / T scratch: max_t, or more for pool_first's window sums */
-    float *wpix;       /* [threads][wpix_n] per pool_first layer, its depthwise weights summed per input position */
-    size_t wpix_n, wpix_off[QSNN_MAX_LAYERS];
-    int chunk;         /* samples per chunk of a segment */
-    size_t np;
-    float *grad;       /* [np] */
-    float *tgrad;      /* [threads - 1][np] per-thread accumulators of threads 1.. (thread 0 uses grad) */
-    float *adam_m, *adam_v;
-    int64_t adam_t;
-    float *wq;         /* [np] quantized weights (w/dw parts) */
-    float deltas[2 * QSNN_MAX_LAYERS];
-    double *part;      /* [2][threads][2 * max_c] BN partial sums, double-buffered (alternate BN events) */
-    int ktail;         /* tail chunks per thread slice that any thread may run (0: none) */
-    double *tpart;     /* [2][threads * ktail][2 * max_c] BN partial sums of the tail chunks */
-    float *tslot;      /* [2][threads * ktail][np] weight-gradient partials of the tail chunks */
-    atomic_int ctr[2 * QSNN_MAX_LAYERS + 8]; /* next tail chunk of each shared loop of a step */
-    double *comb;      /* [threads][2 * max_c] combined sums, each thread its own copy */
-    double loss_part[256];
-    int correct_part[256];
-    const int32_t *labels;
-    size_t n;
-    float bn_momentum; /* of the moving averages in this call (0.99 in training steps) */
-    int fwd_only;      /* forward (BN statistics) only: no loss, no backward */
-    const float *soft; /* NULL, or teacher probabilities at temperature kd_t [n, classes] for this step */
-    float kd_a, kd_t;  /* distillation weight and temperature */
-    /* the team barrier of a step (sense-reversing): spins briefly, then yields the CPU, so that a thread whose
-     * partner lost its core (a loaded machine) does not burn the time the partner needs; OpenMP's own barriers
-     * spin much longer under the default wait policy (measured 2x slower steps at load 8 on 2 cores) */
-    atomic_int bar_count;
-    atomic_int bar_sense;
-    int sense0;
-};
-
-/* samples per chunk of a segment: 4 keeps a chunk's activations (4 x 32 KB per tensor for mobilenet_kws) and its
- * scratch in L2; measured 2, 4, 5, 6 within noise of each other, 4 slightly ahead */
-#define QSNN_TRAIN_CHUNK 4
-/* chunks at the end of each thread's slice, in the segments that end at a BN barrier, that whichever thread is
- * free first runs (their sums go to per-chunk slots added in a fixed order: results stay deterministic) */
-#define QSNN_TRAIN_TAIL 2
-
-static int has_bn(const qsnn_plan *p, int l) { return p->L[l].off_gamma != QSNN_NO_OFF; }
-/* a separable layer followed by global average pooling: the pointwise product and the pooling are both linear,
- * so the pooled output is computed as pool(depthwise) x W (one row per sample instead of hw rows: for
- * mobilenet_kws' separable_5 a 125x smaller product in the forward and in both products of the backward), and
- * the op output z is never stored */
-static int pool_first(const qsnn_plan_layer *L)
-{
-    return L->d->op == QSNN_OP_SEPARABLE && L->d->pool == QSNN_POOL_GLOBAL_AVG;
-}
 
 /* whether input row iy is under tap row ky of some output row (the same test serves columns) */
 static int dw_tap_valid(int i, int k, int pad, int stride, int out)
@@ -256,7 +177,6 @@ static void dw_weight_plane(float *wp, const float *w, const qsnn_conv_cfg *cc)
         }
 }
 /* whether layer l's BN output is stored (the last layer's: the logits) */
-static int stores_post(const qsnn_plan *p, int l) { return p->L[l].d->batch_norm && l == p->num_layers - 1; }
 
 static void team_barrier(qsnn_trainer *t, int *sense)
 {
@@ -272,160 +192,6 @@ static void team_barrier(qsnn_trainer *t, int *sense)
         else
             sched_yield();
     }
-}
-
-int qsnn_trainer_threads(const qsnn_trainer *t) { return t->threads; }
-float *qsnn_trainer_grads(qsnn_trainer *t) { return t->grad; }
-float *qsnn_trainer_adam_m(qsnn_trainer *t) { return t->adam_m; }
-float *qsnn_trainer_adam_v(qsnn_trainer *t) { return t->adam_v; }
-int64_t *qsnn_trainer_adam_t(qsnn_trainer *t) { return &t->adam_t; }
-
-size_t qsnn_trainer_mem_bytes(const qsnn_trainer *t)
-{
-    return t->arena.size + t->np * sizeof(float) * (4 + (size_t)(t->threads - 1)) +
-           3 * (size_t)t->threads * 2 * (size_t)t->plan.max_c * sizeof(double);
-}
-
-void qsnn_trainer_free(qsnn_trainer *t)
-{
-    if (!t)
-        return;
-    qsnn_arena_free(&t->arena);
-    free(t->arena_mem);
-    free(t->grad);
-    free(t->tgrad);
-    free(t->adam_m);
-    free(t->adam_v);
-    free(t->wq);
-    free(t->part);
-    free(t->tpart);
-    free(t->tslot);
-    free(t->comb);
-    free(t->wpix);
-    free(t);
-}
-
-static float *carve(qsnn_arena *a, size_t n, int *ok)
-{
-    float *p = qsnn_arena_alloc(a, (n ? n : 1) * sizeof(float), 64);
-    if (!p)
-        *ok = 0;
-    return p;
-}
-
-qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, int threads)
-{
-    *out = NULL;
-    if (batch <= 0 || batch > 1 << 20)
-        return qsnn_fail(QSNN_ERR_ARG, "trainer: batch %d out of range", batch);
-    qsnn_status xs = qsnn_arch_trainable(&m->arch);
-    if (xs != QSNN_OK)
-        return xs;
-    if (threads <= 0)
-        threads = omp_get_max_threads();
-    if (threads > 256)
-        threads = 256;
-    if (threads > batch)
-        threads = batch;
-    qsnn_trainer *t = calloc(1, sizeof *t);
-    if (!t)
-        return qsnn_fail(QSNN_ERR_NOMEM, "trainer: out of memory");
-    t->m = m;
-    t->batch = batch;
-    t->threads = threads;
-    t->bn_momentum = 0.99f;
-    qsnn_status st = qsnn_plan_build(&t->plan, m);
-    if (st != QSNN_OK) {
-        free(t);
-        return st;
-    }
-    const qsnn_plan *p = &t->plan;
-    const size_t B = (size_t)batch;
-    /* arena size: one pass to count (64-byte rounding per buffer) */
-    t->chunk = QSNN_TRAIN_CHUNK;
-    t->tsz = p->max_t;
-    for (int l = 0; l < p->num_layers; l++) {
-        const qsnn_plan_layer *L = &p->L[l];
-        if (!pool_first(L))
-            continue;
-        const size_t need = (size_t)L->cc.kw * (size_t)L->cin + (size_t)L->cout; /* also bwd_pool_first's */
-        t->tsz = need > t->tsz ? need : t->tsz;
-        t->wpix_off[l] = t->wpix_n;
-        t->wpix_n += L->in_sz;
-    }
-    const size_t scr_floats = (size_t)threads * (size_t)t->chunk * (3 * p->max_act + 2 * t->tsz);
-    size_t floats = B * p->in_sz + B * (size_t)p->classes + B * p->max_act + scr_floats;
-    size_t nbuf = 5;
-    for (int l = 0; l < p->num_layers; l++) {
-        const qsnn_plan_layer *L = &p->L[l];
-        floats += (pool_first(L) ? B * (size_t)L->cin * (1 + (size_t)L->cc.kh * (size_t)L->cc.kw) : B * L->z_sz) +
-                  2 * (size_t)threads * (size_t)L->cout;
-        nbuf += 4;
-        if (L->d->pool == QSNN_POOL_GLOBAL_AVG)
-            floats += B * L->out_sz, nbuf++;
-        if (stores_post(p, l))
-            floats += B * L->out_sz, nbuf++;
-        if (L->d->activation && !L->d->batch_norm)
-            floats += B * L->out_sz, nbuf++;
-    }
-    /* the arena on 2 MB boundaries and, on Linux, backed by transparent huge pages where the system allows it on
-     * request (a step walks ~20 MB of activations: 4 KB pages cost a TLB miss every 16 rows of 64 channels) */
-    const size_t huge = (size_t)2 << 20;
-    const size_t abytes = (floats * sizeof(float) + nbuf * 64 + 64 + huge - 1) / huge * huge;
-    t->arena_mem = aligned_alloc(huge, abytes);
-    if (!t->arena_mem) {
-        free(t);
-        return qsnn_fail(QSNN_ERR_NOMEM, "trainer: out of memory (batch %d)", batch);
-    }
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    (void)madvise(t->arena_mem, abytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
-#endif
-    qsnn_arena_init_from(&t->arena, t->arena_mem, abytes);
-    int ok = 1;
-    t->x = carve(&t->arena, B * p->in_sz, &ok);
-    t->probs = carve(&t->arena, B * (size_t)p->classes, &ok);
-    t->ga = carve(&t->arena, B * p->max_act, &ok);
-    t->scr = carve(&t->arena, scr_floats, &ok);
-    for (int l = 0; l < p->num_layers; l++) {
-        const qsnn_plan_layer *L = &p->L[l];
-        layer_bufs *b = &t->lb[l];
-        b->z = pool_first(L) ? NULL : carve(&t->arena, B * L->z_sz, &ok);
-        b->p = L->d->pool == QSNN_POOL_GLOBAL_AVG ? carve(&t->arena, B * L->out_sz, &ok) : NULL;
-        b->xbn = b->p ? b->p : b->z;
-        if (L->d->batch_norm) { /* the BN output (+ activation) is recomputed where needed, except the logits */
-            b->y = b->a = stores_post(p, l) ? carve(&t->arena, B * L->out_sz, &ok) : NULL;
-        } else {
-            b->y = b->xbn;
-            b->a = L->d->activation ? carve(&t->arena, B * L->out_sz, &ok) : b->y;
-        }
-        b->mean = carve(&t->arena, (size_t)threads * (size_t)L->cout, &ok);
-        if (pool_first(L)) {
-            b->tp = carve(&t->arena, B * (size_t)L->cin, &ok);
-            b->ws = carve(&t->arena, B * (size_t)L->cin * (size_t)L->cc.kh * (size_t)L->cc.kw, &ok);
-        }
-        b->invstd = carve(&t->arena, (size_t)threads * (size_t)L->cout, &ok);
-    }
-    t->np = m->num_params;
-    t->grad = calloc(t->np, sizeof(float));
-    t->tgrad = threads > 1 ? calloc((size_t)(threads - 1) * t->np, sizeof(float)) : NULL;
-    t->adam_m = calloc(t->np, sizeof(float));
-    t->adam_v = calloc(t->np, sizeof(float));
-    t->wq = calloc(t->np, sizeof(float));
-    t->part = calloc(2 * (size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
-    t->ktail = threads > 1 ? QSNN_TRAIN_TAIL : 0;
-    const size_t ntail = (size_t)threads * (size_t)(t->ktail ? t->ktail : 1);
-    t->tpart = calloc(2 * ntail * 2 * (size_t)p->max_c, sizeof(double));
-    t->tslot = t->ktail ? calloc(2 * ntail * t->np, sizeof(float)) : NULL;
-    t->comb = calloc((size_t)threads * 2 * (size_t)p->max_c, sizeof(double));
-    t->wpix = t->wpix_n ? calloc((size_t)threads * t->wpix_n, sizeof(float)) : NULL;
-    if ((t->wpix_n && !t->wpix) || !ok || !t->grad || (threads > 1 && !t->tgrad) || !t->adam_m || !t->adam_v || !t->wq || !t->part ||
-        !t->comb || !t->tpart || (t->ktail && !t->tslot)) {
-        qsnn_trainer_free(t);
-        return qsnn_fail(QSNN_ERR_NOMEM, "trainer: out of memory (batch %d)", batch);
-    }
-    qsnn_nn_blas_single_thread();
-    *out = t;
-    return QSNN_OK;
 }
 
 /* ---- one step ---- */
@@ -980,6 +746,12 @@ static qsnn_status fwd_bwd(qsnn_trainer *t, size_t n, double *loss, int *correct
     return isfinite(ls) ? QSNN_OK : qsnn_fail(QSNN_ERR_RANGE, "training diverged: loss is not finite");
 }
 
+static void load_u8(qsnn_trainer *t, const uint8_t *x, size_t n) /* the model sees x / 255 */
+{
+    for (size_t i = 0; i < n * t->plan.in_sz; i++)
+        t->x[i] = (float)x[i] / 255.0f;
+}
+
 qsnn_status qsnn_trainer_forward_backward(qsnn_trainer *t, const uint8_t *x, const int32_t *labels, size_t n,
                                           double *loss, int *correct)
 {
@@ -995,14 +767,9 @@ qsnn_status qsnn_trainer_forward_backward_kd(qsnn_trainer *t, const uint8_t *x, 
     if (soft && !(kd_weight >= 0 && kd_weight <= 1 && kd_temperature > 0))
         return qsnn_fail(QSNN_ERR_ARG, "trainer: distillation weight %g / temperature %g out of range",
                          (double)kd_weight, (double)kd_temperature);
-    const size_t cnt = n * t->plan.in_sz;
-    for (size_t i = 0; i < cnt; i++)
-        t->x[i] = (float)x[i] / 255.0f;
-    t->labels = labels;
-    t->n = n;
-    t->soft = soft;
-    t->kd_a = kd_weight;
-    t->kd_t = kd_temperature;
+    load_u8(t, x, n);
+    t->labels = labels, t->n = n;
+    t->soft = soft, t->kd_a = kd_weight, t->kd_t = kd_temperature;
     qsnn_status st = fwd_bwd(t, n, loss, correct);
     t->soft = NULL;
     return st;
@@ -1014,16 +781,10 @@ qsnn_status qsnn_trainer_bn_stats(qsnn_trainer *t, const uint8_t *x, size_t n, f
         return qsnn_fail(QSNN_ERR_ARG, "trainer: %zu samples for a batch of %d", n, t->batch);
     if (!(momentum >= 0 && momentum <= 1))
         return qsnn_fail(QSNN_ERR_ARG, "trainer: BN momentum %g out of [0, 1]", (double)momentum);
-    const size_t cnt = n * t->plan.in_sz;
-    for (size_t i = 0; i < cnt; i++)
-        t->x[i] = (float)x[i] / 255.0f;
-    t->labels = NULL;
-    t->n = n;
-    t->fwd_only = 1;
-    t->bn_momentum = momentum;
+    load_u8(t, x, n);
+    t->labels = NULL, t->n = n, t->fwd_only = 1, t->bn_momentum = momentum;
     qsnn_status st = fwd_bwd(t, n, NULL, NULL);
-    t->fwd_only = 0;
-    t->bn_momentum = 0.99f;
+    t->fwd_only = 0, t->bn_momentum = 0.99f;
     return st;
 }
 
@@ -1033,62 +794,6 @@ qsnn_status qsnn_trainer_forward_backward_f32(qsnn_trainer *t, const float *x, c
     if (n == 0 || n > (size_t)t->batch)
         return qsnn_fail(QSNN_ERR_ARG, "trainer: %zu samples for a batch of %d", n, t->batch);
     memcpy(t->x, x, n * t->plan.in_sz * sizeof *x);
-    t->labels = labels;
-    t->n = n;
+    t->labels = labels, t->n = n;
     return fwd_bwd(t, n, loss, correct);
-}
-
-/* ---- Adam ---- */
-
-void qsnn_trainer_adam_reset(qsnn_trainer *t)
-{
-    memset(t->adam_m, 0, t->np * sizeof(float));
-    memset(t->adam_v, 0, t->np * sizeof(float));
-    t->adam_t = 0;
-}
-
-static void adam_range(float *p, const float *g, float *mm, float *vs, size_t n, float lr_t, const qsnn_adam_cfg *c)
-{
-    const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-    size_t i = 0;
-#if defined(__AVX__)
-    { /* the same operations as the loop below, 8 at a time (vsqrtps and vdivps round as sqrtf and / do) */
-        const __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), c1 = _mm256_set1_ps(1.0f - b1),
-                     c2 = _mm256_set1_ps(1.0f - b2), ve = _mm256_set1_ps(eps), vl = _mm256_set1_ps(lr_t);
-        for (; i + 8 <= n; i += 8) {
-            const __m256 gv = _mm256_loadu_ps(g + i);
-            const __m256 mv = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(mm + i)), _mm256_mul_ps(c1, gv));
-            const __m256 vv =
-                _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(vs + i)), _mm256_mul_ps(_mm256_mul_ps(c2, gv), gv));
-            _mm256_storeu_ps(mm + i, mv);
-            _mm256_storeu_ps(vs + i, vv);
-            const __m256 step = _mm256_div_ps(_mm256_mul_ps(vl, mv), _mm256_add_ps(_mm256_sqrt_ps(vv), ve));
-            _mm256_storeu_ps(p + i, _mm256_sub_ps(_mm256_loadu_ps(p + i), step));
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        mm[i] = b1 * mm[i] + (1.0f - b1) * g[i];
-        vs[i] = b2 * vs[i] + (1.0f - b2) * g[i] * g[i];
-        p[i] -= lr_t * mm[i] / (sqrtf(vs[i]) + eps);
-    }
-}
-
-void qsnn_trainer_adam_step(qsnn_trainer *t, float lr, const qsnn_adam_cfg *cfg)
-{
-    qsnn_adam_cfg c = cfg ? *cfg : (qsnn_adam_cfg){0.9f, 0.999f, 1e-7f};
-    t->adam_t++;
-    double bc1 = 1.0 - pow((double)c.beta1, (double)t->adam_t), bc2 = 1.0 - pow((double)c.beta2, (double)t->adam_t);
-    float lr_t = (float)(lr * sqrt(bc2) / bc1);
-    qsnn_model *m = t->m;
-    for (int l = 0; l < t->plan.num_layers; l++) {
-        const qsnn_plan_layer *L = &t->plan.L[l];
-        const qsnn_layer_params *lp = &m->lp[l];
-        size_t offs[5] = {L->off_w, L->off_dw, L->off_bias, L->off_gamma, L->off_beta};
-        size_t lens[5] = {lp->n_w, lp->n_dw, lp->n_bias, lp->n_bn, lp->n_bn};
-        for (int k = 0; k < 5; k++)
-            if (offs[k] != QSNN_NO_OFF && lens[k])
-                adam_range(m->params + offs[k], t->grad + offs[k], t->adam_m + offs[k], t->adam_v + offs[k],
-                           lens[k], lr_t, &c);
-    }
 }

@@ -2,7 +2,7 @@
  * every epoch so it is readable while training runs. */
 #include "qsnn/io.h"
 
-#include "train_priv.h"
+#include "train/train_internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * the epoch count over the whole run, episode boundaries as dashed lines. Written atomically. */
 #include "qsnn/io.h"
 
-#include "train_priv.h"
+#include "train/train_internal.h"
 
 #include <cairo.h>
 #include <math.h>

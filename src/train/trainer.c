@@ -12,7 +12,7 @@
 #include "qsnn/train.h"
 
 #include "qsnn/io.h"
-#include "train_priv.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdio.h>
