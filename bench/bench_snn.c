@@ -24,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/convert.h"
 #include "qsnn/data.h"
+#include "qsnn/io.h"
 #include "qsnn/model.h"
 #include "qsnn/snn.h"
 #include "snn/kernels_internal.h"
@@ -334,7 +335,7 @@ int main(int argc, char **argv)
     unsigned char *img = NULL;
     size_t sz = 0;
     qsnn_snn_model m;
-    if (path && qsnn_snn_file_is_snn(path) == 1) {
+    if (path && qsnn_file_kind_of(path) == QSNN_FILE_SNN) {
         if (qsnn_snn_load(path, &m, &img) != QSNN_OK) {
             fprintf(stderr, "bench_snn: %s\n", qsnn_last_error());
             return 1;

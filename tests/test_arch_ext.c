@@ -177,6 +177,7 @@ static void test_parse_run_and_agree(void **state)
     unsigned char *img = NULL;
     size_t sz = 0;
     assert_int_equal(qsnn_convert_model(&m, &img, &sz, NULL), QSNN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(qsnn_last_error(), "convert: model 'ext': layer 0 'c': activation \"relu\" is float"));
     qsnn_model_free(&m);
 }
 

@@ -1,6 +1,7 @@
 /* test_import_ops.c: the TFLite importer on small models made by tests/ref/make_tflite.py (every supported
  * operator, SAME/VALID with TensorFlow's asymmetric padding, int8 per-channel / per-tensor and uint8 weights
- * with a zero point, ADD as a bias, pooling after an activation), against the numpy float64 forward of the
+ * with a zero point, ADD as a bias, standalone RELU / RELU6, pooling after an activation, two dense layers),
+ * against the numpy float64 forward of the
  * generator (logits within 1e-4); and malformed flatbuffers: every truncation, every byte flipped, offsets out of
  * range, huge vector lengths, a bad vtable, unknown operators, a fully int8 model: clear errors naming the field,
  * and no crash (this test also runs under ASan/UBSan in CI). */
@@ -85,6 +86,12 @@ static void test_ops_b(void **state)
     check_model("ops_b", 3); /* depthwise VALID + avg pool SAME, conv uint8 + avg pool, dense */
 }
 
+static void test_ops_c(void **state)
+{
+    (void)state;
+    check_model("ops_c", 4); /* conv int8 per channel + RELU6 op, depthwise s2 + RELU op, dense int8 + RELU, dense */
+}
+
 static void expect_fail(const unsigned char *buf, size_t n, qsnn_status want, const char *text)
 {
     qsnn_model m;
@@ -106,6 +113,19 @@ static void test_refused_models(void **state)
     b = load("bad_int8.tflite", &n);
     expect_fail(b, n, QSNN_ERR_UNSUPPORTED, "int8");
     free(b);
+    static const char *cases[][2] = {
+        {"bad_dilation.tflite", "operator 0 (CONV_2D, code 3): dilation other than 1"},
+        {"bad_multiplier.tflite", "operator 1 (DEPTHWISE_CONV_2D, code 4): weights are not [1, h, w, channels] with "
+                                  "depth multiplier 1"},
+        {"bad_beta.tflite", "operator 3 (SOFTMAX, code 25): beta 0.5"},
+        {"bad_branch.tflite", "operator 1 (CONV_2D, code 3): its input is tensor 0, not the previous operator's"},
+        {"bad_pool_act.tflite", "operator 1 (MAX_POOL_2D, code 17): a fused activation on a pooling"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        b = load(cases[i][0], &n);
+        expect_fail(b, n, QSNN_ERR_UNSUPPORTED, cases[i][1]);
+        free(b);
+    }
 }
 
 /* the raw layout, read here independently of the importer's reader */
@@ -215,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ops_a),
         cmocka_unit_test(test_ops_b),
+        cmocka_unit_test(test_ops_c),
         cmocka_unit_test(test_refused_models),
         cmocka_unit_test(test_malformed),
     };

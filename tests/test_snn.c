@@ -614,7 +614,7 @@ static void test_file_round_trip_and_corruption(void **state)
     char path[256];
     snprintf(path, sizeof path, "%s/test_snn_%ld.snn", QSNN_BINARY_DIR, (long)getpid());
     assert_int_equal(qsnn_snn_save(path, img, sz), QSNN_OK);
-    assert_int_equal(qsnn_snn_file_is_snn(path), 1);
+    assert_int_equal(qsnn_file_kind_of(path), QSNN_FILE_SNN);
     qsnn_snn_model m;
     unsigned char *back;
     assert_int_equal(qsnn_snn_load(path, &m, &back), QSNN_OK);

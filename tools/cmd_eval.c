@@ -9,6 +9,7 @@
 #include "qsnn/convert.h"
 #include "qsnn/data.h"
 #include "qsnn/infer.h"
+#include "qsnn/io.h"
 #include "qsnn/model.h"
 #include "qsnn/report.h"
 
@@ -49,17 +50,17 @@ static void print_help(void)
            "Exit status: 0 ok, 1 a file could not be used (the message says which and why), 2 usage error.\n");
 }
 
-static int read_magic(const char *path, char magic[8])
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return 0;
-    size_t n = fread(magic, 1, 8, fp);
-    fclose(fp);
-    return n == 8;
-}
+typedef struct {
+    qsnn_split split;
+    int stats, json;
+    long stats_n, threads;
+    const char *plot;
+    qsnn_snn_mode mode;
+    const char *mpath, *dpath;
+} eval_args;
 
-int cmd_eval(int argc, char **argv)
+/* The options into *a; returns -1 to go on, or the exit code (help printed, usage error). */
+static int parse_args(int argc, char **argv, eval_args *a)
 {
     static const struct option opts[] = {{"split", required_argument, 0, 's'},  {"stats", no_argument, 0, 'S'},
                                          {"stats-samples", required_argument, 0, 'n'},
@@ -105,19 +106,113 @@ int cmd_eval(int argc, char **argv)
     }
     if (optind + 2 != argc)
         return cli_usage_error("eval", "expected MODEL and DATA");
-    const char *mpath = argv[optind], *dpath = argv[optind + 1];
-    char magic[8];
-    if (!read_magic(mpath, magic)) {
-        fprintf(stderr, "qsnn eval: %s: cannot read: %s\n", mpath, errno ? strerror(errno) : "too short");
+    *a = (eval_args){split, stats, json, stats_n, threads, plot, mode, argv[optind], argv[optind + 1]};
+    return -1;
+}
+
+/* --json: the summary, the confusion matrix, every clip, and the statistics with --stats. */
+static void print_json(const eval_args *a, int is_snn, const qsnn_featureset *fs, const qsnn_confusion *cm,
+                       const int32_t *pred, size_t correct, const qsnn_snn_model *smp, const qsnn_snn_stats *sst)
+{
+    const char *mpath = a->mpath, *dpath = a->dpath;
+    const int classes = cm->n;
+    const double acc = (double)correct / (double)fs->n;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "model", mpath);
+    cJSON_AddStringToObject(root, "model_type", is_snn ? "snn" : "float");
+    cJSON_AddStringToObject(root, "data", dpath);
+    cJSON_AddStringToObject(root, "split", qsnn_split_name(a->split));
+    cJSON_AddNumberToObject(root, "num_clips", (double)fs->n);
+    cJSON_AddNumberToObject(root, "correct", (double)correct);
+    cJSON_AddNumberToObject(root, "accuracy", acc);
+    cJSON *jl = cJSON_AddArrayToObject(root, "labels");
+    for (int i = 0; i < classes; i++)
+        cJSON_AddItemToArray(jl, cJSON_CreateString(cm->labels[i]));
+    cJSON *jc = cJSON_AddArrayToObject(root, "confusion");
+    for (int i = 0; i < classes; i++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int j = 0; j < classes; j++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)cm->counts[(size_t)i * classes + j]));
+        cJSON_AddItemToArray(jc, row);
+    }
+    cJSON *clips = cJSON_AddArrayToObject(root, "clips");
+    for (size_t i = 0; i < fs->n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "file", fs->source ? fs->source[i] : "");
+        cJSON_AddNumberToObject(e, "label", fs->label[i]);
+        cJSON_AddNumberToObject(e, "pred", pred[i]);
+        cJSON_AddItemToArray(clips, e);
+    }
+    if (a->stats) {
+        cJSON *js = cJSON_AddObjectToObject(root, "statistics");
+        cJSON_AddNumberToObject(js, "samples", (double)sst->samples);
+        cJSON *jls = cJSON_AddArrayToObject(js, "layers");
+        for (int l = 0; l < smp->num_layers; l++) {
+            qsnn_snn_layer_stats ls;
+            qsnn_snn_stats_layer(smp, sst, l, &ls);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "name", smp->layers[l].name);
+            cJSON_AddStringToObject(e, "type", qsnn_snn_type_name(smp->layers[l].type));
+            if (ls.has_input) {
+                cJSON_AddNumberToObject(e, "input_sparsity", ls.in_sparsity);
+                cJSON_AddNumberToObject(e, "ops", ls.ops);
+            }
+            cJSON_AddNumberToObject(e, "output_sparsity", ls.out_sparsity);
+            cJSON_AddNumberToObject(e, "time_us", ls.time_us);
+            cJSON_AddItemToArray(jls, e);
+        }
+    }
+    char *txt = cJSON_Print(root);
+    printf("%s\n", txt);
+    free(txt);
+    cJSON_Delete(root);
+}
+
+/* Whether MODEL is a .snn (1) or a .qsnn (0) model; returns -1 to go on, or the exit code. */
+static int model_kind(const eval_args *a, int *is_snn)
+{
+    qsnn_file_kind kind = qsnn_file_kind_of(a->mpath);
+    if (kind == QSNN_FILE_UNREADABLE)
+        return cli_fail("eval", QSNN_ERR_IO);
+    *is_snn = kind == QSNN_FILE_SNN;
+    if (!*is_snn && kind != QSNN_FILE_MODEL) {
+        fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", a->mpath);
         return QSNN_EXIT_FAIL;
     }
-    int is_snn = !memcmp(magic, QSNN_SNN_MAGIC, 8);
-    if (!is_snn && memcmp(magic, QSNN_MODEL_MAGIC, 8)) {
-        fprintf(stderr, "qsnn eval: %s: not a qsnn model (neither .qsnn nor .snn)\n", mpath);
-        return QSNN_EXIT_FAIL;
-    }
-    if (stats && !is_snn)
+    if (a->stats && !*is_snn)
         return cli_usage_error("eval", "--stats needs a .snn model (Akida statistics count spikes)");
+    return -1;
+}
+
+/* The text report: accuracy, statistics with --stats, the confusion matrix. */
+static void print_text(const eval_args *a, const qsnn_featureset *fs, const qsnn_confusion *cm, size_t correct,
+                       double acc, const qsnn_snn_model *sm, const qsnn_snn_stats *sst)
+{
+    printf("Accuracy: %.2f%%\n", 100.0 * acc);
+    printf("(%zu of %zu clips, %s split of %s)\n", correct, fs->n, qsnn_split_name(a->split), a->dpath);
+    if (a->stats) {
+        printf("Model statistics\n");
+        qsnn_report_snn_stats(stdout, sm, sst);
+    }
+    qsnn_confusion_print(stdout, cm);
+    if (a->plot)
+        printf("Confusion matrix plot: %s\n", a->plot);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_args a;
+    memset(&a, 0, sizeof a);
+    int prc = parse_args(argc, argv, &a);
+    if (prc >= 0)
+        return prc;
+    const char *mpath = a.mpath, *dpath = a.dpath;
+    const qsnn_split split = a.split;
+    const int stats = a.stats, json = a.json;
+    const char *plot = a.plot;
+    int is_snn = 0;
+    if ((prc = model_kind(&a, &is_snn)) >= 0)
+        return prc;
     qsnn_model fm;
     qsnn_snn_model sm;
     unsigned char *img = NULL;
@@ -204,8 +299,8 @@ int cmd_eval(int argc, char **argv)
                            fs.w, sm.in_h, sm.in_w, sm.in_c);
             goto done;
         }
-        st = qsnn_report_snn_predict(&sm, mode, fs.u8, fs.n, (int)threads, pred, NULL, stats ? &sst : NULL,
-                                     (size_t)stats_n);
+        st = qsnn_report_snn_predict(&sm, a.mode, fs.u8, fs.n, (int)a.threads, pred, NULL, stats ? &sst : NULL,
+                                     (size_t)a.stats_n);
     } else if (own_fe) {
         qsnn_model_input_from_features(&fm, fs.f32, fs.f32, fs.n);
         st = qsnn_model_predict_float(&fm, fs.f32, fs.n, NULL, pred);
@@ -234,67 +329,10 @@ int cmd_eval(int argc, char **argv)
         if (st != QSNN_OK)
             goto done;
     }
-    if (json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "model", mpath);
-        cJSON_AddStringToObject(root, "model_type", is_snn ? "snn" : "float");
-        cJSON_AddStringToObject(root, "data", dpath);
-        cJSON_AddStringToObject(root, "split", qsnn_split_name(split));
-        cJSON_AddNumberToObject(root, "num_clips", (double)fs.n);
-        cJSON_AddNumberToObject(root, "correct", (double)correct);
-        cJSON_AddNumberToObject(root, "accuracy", acc);
-        cJSON *jl = cJSON_AddArrayToObject(root, "labels");
-        for (int i = 0; i < classes; i++)
-            cJSON_AddItemToArray(jl, cJSON_CreateString(cm.labels[i]));
-        cJSON *jc = cJSON_AddArrayToObject(root, "confusion");
-        for (int i = 0; i < classes; i++) {
-            cJSON *row = cJSON_CreateArray();
-            for (int j = 0; j < classes; j++)
-                cJSON_AddItemToArray(row, cJSON_CreateNumber((double)cm.counts[(size_t)i * classes + j]));
-            cJSON_AddItemToArray(jc, row);
-        }
-        cJSON *clips = cJSON_AddArrayToObject(root, "clips");
-        for (size_t i = 0; i < fs.n; i++) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "file", fs.source ? fs.source[i] : "");
-            cJSON_AddNumberToObject(e, "label", fs.label[i]);
-            cJSON_AddNumberToObject(e, "pred", pred[i]);
-            cJSON_AddItemToArray(clips, e);
-        }
-        if (stats) {
-            cJSON *js = cJSON_AddObjectToObject(root, "statistics");
-            cJSON_AddNumberToObject(js, "samples", (double)sst.samples);
-            cJSON *jls = cJSON_AddArrayToObject(js, "layers");
-            for (int l = 0; l < sm.num_layers; l++) {
-                qsnn_snn_layer_stats ls;
-                qsnn_snn_stats_layer(&sm, &sst, l, &ls);
-                cJSON *e = cJSON_CreateObject();
-                cJSON_AddStringToObject(e, "name", sm.layers[l].name);
-                cJSON_AddStringToObject(e, "type", qsnn_snn_type_name(sm.layers[l].type));
-                if (ls.has_input) {
-                    cJSON_AddNumberToObject(e, "input_sparsity", ls.in_sparsity);
-                    cJSON_AddNumberToObject(e, "ops", ls.ops);
-                }
-                cJSON_AddNumberToObject(e, "output_sparsity", ls.out_sparsity);
-                cJSON_AddNumberToObject(e, "time_us", ls.time_us);
-                cJSON_AddItemToArray(jls, e);
-            }
-        }
-        char *txt = cJSON_Print(root);
-        printf("%s\n", txt);
-        free(txt);
-        cJSON_Delete(root);
-    } else {
-        printf("Accuracy: %.2f%%\n", 100.0 * acc);
-        printf("(%zu of %zu clips, %s split of %s)\n", correct, fs.n, qsnn_split_name(split), dpath);
-        if (stats) {
-            printf("Model statistics\n");
-            qsnn_report_snn_stats(stdout, &sm, &sst);
-        }
-        qsnn_confusion_print(stdout, &cm);
-        if (plot)
-            printf("Confusion matrix plot: %s\n", plot);
-    }
+    if (json)
+        print_json(&a, is_snn, &fs, &cm, pred, correct, is_snn ? &sm : NULL, &sst);
+    else
+        print_text(&a, &fs, &cm, correct, acc, &sm, &sst);
     rc = QSNN_EXIT_OK;
 done:
     if (rc != QSNN_EXIT_OK)

@@ -11,10 +11,8 @@
  * The image is validated (qsnn_snn_load) before anything is written; the header is written atomically. */
 #include "cli.h"
 
-#include "qsnn/audio.h"
-#include "qsnn/convert.h"
-#include "qsnn/data.h"
 #include "qsnn/io.h"
+#include "qsnn/kws.h"
 #include "qsnn/snn.h"
 
 #include <ctype.h>
@@ -80,38 +78,22 @@ static qsnn_status put(qsnn_atomic_file *f, qsnn_status st, const char *fmt, ...
     return qsnn_atomic_write(f, buf, (size_t)n);
 }
 
-/* The first second of AUDIO as the model's uint8 input (the MFCC of qsnn stream and the training features, scaled
- * with the model's range), and the engine's potentials and class for it. */
+/* The first second of AUDIO as the model's uint8 input (qsnn/kws.h: the MFCC of qsnn stream and the training
+ * features, scaled with the model's range), and the engine's potentials and class for it. */
 static qsnn_status test_vector(const qsnn_snn_model *m, const char *audio, uint8_t **x, int32_t *pot, int32_t *pred)
 {
     size_t in_n = (size_t)m->in_h * (size_t)m->in_w * (size_t)m->in_c;
-    float *clip = malloc(sizeof(float) * QSNN_CLIP_SAMPLES), *feat = malloc(sizeof(float) * in_n);
     void *mem = malloc(qsnn_snn_mem_size(m));
     *x = malloc(in_n);
-    qsnn_mfcc_params mp;
-    qsnn_mfcc_default_params(&mp);
-    qsnn_mfcc *mf = NULL;
     qsnn_snn_ctx *ctx = NULL;
-    qsnn_status st = clip && feat && mem && *x ? QSNN_OK : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", audio);
+    qsnn_status st = mem && *x ? QSNN_OK : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", audio);
     if (st == QSNN_OK)
-        st = qsnn_audio_read_clip(audio, clip, QSNN_CLIP_SAMPLES);
+        st = qsnn_kws_file_u8(*x, m, audio);
     if (st == QSNN_OK)
-        st = qsnn_mfcc_create(&mf, &mp);
-    if (st == QSNN_OK && (size_t)qsnn_mfcc_num_frames(mf, QSNN_CLIP_SAMPLES) * (size_t)qsnn_mfcc_num_coeffs(mf) != in_n)
-        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: the model's input is %dx%dx%d, not a one-second MFCC", audio, m->in_h,
-                       m->in_w, m->in_c);
-    if (st == QSNN_OK)
-        st = qsnn_mfcc_compute(mf, feat, clip, QSNN_CLIP_SAMPLES);
-    if (st == QSNN_OK) {
-        qsnn_features_to_u8(*x, feat, in_n, m->scale_min, m->scale_max);
         st = qsnn_snn_init(&ctx, m, mem, qsnn_snn_mem_size(m));
-    }
     if (st == QSNN_OK)
         st = qsnn_snn_run(ctx, *x, pot, pred, NULL);
-    qsnn_mfcc_destroy(mf);
     free(mem);
-    free(feat);
-    free(clip);
     if (st != QSNN_OK) {
         free(*x);
         *x = NULL;

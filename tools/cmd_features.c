@@ -12,7 +12,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
-#include "data/dataset_internal.h"
 #include "qsnn/data.h"
 #include "qsnn/frontend.h"
 #include "qsnn/io.h"

@@ -5,6 +5,7 @@
 #include "qsnn/import.h"
 #include "qsnn/model.h"
 
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static void print_help(void)
            "  --frontend NAME      the features the model was trained on: tf-audio-ops (default: TensorFlow's\n"
            "                       AudioSpectrogram + Mfcc) or tf-signal (tf.signal as in MLPerf Tiny, with the\n"
            "                       signed-peak normalisation); see docs/frontends.md\n"
+           "  --features JSON      the front end with its parameters, as the model file's \"features\" object, e.g.\n"
+           "                       '{\"frontend\": \"tf-signal\", \"window\": 400, \"stride\": 160}' (docs/frontends.md)\n"
            "  --labels A,B,...     class names in the model's output order (default: the tutorial's 12 for a\n"
            "                       12-class model, else class_<i>); `qsnn eval` maps them onto a dataset's names\n"
            "  --name NAME          model name (default: imported)\n"
@@ -41,6 +44,7 @@ int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"frontend", required_argument, 0, 'f'},
                                          {"labels", required_argument, 0, 'l'}, {"name", required_argument, 0, 'n'},
+                                         {"features", required_argument, 0, 'F'},
                                          {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = NULL;
@@ -56,6 +60,15 @@ int cmd_import(int argc, char **argv)
             if (qsnn_frontend_parse(optarg, &k) != QSNN_OK)
                 return cli_usage_error("import", "--frontend: %s", qsnn_last_error());
             qsnn_frontend_defaults(&fe, k);
+            io.features = &fe;
+            break;
+        }
+        case 'F': {
+            cJSON *j = cJSON_Parse(optarg);
+            qsnn_status fs = j ? qsnn_frontend_from_json(&fe, j, "--features") : QSNN_ERR_FORMAT;
+            cJSON_Delete(j);
+            if (fs != QSNN_OK)
+                return cli_usage_error("import", "%s", j ? qsnn_last_error() : "--features: not a JSON object");
             io.features = &fe;
             break;
         }

@@ -177,6 +177,73 @@ static int cmd_mfcc_frontend(const char *file, const qsnn_mfcc_params *mp, int w
     return st == QSNN_OK ? QSNN_EXIT_OK : cli_fail("mfcc", st);
 }
 
+/* The default front end (TensorFlow's audio ops MFCC) of one file, printed, or written as .npy or JSON. */
+static int run_tf_audio_ops(const char *file, const qsnn_mfcc_params *p, int crop, const char *npy, int json)
+{
+    qsnn_mfcc *m = NULL;
+    qsnn_status st = qsnn_mfcc_create(&m, p);
+    if (st)
+        return cli_fail("mfcc", st);
+    float *x = NULL, *feat = NULL;
+    size_t n = 0;
+    int orig_rate = 0, rc = QSNN_EXIT_OK;
+    st = qsnn_audio_read(file, &x, &n, &orig_rate);
+    if (st)
+        goto fail;
+    if (crop) {
+        float *y = calloc(QSNN_CLIP_SAMPLES, sizeof *y);
+        if (!y) {
+            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
+            goto fail;
+        }
+        memcpy(y, x, (n < QSNN_CLIP_SAMPLES ? n : QSNN_CLIP_SAMPLES) * sizeof *y);
+        free(x);
+        x = y;
+        n = QSNN_CLIP_SAMPLES;
+    }
+    int frames = qsnn_mfcc_num_frames(m, n), coeffs = qsnn_mfcc_num_coeffs(m);
+    if (frames <= 0) {
+        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %zu samples is shorter than one %d-sample window", file, n, p->window);
+        goto fail;
+    }
+    feat = malloc((size_t)frames * (size_t)coeffs * sizeof *feat);
+    if (!feat) {
+        st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
+        goto fail;
+    }
+    st = qsnn_mfcc_compute(m, feat, x, n);
+    if (st)
+        goto fail;
+    if (npy) {
+        size_t shape[2] = {(size_t)frames, (size_t)coeffs};
+        st = qsnn_npy_write(npy, "<f4", shape, 2, feat);
+        if (st)
+            goto fail;
+        qsnn_info("%s: %d x %d features written to %s", file, frames, coeffs, npy);
+    } else if (json) {
+        if (!print_json(file, orig_rate, n, p, crop, feat, frames, coeffs)) {
+            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory formatting JSON", file);
+            goto fail;
+        }
+    } else {
+        for (int t = 0; t < frames; t++)
+            for (int k = 0; k < coeffs; k++)
+                printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
+    }
+    if (fflush(stdout) != 0) {
+        st = qsnn_fail(QSNN_ERR_IO, "standard output: write failed");
+        goto fail;
+    }
+    goto done;
+fail:
+    rc = cli_fail("mfcc", st);
+done:
+    free(feat);
+    free(x);
+    qsnn_mfcc_destroy(m);
+    return rc;
+}
+
 int cmd_mfcc(int argc, char **argv)
 {
     enum { OPT_NPY = 256, OPT_JSON, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI,
@@ -275,66 +342,5 @@ int cmd_mfcc(int argc, char **argv)
     if (fft != 512 || !peak)
         return cli_usage_error("mfcc", "--fft-size and --no-peak-normalize apply to --frontend tf-signal");
 
-    qsnn_mfcc *m = NULL;
-    qsnn_status st = qsnn_mfcc_create(&m, &p);
-    if (st)
-        return cli_fail("mfcc", st);
-    float *x = NULL, *feat = NULL;
-    size_t n = 0;
-    int orig_rate = 0, rc = QSNN_EXIT_OK;
-    st = qsnn_audio_read(file, &x, &n, &orig_rate);
-    if (st)
-        goto fail;
-    if (crop) {
-        float *y = calloc(QSNN_CLIP_SAMPLES, sizeof *y);
-        if (!y) {
-            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
-            goto fail;
-        }
-        memcpy(y, x, (n < QSNN_CLIP_SAMPLES ? n : QSNN_CLIP_SAMPLES) * sizeof *y);
-        free(x);
-        x = y;
-        n = QSNN_CLIP_SAMPLES;
-    }
-    int frames = qsnn_mfcc_num_frames(m, n), coeffs = qsnn_mfcc_num_coeffs(m);
-    if (frames <= 0) {
-        st = qsnn_fail(QSNN_ERR_SHAPE, "%s: %zu samples is shorter than one %d-sample window", file, n, p.window);
-        goto fail;
-    }
-    feat = malloc((size_t)frames * (size_t)coeffs * sizeof *feat);
-    if (!feat) {
-        st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
-        goto fail;
-    }
-    st = qsnn_mfcc_compute(m, feat, x, n);
-    if (st)
-        goto fail;
-    if (npy) {
-        size_t shape[2] = {(size_t)frames, (size_t)coeffs};
-        st = qsnn_npy_write(npy, "<f4", shape, 2, feat);
-        if (st)
-            goto fail;
-        qsnn_info("%s: %d x %d features written to %s", file, frames, coeffs, npy);
-    } else if (json) {
-        if (!print_json(file, orig_rate, n, &p, crop, feat, frames, coeffs)) {
-            st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory formatting JSON", file);
-            goto fail;
-        }
-    } else {
-        for (int t = 0; t < frames; t++)
-            for (int k = 0; k < coeffs; k++)
-                printf("%.9g%c", (double)feat[(size_t)t * (size_t)coeffs + (size_t)k], k + 1 < coeffs ? ' ' : '\n');
-    }
-    if (fflush(stdout) != 0) {
-        st = qsnn_fail(QSNN_ERR_IO, "standard output: write failed");
-        goto fail;
-    }
-    goto done;
-fail:
-    rc = cli_fail("mfcc", st);
-done:
-    free(feat);
-    free(x);
-    qsnn_mfcc_destroy(m);
-    return rc;
+    return run_tf_audio_ops(file, &p, crop, npy, json);
 }

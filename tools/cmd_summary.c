@@ -3,7 +3,7 @@
  * the HW column, the reasons of every "no" and the model size. */
 #include "cli.h"
 
-#include "qsnn/convert.h"
+#include "qsnn/io.h"
 #include "qsnn/model.h"
 #include "qsnn/report.h"
 
@@ -45,15 +45,10 @@ int cmd_summary(int argc, char **argv)
     if (optind + 1 != argc)
         return cli_usage_error("summary", "expected one MODEL file");
     const char *path = argv[optind];
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        fprintf(stderr, "qsnn summary: %s: cannot open: %s\n", path, strerror(errno));
-        return QSNN_EXIT_FAIL;
-    }
-    char magic[8] = {0};
-    size_t got = fread(magic, 1, 8, fp);
-    fclose(fp);
-    if (got == 8 && !memcmp(magic, QSNN_MODEL_MAGIC, 8)) {
+    qsnn_file_kind kind = qsnn_file_kind_of(path);
+    if (kind == QSNN_FILE_UNREADABLE)
+        return cli_fail("summary", QSNN_ERR_IO);
+    if (kind == QSNN_FILE_MODEL) {
         qsnn_model m;
         qsnn_status st = qsnn_model_load(&m, path);
         if (st != QSNN_OK)
@@ -71,7 +66,7 @@ int cmd_summary(int argc, char **argv)
         qsnn_model_free(&m);
         return QSNN_EXIT_OK;
     }
-    if (got == 8 && !memcmp(magic, QSNN_SNN_MAGIC, 8)) {
+    if (kind == QSNN_FILE_SNN) {
         qsnn_snn_model m;
         unsigned char *img;
         qsnn_status st = qsnn_snn_load(path, &m, &img);

@@ -143,7 +143,7 @@ static qsnn_status augment_cb(void *ctx, uint64_t seed, uint8_t *out)
     aug_ctx *a = ctx;
     qsnn_status st = qsnn_dataset_features(a->ds, QSNN_SPLIT_TRAIN, a->idx, a->n, 1, seed, a->f32);
     if (st == QSNN_OK)
-        qsnn_features_to_u8(out, a->f32, a->n * 490, a->lo, a->hi);
+        qsnn_features_to_u8(out, a->f32, a->n * QSNN_DATA_FEATURE_SIZE, a->lo, a->hi);
     return st;
 }
 
@@ -178,32 +178,55 @@ static qsnn_status split_of_dataset(const qsnn_dataset *ds, qsnn_split s, float 
 {
     size_t k = qsnn_dataset_count(ds, s);
     *n = k;
-    size_t *idx = malloc(k * sizeof *idx + 1);
-    float *f = malloc(k * 490 * sizeof *f + 1);
-    *x = malloc(k * 490 + 1);
+    float *f = malloc(k * QSNN_DATA_FEATURE_SIZE * sizeof *f + 1);
+    *x = malloc(k * QSNN_DATA_FEATURE_SIZE + 1);
     *y = malloc(k * sizeof **y + 1);
-    if (!idx || !f || !*x || !*y) {
-        free(idx);
+    if (!f || !*x || !*y) {
         free(f);
         return qsnn_fail(QSNN_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < k; i++) {
-        idx[i] = i;
+    for (size_t i = 0; i < k; i++)
         (*y)[i] = qsnn_dataset_label(ds, s, i);
-    }
-    qsnn_status st = qsnn_dataset_features(ds, s, idx, k, 0, 0, f);
-    free(idx);
+    qsnn_status st = qsnn_data_split_features(ds, s, 0, 0, f, NULL, NULL);
     if (st == QSNN_OK && f32_out) {
         *f32_out = f;
         return QSNN_OK;
     }
     if (st == QSNN_OK)
-        qsnn_features_to_u8(*x, f, k * 490, lo, hi);
+        qsnn_features_to_u8(*x, f, k * QSNN_DATA_FEATURE_SIZE, lo, hi);
     free(f);
     return st;
 }
 
-int cmd_train(int argc, char **argv)
+/* Everything the options say. */
+typedef struct {
+    qsnn_train_opts o;
+    const char *out, *arch_name, *init;
+    int json, quiet;
+    int use_val, use_test;
+    qsnn_split val_split, test_split;
+    const char *data_dirs[QSNN_DATASET_MAX_DIRS]; /* [0]: the DATA argument, then --extra-data */
+    int num_dirs;
+    char ckpt_default[4096];
+    const char *teacher;   /* --teacher MODEL or NULL */
+    int tutorial;          /* --recipe tutorial */
+    int auto_epochs;       /* no --epochs: the step budget, once the data's size is known */
+    qsnn_data_opts aug;    /* dataset options with the augmentation of the recipe */
+} train_args;
+
+/* The training data: from a dataset directory (augmented every epoch) or a feature file. */
+typedef struct {
+    qsnn_dataset *ds;
+    qsnn_featureset fs;
+    uint8_t *xt, *xv, *xs;
+    int32_t *yt, *yv, *ys;
+    size_t nt, nv, ns;
+    aug_ctx actx;
+    float *clean_f;
+} train_inputs;
+
+/* The options into *a (the caller zeroes it); returns -1 to go on, or the exit code (help, usage error). */
+static int parse_args(int argc, char **argv, train_args *a)
 {
     enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
            O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA, O_BNB, O_RECIPE, O_TEACHER, O_KDW, O_KDT,
@@ -239,7 +262,7 @@ int cmd_train(int argc, char **argv)
     aug.time_masks = DEFAULT_TIME_MASKS, aug.time_mask_max = DEFAULT_TIME_MASK_MAX;
     aug.freq_masks = DEFAULT_FREQ_MASKS, aug.freq_mask_max = DEFAULT_FREQ_MASK_MAX;
     int epochs[3];
-    const char *data_dirs[QSNN_DATASET_MAX_DIRS];
+    const char **data_dirs = a->data_dirs;
     int num_dirs = 1;
     optind = 1;
     int c;
@@ -422,27 +445,158 @@ int cmd_train(int argc, char **argv)
     }
     o.quiet = quiet;
     o.out_path = out;
-    char ckpt_default[4096];
     if (!no_ckpt && !ckpt) {
-        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out);
-        ckpt = ckpt_default;
+        snprintf(a->ckpt_default, sizeof a->ckpt_default, "%s.ckpt", out);
+        ckpt = a->ckpt_default;
     }
     o.ckpt_dir = no_ckpt && !o.resume ? NULL : ckpt;
+    data_dirs[0] = argv[optind];
+    a->o = o;
+    a->out = out;
+    a->arch_name = arch_name;
+    a->init = init;
+    a->json = json;
+    a->quiet = quiet;
+    a->use_val = use_val;
+    a->use_test = use_test;
+    a->val_split = val_split;
+    a->test_split = test_split;
+    a->num_dirs = num_dirs;
+    a->teacher = teacher;
+    a->tutorial = tutorial;
+    a->auto_epochs = !n_epochs && !tutorial;
+    a->aug = aug;
+    return -1;
 
-    const char *data_path = argv[optind];
-    data_dirs[0] = data_path;
+}
+
+/* The model's labels and input range from the data, and the uint8 splits into *d. */
+static qsnn_status load_inputs(const train_args *a, const char *data_path, qsnn_model *m, train_inputs *d)
+{
+    qsnn_status st;
+    qsnn_file_kind data_kind = qsnn_file_kind_of(data_path);
+    if (data_kind == QSNN_FILE_UNREADABLE) {
+        qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", data_path);
+        return QSNN_ERR_IO;
+    }
+    int num_labels;
+    if (data_kind == QSNN_FILE_DIR) {
+        if ((st = qsnn_dataset_open_many(&d->ds, a->data_dirs, a->num_dirs, &a->aug)) != QSNN_OK)
+            return st;
+        num_labels = qsnn_dataset_num_labels(d->ds);
+        for (int i = 0; i < num_labels && i < QSNN_MAX_LABELS; i++)
+            snprintf(m->labels[i], QSNN_LABEL_MAX, "%s", qsnn_dataset_label_name(d->ds, i));
+        /* the scaling range: clean training features */
+        if ((st = split_of_dataset(d->ds, QSNN_SPLIT_TRAIN, 0, 0, &d->xt, &d->yt, &d->nt, &d->clean_f)) != QSNN_OK)
+            return st;
+        float lo = 0, hi = 0;
+        for (size_t i = 0; i < d->nt * QSNN_DATA_FEATURE_SIZE; i++) {
+            if (i == 0 || d->clean_f[i] < lo)
+                lo = d->clean_f[i];
+            if (i == 0 || d->clean_f[i] > hi)
+                hi = d->clean_f[i];
+        }
+        if (a->init && m->scale_max > m->scale_min) /* --init: keep the range the model was trained with */
+            lo = m->scale_min, hi = m->scale_max;
+        m->scale_min = lo;
+        m->scale_max = hi;
+        d->actx = (aug_ctx){d->ds, d->nt, malloc(d->nt * sizeof(size_t) + 1), d->clean_f, lo, hi, NULL, 0};
+        if (!d->actx.idx)
+            return qsnn_fail(QSNN_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < d->nt; i++)
+            d->actx.idx[i] = i;
+        if (a->use_val &&
+            (st = split_of_dataset(d->ds, a->val_split, lo, hi, &d->xv, &d->yv, &d->nv, NULL)) != QSNN_OK)
+            return st;
+        if (a->use_test &&
+            (st = split_of_dataset(d->ds, a->test_split, lo, hi, &d->xs, &d->ys, &d->ns, NULL)) != QSNN_OK)
+            return st;
+    } else {
+        if ((st = qsnn_featureset_load(&d->fs, data_path)) != QSNN_OK)
+            return st;
+        if (d->fs.h != QSNN_DATA_FRAMES || d->fs.w != QSNN_DATA_COEFFS) {
+            qsnn_fail(QSNN_ERR_SHAPE, "%s: features are %dx%d, the model needs 49x10", data_path, d->fs.h, d->fs.w);
+            return QSNN_ERR_SHAPE;
+        }
+        num_labels = d->fs.num_labels;
+        for (int i = 0; i < num_labels && i < QSNN_MAX_LABELS; i++)
+            memcpy(m->labels[i], d->fs.labels[i], QSNN_LABEL_MAX);
+        m->scale_min = d->fs.scale_min;
+        m->scale_max = d->fs.scale_max;
+        if ((st = split_of_file(&d->fs, QSNN_SPLIT_TRAIN, &d->xt, &d->yt, &d->nt)) != QSNN_OK ||
+            (a->use_val && (st = split_of_file(&d->fs, a->val_split, &d->xv, &d->yv, &d->nv)) != QSNN_OK) ||
+            (a->use_test && (st = split_of_file(&d->fs, a->test_split, &d->xs, &d->ys, &d->ns)) != QSNN_OK))
+            return st;
+    }
+    if (num_labels != m->arch.num_classes) {
+        qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", data_path, num_labels,
+                  m->arch.num_classes);
+        return QSNN_ERR_SHAPE;
+    }
+    m->num_labels = num_labels;
+    if (d->nt == 0) {
+        qsnn_fail(QSNN_ERR_ARG, "%s: the training split is empty", data_path);
+        return QSNN_ERR_ARG;
+    }
+    return QSNN_OK;
+}
+
+/* Each episode's model on the test split, then the summary (a table, or one JSON object with --json). */
+static void print_results(const train_args *a, const train_inputs *d, const qsnn_train_result *res, double secs)
+{
+    /* test accuracy of each episode's model */
+    double test_acc[3] = {-1, -1, -1};
+    if (d->ns) {
+        for (int i = 0; i < a->o.num_episodes; i++) {
+            char path[4096];
+            const char *dot = strrchr(a->out, '.'), *slash = strrchr(a->out, '/');
+            if (dot && (!slash || dot > slash))
+                snprintf(path, sizeof path, "%.*s.ep%d%s", (int)(dot - a->out), a->out, a->o.episodes[i], dot);
+            else
+                snprintf(path, sizeof path, "%s.ep%d", a->out, a->o.episodes[i]);
+            qsnn_model em;
+            if (qsnn_model_load(&em, path) == QSNN_OK) {
+                qsnn_eval_float(&em, d->xs, d->ys, d->ns, &test_acc[i], NULL);
+                qsnn_model_free(&em);
+            }
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (a->json) {
+        printf("{\"model\": \"%s\", \"seconds\": %.1f, \"peak_rss_mb\": %.1f, \"episodes\": [", a->out, secs,
+               ru.ru_maxrss / 1024.0);
+        for (int i = 0; i < a->o.num_episodes; i++)
+            printf("%s{\"episode\": %d, \"epochs\": %d, \"best_val_acc\": %.6f, \"test_acc\": %.6f, "
+                   "\"samples_per_s\": %.1f}",
+                   i ? ", " : "", a->o.episodes[i], a->o.epochs[i], res->best_val_acc[i], test_acc[i],
+                   res->samples_per_s[i]);
+        printf("]}\n");
+    } else {
+        printf("%-8s %-7s %-10s %-10s %s\n", "episode", "epochs", "best val", "test", "samples/s");
+        for (int i = 0; i < a->o.num_episodes; i++)
+            printf("%-8d %-7d %-10.4f %-10.4f %.0f\n", a->o.episodes[i], a->o.epochs[i], res->best_val_acc[i],
+                   test_acc[i], res->samples_per_s[i]);
+        printf("model: %s  (%.1f s, peak memory %.1f MB)\n", a->out, secs, ru.ru_maxrss / 1024.0);
+    }
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_args args;
+    memset(&args, 0, sizeof args);
+    int prc = parse_args(argc, argv, &args);
+    if (prc >= 0)
+        return prc;
+    qsnn_train_opts o = args.o;
+    const char *init = args.init, *arch_name = args.arch_name, *data_path = args.data_dirs[0];
+    const int quiet = args.quiet;
     int rc = QSNN_EXIT_FAIL;
     qsnn_status st;
     qsnn_model m;
     memset(&m, 0, sizeof m);
-    qsnn_featureset fs;
-    memset(&fs, 0, sizeof fs);
-    qsnn_dataset *ds = NULL;
-    uint8_t *xt = NULL, *xv = NULL, *xs = NULL;
-    int32_t *yt = NULL, *yv = NULL, *ys = NULL;
-    size_t nt = 0, nv = 0, ns = 0;
-    aug_ctx actx = {0};
-    float *clean_f = NULL;
+    train_inputs in;
+    memset(&in, 0, sizeof in);
 
     /* model */
     if (init) {
@@ -454,7 +608,7 @@ int cmd_train(int argc, char **argv)
         if (st != QSNN_OK || (st = qsnn_model_init(&m, &a, o.seed)) != QSNN_OK)
             return cli_fail(CMD, st);
     }
-    if (m.arch.input.h != 49 || m.arch.input.w != 10 || m.arch.input.c != 1) {
+    if (m.arch.input.h != QSNN_DATA_FRAMES || m.arch.input.w != QSNN_DATA_COEFFS || m.arch.input.c != 1) {
         qsnn_fail(QSNN_ERR_SHAPE, "model input is %dx%dx%d, features are 49x10x1", m.arch.input.h, m.arch.input.w,
                   m.arch.input.c);
         rc = cli_fail(CMD, QSNN_ERR_SHAPE);
@@ -462,133 +616,60 @@ int cmd_train(int argc, char **argv)
     }
 
     /* data */
-    struct stat sb;
-    if (stat(data_path, &sb) != 0) {
-        qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", data_path);
-        rc = cli_fail(CMD, QSNN_ERR_IO);
-        goto done;
-    }
-    int num_labels;
-    if (num_dirs > 1 && !S_ISDIR(sb.st_mode)) {
+    qsnn_file_kind kind = qsnn_file_kind_of(data_path);
+    if (args.num_dirs > 1 && kind != QSNN_FILE_DIR && kind != QSNN_FILE_UNREADABLE) {
         rc = cli_usage_error(CMD, "--extra-data needs a DATA_DIR, not a feature file (%s)", data_path);
         goto done;
     }
-    if (S_ISDIR(sb.st_mode)) {
-        if ((st = qsnn_dataset_open_many(&ds, data_dirs, num_dirs, &aug)) != QSNN_OK) {
-            rc = cli_fail(CMD, st);
-            goto done;
-        }
-        num_labels = qsnn_dataset_num_labels(ds);
-        for (int i = 0; i < num_labels && i < QSNN_MAX_LABELS; i++)
-            snprintf(m.labels[i], QSNN_LABEL_MAX, "%s", qsnn_dataset_label_name(ds, i));
-        /* the scaling range: clean training features */
-        if ((st = split_of_dataset(ds, QSNN_SPLIT_TRAIN, 0, 0, &xt, &yt, &nt, &clean_f)) != QSNN_OK) {
-            rc = cli_fail(CMD, st);
-            goto done;
-        }
-        float lo = 0, hi = 0;
-        for (size_t i = 0; i < nt * 490; i++) {
-            if (i == 0 || clean_f[i] < lo)
-                lo = clean_f[i];
-            if (i == 0 || clean_f[i] > hi)
-                hi = clean_f[i];
-        }
-        if (init && m.scale_max > m.scale_min) /* --init: keep the range the model was trained with */
-            lo = m.scale_min, hi = m.scale_max;
-        m.scale_min = lo;
-        m.scale_max = hi;
-        actx = (aug_ctx){ds, nt, malloc(nt * sizeof(size_t) + 1), clean_f, lo, hi, NULL, 0};
-        if (!actx.idx) {
-            rc = cli_fail(CMD, qsnn_fail(QSNN_ERR_NOMEM, "out of memory"));
-            goto done;
-        }
-        for (size_t i = 0; i < nt; i++)
-            actx.idx[i] = i;
-        if (use_val && (st = split_of_dataset(ds, val_split, lo, hi, &xv, &yv, &nv, NULL)) != QSNN_OK) {
-            rc = cli_fail(CMD, st);
-            goto done;
-        }
-        if (use_test && (st = split_of_dataset(ds, test_split, lo, hi, &xs, &ys, &ns, NULL)) != QSNN_OK) {
-            rc = cli_fail(CMD, st);
-            goto done;
-        }
-    } else {
-        if ((st = qsnn_featureset_load(&fs, data_path)) != QSNN_OK) {
-            rc = cli_fail(CMD, st);
-            goto done;
-        }
-        if (fs.h != 49 || fs.w != 10) {
-            qsnn_fail(QSNN_ERR_SHAPE, "%s: features are %dx%d, the model needs 49x10", data_path, fs.h, fs.w);
-            rc = cli_fail(CMD, QSNN_ERR_SHAPE);
-            goto done;
-        }
-        num_labels = fs.num_labels;
-        for (int i = 0; i < num_labels && i < QSNN_MAX_LABELS; i++)
-            memcpy(m.labels[i], fs.labels[i], QSNN_LABEL_MAX);
-        m.scale_min = fs.scale_min;
-        m.scale_max = fs.scale_max;
-        if ((st = split_of_file(&fs, QSNN_SPLIT_TRAIN, &xt, &yt, &nt)) != QSNN_OK ||
-            (use_val && (st = split_of_file(&fs, val_split, &xv, &yv, &nv)) != QSNN_OK) ||
-            (use_test && (st = split_of_file(&fs, test_split, &xs, &ys, &ns)) != QSNN_OK)) {
-            rc = cli_fail(CMD, st);
-            goto done;
-        }
-    }
-    if (num_labels != m.arch.num_classes) {
-        qsnn_fail(QSNN_ERR_SHAPE, "%s: %d labels, the model has %d classes", data_path, num_labels,
-                  m.arch.num_classes);
-        rc = cli_fail(CMD, QSNN_ERR_SHAPE);
+    if ((st = load_inputs(&args, data_path, &m, &in)) != QSNN_OK) {
+        rc = cli_fail(CMD, st);
         goto done;
     }
-    m.num_labels = num_labels;
-    if (nt == 0) {
-        qsnn_fail(QSNN_ERR_ARG, "%s: the training split is empty", data_path);
-        rc = cli_fail(CMD, QSNN_ERR_ARG);
-        goto done;
-    }
+    const qsnn_dataset *ds = in.ds;
     if (!quiet)
         fprintf(stderr, "qsnn train: %s, %zu training / %zu validation / %zu test samples, range [%g, %g]%s\n",
-                m.arch.name, nt, nv, ns, m.scale_min, m.scale_max, ds ? ", augmentation every epoch" : "");
+                m.arch.name, in.nt, in.nv, in.ns, m.scale_min, m.scale_max, ds ? ", augmentation every epoch" : "");
 
-    if (!n_epochs && !tutorial) /* the default budget: optimizer steps per episode, whatever the data's size */
+    if (args.auto_epochs) /* the default budget: optimizer steps per episode, whatever the data's size */
         for (int i = 0; i < o.num_episodes; i++) {
-            long e = lround((double)DEFAULT_STEPS[o.episodes[i] - 1] * o.batch / (double)nt);
+            long e = lround((double)DEFAULT_STEPS[o.episodes[i] - 1] * o.batch / (double)in.nt);
             o.epochs[i] = e < MIN_EPOCHS ? MIN_EPOCHS : (int)e;
         }
     teacher_ctx tch;
     memset(&tch, 0, sizeof tch);
-    if (teacher) {
+    if (args.teacher) {
         if (!ds) {
             rc = cli_usage_error(CMD, "--teacher needs a DATA_DIR (the teacher hears the audio), not a feature file");
             goto done;
         }
-        if ((st = teacher_open(&tch, teacher, ds, o.threads)) != QSNN_OK) {
+        if ((st = teacher_open(&tch, args.teacher, ds, o.threads)) != QSNN_OK) {
             rc = cli_fail(CMD, st);
             goto done;
         }
-        actx.teacher = &tch;
-        actx.kd_t = o.kd_temperature;
+        in.actx.teacher = &tch;
+        in.actx.kd_t = o.kd_temperature;
     }
     if (!quiet)
         fprintf(stderr, "qsnn train: recipe %s, epochs %d,%d,%d, BN re-estimation %d batches, %d augmented sets, speed "
-                "%g %%, level %g dB, SpecAugment %dx%d frames %dx%d coefficients%s%s\n", tutorial ? "tutorial" : "default",
+                "%g %%, level %g dB, SpecAugment %dx%d frames %dx%d coefficients%s%s\n", args.tutorial ? "tutorial" : "default",
                 o.epochs[0], o.num_episodes > 1 ? o.epochs[1] : 0, o.num_episodes > 2 ? o.epochs[2] : 0, o.bn_batches,
                 o.aug_sets,
-                aug.speed_pct, aug.level_db, aug.time_masks, aug.time_mask_max, aug.freq_masks, aug.freq_mask_max,
-                teacher ? ", teacher " : "", teacher ? teacher : "");
+                args.aug.speed_pct, args.aug.level_db, args.aug.time_masks, args.aug.time_mask_max, args.aug.freq_masks,
+                args.aug.freq_mask_max,
+                args.teacher ? ", teacher " : "", args.teacher ? args.teacher : "");
 
     qsnn_train_data td = {0};
-    td.train_u8 = ds ? NULL : xt;
-    td.train_labels = yt;
-    td.n_train = nt;
+    td.train_u8 = ds ? NULL : in.xt;
+    td.train_labels = in.yt;
+    td.n_train = in.nt;
     if (ds) {
         td.augment = augment_cb;
-        td.augment_ctx = &actx;
-        td.soft_targets = teacher ? soft_cb : NULL;
+        td.augment_ctx = &in.actx;
+        td.soft_targets = args.teacher ? soft_cb : NULL;
     }
-    td.val_u8 = xv;
-    td.val_labels = yv;
-    td.n_val = nv;
+    td.val_u8 = in.xv;
+    td.val_labels = in.yv;
+    td.n_val = in.nv;
     qsnn_train_result *res = calloc(1, sizeof *res);
     if (!res) {
         rc = cli_fail(CMD, qsnn_fail(QSNN_ERR_NOMEM, "out of memory"));
@@ -602,51 +683,17 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CMD, st);
         goto done;
     }
-    /* test accuracy of each episode's model */
-    double test_acc[3] = {-1, -1, -1};
-    if (ns) {
-        for (int i = 0; i < o.num_episodes; i++) {
-            char path[4096];
-            const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
-            if (dot && (!slash || dot > slash))
-                snprintf(path, sizeof path, "%.*s.ep%d%s", (int)(dot - out), out, o.episodes[i], dot);
-            else
-                snprintf(path, sizeof path, "%s.ep%d", out, o.episodes[i]);
-            qsnn_model em;
-            if (qsnn_model_load(&em, path) == QSNN_OK) {
-                qsnn_eval_float(&em, xs, ys, ns, &test_acc[i], NULL);
-                qsnn_model_free(&em);
-            }
-        }
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    if (json) {
-        printf("{\"model\": \"%s\", \"seconds\": %.1f, \"peak_rss_mb\": %.1f, \"episodes\": [", out, secs,
-               ru.ru_maxrss / 1024.0);
-        for (int i = 0; i < o.num_episodes; i++)
-            printf("%s{\"episode\": %d, \"epochs\": %d, \"best_val_acc\": %.6f, \"test_acc\": %.6f, "
-                   "\"samples_per_s\": %.1f}",
-                   i ? ", " : "", o.episodes[i], o.epochs[i], res->best_val_acc[i], test_acc[i],
-                   res->samples_per_s[i]);
-        printf("]}\n");
-    } else {
-        printf("%-8s %-7s %-10s %-10s %s\n", "episode", "epochs", "best val", "test", "samples/s");
-        for (int i = 0; i < o.num_episodes; i++)
-            printf("%-8d %-7d %-10.4f %-10.4f %.0f\n", o.episodes[i], o.epochs[i], res->best_val_acc[i],
-                   test_acc[i], res->samples_per_s[i]);
-        printf("model: %s  (%.1f s, peak memory %.1f MB)\n", out, secs, ru.ru_maxrss / 1024.0);
-    }
+    print_results(&args, &in, res, secs);
     free(res);
     rc = QSNN_EXIT_OK;
 done:
-    free(xt), free(yt), free(xv), free(yv), free(xs), free(ys), free(actx.idx), free(clean_f);
-    if (actx.teacher)
-        teacher_close(actx.teacher);
-    if (ds)
-        qsnn_dataset_free(ds);
-    if (fs.n || fs.label)
-        qsnn_featureset_free(&fs);
+    free(in.xt), free(in.yt), free(in.xv), free(in.yv), free(in.xs), free(in.ys), free(in.actx.idx), free(in.clean_f);
+    if (in.actx.teacher)
+        teacher_close(in.actx.teacher);
+    if (in.ds)
+        qsnn_dataset_free(in.ds);
+    if (in.fs.n || in.fs.label)
+        qsnn_featureset_free(&in.fs);
     qsnn_model_free(&m);
     return rc;
 }

@@ -67,17 +67,9 @@ static void usage(void)
            "  qsnn tutorial --data ../shared/data/speech_commands_test_subset --out /tmp/tut\n");
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
+static int is_dir(const char *p) { return p && qsnn_file_kind_of(p) == QSNN_FILE_DIR; }
 
-static int is_file(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
+static int is_file(const char *p) { return p && qsnn_file_kind_of(p) >= QSNN_FILE_OTHER && !is_dir(p); }
 
 typedef struct {
     double t0;
@@ -180,7 +172,93 @@ static double accuracy_of(const int32_t *pred, const int32_t *label, size_t n)
     return n ? (double)ok / (double)n : 0.0;
 }
 
-int cmd_tutorial(int argc, char **argv)
+/* The clips per class, and the data's labels against the model's (the same names in the same order). */
+static qsnn_status print_labels(const qsnn_featureset *fs, const qsnn_model *m, const char *data)
+{
+    for (int k = 0; k < fs->num_labels; k++) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < fs->n; i++)
+            cnt += fs->label[i] == k;
+        printf("  %-10s %zu\n", fs->labels[k], cnt);
+        if (strcmp(fs->labels[k], m->labels[k]) != 0)
+            return qsnn_fail(QSNN_ERR_SHAPE, "%s: label %d is '%s' in the data but '%s' in the model", data, k,
+                             fs->labels[k], m->labels[k]);
+    }
+    return QSNN_OK;
+}
+
+/* Section 5.1: convert, validate, save <out>/mobilenet_kws.snn, print Akida's summary; results into res. */
+static qsnn_status convert_step(const qsnn_model *fm, const char *out_dir, unsigned char **image, size_t *image_size,
+                                qsnn_snn_model *sm, cJSON *res, char *path, size_t cap)
+{
+    qsnn_status st;
+    if ((st = qsnn_convert_model(fm, image, image_size, NULL)))
+        return st;
+    if ((st = qsnn_snn_model_init(sm, *image, *image_size, "converted model")))
+        return st;
+    snprintf(path, cap, "%s/mobilenet_kws.snn", out_dir);
+    if ((st = qsnn_snn_save(path, *image, *image_size)))
+        return st;
+    qsnn_report_snn_summary(stdout, sm);
+    printf("Saved %s (%zu bytes)\n", path, *image_size);
+    cJSON_AddStringToObject(res, "snn_model", path);
+    cJSON_AddNumberToObject(res, "snn_bytes", (double)*image_size);
+    int hw_ok = 1;
+    for (int l = 0; l < sm->num_layers; l++)
+        hw_ok &= qsnn_convert_hw_check(sm, l, NULL, 0) == 0;
+    cJSON_AddBoolToObject(res, "hw_compatible", hw_ok);
+    return QSNN_OK;
+}
+
+/* Section 5.3: the spiking model's confusion matrix, printed and drawn to <out>/confusion_matrix.png. */
+static qsnn_status confusion_step(qsnn_confusion *cm, const qsnn_snn_model *sm, const qsnn_featureset *fs,
+                                  const int32_t *pred, const char *out_dir, cJSON *res, char *path, size_t cap)
+{
+    qsnn_status st;
+    if ((st = qsnn_confusion_init(cm, sm->num_classes)))
+        return st;
+    for (int k = 0; k < sm->num_classes; k++)
+        cm->labels[k] = sm->labels[k];
+    for (size_t i = 0; i < fs->n; i++)
+        qsnn_confusion_add(cm, fs->label[i], pred[i]);
+    qsnn_confusion_print(stdout, cm);
+    snprintf(path, cap, "%s/confusion_matrix.png", out_dir);
+    if ((st = qsnn_confusion_plot_png(cm, "Confusion matrix", path)))
+        return st;
+    printf("Saved %s\n", path);
+    cJSON_AddStringToObject(res, "confusion_png", path);
+    return QSNN_OK;
+}
+
+/* results.json (atomically), and on stdout with --json. */
+static qsnn_status write_results(const cJSON *res, const char *out_dir, int json, char *path, size_t cap)
+{
+    qsnn_status st;
+    char *text = cJSON_Print(res);
+    snprintf(path, cap, "%s/results.json", out_dir);
+    qsnn_atomic_file af;
+    if (!text)
+        return qsnn_fail(QSNN_ERR_NOMEM, "out of memory for results.json");
+    if ((st = qsnn_atomic_open(&af, path)) == QSNN_OK) {
+        qsnn_atomic_write(&af, text, strlen(text));
+        qsnn_atomic_write(&af, "\n", 1);
+        st = qsnn_atomic_commit(&af);
+    }
+    if (json && st == QSNN_OK)
+        printf("%s\n", text);
+    free(text);
+    return st;
+}
+
+typedef struct {
+    const char *data, *out_dir, *model_opt, *cache, *noise_opt;
+    qsnn_split split;
+    long stats_n, threads;
+    int json;
+} tut_args;
+
+/* The options into *a; returns -1 to go on, or the exit code (help printed, usage error). */
+static int parse_args(int argc, char **argv, tut_args *a)
 {
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},          {"out", required_argument, 0, 'o'},
@@ -225,6 +303,20 @@ int cmd_tutorial(int argc, char **argv)
     if (noise_opt && !is_dir(noise_opt))
         return cli_usage_error("tutorial", "--noise %s: not a folder", noise_opt);
 
+    *a = (tut_args){data, out_dir, model_opt, cache, noise_opt, split, stats_n, threads, json};
+    return -1;
+}
+
+int cmd_tutorial(int argc, char **argv)
+{
+    tut_args a;
+    memset(&a, 0, sizeof a);
+    int prc = parse_args(argc, argv, &a);
+    if (prc >= 0)
+        return prc;
+    const char *data = a.data, *out_dir = a.out_dir, *model_opt = a.model_opt;
+    const qsnn_split split = a.split;
+
     char model_buf[4096], noise_buf[4096], synth_dir[4096], path[4200];
     const char *model_path = model_opt ? model_opt : default_model_path(model_buf, sizeof model_buf);
     int rc = QSNN_EXIT_FAIL;
@@ -249,8 +341,8 @@ int cmd_tutorial(int argc, char **argv)
     /* ---- 2. data ---- */
     step_begin(&clk, "2", "Load the dataset");
     if (!data) {
-        const char *noise = find_real_noise(noise_opt, noise_buf, sizeof noise_buf);
-        if ((st = prepare_default_data(cache, noise, synth_dir, sizeof synth_dir)))
+        const char *noise = find_real_noise(a.noise_opt, noise_buf, sizeof noise_buf);
+        if ((st = prepare_default_data(a.cache, noise, synth_dir, sizeof synth_dir)))
             goto fail;
         data = synth_dir;
     }
@@ -276,17 +368,8 @@ int cmd_tutorial(int argc, char **argv)
                        fm.num_labels, model_path);
         goto fail;
     }
-    for (int k = 0; k < fs.num_labels; k++) {
-        size_t cnt = 0;
-        for (size_t i = 0; i < fs.n; i++)
-            cnt += fs.label[i] == k;
-        printf("  %-10s %zu\n", fs.labels[k], cnt);
-        if (strcmp(fs.labels[k], fm.labels[k]) != 0) {
-            st = qsnn_fail(QSNN_ERR_SHAPE, "%s: label %d is '%s' in the data but '%s' in the model", data, k,
-                           fs.labels[k], fm.labels[k]);
-            goto fail;
-        }
-    }
+    if ((st = print_labels(&fs, &fm, data)))
+        goto fail;
     cJSON_AddStringToObject(res, "data", data);
     cJSON_AddStringToObject(res, "split", qsnn_split_name(split));
     cJSON_AddNumberToObject(res, "clips", (double)fs.n);
@@ -317,32 +400,17 @@ int cmd_tutorial(int argc, char **argv)
 
     /* ---- 5.1 conversion ---- */
     step_begin(&clk, "5.1", "Convert the quantized model to an integer event-based model");
-    if ((st = qsnn_convert_model(&fm, &image, &image_size, NULL)))
-        goto fail;
     qsnn_snn_model sm;
-    if ((st = qsnn_snn_model_init(&sm, image, image_size, "converted model")))
+    if ((st = convert_step(&fm, out_dir, &image, &image_size, &sm, res, path, sizeof path)))
         goto fail;
-    snprintf(path, sizeof path, "%s/mobilenet_kws.snn", out_dir);
-    if ((st = qsnn_snn_save(path, image, image_size)))
-        goto fail;
-    qsnn_report_snn_summary(stdout, &sm);
-    printf("Saved %s (%zu bytes)\n", path, image_size);
-    cJSON_AddStringToObject(res, "snn_model", path);
-    cJSON_AddNumberToObject(res, "snn_bytes", (double)image_size);
-    {
-        int hw_ok = 1;
-        for (int l = 0; l < sm.num_layers; l++)
-            hw_ok &= qsnn_convert_hw_check(&sm, l, NULL, 0) == 0;
-        cJSON_AddBoolToObject(res, "hw_compatible", hw_ok);
-    }
     step_end(&clk, "5.1");
 
     /* ---- 5.2 spiking model accuracy and statistics ---- */
     step_begin(&clk, "5.2", "Check prediction accuracy of the spiking model, and its statistics");
     qsnn_snn_stats stats;
     memset(&stats, 0, sizeof stats);
-    if ((st = qsnn_report_snn_predict(&sm, QSNN_SNN_DENSE, fs.u8, fs.n, (int)threads, pred_s, NULL, &stats,
-                                      (size_t)stats_n)))
+    if ((st = qsnn_report_snn_predict(&sm, QSNN_SNN_DENSE, fs.u8, fs.n, (int)a.threads, pred_s, NULL, &stats,
+                                      (size_t)a.stats_n)))
         goto fail;
     double acc_s = accuracy_of(pred_s, fs.label, fs.n);
     size_t agree = 0;
@@ -352,7 +420,7 @@ int cmd_tutorial(int argc, char **argv)
     printf("Accuracy: %.2f%%\n", 100.0 * acc_s);
     printf("Agreement with the quantized model: %zu of %zu clips predict the same class (%.2f%%)\n", agree, fs.n,
            100.0 * agreement);
-    printf("Model statistics (first %zu clips)\n", stats_n && (size_t)stats_n < fs.n ? (size_t)stats_n : fs.n);
+    printf("Model statistics (first %zu clips)\n", a.stats_n && (size_t)a.stats_n < fs.n ? (size_t)a.stats_n : fs.n);
     qsnn_report_snn_stats(stdout, &sm, &stats);
     cJSON_AddNumberToObject(res, "accuracy_spiking", acc_s);
     cJSON_AddNumberToObject(res, "agreement", agreement);
@@ -360,18 +428,8 @@ int cmd_tutorial(int argc, char **argv)
 
     /* ---- 5.3 confusion matrix ---- */
     step_begin(&clk, "5.3", "Confusion matrix of the spiking model (true class in rows)");
-    if ((st = qsnn_confusion_init(&cm, sm.num_classes)))
+    if ((st = confusion_step(&cm, &sm, &fs, pred_s, out_dir, res, path, sizeof path)))
         goto fail;
-    for (int k = 0; k < sm.num_classes; k++)
-        cm.labels[k] = sm.labels[k];
-    for (size_t i = 0; i < fs.n; i++)
-        qsnn_confusion_add(&cm, fs.label[i], pred_s[i]);
-    qsnn_confusion_print(stdout, &cm);
-    snprintf(path, sizeof path, "%s/confusion_matrix.png", out_dir);
-    if ((st = qsnn_confusion_plot_png(&cm, "Confusion matrix", path)))
-        goto fail;
-    printf("Saved %s\n", path);
-    cJSON_AddStringToObject(res, "confusion_png", path);
     step_end(&clk, "5.3");
 
     printf("\nDone in %.2f s: quantized %.2f%%, spiking %.2f%%, agreement %.2f%%. Outputs in %s/\n", clk.total,
@@ -379,25 +437,8 @@ int cmd_tutorial(int argc, char **argv)
     cJSON_AddNumberToObject(res, "seconds", clk.total);
     cJSON_AddItemToObject(res, "steps", clk.steps);
     clk.steps = NULL;
-    {
-        char *text = cJSON_Print(res);
-        snprintf(path, sizeof path, "%s/results.json", out_dir);
-        qsnn_atomic_file af;
-        if (!text) {
-            st = qsnn_fail(QSNN_ERR_NOMEM, "out of memory for results.json");
-            goto fail;
-        }
-        if ((st = qsnn_atomic_open(&af, path)) == QSNN_OK) {
-            qsnn_atomic_write(&af, text, strlen(text));
-            qsnn_atomic_write(&af, "\n", 1);
-            st = qsnn_atomic_commit(&af);
-        }
-        if (json && st == QSNN_OK)
-            printf("%s\n", text);
-        free(text);
-        if (st)
-            goto fail;
-    }
+    if ((st = write_results(res, out_dir, a.json, path, sizeof path)))
+        goto fail;
     rc = QSNN_EXIT_OK;
     goto done;
 fail:

@@ -82,6 +82,9 @@ void qsnn_progress_begin(qsnn_progress *p, const char *label, const char *unit, 
 void qsnn_progress_update(qsnn_progress *p, size_t done, const char *extra);
 void qsnn_progress_end(qsnn_progress *p, size_t done, const char *extra);
 
+/* A duration for progress lines: "42s", "3m07s", "2h05m"; "?" when negative or absurd (> 1e7 s). */
+void qsnn_format_duration(char *buf, size_t n, double s);
+
 /* Monotonic wall clock in seconds. */
 double qsnn_time_now(void);
 

@@ -22,10 +22,22 @@
 extern "C" {
 #endif
 
+/* The features of one clip: 49 frames x 10 MFCC coefficients (qsnn/audio.h defaults, one second at 16 kHz). */
+#define QSNN_DATA_FRAMES 49
+#define QSNN_DATA_COEFFS 10
+#define QSNN_DATA_FEATURE_SIZE (QSNN_DATA_FRAMES * QSNN_DATA_COEFFS)
+
 typedef enum { QSNN_SPLIT_TRAIN = 0, QSNN_SPLIT_VALIDATION = 1, QSNN_SPLIT_TEST = 2, QSNN_SPLIT_COUNT = 3 } qsnn_split;
 const char *qsnn_split_name(qsnn_split s); /* "train", "validation", "test" */
 /* Parses "train", "validation"/"val", "test"; returns 0 on an unknown name. */
 int qsnn_split_parse(const char *name, qsnn_split *out);
+
+/* TensorFlow's which_set hash: int(sha1(name without _nohash_...).hexdigest(), 16) % 2^27, where name is the
+ * base name of `path`. */
+uint32_t qsnn_which_set_hash(const char *path);
+/* TensorFlow's which_set(path, val_pct, test_pct) (docs/design.md s2.2): pct = hash * 100 / (2^27 - 1);
+ * validation below val_pct, test below val_pct + test_pct, else train. The synthetic voices' ids use it too. */
+qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct);
 
 typedef struct {
     const char *wanted_words;    /* comma-separated; NULL = down,go,left,no,off,on,right,stop,up,yes */
@@ -90,6 +102,15 @@ qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const si
  * a teacher hears the clip unmasked. */
 qsnn_status qsnn_dataset_features_fe(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                      int augment, uint64_t seed, const qsnn_frontend_params *fe, float *out);
+
+/* Clean (augment = 0) or augmented features of every entry of split s, in index order, into
+ * out[count(s) * 490], in batches; `done` (may be NULL with prog) is advanced and prog updated per batch. */
+qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
+                                     float *out, qsnn_progress *prog, size_t *done);
+/* The same with a front end's features (NULL = the default MFCC): out[count(s) * frames * coefficients]. */
+qsnn_status qsnn_data_split_features_fe(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
+                                        const qsnn_frontend_params *fe, float *out, qsnn_progress *prog,
+                                        size_t *done);
 
 /* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
 void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);

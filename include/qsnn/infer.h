@@ -47,7 +47,7 @@ qsnn_status qsnn_model_input_from_pcm(const qsnn_model *m, qsnn_frontend *fe, fl
 typedef struct qsnn_infer qsnn_infer;
 qsnn_status qsnn_infer_create(qsnn_infer **out, const qsnn_model *m, int threads);
 void qsnn_infer_destroy(qsnn_infer *inf);
-/* logits[n * classes] of network inputs x[n * in_sz]; chunks of 32 samples (from the first) over the threads.
+/* logits[n * classes] of network inputs x[n * in_sz]; chunks of 16 samples (from the first) over the threads.
  * Results do not depend on the thread count; a sample's logits can differ in the last float bits with its place
  * in a chunk (the GEMM kernels block rows), i.e. with n. Call from one thread at a time (it runs its own
  * parallel region). */

@@ -1,4 +1,4 @@
-/* qsnn/io.h: file helpers shared by every file format: atomic writes, checked reads, .npy export.
+/* qsnn/io.h: file helpers shared by every file format: atomic writes, checked reads, .npy export, what a file is.
  *
  * Atomic write: data goes to "<path>.tmp.<pid>", is flushed and fsync'ed, then renamed over <path>; a crash or
  * an error midway leaves the previous file intact. */
@@ -48,6 +48,21 @@ qsnn_status qsnn_npy_write(const char *path, const char *dtype, const size_t *sh
 /* Whole file into a malloc'ed NUL-terminated buffer (for JSON); *len excludes the NUL. max_bytes guards
  * against reading something enormous by mistake. */
 qsnn_status qsnn_read_text_file(const char *path, size_t max_bytes, char **out, size_t *len);
+
+/* What a path holds: a folder, one of qsnn's file formats (told by its 8-byte magic), another file, or nothing
+ * readable. The one way every command tells a model from a .snn model, a feature file from a dataset folder. */
+typedef enum {
+    QSNN_FILE_UNREADABLE = -1, /* missing or unreadable (qsnn_last_error() names the file and the reason) */
+    QSNN_FILE_OTHER = 0,       /* a file of no qsnn format (audio, JSON, text, shorter than 8 bytes...) */
+    QSNN_FILE_DIR,             /* a folder (a dataset directory) */
+    QSNN_FILE_MODEL,           /* float/quantized model, "QSNNMODL" (qsnn/model.h) */
+    QSNN_FILE_SNN,             /* integer event-based model, "QSNN_SNN" (qsnn/snn.h) */
+    QSNN_FILE_FEATURES,        /* feature file, "QSNNFEAT" (qsnn/data.h) */
+    QSNN_FILE_CHECKPOINT       /* trainer checkpoint state, "QSNNCKPT" (qsnn/train.h) */
+} qsnn_file_kind;
+qsnn_file_kind qsnn_file_kind_of(const char *path);
+/* "folder", "qsnn model (.qsnn)", "integer model (.snn)", "feature file"... */
+const char *qsnn_file_kind_name(qsnn_file_kind k);
 
 /* Little-endian fixed-width helpers for portable binary formats. */
 static inline void qsnn_put_u32le(unsigned char *p, uint32_t v)

@@ -20,4 +20,5 @@
 #include "qsnn/snn.h"
 #include "qsnn/convert.h"
 #include "qsnn/report.h"
+#include "qsnn/kws.h"
 #endif

@@ -118,8 +118,7 @@ static inline int qsnn_snn_nibble_u4(const uint8_t *p, size_t i) { return (p[i >
 qsnn_status qsnn_snn_save(const char *path, const void *image, size_t size);
 /* Read and validate: *image is malloc'ed (free() it after the model). Files over 64 MiB are refused. */
 qsnn_status qsnn_snn_load(const char *path, qsnn_snn_model *m, unsigned char **image);
-/* 1 if the file starts with the .snn magic, 0 if not, -1 if it cannot be read. */
-int qsnn_snn_file_is_snn(const char *path);
+/* (What a file is, .snn or another format: qsnn_file_kind_of, qsnn/io.h.) */
 
 /* ---- inference ---- */
 

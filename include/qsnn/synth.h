@@ -89,7 +89,7 @@ int qsnn_synth_num_voices(void);
  * 1 test). Returns QSNN_ERR_RANGE for a bad index, QSNN_ERR_DEPENDENCY if SHA-1 is unavailable. */
 qsnn_status qsnn_synth_voice_get(int i, qsnn_synth_voice *out);
 
-/* TensorFlow's which_set for speaker id `name` (the part before "_nohash_") with 10% validation and 10% test:
+/* qsnn_which_set(name, 10, 10) (qsnn/data.h) for speaker id `name` (the part before "_nohash_"):
  * pct = (int(sha1(name)) mod 2^27) * 100 / (2^27 - 1). */
 qsnn_split qsnn_synth_which_set(const char *name);
 

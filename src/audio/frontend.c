@@ -5,7 +5,7 @@
  * padding), so qsnn_frontend_compute never allocates. */
 #include "qsnn/frontend.h"
 
-#include "audio/tf_signal.h"
+#include "audio/tf_signal_internal.h"
 #include "qsnn/audio.h"
 
 #include <cjson/cJSON.h>
@@ -197,7 +197,7 @@ qsnn_status qsnn_frontend_from_json(qsnn_frontend_params *p, const cJSON *obj, c
             return st;
     }
     qsnn_status st = qsnn_frontend_validate(p);
-    return st == QSNN_OK ? st : qsnn_fail(st, "%s: %s", origin, qsnn_last_error());
+    return st == QSNN_OK ? st : qsnn_fail_context(st, "%s", origin);
 }
 
 /* ---------------------------------------------------------------- computation */

@@ -14,7 +14,7 @@
  *
  * Invariants: create precomputes the window, each band's bin range and weights, the DCT table, and allocates
  * all scratch, so compute never allocates; one object per thread. */
-#include "audio/tf_signal.h"
+#include "audio/tf_signal_internal.h"
 
 #include <fftw3.h>
 #include <math.h>

@@ -162,31 +162,57 @@ static qsnn_status decode_mono(const char *path, SNDFILE *sf, const SF_INFO *inf
     return QSNN_OK;
 }
 
-/* Resample x[n] at `rate` to exactly round(n * 16000 / rate) samples at 16 kHz. */
-static qsnn_status resample_16k(const char *path, const float *x, size_t n, int rate, float **out, size_t *out_n)
+qsnn_status qsnn_audio_resample(const float *x, size_t n, double ratio, qsnn_resample_quality q, size_t want,
+                                float **out, size_t *out_n)
 {
-    size_t want = (size_t)(((unsigned long long)n * QSNN_SAMPLE_RATE + (unsigned long long)rate / 2) /
-                           (unsigned long long)rate);
-    size_t cap = want + 64; /* libsamplerate may produce a few extra frames; we trim to `want` */
-    float *y = calloc(cap ? cap : 1, sizeof *y);
+    *out = NULL;
+    *out_n = 0;
+    if (!(ratio > 0) || ratio > 1e6)
+        return qsnn_fail(QSNN_ERR_ARG, "resample: ratio %g out of range", ratio);
+    /* libsamplerate may produce a few extra frames: room for them, then `want` (or what it made) is kept */
+    size_t cap = (want ? want : (size_t)ceil((double)n * ratio)) + 64;
+    float *y = calloc(cap, sizeof *y);
     if (!y)
-        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+        return qsnn_fail(QSNN_ERR_NOMEM, "resample: %zu samples", cap);
+    if (ratio == 1.0 && !want) {
+        memcpy(y, x, n * sizeof *y);
+        *out = y;
+        *out_n = n;
+        return QSNN_OK;
+    }
     SRC_DATA d;
     memset(&d, 0, sizeof d);
     d.data_in = x;
     d.data_out = y;
     d.input_frames = (long)n;
     d.output_frames = (long)cap;
-    d.src_ratio = (double)QSNN_SAMPLE_RATE / (double)rate;
+    d.src_ratio = ratio;
     d.end_of_input = 1;
-    int err = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, 1);
+    int err = src_simple(&d, q == QSNN_RESAMPLE_FASTEST ? SRC_SINC_FASTEST : SRC_SINC_MEDIUM_QUALITY, 1);
     if (err) {
         free(y);
-        return qsnn_fail(QSNN_ERR_FORMAT, "%s: resampling from %d Hz failed: %s", path, rate, src_strerror(err));
+        return qsnn_fail(QSNN_ERR_DEPENDENCY, "libsamplerate: %s", src_strerror(err));
     }
-    /* frames beyond output_frames_gen are already zero (calloc); keep exactly `want` */
+    /* frames beyond output_frames_gen are already zero (calloc) */
     *out = y;
-    *out_n = want;
+    *out_n = want ? want : (size_t)d.output_frames_gen;
+    return QSNN_OK;
+}
+
+/* Resample x[n] at `rate` to exactly round(n * 16000 / rate) samples at 16 kHz. */
+static qsnn_status resample_16k(const char *path, const float *x, size_t n, int rate, float **out, size_t *out_n)
+{
+    size_t want = (size_t)(((unsigned long long)n * QSNN_SAMPLE_RATE + (unsigned long long)rate / 2) /
+                           (unsigned long long)rate);
+    if (!want) { /* (a file too short to give one sample at 16 kHz) */
+        *out = calloc(1, sizeof **out);
+        *out_n = 0;
+        return *out ? QSNN_OK : qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    qsnn_status st = qsnn_audio_resample(x, n, (double)QSNN_SAMPLE_RATE / (double)rate, QSNN_RESAMPLE_MEDIUM, want,
+                                         out, out_n);
+    if (st != QSNN_OK)
+        return qsnn_fail(st, "%s: resampling from %d Hz failed: %s", path, rate, qsnn_last_error());
     return QSNN_OK;
 }
 

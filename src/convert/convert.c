@@ -85,7 +85,7 @@ static int choose_frac_bits(const double *t, const double *s, int n)
 qsnn_status qsnn_convert_model(const qsnn_model *m, unsigned char **image, size_t *size, qsnn_convert_info *info)
 {
     if (m && qsnn_arch_trainable(&m->arch) != QSNN_OK) /* float-only parts or another front end */
-        return qsnn_fail(QSNN_ERR_UNSUPPORTED, "convert: %s", qsnn_last_error());
+        return qsnn_fail_context(QSNN_ERR_UNSUPPORTED, "convert");
     *image = NULL;
     *size = 0;
     if (info)

@@ -35,7 +35,7 @@ double qsnn_time_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void fmt_duration(char *buf, size_t n, double s)
+void qsnn_format_duration(char *buf, size_t n, double s)
 {
     if (s < 0 || s > 1e7)
         snprintf(buf, n, "?");
@@ -55,11 +55,11 @@ static void progress_print(qsnn_progress *p, size_t done, const char *extra, int
     char eta[32] = "";
     if (!final && p->total > 0 && rate > 0 && done <= p->total) {
         char d[24];
-        fmt_duration(d, sizeof d, (double)(p->total - done) / rate);
+        qsnn_format_duration(d, sizeof d, (double)(p->total - done) / rate);
         snprintf(eta, sizeof eta, "  ETA %s", d);
     } else if (final) {
         char d[24];
-        fmt_duration(d, sizeof d, el);
+        qsnn_format_duration(d, sizeof d, el);
         snprintf(eta, sizeof eta, "  in %s", d);
     }
     char count[64];

@@ -12,10 +12,6 @@
 
 #include <stdint.h>
 
-#define QSNN_DATA_FRAMES 49
-#define QSNN_DATA_COEFFS 10
-#define QSNN_DATA_FEATURE_SIZE (QSNN_DATA_FRAMES * QSNN_DATA_COEFFS)
-
 typedef enum { QSNN_LAYOUT_FULL = 0, QSNN_LAYOUT_TEST = 1 } qsnn_layout;
 
 typedef struct {
@@ -50,25 +46,11 @@ typedef struct {
     float fg_volume;      /* 1, or 0 for silence entries */
 } qsnn_mix_info;
 
-/* TensorFlow's which_set hash: int(sha1(name without _nohash_...).hexdigest(), 16) % 2^27, where name is the
- * base name of `path`. */
-uint32_t qsnn_which_set_hash(const char *path);
-/* TensorFlow's which_set(path, val_pct, test_pct). */
-qsnn_split qsnn_which_set(const char *path, double val_pct, double test_pct);
-
 /* The augmented (or clean) waveform of entry i of split s into out[16000]: time shift, background noise,
  * clip to [-1, 1]. Randomness comes only from the stream (seed, s, i). info may be NULL. */
 void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augment, uint64_t seed, float *out,
                       qsnn_mix_info *info);
 
-/* Clean (augment = 0) or augmented features of every entry of split s, in index order, into
- * out[count(s) * 490], in batches; `done` (may be NULL with prog) is advanced and prog updated per batch. */
-qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
-                                     float *out, qsnn_progress *prog, size_t *done);
-/* The same with a front end's features (NULL = the default MFCC): out[count(s) * frames * coefficients]. */
-qsnn_status qsnn_data_split_features_fe(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
-                                        const qsnn_frontend_params *fe, float *out, qsnn_progress *prog,
-                                        size_t *done);
 
 /* ---- between dataset.c (index building) and dataset_files.c (directories, list files, decoding, noise) ---- */
 

@@ -10,6 +10,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"
 
+#include "qsnn/io.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -189,10 +191,10 @@ qsnn_status qsnn_data_load_split_u8(const char *path, qsnn_split s, float min, f
         return qsnn_fail(QSNN_ERR_ARG, "load split: bad arguments");
     if (!(min < max) || min != min || max != max)
         return qsnn_fail(QSNN_ERR_ARG, "load split: scaling range [%g, %g] invalid", (double)min, (double)max);
-    struct stat st;
-    if (stat(path, &st) != 0)
+    qsnn_file_kind kind = qsnn_file_kind_of(path);
+    if (kind == QSNN_FILE_UNREADABLE)
         return qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", path);
-    if (S_ISDIR(st.st_mode))
+    if (kind == QSNN_FILE_DIR)
         return from_dataset(path, s, min, max, opts, NULL, out);
     return from_file(path, s, min, max, out);
 }
@@ -203,10 +205,10 @@ qsnn_status qsnn_data_load_split_fe(const char *path, qsnn_split s, const qsnn_f
     memset(out, 0, sizeof *out);
     if (!path || !fe || (int)s < 0 || s >= QSNN_SPLIT_COUNT)
         return qsnn_fail(QSNN_ERR_ARG, "load split: bad arguments");
-    struct stat st;
-    if (stat(path, &st) != 0)
+    qsnn_file_kind kind = qsnn_file_kind_of(path);
+    if (kind == QSNN_FILE_UNREADABLE)
         return qsnn_fail(QSNN_ERR_IO, "%s: no such file or directory", path);
-    if (!S_ISDIR(st.st_mode))
+    if (kind != QSNN_FILE_DIR)
         return qsnn_fail(QSNN_ERR_UNSUPPORTED, "%s: a feature file holds tf-audio-ops MFCC; a model with %s features "
                          "needs the dataset directory", path, qsnn_frontend_name(fe->kind));
     return from_dataset(path, s, 0.0f, 0.0f, opts, fe, out);

@@ -10,7 +10,7 @@
  * against its shape and type before it is read. */
 #include "qsnn/import.h"
 
-#include "import/tflite.h"
+#include "import/tflite_internal.h"
 #include "qsnn/io.h"
 
 #include <math.h>
@@ -521,7 +521,7 @@ static qsnn_status build(builder *b, qsnn_model *m, const qsnn_import_opts *opts
     b->a.features.input = QSNN_INPUT_FLOAT;
     qsnn_status st = qsnn_arch_validate(&b->a);
     if (st != QSNN_OK)
-        return qsnn_fail(st, "%s: the imported graph is not a valid qsnn model: %s", b->origin, qsnn_last_error());
+        return qsnn_fail_context(st, "%s: the imported graph is not a valid qsnn model", b->origin);
     if ((st = qsnn_model_init(m, &b->a, 0)) != QSNN_OK)
         return st;
     for (int k = 0; k < b->a.num_layers; k++) {

@@ -1,14 +1,14 @@
 /* tflite_read.c: the TFLite flatbuffer (schema.fbs of tensorflow/lite/schema, version 3) read into the small
- * in-memory description of tflite.h: operator codes, the tensors of the one subgraph, its operators with their
+ * in-memory description of tflite_internal.h: operator codes, the tensors of the one subgraph, its operators with their
  * options, and the buffers. Only the tables and fields the importer uses are read; every access goes through
- * the bounds-checked reader (flatbuf.h) and every error names the field's path.
+ * the bounds-checked reader (flatbuf_internal.h) and every error names the field's path.
  *
  * Field numbers used (schema order): Model {version 0, operator_codes 1, subgraphs 2, description 3, buffers 4};
  * OperatorCode {deprecated_builtin_code 0, custom_code 1, version 2, builtin_code 3}; SubGraph {tensors 0,
  * inputs 1, outputs 2, operators 3}; Tensor {shape 0, type 1, buffer 2, name 3, quantization 4};
  * QuantizationParameters {scale 2, zero_point 3, quantized_dimension 6}; Operator {opcode_index 0, inputs 1,
  * outputs 2, builtin_options_type 3, builtin_options 4}; Buffer {data 0, offset 1}. */
-#include "import/tflite.h"
+#include "import/tflite_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "model/arch_ext.h"
+#include "model/arch_ext_internal.h"
 #include "model/arch_internal.h"
 
 #include <limits.h>

@@ -3,7 +3,7 @@
  * "pool_size", "pool_stride", "pool_padding"), and the model's front end ("features", qsnn/frontend.h).
  * arch.c calls these from its parser, validator and writer; the messages follow arch.c's form
  * "<origin>: layer <i> '<name>': <field> <problem>". */
-#include "model/arch_ext.h"
+#include "model/arch_ext_internal.h"
 
 #include <string.h>
 
@@ -148,7 +148,7 @@ qsnn_status qsnn_arch_ext_features_validate(qsnn_arch *a, const char *origin)
         qsnn_frontend_defaults(&a->features, QSNN_FRONTEND_TF_AUDIO_OPS);
     qsnn_status st = qsnn_frontend_validate(&a->features);
     if (st != QSNN_OK)
-        return qsnn_fail(st, "%s: %s", origin, qsnn_last_error());
+        return qsnn_fail_context(st, "%s", origin);
     /* models with the default features may have any input (tests use small ones); a chosen front end must fit */
     qsnn_frontend_params def;
     qsnn_frontend_defaults(&def, QSNN_FRONTEND_TF_AUDIO_OPS);
@@ -176,8 +176,8 @@ qsnn_status qsnn_arch_trainable(const qsnn_arch *a)
 {
     for (int i = 0; i < a->num_layers && i < QSNN_MAX_LAYERS; i++)
         if (a->layers[i].act_relu || a->layers[i].pool_after != QSNN_POOL_NONE)
-            return qsnn_fail(QSNN_ERR_UNSUPPORTED, "model '%s': layer %d '%s': %s is float inference only (the "
-                             "trainer has ReLU6 / quantized ReLU and global_avg pooling)", a->name, i,
+            return qsnn_fail(QSNN_ERR_UNSUPPORTED, "model '%s': layer %d '%s': %s is float inference only (training "
+                             "and conversion have ReLU6, the quantized ReLU and global_avg pooling)", a->name, i,
                              a->layers[i].name, a->layers[i].act_relu ? "activation \"relu\"" : "pool_after");
     qsnn_frontend_params def;
     qsnn_frontend_defaults(&def, QSNN_FRONTEND_TF_AUDIO_OPS);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK 32
+#define CHUNK 16
 
 struct qsnn_infer {
     const qsnn_model *m;

@@ -24,17 +24,6 @@ qsnn_status qsnn_snn_save(const char *path, const void *image, size_t size)
     return qsnn_atomic_commit(&f);
 }
 
-int qsnn_snn_file_is_snn(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return -1;
-    char magic[8];
-    size_t n = fread(magic, 1, 8, fp);
-    fclose(fp);
-    return n == 8 && memcmp(magic, QSNN_SNN_MAGIC, 8) == 0;
-}
-
 qsnn_status qsnn_snn_load(const char *path, qsnn_snn_model *m, unsigned char **image)
 {
     *image = NULL;

@@ -32,8 +32,7 @@ qsnn_status synth_speak(const qsnn_synth_voice *v, const char *word, const synth
                         int *rate);
 
 /* ---- signal processing (synth_post.c) ---- */
-/* Resample x[n] from `rate` to 16 kHz (libsamplerate). *out malloc'ed. */
-qsnn_status synth_resample(const float *x, size_t n, double ratio, float **out, size_t *n_out);
+/* (resampling: qsnn_audio_resample, qsnn/audio.h) */
 /* Bounds [*b, *e) of the speech in x[n]: 5 ms frames louder than -35 dB below the loudest frame, widened by
  * `margin` samples each side (clamped). *e == *b when x is silent. */
 void synth_trim_bounds(const float *x, size_t n, size_t margin, size_t *b, size_t *e);

@@ -14,7 +14,6 @@
 #include "qsnn/audio.h"
 
 #include <math.h>
-#include <samplerate.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,36 +21,6 @@
 #define CLIP QSNN_CLIP_SAMPLES
 #define WORD_MAX 15200  /* 0.95 s: the longest word we place */
 #define MARGIN 240      /* 15 ms kept around the speech */
-
-qsnn_status synth_resample(const float *x, size_t n, double ratio, float **out, size_t *n_out)
-{
-    size_t cap = (size_t)ceil((double)n * ratio) + 64;
-    float *y = malloc(cap * sizeof *y);
-    if (!y)
-        return qsnn_fail(QSNN_ERR_NOMEM, "resample: %zu samples", cap);
-    if (ratio == 1.0) {
-        memcpy(y, x, n * sizeof *y);
-        *out = y;
-        *n_out = n;
-        return QSNN_OK;
-    }
-    SRC_DATA d;
-    memset(&d, 0, sizeof d);
-    d.data_in = x;
-    d.input_frames = (long)n;
-    d.data_out = y;
-    d.output_frames = (long)cap;
-    d.src_ratio = ratio;
-    d.end_of_input = 1;
-    int e = src_simple(&d, SRC_SINC_FASTEST, 1);
-    if (e) {
-        free(y);
-        return qsnn_fail(QSNN_ERR_DEPENDENCY, "libsamplerate: %s", src_strerror(e));
-    }
-    *out = y;
-    *n_out = (size_t)d.output_frames_gen;
-    return QSNN_OK;
-}
 
 void synth_trim_bounds(const float *x, size_t n, size_t margin, size_t *b, size_t *e)
 {
@@ -176,7 +145,7 @@ qsnn_status synth_make_clip(const char *path, const qsnn_synth_voice *v, const c
             return st;
         free(x16);
         x16 = NULL;
-        st = synth_resample(raw, nraw, (double)FS / rate, &x16, &n16);
+        st = qsnn_audio_resample(raw, nraw, (double)FS / rate, QSNN_RESAMPLE_FASTEST, 0, &x16, &n16);
         free(raw);
         if (st)
             return st;
@@ -215,7 +184,8 @@ qsnn_status synth_make_clip(const char *path, const qsnn_synth_voice *v, const c
     if (len > WORD_MAX) { /* last resort: time-compress (raises the pitch a little) */
         float *c = NULL;
         size_t nc = 0;
-        st = synth_resample(x16 + b, len, (double)(WORD_MAX - 64) / (double)len, &c, &nc);
+        st = qsnn_audio_resample(x16 + b, len, (double)(WORD_MAX - 64) / (double)len, QSNN_RESAMPLE_FASTEST, 0, &c,
+                                     &nc);
         free(x16);
         if (st)
             return st;

@@ -1,4 +1,4 @@
-/* synth_voices.c: the voice table of the synthetic dataset, and TensorFlow's which_set.
+/* synth_voices.c: the voice table of the synthetic dataset (the split of an id: data's qsnn_which_set).
  *
  * The table is data: espeak-ng English accents x voice variants, and flite voices x pitch settings. Its order is a
  * fixed shuffle (constant seed, never --seed) so that its first N voices are a varied sample; position p gets
@@ -46,23 +46,7 @@ uint64_t synth_hash_str(const char *s, uint64_t h)
     return h;
 }
 
-qsnn_split qsnn_synth_which_set(const char *name)
-{
-    struct sha1_ctx c;
-    uint8_t d[SHA1_DIGEST_SIZE];
-    sha1_init(&c);
-    sha1_update(&c, strlen(name), (const uint8_t *)name);
-    sha1_digest(&c, sizeof d, d);
-    /* int(hexdigest, 16) mod 2^27: the low 27 bits of the big-endian digest. */
-    uint32_t low = ((uint32_t)d[16] << 24) | ((uint32_t)d[17] << 16) | ((uint32_t)d[18] << 8) | d[19];
-    low &= (1u << 27) - 1;
-    double pct = (double)low * (100.0 / 134217727.0);
-    if (pct < 10.0)
-        return QSNN_SPLIT_VALIDATION;
-    if (pct < 20.0)
-        return QSNN_SPLIT_TEST;
-    return QSNN_SPLIT_TRAIN;
-}
+qsnn_split qsnn_synth_which_set(const char *name) { return qsnn_which_set(name, 10.0, 10.0); }
 
 static void make_id(char id[9], const char *key, unsigned salt)
 {

@@ -66,16 +66,6 @@ static uint64_t mix_seed(uint64_t seed, int episode, int epoch, uint64_t salt)
     return qsnn_rng_u64(&r);
 }
 
-static void fmt_time(char *buf, size_t n, double s)
-{
-    if (s < 0 || !isfinite(s))
-        s = 0;
-    if (s >= 3600)
-        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else
-        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-}
-
 uint64_t qsnn_train_opts_hash(const qsnn_train_opts *o, size_t n_train)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -256,7 +246,8 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
                     double rate = el > 0 ? (double)done_n / el : 0;
                     double r_all = rate_est > 0 ? rate_est : rate;
                     char left[32], extra[160];
-                    fmt_time(left, sizeof left, r_all > 0 ? (double)(samples_left_total - done_n) / r_all : 0);
+                    qsnn_format_duration(left, sizeof left,
+                                         r_all > 0 ? (double)(samples_left_total - done_n) / r_all : 0);
                     snprintf(extra, sizeof extra, "loss %.4f acc %.4f lr %.2e  %.0f samples/s  run left %s",
                              loss_sum / (double)done_n, (double)hits / (double)done_n, lr, rate, left);
                     qsnn_progress_update(&pr, done_n, extra);

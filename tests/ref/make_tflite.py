@@ -25,16 +25,15 @@ OUT = os.path.join(HERE, "..", "data", "tflite")
 
 
 class T:
-    """A table: fields {id: (kind, value)}; kinds u8 i32 u32 f32 u64 table str vi32 vf32 vi64 vu8 vtable."""
+    """A table: f = {field id: (kind, value)}; kinds u8 i32 u32 f32 u64 table str vi32 vf32 vi64 vu8 vtable."""
 
-    def __init__(self, **fields):
-        self.f = fields  # name -> (id, kind, value)
+    def __init__(self, f=None):
+        self.f = f or {}
 
 
 def table(*fields):
-    t = T()
-    t.f = {fid: (kind, val) for fid, kind, val in fields if val is not None}
-    return t
+    """table((id, kind, value), ...); a value of None leaves the field absent."""
+    return T({fid: (kind, val) for fid, kind, val in fields if val is not None})
 
 
 SCALAR = {"u8": ("<B", 1), "i32": ("<i", 4), "u32": ("<I", 4), "f32": ("<f", 4), "u64": ("<Q", 8)}
@@ -337,6 +336,79 @@ def int8_model(rng):
     return m.serialize([x_t], [t1])
 
 
+def model_c(rng):
+    """conv 2x2 VALID int8 per output channel (quantized_dimension 0), a standalone RELU6; depthwise 3x3 SAME s2
+    float + bias, a standalone RELU; FC int8 per output channel + bias with a fused RELU; FC float: logits."""
+    m = Model()
+    x = rng.standard_normal((5, 4, 3)).astype(np.float32).astype(np.float64)
+    x_t = m.tensor([1, 5, 4, 3], name="input")
+    q1 = rng.integers(-127, 128, (4, 2, 2, 3))
+    s1 = rng.uniform(0.005, 0.03, 4)
+    t1 = m.tensor([1, 4, 3, 4])
+    m.op(CONV_2D, [x_t, m.const_q(q1, s1, qdim=0), -1], [t1], conv_opts(VALID, 1, 1, NONE_))
+    t2 = m.tensor([1, 4, 3, 4])
+    m.op(21, [t1], [t2])  # RELU6
+    w3 = rng.standard_normal((1, 3, 3, 4))
+    b3 = rng.standard_normal(4) * 0.1
+    t3 = m.tensor([1, 2, 2, 4])
+    m.op(DEPTHWISE, [t2, m.const_f32(w3), m.const_f32(b3)], [t3], dw_opts(SAME, 2, 2, NONE_))
+    t4 = m.tensor([1, 2, 2, 4])
+    m.op(RELU, [t3], [t4])
+    q5 = rng.integers(-127, 128, (6, 16))
+    s5 = rng.uniform(0.001, 0.004, 6)
+    b5 = rng.uniform(1.0, 3.0, 6)  # so that the fused RELU keeps some outputs and zeroes others
+    t5 = m.tensor([1, 6])
+    m.op(FC, [t4, m.const_q(q5, s5, qdim=0), m.const_f32(b5)], [t5], table((0, "u8", RELU_)))
+    w6 = rng.standard_normal((3, 6))
+    t6 = m.tensor([1, 3], name="logits")
+    m.op(FC, [t5, m.const_f32(w6), -1], [t6], table((0, "u8", NONE_)))
+    f32 = lambda a: np.asarray(a, np.float32).astype(np.float64)
+    y = ref_conv(x, f32(f32(s1)[:, None, None, None] * q1), None, 1, 1, False, RELU6_)
+    y = ref_dw(y, f32(w3), f32(b3), 2, 2, True, RELU_)
+    y = act(f32(f32(s5)[:, None] * q5) @ y.reshape(-1) + f32(b5), RELU_)
+    logits = f32(w6) @ y
+    return m.serialize([x_t], [t6]), x, logits
+
+
+def refused(kind, rng):
+    """One-change variants that must be refused with a reason: dilation, a depth multiplier, softmax beta, a
+    branch, an activation fused on a pooling."""
+    m = Model()
+    x_t = m.tensor([1, 4, 4, 2])
+    w = m.const_f32(rng.standard_normal((2, 1, 1, 2)))
+    t1 = m.tensor([1, 4, 4, 2])
+    opts = conv_opts(SAME, 1, 1, NONE_)
+    if kind == "dilation":
+        opts = table((0, "u8", SAME), (1, "i32", 1), (2, "i32", 1), (3, "u8", 0), (4, "i32", 2), (5, "i32", 2))
+    m.op(CONV_2D, [x_t, w, -1], [t1], opts)
+    last = t1
+    if kind == "multiplier":
+        t2 = m.tensor([1, 4, 4, 4])
+        m.op(DEPTHWISE, [t1, m.const_f32(rng.standard_normal((1, 3, 3, 4))), -1], [t2],
+             table((0, "u8", SAME), (1, "i32", 1), (2, "i32", 1), (3, "i32", 2), (4, "u8", 0)))
+        last = t2
+    elif kind == "branch":
+        t2 = m.tensor([1, 4, 4, 2])
+        m.op(CONV_2D, [x_t, w, -1], [t2], conv_opts(SAME, 1, 1, NONE_))  # the input again, not t1
+        last = t2
+    elif kind == "pool_act":
+        t2 = m.tensor([1, 2, 2, 2])
+        m.op(MAX_POOL, [t1], [t2], table((0, "u8", SAME), (1, "i32", 2), (2, "i32", 2), (3, "i32", 2), (4, "i32", 2),
+                                          (5, "u8", RELU_)))
+        last = t2
+    t3 = m.tensor([1, 32])
+    m.op(RESHAPE, [last], [t3]) if kind != "multiplier" else None
+    if kind == "multiplier":
+        t3 = m.tensor([1, 64])
+        m.op(RESHAPE, [last], [t3])
+    t4 = m.tensor([1, 2])
+    m.op(FC, [t3, m.const_f32(rng.standard_normal((2, 64 if kind == "multiplier" else 32 if kind != "pool_act"
+                                                  else 8))), -1], [t4], table((0, "u8", NONE_)))
+    t5 = m.tensor([1, 2])
+    m.op(SOFTMAX, [t4], [t5], table((0, "f32", 0.5 if kind == "beta" else 1.0)))
+    return m.serialize([x_t], [t5])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20261204)
@@ -354,6 +426,18 @@ def main():
         with open(os.path.join(OUT, name + ".tflite"), "wb") as f:
             f.write(data)
         print(name, len(data), "bytes")
+    data, x, logits = model_c(rng)
+    with open(os.path.join(OUT, "ops_c.tflite"), "wb") as f:
+        f.write(data)
+    with open(os.path.join(OUT, "ops_c.json"), "w") as f:
+        json.dump({"made_by": "tests/ref/make_tflite.py (numpy float64 forward)", "input_shape": list(x.shape),
+                   "input": [float(np.float32(v)) for v in x.reshape(-1)], "logits": [float(v) for v in logits]}, f)
+    print("ops_c", len(data), "bytes, logits", logits)
+    for kind in ("dilation", "multiplier", "beta", "branch", "pool_act"):
+        data = refused(kind, rng)
+        with open(os.path.join(OUT, "bad_%s.tflite" % kind), "wb") as f:
+            f.write(data)
+        print("bad_" + kind, len(data), "bytes")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,17 @@
-/* tflite.h (private to libqsnn): the parts of a TFLite model the importer uses, as read by tflite_read.c, and
+/* tflite_internal.h (private to libqsnn): the parts of a TFLite model the importer uses, as read by tflite_read.c, and
  * the builder (tflite.c) that turns them into a qsnn model. Positions of weight data and quantization vectors
  * point into the caller's buffer (g->fb), already checked to lie inside it. */
 #ifndef QSNN_IMPORT_TFLITE_H
 #define QSNN_IMPORT_TFLITE_H
 
-#include "import/flatbuf.h"
+#include "import/flatbuf_internal.h"
 
 #define TFL_MAX_RANK 8
 #define TFL_MAX_CODES 256
 #define TFL_MAX_TENSORS 4096
 #define TFL_MAX_OPS 256
 #define TFL_MAX_IO 8
-#define TFL_MAX_OP_IO 8
+#define TFL_MAX_OP_IO 64 /* LSTM has 24 inputs: read them, so that the refusal names the operator */
 
 /* BuiltinOperator values of schema.fbs */
 enum {

@@ -1,4 +1,4 @@
-/* flatbuf.h (private to libqsnn): a small bounds-checked reader of FlatBuffers binaries, for the TFLite
+/* flatbuf_internal.h (private to libqsnn): a small bounds-checked reader of FlatBuffers binaries, for the TFLite
  * importer (no C FlatBuffers reader is packaged in Debian; the C++ library's generated code is not C).
  *
  * The format (flatbuffers.dev, "Internals"): little-endian; the buffer starts with a u32 offset to the root

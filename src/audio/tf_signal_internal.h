@@ -1,4 +1,4 @@
-/* tf_signal.h (private to libqsnn): the tf.signal front end behind qsnn_frontend (frontend.c). The parameters
+/* tf_signal_internal.h (private to libqsnn): the tf.signal front end behind qsnn_frontend (frontend.c). The parameters
  * passed to create have been validated (qsnn_frontend_validate). */
 #ifndef QSNN_AUDIO_TF_SIGNAL_H
 #define QSNN_AUDIO_TF_SIGNAL_H

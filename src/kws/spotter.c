@@ -1,0 +1,240 @@
+/* spotter.c: the streaming keyword spotter of qsnn/kws.h: one window of samples (slid by a hop), the
+ * incremental MFCC, the energy gate, the engine and the runs of predictions that make detections. */
+#include "kws/kws_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The per-window state: features, engine, energy gate, runs of predictions, detections so far. */
+struct qsnn_kws_spotter {
+    const qsnn_snn_model *m;
+    qsnn_snn_ctx *ctx;
+    void *mem; /* the engine's workspace (cached context) */
+    qsnn_mfcc *mf;
+    float *win;  /* [QSNN_CLIP_SAMPLES] the samples of the window being filled */
+    size_t fill; /* samples of win filled */
+    float *feat; /* the last window's MFCC (frame-major), kept for the next window */
+    uint8_t *x;
+    size_t in_n, hop, samples;
+    int frames, coeffs, stride, window; /* MFCC geometry of one window */
+    int shift;                          /* frames per hop when hop is a whole number of strides, else 0 */
+    int have_prev;                      /* feat holds the window one hop before the next one */
+    int smooth, sil, finished;
+    double gate_ms;
+    int run_label, run_len;
+    size_t run_start;
+    long cur; /* the detection the current run produced, if any */
+    qsnn_kws_detection *det;
+    size_t ndet, det_cap;
+    size_t nwin, ngated;
+    qsnn_kws_window_cb cb;
+    void *user;
+};
+
+void qsnn_kws_default_opts(qsnn_kws_opts *o)
+{
+    o->hop_ms = 100;
+    o->smooth = 3;
+    o->gate = 1;
+    o->gate_db = -80.0;
+}
+
+static qsnn_status grow(void **p, size_t *cap, size_t need, size_t elem, const char *what)
+{
+    if (need <= *cap)
+        return QSNN_OK;
+    size_t nc = *cap ? 2 * *cap : 256;
+    while (nc < need)
+        nc *= 2;
+    void *q = realloc(*p, nc * elem);
+    if (!q)
+        return qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", what);
+    *p = q;
+    *cap = nc;
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model *m, const qsnn_kws_opts *o,
+                                    qsnn_kws_window_cb cb, void *user)
+{
+    *out = NULL;
+    qsnn_kws_opts d;
+    if (!o) {
+        qsnn_kws_default_opts(&d);
+        o = &d;
+    }
+    if (o->hop_ms < 10 || o->hop_ms > 1000)
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: hop %d ms out of range (10..1000)", o->hop_ms);
+    if (o->smooth < 1 || o->smooth > 100)
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: smooth %d out of range (1..100)", o->smooth);
+    if (o->gate && !(o->gate_db >= -200.0 && o->gate_db <= 0.0))
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: gate %g dBFS out of range (-200..0)", o->gate_db);
+    qsnn_kws_spotter *s = calloc(1, sizeof *s);
+    if (!s)
+        return qsnn_fail(QSNN_ERR_NOMEM, "spotter: out of memory");
+    s->m = m;
+    s->cb = cb;
+    s->user = user;
+    s->in_n = (size_t)m->in_h * (size_t)m->in_w * (size_t)m->in_c;
+    s->hop = (size_t)o->hop_ms * QSNN_SAMPLE_RATE / 1000;
+    s->smooth = o->smooth;
+    s->run_label = -1;
+    s->cur = -1;
+    s->sil = -1; /* the gate's label */
+    for (int k = 0; k < m->num_classes && o->gate; k++)
+        if (!strcmp(m->labels[k], "_silence_"))
+            s->sil = k;
+    /* mean square below which a window is gated: 10 log10(ms) < gate_db */
+    s->gate_ms = s->sil >= 0 ? pow(10.0, o->gate_db / 10.0) : -1.0;
+    qsnn_mfcc_params mp;
+    qsnn_mfcc_default_params(&mp);
+    size_t ms = qsnn_snn_mem_size_cached(m);
+    s->mem = malloc(ms);
+    s->win = calloc(QSNN_CLIP_SAMPLES, sizeof(float));
+    s->x = malloc(s->in_n ? s->in_n : 1);
+    s->feat = malloc(sizeof(float) * (s->in_n ? s->in_n : 1));
+    qsnn_status st = QSNN_OK;
+    if (!s->mem || !s->win || !s->x || !s->feat)
+        st = qsnn_fail(QSNN_ERR_NOMEM, "spotter: out of memory");
+    if (st == QSNN_OK)
+        st = qsnn_mfcc_create(&s->mf, &mp);
+    if (st == QSNN_OK)
+        st = qsnn_kws_check_input(m, s->mf, "spotter");
+    if (st == QSNN_OK)
+        st = qsnn_snn_init(&s->ctx, m, s->mem, ms);
+    if (st != QSNN_OK) {
+        qsnn_kws_spotter_free(s);
+        return st;
+    }
+    s->frames = qsnn_mfcc_num_frames(s->mf, QSNN_CLIP_SAMPLES);
+    s->coeffs = qsnn_mfcc_num_coeffs(s->mf);
+    s->stride = mp.stride;
+    s->window = mp.window;
+    if (s->hop % (size_t)mp.stride == 0 && s->hop / (size_t)mp.stride < (size_t)s->frames)
+        s->shift = (int)(s->hop / (size_t)mp.stride);
+    *out = s;
+    return QSNN_OK;
+}
+
+void qsnn_kws_spotter_free(qsnn_kws_spotter *s)
+{
+    if (!s)
+        return;
+    qsnn_mfcc_destroy(s->mf);
+    free(s->feat);
+    free(s->det);
+    free(s->x);
+    free(s->win);
+    free(s->mem);
+    free(s);
+}
+
+/* One window of QSNN_CLIP_SAMPLES samples (window index s->nwin): predict, follow the run, detect. */
+static qsnn_status spot_window(qsnn_kws_spotter *s, const float *win)
+{
+    const qsnn_snn_model *m = s->m;
+    double e = 0;
+    for (size_t i = 0; i < QSNN_CLIP_SAMPLES; i++)
+        e += (double)win[i] * (double)win[i];
+    int32_t pred;
+    qsnn_status st;
+    int gated = 0;
+    if (e / QSNN_CLIP_SAMPLES < s->gate_ms) {
+        pred = s->sil;
+        s->ngated++;
+        s->have_prev = 0;
+        gated = 1;
+    } else {
+        if (s->have_prev && s->shift) {
+            /* incremental: the window moved by shift whole frames; every frame depends on its own samples only,
+             * so the kept frames are the same numbers: slide them and compute the new ones */
+            int keep = s->frames - s->shift;
+            memmove(s->feat, s->feat + (size_t)s->shift * (size_t)s->coeffs,
+                    sizeof(float) * (size_t)keep * (size_t)s->coeffs);
+            st = qsnn_mfcc_compute(s->mf, s->feat + (size_t)keep * (size_t)s->coeffs, win + (size_t)keep * s->stride,
+                                   (size_t)s->window + (size_t)(s->shift - 1) * (size_t)s->stride);
+        } else {
+            st = qsnn_mfcc_compute(s->mf, s->feat, win, QSNN_CLIP_SAMPLES);
+        }
+        if (st != QSNN_OK)
+            return st;
+        s->have_prev = 1;
+        qsnn_features_to_u8(s->x, s->feat, s->in_n, m->scale_min, m->scale_max);
+        if ((st = qsnn_snn_run(s->ctx, s->x, NULL, &pred, NULL)) != QSNN_OK)
+            return st;
+    }
+    size_t w = s->nwin++;
+    if (pred == s->run_label) {
+        s->run_len++;
+    } else {
+        s->run_label = pred;
+        s->run_len = 1;
+        s->run_start = w;
+        s->cur = -1;
+    }
+    long started = -1;
+    if (m->labels[pred][0] != '_' && s->run_len == s->smooth) {
+        if ((st = grow((void **)&s->det, &s->det_cap, s->ndet + 1, sizeof *s->det, "spotter")) != QSNN_OK)
+            return st;
+        s->cur = (long)s->ndet;
+        qsnn_kws_detection d = {(double)s->run_start * (double)s->hop / QSNN_SAMPLE_RATE, pred, 0};
+        s->det[s->ndet++] = d;
+        started = s->cur;
+    }
+    if (s->cur >= 0)
+        s->det[s->cur].windows = s->run_len;
+    if (s->cb) {
+        qsnn_kws_window wr = {w, (double)(w * s->hop) / QSNN_SAMPLE_RATE, pred, gated, started};
+        s->cb(s->user, &wr);
+    }
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_kws_spotter_feed(qsnn_kws_spotter *s, const float *x, size_t n)
+{
+    if (s->finished)
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: samples fed after the end of the input");
+    while (n > 0) {
+        size_t k = QSNN_CLIP_SAMPLES - s->fill < n ? QSNN_CLIP_SAMPLES - s->fill : n;
+        memcpy(s->win + s->fill, x, k * sizeof(float));
+        s->fill += k;
+        s->samples += k;
+        x += k;
+        n -= k;
+        if (s->fill == QSNN_CLIP_SAMPLES) {
+            qsnn_status st = spot_window(s, s->win);
+            if (st != QSNN_OK)
+                return st;
+            memmove(s->win, s->win + s->hop, (QSNN_CLIP_SAMPLES - s->hop) * sizeof(float));
+            s->fill = QSNN_CLIP_SAMPLES - s->hop;
+        }
+    }
+    return QSNN_OK;
+}
+
+qsnn_status qsnn_kws_spotter_finish(qsnn_kws_spotter *s)
+{
+    if (s->finished)
+        return QSNN_OK;
+    s->finished = 1;
+    if (s->nwin > 0)
+        return QSNN_OK;
+    memset(s->win + s->fill, 0, (QSNN_CLIP_SAMPLES - s->fill) * sizeof(float));
+    return spot_window(s, s->win);
+}
+
+size_t qsnn_kws_spotter_detections(const qsnn_kws_spotter *s, const qsnn_kws_detection **out)
+{
+    *out = s->det;
+    return s->ndet;
+}
+
+void qsnn_kws_spotter_summary(const qsnn_kws_spotter *s, qsnn_kws_summary *out)
+{
+    out->windows = s->nwin;
+    out->gated_windows = s->ngated;
+    out->samples = s->samples;
+    out->hop = s->hop;
+    out->gate_active = s->sil >= 0;
+}
