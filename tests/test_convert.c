@@ -592,10 +592,14 @@ static void test_export_header(void **state)
     assert_int_equal(run_cmd(cmd), 0);
 }
 
-/* The firmware example (examples/mcu/run_qemu.sh): the engine, the exported model and a test vector from
- * `qsnn export --input` built with arm-none-eabi-gcc for a Cortex-M4 and run in QEMU (mps2-an386): it must print
- * the class and exit 0, i.e. every potential equal to the host's. Skipped when the cross tools are not installed
- * (scripts/bootstrap.sh test installs them). Also: --input refuses a missing clip and leaves no header. */
+/* The firmware example (examples/mcu/run_qemu.sh): the device front end, the engine, the exported model and a test
+ * vector from `qsnn export --pcm` (three synthetic words as PCM16, 21 one-second windows every 100 ms) built with
+ * arm-none-eabi-gcc for a Cortex-M4 and run in QEMU (mps2-an386): it computes the MFCC from the PCM on the target,
+ * must print every window's class and exit 0, i.e. every frame's float MFCC bits, uint8 feature, potential and
+ * class equal to the host's; and `qsnn stream --all` on the same audio (a WAV from `export --pcm-wav`, the host's
+ * default front end) must print the same per-window classes.
+ * Skipped when the cross tools are not installed (scripts/bootstrap.sh test installs them). Also: --input and
+ * --pcm refuse a missing clip and leave no header, --hop-ms must be a multiple of 20. */
 static void test_export_firmware_qemu(void **state)
 {
     (void)state;
@@ -611,6 +615,12 @@ static void test_export_firmware_qemu(void **state)
     snprintf(cmd, sizeof cmd, "'%s' export '%s/k.snn' -o '%s/k.h' --input '%s/missing.wav' 2>/dev/null", exe, dir,
              dir, dir);
     assert_int_equal(run_cmd(cmd), 1);
+    snprintf(cmd, sizeof cmd, "'%s' export '%s/k.snn' -o '%s/k.h' --pcm '%s/missing.wav' 2>/dev/null", exe, dir,
+             dir, dir);
+    assert_int_equal(run_cmd(cmd), 1);
+    snprintf(cmd, sizeof cmd, "'%s' export '%s/k.snn' -o '%s/k.h' --pcm '%s/k.snn' --hop-ms 30 2>/dev/null", exe,
+             dir, dir, dir);
+    assert_int_equal(run_cmd(cmd), 2);
     snprintf(cmd, sizeof cmd, "%s/k.h", dir);
     FILE *none = fopen(cmd, "r");
     assert_null(none);
@@ -631,8 +641,16 @@ static void test_export_firmware_qemu(void **state)
         free(txt);
         skip();
     }
-    if (rc != 0 || !strstr(txt, "potentials equal to the host's") || !strstr(txt, "class "))
+    if (rc != 0 || !strstr(txt, "test input: class 11 (yes), potentials equal to the host's") ||
+        !strstr(txt, "21 windows from 48000 PCM samples: float MFCC bits equal to, uint8 features equal to, "
+                     "potentials equal to, classes equal to the host's") ||
+        !strstr(txt, "0 frames' float MFCC, 0 uint8 features, 0 windows' potentials, 0 classes differ") ||
+        !strstr(txt, "window    2.000 s  ") ||
+        !strstr(txt, "kws: 0 detections (scores averaged over") ||
+        !strstr(txt, "qsnn stream --all on the same audio: 21 windows and 0 detections, every line equal to the "
+                     "firmware's"))
         fail_msg("run_qemu.sh exit %d:\n%s", rc, txt);
+    printf("%s", txt);
     free(txt);
 }
 

@@ -47,7 +47,7 @@ static const module_rule modules[] = {
     {"kws", NULL},
     {"import", NULL},   /* TFLite models into qsnn models (issue 12) */
     {"tools", NULL},
-    {"examples", "core snn audio"}, /* audio: issue 14's on-device front end (qsnn/frontend.h) */
+    {"examples", "core snn audio kws"}, /* issue 14: the on-device MFCC (audio) and the detector (kws) */
 };
 
 /* Public header -> owning module ("all" for the umbrella header). */
@@ -66,6 +66,7 @@ static const struct {
     /* issue 12's headers (branch import): the TFLite importer, the TF front ends in audio, batch inference */
     {"qsnn/import.h", "import"},   {"qsnn/frontend.h", "audio"},  {"qsnn/infer.h", "model"},
     {"qsnn/version.h", "core"}, /* issue 15 (branch adopt) */
+    {"qsnn/mfcc_device.h", "audio"}, /* issue 14 (branch device): the libc-only MFCC the firmware builds */
 };
 
 static int rank_of(const char *module)

@@ -5,7 +5,8 @@
  * those of the whole input whatever the sizes of the pieces fed; their number follows the hop; every window's
  * label equals the engine's class of qsnn_kws_clip_u8 of the same second computed from scratch (so the
  * incremental MFCC changes nothing); silence is gated and `--gate off` runs the model on it; detections are runs
- * of `smooth` keyword windows; bad options and feeding after the end are refused.
+ * of `smooth` keyword windows (QSNN_KWS_RUNS; the score decision is tests/test_kws.c's); bad options and
+ * feeding after the end are refused.
  * (`qsnn stream`'s command-line behaviour is tests/test_tutorial.c's.) */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -164,6 +165,8 @@ static void test_pieces_and_windows(void **state)
     qsnn_kws_default_opts(&o);
     assert_int_equal(o.hop_ms, 100);
     assert_int_equal(o.smooth, 3);
+    assert_int_equal(o.decision, QSNN_KWS_SCORES);
+    o.decision = QSNN_KWS_RUNS; /* the runs of predictions (the score decision: tests/test_kws.c) */
     static trace ref, t;
     qsnn_kws_detection dref[256], d[256];
     size_t nref, n;
@@ -211,6 +214,7 @@ static void test_incremental_and_gate(void **state)
     (void)state;
     qsnn_kws_opts o;
     qsnn_kws_default_opts(&o);
+    o.decision = QSNN_KWS_RUNS;
     static trace t;
     qsnn_kws_detection d[256];
     size_t n;

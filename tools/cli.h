@@ -26,6 +26,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
+int cmd_eval_stream(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_tutorial(int argc, char **argv);
 int cmd_import(int argc, char **argv);

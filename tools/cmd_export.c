@@ -7,13 +7,19 @@
  *   NAME_INPUT_H/_W/_C, NAME_NUM_CLASSES, NAME_SCALE_MIN/_MAX (the uint8 input scaling), NAME_labels[]
  *   with --input AUDIO, a test vector for the firmware: NAME_test_input[] (the first second of AUDIO as the
  *   model's uint8 input), NAME_test_potentials[] and NAME_TEST_CLASS (what this host's engine computes from it)
+ *   with --pcm AUDIO (repeatable), a test vector that starts from PCM: tools/export_pcm.c
  *
  * The image is validated (qsnn_snn_load) before anything is written; the header is written atomically. */
 #include "cli.h"
+#include "export_pcm.h"
 
+#include "qsnn/audio.h"
+#include "qsnn/detect.h"
 #include "qsnn/io.h"
 #include "qsnn/kws.h"
+#include "qsnn/mfcc_device.h"
 #include "qsnn/snn.h"
+#include "qsnn/snn_meta.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -26,7 +32,7 @@
 
 static void print_help(void)
 {
-    printf("Usage: qsnn export MODEL.snn -o FILE.h [--name NAME] [--input AUDIO]\n"
+    printf("Usage: qsnn export MODEL.snn -o FILE.h [--name NAME] [--input AUDIO] [--pcm AUDIO]...\n"
            "\n"
            "Write an integer model (from `qsnn convert`) as a C header for a microcontroller build: the image as a\n"
            "16-byte aligned const array that the engine (src/snn and src/core/status.c, C11, libc only) uses in\n"
@@ -39,6 +45,9 @@ static void print_help(void)
            "  qsnn_snn_init(&ctx, &m, work, sizeof work);\n"
            "  qsnn_snn_run(ctx, mfcc_u8, NULL, &pred, NULL);   /* NAME_labels[pred] */\n"
            "\n"
+           "The header also carries the keyword detector's parameters (NAME_DETECT_*: calibrated ones when the model\n"
+           "went through `qsnn eval-stream --calibrate`) and the softmax scale of the potentials (NAME_LOGIT_SCALE).\n"
+           "\n"
            "Options:\n"
            "  -o, --output FILE.h  header to write (required)\n"
            "  --name NAME          prefix of the symbols (default: kws); letters, digits and _, not starting with a\n"
@@ -47,6 +56,16 @@ static void print_help(void)
            "                       as the model's uint8 input (NAME_test_input), and the potentials and class this\n"
            "                       host's engine computes from it (NAME_test_potentials, NAME_TEST_CLASS): the\n"
            "                       firmware must reproduce them exactly (examples/mcu does, on a Cortex-M4 in QEMU)\n"
+           "  --pcm AUDIO          also a test vector that starts from audio (repeatable: the files are joined):\n"
+           "                       the samples as PCM16 (NAME_pcm), and what this host computes from them with the\n"
+           "                       device's front end (qsnn/mfcc_device.h, libc-only: examples/mcu builds it) and the\n"
+           "                       engine: the uint8 MFCC of every 20 ms frame (NAME_pcm_features), the potentials\n"
+           "                       and class of a one-second window every --hop-ms (NAME_pcm_potentials,\n"
+           "                       NAME_pcm_classes); prints how many uint8 values and classes qsnn_mfcc (the\n"
+           "                       host's default front end) would give differently\n"
+           "  --pcm-seconds S      keep at most S seconds of the --pcm audio, 1..60 (default 4)\n"
+           "  --pcm-wav FILE.wav   also write the --pcm samples (joined, cut, padded) as a WAV, e.g. for qsnn stream\n"
+           "  --hop-ms MS          window step of the --pcm vector, a multiple of 20 in 20..1000 (default 100)\n"
            "  -h, --help           this help\n"
            "\n"
            "Exit status: 0 ok, 1 the model is unreadable or invalid or the header cannot be written, 2 usage error.\n");
@@ -103,13 +122,21 @@ static qsnn_status test_vector(const qsnn_snn_model *m, const char *audio, uint8
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_NAME = 256, O_INPUT };
+    enum { O_NAME = 256, O_INPUT, O_PCM, O_PCM_SECONDS, O_PCM_WAV, O_HOP };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"name", required_argument, 0, O_NAME},
                                          {"input", required_argument, 0, O_INPUT},
+                                         {"pcm", required_argument, 0, O_PCM},
+                                         {"pcm-seconds", required_argument, 0, O_PCM_SECONDS},
+                                         {"pcm-wav", required_argument, 0, O_PCM_WAV},
+                                         {"hop-ms", required_argument, 0, O_HOP},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = NULL, *name = "kws", *input = NULL;
+    const char *pcm[16], *pcm_wav = NULL;
+    int npcm = 0;
+    double pcm_seconds = 4.0;
+    long hop_ms = 100;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -117,6 +144,20 @@ int cmd_export(int argc, char **argv)
         case 'o': out = optarg; break;
         case O_NAME: name = optarg; break;
         case O_INPUT: input = optarg; break;
+        case O_PCM:
+            if (npcm == (int)(sizeof pcm / sizeof *pcm))
+                return cli_usage_error(CMD, "--pcm: at most %d files", (int)(sizeof pcm / sizeof *pcm));
+            pcm[npcm++] = optarg;
+            break;
+        case O_PCM_SECONDS:
+            if (!cli_parse_double(optarg, 1.0, 60.0, &pcm_seconds))
+                return cli_usage_error(CMD, "--pcm-seconds '%s': expected 1..60", optarg);
+            break;
+        case O_PCM_WAV: pcm_wav = optarg; break;
+        case O_HOP:
+            if (!cli_parse_int(optarg, 20, 1000, &hop_ms) || hop_ms % 20)
+                return cli_usage_error(CMD, "--hop-ms '%s': expected a multiple of 20 in 20..1000", optarg);
+            break;
         case 'h': print_help(); return QSNN_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option");
         }
@@ -125,6 +166,8 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error(CMD, "expected one MODEL.snn file");
     if (!out)
         return cli_usage_error(CMD, "-o FILE.h is required");
+    if (pcm_wav && !npcm)
+        return cli_usage_error(CMD, "--pcm-wav needs --pcm");
     if (!valid_name(name))
         return cli_usage_error(CMD, "--name '%s': use letters, digits and _ (not starting with a digit, <= 64)", name);
     const char *path = argv[optind];
@@ -140,6 +183,14 @@ int cmd_export(int argc, char **argv)
         free(img);
         return cli_fail(CMD, st);
     }
+    export_pcm pv = {0};
+    if (npcm && ((st = export_pcm_build(&pv, &m, pcm, npcm, pcm_seconds, (int)(hop_ms * QSNN_SAMPLE_RATE / 1000))) ||
+                 (pcm_wav && (st = export_pcm_write_wav(&pv, pcm_wav))))) {
+        export_pcm_free(&pv);
+        free(tx);
+        free(img);
+        return cli_fail(CMD, st);
+    }
     char up[65];
     size_t nl = strlen(name);
     for (size_t i = 0; i <= nl; i++)
@@ -147,6 +198,8 @@ int cmd_export(int argc, char **argv)
     qsnn_atomic_file f;
     st = qsnn_atomic_open(&f, out);
     if (st != QSNN_OK) {
+        export_pcm_free(&pv);
+        free(tx);
         free(img);
         return cli_fail(CMD, st);
     }
@@ -163,6 +216,19 @@ int cmd_export(int argc, char **argv)
     st = put(&f, st, "/* uint8 input = (x - MIN) * 255 / (MAX - MIN) in float, truncated, clamped to 0..255; x the MFCC */\n"
                      "#define %s_SCALE_MIN %.9gf\n#define %s_SCALE_MAX %.9gf\n\n",
              up, (double)m.scale_min, up, (double)m.scale_max);
+    qsnn_snn_meta meta;
+    qsnn_snn_meta_get(&m, &meta);
+    int cal = (meta.flags & QSNN_SNN_META_DETECT) != 0;
+    if (meta.flags & QSNN_SNN_META_SCALE)
+        st = put(&f, st, "/* class scores (qsnn/detect.h): softmax(potentials * LOGIT_SCALE) */\n"
+                         "#define %s_LOGIT_SCALE %.9gf\n", up, (double)meta.logit_scale);
+    st = put(&f, st, "/* keyword detector (qsnn/detect.h): %s */\n"
+                     "#define %s_DETECT_CALIBRATED %d\n#define %s_DETECT_THRESHOLD %.9gf\n"
+                     "#define %s_DETECT_AVERAGE_MS %d\n#define %s_DETECT_SUPPRESS_MS %d\n\n",
+             cal ? "calibrated by `qsnn eval-stream --calibrate`" : "qsnn's defaults (the model is not calibrated)",
+             up, cal, up, cal ? (double)meta.threshold : (double)QSNN_DETECT_DEFAULT_THRESHOLD, up,
+             cal ? (int)meta.average_ms : QSNN_DETECT_DEFAULT_AVERAGE_MS, up,
+             cal ? (int)meta.suppress_ms : QSNN_DETECT_DEFAULT_SUPPRESS_MS);
     st = put(&f, st, "static const char *const %s_labels[%d] = {", name, m.num_classes);
     for (int i = 0; i < m.num_classes; i++) {
         char lab[96];
@@ -191,15 +257,25 @@ int cmd_export(int argc, char **argv)
             st = put(&f, st, "%s%u%s", i % 20 ? "" : "\n    ", (unsigned)tx[i], i + 1 < in_n ? "," : "");
         st = put(&f, st, "\n};\n");
     }
+    if (npcm)
+        st = export_pcm_write(&pv, &m, put, &f, st, name, up);
     st = put(&f, st, "\n#endif\n");
     free(tx);
     free(img);
-    if (st != QSNN_OK) {
+    if (st == QSNN_OK)
+        st = qsnn_atomic_commit(&f);
+    else
         qsnn_atomic_abort(&f);
+    if (st != QSNN_OK) {
+        export_pcm_free(&pv);
         return cli_fail(CMD, st);
     }
-    if ((st = qsnn_atomic_commit(&f)) != QSNN_OK)
-        return cli_fail(CMD, st);
     fprintf(stderr, "qsnn export: %s: %zu-byte model, workspace %zu bytes\n", out, size, ws);
+    if (npcm)
+        fprintf(stderr, "qsnn export: PCM vector: %zu samples, %zu frames, %zu windows; qsnn_mfcc's uint8 features "
+                        "differ in %zu of %zu values (by at most %d), its classes in %zu of %zu windows\n",
+                pv.n, pv.frames, pv.windows, pv.u8_diff, pv.frames * QSNN_MFCC_DEVICE_COEFFS, pv.u8_maxdiff,
+                pv.pred_diff, pv.windows);
+    export_pcm_free(&pv);
     return QSNN_EXIT_OK;
 }

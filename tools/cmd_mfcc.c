@@ -8,6 +8,7 @@
 #include "qsnn/audio.h"
 #include "qsnn/frontend.h"
 #include "qsnn/io.h"
+#include "qsnn/mfcc_device.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -58,6 +59,9 @@ static void print_help(void)
         "  --coeffs N         DCT coefficients kept (default 10; TF's op default is 13)\n"
         "  --lower-hz F       lowest filterbank frequency (default 20)\n"
         "  --upper-hz F       highest filterbank frequency (default 4000, at most 8000)\n"
+        "  --device           compute with the device MFCC (qsnn/mfcc_device.h, libc-only, float32: the bits a\n"
+        "                     microcontroller computes, examples/mcu) instead of KissFFT + double; default\n"
+        "                     parameters only\n"
         "  -q, --quiet        no notices on stderr\n"
         "  -h, --help         this help\n"
         "\n"
@@ -178,7 +182,9 @@ static int cmd_mfcc_frontend(const char *file, const qsnn_mfcc_params *mp, int w
 }
 
 /* The default front end (TensorFlow's audio ops MFCC) of one file, printed, or written as .npy or JSON. */
-static int run_tf_audio_ops(const char *file, const qsnn_mfcc_params *p, int crop, const char *npy, int json)
+/* device: compute with the device MFCC (qsnn/mfcc_device.h) instead of qsnn_mfcc (default parameters only). */
+static int run_tf_audio_ops(const char *file, const qsnn_mfcc_params *p, int crop, const char *npy, int json,
+                            int device)
 {
     qsnn_mfcc *m = NULL;
     qsnn_status st = qsnn_mfcc_create(&m, p);
@@ -211,7 +217,13 @@ static int run_tf_audio_ops(const char *file, const qsnn_mfcc_params *p, int cro
         st = qsnn_fail(QSNN_ERR_NOMEM, "%s: out of memory", file);
         goto fail;
     }
-    st = qsnn_mfcc_compute(m, feat, x, n);
+    if (device) {
+        static qsnn_mfcc_device fe; /* 16 KB of tables */
+        qsnn_mfcc_device_init(&fe);
+        st = qsnn_mfcc_device_compute(&fe, feat, x, n);
+    } else {
+        st = qsnn_mfcc_compute(m, feat, x, n);
+    }
     if (st)
         goto fail;
     if (npy) {
@@ -247,7 +259,7 @@ done:
 int cmd_mfcc(int argc, char **argv)
 {
     enum { OPT_NPY = 256, OPT_JSON, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI,
-           OPT_FE, OPT_FFT, OPT_NOPEAK };
+           OPT_FE, OPT_FFT, OPT_NOPEAK, OPT_DEVICE };
     static const struct option opts[] = {
         {"npy", required_argument, NULL, OPT_NPY},
         {"json", no_argument, NULL, OPT_JSON},
@@ -261,6 +273,7 @@ int cmd_mfcc(int argc, char **argv)
         {"frontend", required_argument, NULL, OPT_FE},
         {"fft-size", required_argument, NULL, OPT_FFT},
         {"no-peak-normalize", no_argument, NULL, OPT_NOPEAK},
+        {"device", no_argument, NULL, OPT_DEVICE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -270,7 +283,7 @@ int cmd_mfcc(int argc, char **argv)
     qsnn_frontend_kind kind = QSNN_FRONTEND_TF_AUDIO_OPS;
     int window_set = 0, fft = 512, peak = 1;
     const char *npy = NULL;
-    int json = 0, crop = 1;
+    int json = 0, crop = 1, device = 0;
     long v;
     double d;
     optind = 1;
@@ -281,6 +294,7 @@ int cmd_mfcc(int argc, char **argv)
         case OPT_NPY: npy = optarg; break;
         case OPT_JSON: json = 1; break;
         case OPT_NOCROP: crop = 0; break;
+        case OPT_DEVICE: device = 1; break;
         case OPT_WINDOW:
             if (!cli_parse_int(optarg, 2, 1 << 20, &v))
                 return cli_usage_error("mfcc", "--window: '%s' is not an integer in [2, 1048576]", optarg);
@@ -336,11 +350,18 @@ int cmd_mfcc(int argc, char **argv)
         return cli_usage_error("mfcc", "--coeffs %d is more than --channels %d", p.num_coeffs, p.num_channels);
     if (!(p.upper_hz > p.lower_hz))
         return cli_usage_error("mfcc", "--upper-hz %g must be above --lower-hz %g", p.upper_hz, p.lower_hz);
+    qsnn_mfcc_params def;
+    qsnn_mfcc_default_params(&def);
+    if (device && (p.window != def.window || p.stride != def.stride || p.num_channels != def.num_channels ||
+                   p.num_coeffs != def.num_coeffs || p.lower_hz != def.lower_hz || p.upper_hz != def.upper_hz))
+        return cli_usage_error("mfcc", "--device computes the default parameters only");
     const char *file = argv[optind];
+    if (device && kind != QSNN_FRONTEND_TF_AUDIO_OPS)
+        return cli_usage_error("mfcc", "--device computes the tf-audio-ops front end only");
     if (kind == QSNN_FRONTEND_TF_SIGNAL)
         return cmd_mfcc_frontend(file, &p, window_set, fft, peak, crop, npy, json);
     if (fft != 512 || !peak)
         return cli_usage_error("mfcc", "--fft-size and --no-peak-normalize apply to --frontend tf-signal");
 
-    return run_tf_audio_ops(file, &p, crop, npy, json);
+    return run_tf_audio_ops(file, &p, crop, npy, json, device);
 }

@@ -1,15 +1,18 @@
 /* cmd_stream.c: `qsnn stream MODEL.snn AUDIO|-`: keyword spotting on audio of any length with the integer engine.
  *
- * The spotter is the library's (qsnn/kws.h: windows, incremental MFCC, energy gate, runs of predictions); this
+ * The spotter is the library's (qsnn/kws.h: windows, incremental MFCC, energy gate, scores and decisions); this
  * file parses the options, feeds it a file or stdin, and prints.
  *
  * AUDIO "-": live input, raw 16 kHz mono signed 16-bit little-endian samples on stdin (`arecord -f S16_LE -r 16000
  * -c 1 -t raw`), processed as they arrive: the same windows as for a file holding those samples, each detection
- * printed (and flushed) when its run reaches --smooth windows (tests/test_tutorial.c: the windows shared with a
- * 10 ms hop, computed from scratch, get the same predictions). */
+ * printed (and flushed) when it is decided (tests/test_tutorial.c: the windows shared with a 10 ms hop, computed
+ * from scratch, get the same predictions).
+ *
+ * Decision: the model's calibrated score detector by default (qsnn_kws_model_opts), --smooth N for runs. */
 #include "cli.h"
 
 #include "qsnn/audio.h"
+#include "qsnn/detect.h"
 #include "qsnn/kws.h"
 #include "qsnn/snn.h"
 
@@ -23,32 +26,42 @@
 
 static void print_help(void)
 {
-    printf("Usage: qsnn stream MODEL.snn AUDIO|- [--hop-ms MS] [--smooth N] [--gate-db DB|off] [--all] [--json]\n"
+    printf("Usage: qsnn stream MODEL.snn AUDIO|- [--threshold X] [--average-ms MS] [--suppress-ms MS] [--smooth N]\n"
+           "                  [--hop-ms MS] [--gate-db DB|off] [--all] [--json]\n"
            "\n"
            "Spot keywords in AUDIO (any length and format libsndfile reads; resampled to 16 kHz mono) with the\n"
-           "integer model MODEL.snn: a one-second window every MS milliseconds through the engine; a keyword is\n"
-           "reported when N consecutive windows predict it (at the start of the first one), once per run.\n"
+           "integer model MODEL.snn: a one-second window every MS milliseconds through the engine, its class scores\n"
+           "(softmax of the potentials), averaged over --average-ms; a keyword is reported when its average reaches\n"
+           "--threshold, then not again until it falls below and --suppress-ms have passed. The defaults are the\n"
+           "model's calibrated ones (`qsnn eval-stream --calibrate`), else %.2f, %d ms, %d ms (docs/stream.md).\n"
+           "--smooth N instead reports a keyword when N consecutive windows predict it (the earlier rule; also what\n"
+           "a model converted before the .snn metadata block gets: it has no softmax scale).\n"
            "Audio shorter than a second is zero-padded to one window.\n"
            "\n"
            "AUDIO '-' reads live audio from stdin: raw 16 kHz mono signed 16-bit little-endian samples, e.g.\n"
            "  arecord -q -f S16_LE -r 16000 -c 1 -t raw | qsnn stream kws.snn -\n"
-           "Each detection is printed as soon as its run reaches N windows (time and label; with --json one JSON\n"
-           "object per line), then a summary at the end of the input.\n"
+           "Each detection is printed as soon as it is decided (with --json one JSON object per line), then a summary\n"
+           "at the end of the input.\n"
            "\n"
            "Options:\n"
-           "  --hop-ms MS   window step in milliseconds, 10..1000 (default 100)\n"
-           "  --smooth N    consecutive windows needed for a detection, 1..100 (default 3)\n"
-           "  --gate-db DB  windows quieter than DB dBFS (RMS) are _silence_ without running the model, -200..0\n"
-           "                (default -80: digital silence and near-silence); 'off' runs the model on every window.\n"
-           "                Needs a _silence_ label in the model (otherwise no gate).\n"
-           "  --all         also print every window's prediction\n"
-           "  --json        results as JSON on stdout\n"
-           "  -h, --help    this help\n"
+           "  --threshold X     averaged score a keyword needs, (0, 1]\n"
+           "  --average-ms MS   averaging span, one hop .. 200 hops\n"
+           "  --suppress-ms MS  a keyword is not reported again within MS of its last detection, 0..3600000\n"
+           "  --smooth N        decide by runs of N consecutive windows instead, 1..100\n"
+           "  --hop-ms MS       window step in milliseconds, 10..1000 (default 100)\n"
+           "  --gate-db DB      windows quieter than DB dBFS (RMS) are _silence_ without running the model, -200..0\n"
+           "                    (default -80: digital silence and near-silence); 'off' runs the model on every\n"
+           "                    window.\n"
+           "                    Needs a _silence_ label in the model (otherwise no gate).\n"
+           "  --all             also print every window's prediction and score\n"
+           "  --json            results as JSON on stdout\n"
+           "  -h, --help        this help\n"
            "\n"
-           "Output: one line per detection (time in seconds, label, windows in the run), then the number of windows\n"
-           "and the speed as a multiple of real time.\n"
+           "Output: one line per detection (where the word starts, label, score, the span it is in, when it was\n"
+           "decided), then the number of windows and the speed as a multiple of real time.\n"
            "\n"
-           "Exit status: 0 ok (with or without detections), 1 unreadable model or audio, 2 usage error.\n");
+           "Exit status: 0 ok (with or without detections), 1 unreadable model or audio, 2 usage error.\n",
+           (double)QSNN_DETECT_DEFAULT_THRESHOLD, QSNN_DETECT_DEFAULT_AVERAGE_MS, QSNN_DETECT_DEFAULT_SUPPRESS_MS);
 }
 
 /* What the command keeps besides the spotter: the model (labels), every window's prediction for --all, the
@@ -56,8 +69,9 @@ static void print_help(void)
 typedef struct {
     const qsnn_snn_model *m;
     qsnn_kws_spotter *sp;
-    int live, json, keep_preds;
+    int live, json, keep_preds, calibrated;
     int32_t *preds;
+    float *pscores; /* --all: the predicted class's score per window (-1 without scores) */
     size_t pred_cap;
     qsnn_status err; /* a failure inside the callback (out of memory for --all) */
     qsnn_progress *prog;
@@ -70,23 +84,29 @@ static void on_window(void *user, const qsnn_kws_window *w)
         if (w->index >= r->pred_cap) {
             size_t nc = r->pred_cap ? 2 * r->pred_cap : 256;
             int32_t *q = realloc(r->preds, nc * sizeof *q);
-            if (!q) {
+            if (q)
+                r->preds = q;
+            float *f = q ? realloc(r->pscores, nc * sizeof *f) : NULL;
+            if (!q || !f) {
                 r->err = qsnn_fail(QSNN_ERR_NOMEM, "stream: out of memory");
                 return;
             }
-            r->preds = q;
+            r->pscores = f;
             r->pred_cap = nc;
         }
         r->preds[w->index] = w->label;
+        r->pscores[w->index] = w->scores ? w->scores[w->label] : -1.0f;
     }
     if (r->live && w->detection >= 0) {
         const qsnn_kws_detection *det;
         qsnn_kws_spotter_detections(r->sp, &det);
         const qsnn_kws_detection *d = &det[w->detection];
         if (r->json)
-            printf("{\"time_s\": %.3f, \"label\": \"%s\"}\n", d->time_s, r->m->labels[d->label]);
+            printf("{\"time_s\": %.3f, \"label\": \"%s\", \"score\": %.4f, \"end_s\": %.3f, \"detected_s\": %.3f}\n",
+                   d->time_s, r->m->labels[d->label], (double)d->score, d->end_s, d->detected_s);
         else
-            printf("%8.3f s  %s\n", d->time_s, r->m->labels[d->label]);
+            printf("%8.3f s  %-12s score %.4f  (%.3f-%.3f s, decided at %.3f s)\n", d->time_s, r->m->labels[d->label],
+                   (double)d->score, d->time_s, d->end_s, d->detected_s);
         fflush(stdout);
     }
     if (r->prog && (w->index & 255) == 0)
@@ -153,7 +173,16 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
         cJSON_AddStringToObject(root, "audio", audio_path);
         cJSON_AddNumberToObject(root, "seconds", audio_s);
         cJSON_AddNumberToObject(root, "hop_ms", ko->hop_ms);
-        cJSON_AddNumberToObject(root, "smooth", ko->smooth);
+        if (ko->decision == QSNN_KWS_RUNS) {
+            cJSON_AddStringToObject(root, "decision", "runs");
+            cJSON_AddNumberToObject(root, "smooth", ko->smooth);
+        } else {
+            cJSON_AddStringToObject(root, "decision", "scores");
+            cJSON_AddNumberToObject(root, "threshold", (double)ko->detect.threshold);
+            cJSON_AddNumberToObject(root, "average_ms", ko->detect.average_ms);
+            cJSON_AddNumberToObject(root, "suppress_ms", ko->detect.suppress_ms);
+            cJSON_AddBoolToObject(root, "calibrated", r->calibrated);
+        }
         cJSON_AddNumberToObject(root, "windows", (double)sum.windows);
         if (sum.gate_active)
             cJSON_AddNumberToObject(root, "gate_db", ko->gate_db);
@@ -166,13 +195,20 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
             cJSON *d = cJSON_CreateObject();
             cJSON_AddNumberToObject(d, "time_s", det[i].time_s);
             cJSON_AddStringToObject(d, "label", m->labels[det[i].label]);
-            cJSON_AddNumberToObject(d, "windows", det[i].windows);
+            cJSON_AddNumberToObject(d, "score", (double)det[i].score);
+            cJSON_AddNumberToObject(d, "end_s", det[i].end_s);
+            cJSON_AddNumberToObject(d, "detected_s", det[i].detected_s);
+            if (ko->decision == QSNN_KWS_RUNS)
+                cJSON_AddNumberToObject(d, "windows", det[i].windows);
             cJSON_AddItemToArray(arr, d);
         }
         if (all) {
             cJSON *wp = cJSON_AddArrayToObject(root, "window_predictions");
-            for (size_t w = 0; w < sum.windows; w++)
+            cJSON *ws = cJSON_AddArrayToObject(root, "window_scores");
+            for (size_t w = 0; w < sum.windows; w++) {
                 cJSON_AddItemToArray(wp, cJSON_CreateString(m->labels[r->preds[w]]));
+                cJSON_AddItemToArray(ws, cJSON_CreateNumber((double)r->pscores[w]));
+            }
         }
         char *txt = r->live ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
         if (txt)
@@ -183,10 +219,22 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
     }
     if (all)
         for (size_t w = 0; w < sum.windows; w++)
-            printf("window %8.3f s  %s\n", (double)(w * sum.hop) / QSNN_SAMPLE_RATE, m->labels[r->preds[w]]);
+            printf("window %8.3f s  %-12s %.4f\n", (double)(w * sum.hop) / QSNN_SAMPLE_RATE, m->labels[r->preds[w]],
+                   (double)r->pscores[w]);
     if (!r->live) /* (live: printed as they came) */
-        for (size_t i = 0; i < ndet; i++)
-            printf("%8.3f s  %-12s (%d windows)\n", det[i].time_s, m->labels[det[i].label], det[i].windows);
+        for (size_t i = 0; i < ndet; i++) {
+            printf("%8.3f s  %-12s score %.4f", det[i].time_s, m->labels[det[i].label], (double)det[i].score);
+            if (ko->decision == QSNN_KWS_RUNS)
+                printf("  (%d windows)\n", det[i].windows);
+            else
+                printf("  (%.3f-%.3f s, decided at %.3f s)\n", det[i].time_s, det[i].end_s, det[i].detected_s);
+        }
+    if (ko->decision == QSNN_KWS_RUNS)
+        printf("decision: runs of %d windows\n", ko->smooth);
+    else
+        printf("decision: scores averaged over %d ms >= %.4f, suppression %d ms (%s)\n", ko->detect.average_ms,
+               (double)ko->detect.threshold, ko->detect.suppress_ms,
+               r->calibrated ? "the model's calibration" : "qsnn's defaults: the model is not calibrated");
     char g[64];
     if (sum.gate_active)
         snprintf(g, sizeof g, "%zu below %.0f dBFS taken as silence", sum.gated_windows, ko->gate_db);
@@ -198,16 +246,19 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
 
 int cmd_stream(int argc, char **argv)
 {
-    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_JSON };
+    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_JSON, O_TH, O_AVG, O_SUP };
     static const struct option opts[] = {{"hop-ms", required_argument, 0, O_HOP},
                                          {"smooth", required_argument, 0, O_SMOOTH},
+                                         {"threshold", required_argument, 0, O_TH},
+                                         {"average-ms", required_argument, 0, O_AVG},
+                                         {"suppress-ms", required_argument, 0, O_SUP},
                                          {"gate-db", required_argument, 0, O_GATE},
                                          {"all", no_argument, 0, O_ALL},
                                          {"json", no_argument, 0, O_JSON},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    int hop_ms = 100, smooth = 3, all = 0, json = 0, gate = 1, c;
-    double gate_db = -80.0;
+    int hop_ms = 100, smooth = 0, all = 0, json = 0, gate = 1, c, avg = -1, sup = -1;
+    double gate_db = -80.0, th = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end;
@@ -231,6 +282,19 @@ int cmd_stream(int argc, char **argv)
             if (*end || end == optarg || !(gate_db >= -200.0 && gate_db <= 0.0))
                 return cli_usage_error(CMD, "--gate-db '%s': expected -200..0 or off", optarg);
             break;
+        case O_TH:
+            if (!cli_parse_double(optarg, 1e-6, 1.0, &th))
+                return cli_usage_error(CMD, "--threshold '%s': expected (0, 1]", optarg);
+            break;
+        case O_AVG:
+        case O_SUP: {
+            long v;
+            if (!cli_parse_int(optarg, c == O_AVG ? 10 : 0, c == O_AVG ? 200000 : 3600000, &v))
+                return cli_usage_error(CMD, "--%s '%s': out of range", c == O_AVG ? "average-ms" : "suppress-ms",
+                                       optarg);
+            *(c == O_AVG ? &avg : &sup) = (int)v;
+            break;
+        }
         case O_ALL: all = 1; break;
         case O_JSON: json = 1; break;
         case 'h': print_help(); return QSNN_EXIT_OK;
@@ -239,6 +303,8 @@ int cmd_stream(int argc, char **argv)
     }
     if (optind + 2 != argc)
         return cli_usage_error(CMD, "expected MODEL.snn and AUDIO");
+    if (smooth && (th > 0 || avg >= 0 || sup >= 0))
+        return cli_usage_error(CMD, "--smooth decides by runs: no --threshold, --average-ms or --suppress-ms");
     const char *model_path = argv[optind], *audio_path = argv[optind + 1];
 
     qsnn_snn_model m;
@@ -246,8 +312,25 @@ int cmd_stream(int argc, char **argv)
     qsnn_status st = qsnn_snn_load(model_path, &m, &img);
     if (st != QSNN_OK)
         return cli_fail(CMD, st);
-    qsnn_kws_opts ko = {hop_ms, smooth, gate, gate_db};
-    stream_run r = {&m, NULL, !strcmp(audio_path, "-"), json, all, NULL, 0, QSNN_OK, NULL};
+    qsnn_kws_opts ko;
+    stream_run r = {&m, NULL, !strcmp(audio_path, "-"), json, all, 0, NULL, NULL, 0, QSNN_OK, NULL};
+    qsnn_kws_model_opts(&ko, &m, &r.calibrated);
+    ko.hop_ms = hop_ms;
+    ko.gate = gate;
+    ko.gate_db = gate_db;
+    if (smooth) {
+        ko.decision = QSNN_KWS_RUNS;
+        ko.smooth = smooth;
+    } else if (ko.decision == QSNN_KWS_RUNS) {
+        qsnn_warn("%s: no softmax scale (converted before the .snn metadata block): deciding by runs of %d windows; "
+                  "convert the model again for scores", model_path, ko.smooth);
+    }
+    if (th > 0)
+        ko.detect.threshold = (float)th;
+    if (avg >= 0)
+        ko.detect.average_ms = avg;
+    if (sup >= 0)
+        ko.detect.suppress_ms = sup;
     st = qsnn_kws_spotter_create(&r.sp, &m, &ko, on_window, &r);
     const size_t hop = (size_t)hop_ms * QSNN_SAMPLE_RATE / 1000;
     double t0 = qsnn_time_now(), audio_s = 0;
@@ -260,6 +343,7 @@ int cmd_stream(int argc, char **argv)
         print_results(&r, &ko, model_path, audio_path, all, audio_s, secs > 0 ? audio_s / secs : 0);
     qsnn_kws_spotter_free(r.sp);
     free(r.preds);
+    free(r.pscores);
     free(img);
     return st == QSNN_OK ? QSNN_EXIT_OK : cli_fail(CMD, st);
 }

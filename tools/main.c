@@ -16,6 +16,7 @@ static const qsnn_cmd k_cmds[] = {
     {"summary", cmd_summary, "print a model's layer table (Keras-style for .qsnn, Akida-style for .snn)"},
     {"convert", cmd_convert, "convert a quantized model into an integer event-based model (.snn)"},
     {"stream", cmd_stream, "spot keywords in audio of any length with an integer model (sliding one-second windows)"},
+    {"eval-stream", cmd_eval_stream, "keyword spotting on long labelled recordings: misses, false accepts/hour, DET, calibration"},
     {"import", cmd_import, "read a TensorFlow Lite model as a qsnn float model (with its labels and front end)"},
     {"export", cmd_export, "write a .snn model as a C header (aligned const array and sizes) for firmware"},
 };

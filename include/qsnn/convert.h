@@ -11,7 +11,8 @@
  *     gamma = 0 (or an all-zero kernel) gives a constant level, encoded exactly with zero weights;
  *   - T and S are stored as int32 in units of 2^-f, f per layer as large as the format allows (<= 24):
  *     docs/snn.md shows this reproduces the float model's levels except at float-rounding ties;
- *   - the last layer (no activation, no batch norm, no bias) outputs int32 potentials = alpha*delta*logits.
+ *   - the last layer (no activation, no batch norm, no bias) outputs int32 potentials = alpha*delta*logits;
+ *     the image's metadata block (qsnn/snn_meta.h) records logit_scale = 1 / (alpha*delta*A) for the scores.
  * Refused, with the layer named: depthwise-only layers, unquantized weights or activations, bit-widths
  * outside 1..8 (weights) / 1..4 (activations), batch norm or bias on the last layer, an activated last layer,
  * thresholds or potentials that do not fit int32 ("threshold overflow"). */
@@ -42,6 +43,7 @@ typedef struct {
     const char *labels[QSNN_SNN_MAX_CLASSES]; /* NULL entries become "class<i>" */
     int num_layers;
     qsnn_convert_layer layers[QSNN_SNN_MAX_LAYERS];
+    float logit_scale; /* > 0: a metadata block (qsnn/snn_meta.h) records it; 0: no block (the older layout) */
 } qsnn_convert_build;
 
 /* Fill the shape fields of a record (conv/out sizes and 'same' padding as TensorFlow). FC: kh = kw = 1. */

@@ -15,6 +15,7 @@
 #include "qsnn/core.h"
 #include "qsnn/frontend.h"
 #include "qsnn/labels.h"
+#include "qsnn/mfcc_device.h"
 
 #include <stdint.h>
 
@@ -85,6 +86,13 @@ int qsnn_dataset_label(const qsnn_dataset *ds, qsnn_split s, size_t i);
  * "_silence_" for generated silence entries. */
 const char *qsnn_dataset_source(const qsnn_dataset *ds, qsnn_split s, size_t i);
 size_t qsnn_dataset_num_skipped(const qsnn_dataset *ds);
+/* The decoded audio of entry i of split s: QSNN_CLIP_SAMPLES int16 samples (cropped or zero-padded as TF's
+ * DecodeWav), owned by the dataset; NULL for a generated silence entry (src/data/dataset_access.c). */
+const int16_t *qsnn_dataset_clip_pcm(const qsnn_dataset *ds, qsnn_split s, size_t i);
+/* The background-noise recordings (_background_noise_/, pooled over the directories): count, and recording k
+ * as float samples in [-1, 1] (*len >= QSNN_CLIP_SAMPLES), owned by the dataset. */
+int qsnn_dataset_num_noise(const qsnn_dataset *ds);
+const float *qsnn_dataset_noise(const qsnn_dataset *ds, int k, size_t *len);
 
 /* MFCC features of entries idx[0..count) of split s into out[count * 49 * 10] (frame-major per sample).
  * augment = 1: training augmentation (time shift, background noise w.p. background_frequency); silence entries
@@ -112,8 +120,7 @@ qsnn_status qsnn_data_split_features_fe(const qsnn_dataset *ds, qsnn_split s, in
                                         const qsnn_frontend_params *fe, float *out, qsnn_progress *prog,
                                         size_t *done);
 
-/* The tutorial's uint8 scaling: (x - min) * 255 / (max - min), truncated toward zero, clamped to [0, 255]. */
-void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max);
+/* The tutorial's uint8 scaling qsnn_features_to_u8: in qsnn/mfcc_device.h (libc-only, firmware builds it). */
 
 /* A set of feature tensors with their labels, splits and sources: the content of a feature file. */
 typedef struct {

@@ -5,9 +5,16 @@
  * 49x10 MFCC (qsnn/audio.h defaults: the features the models are trained on), scaled to uint8 with the model's
  * recorded training range, (x - scale_min) * 255 / (scale_max - scale_min) (qsnn_features_to_u8).
  *
- * Spotter: a one-second window every hop_ms milliseconds through the engine (a cached context). A keyword (a
- * label not starting with '_') is detected when `smooth` consecutive windows predict it; it is reported once, at
- * the start of the first of those windows, and not again until the run of predictions is broken.
+ * Spotter: a one-second window every hop_ms milliseconds through the engine (a cached context); each window's
+ * potentials become class scores, softmax(potentials * logit_scale) (the converter's scale, stored in the .snn's
+ * metadata block). Two decision rules for a keyword (a label not starting with '_'):
+ *   QSNN_KWS_SCORES (the default): the score detector of qsnn/detect.h: scores averaged over a span, a threshold,
+ *     re-arming and a per-keyword suppression; qsnn_kws_model_opts takes the model's calibrated parameters
+ *     (`qsnn eval-stream --calibrate`), or qsnn's defaults; each detection carries its averaged score, the time it
+ *     was made and the likely span of the word (docs/stream.md);
+ *   QSNN_KWS_RUNS (the earlier rule, and the fallback for a model without a logit scale): `smooth` consecutive
+ *     windows predict it; it is reported once, at the start of the first of those windows, and not again until
+ *     the run of predictions is broken.
  *   Windows: samples are fed in pieces of any size (a file at once, a microphone 10 ms at a time); a window
  *   starts every hop once a second is buffered, so the windows of a stream are those of a file holding the same
  *   samples; at the end of the input no partial window is made, except that input shorter than one second gives
@@ -29,6 +36,7 @@
 #define QSNN_KWS_H
 
 #include "qsnn/core.h"
+#include "qsnn/detect.h"
 #include "qsnn/snn.h"
 
 #include <stddef.h>
@@ -48,19 +56,33 @@ qsnn_status qsnn_kws_file_u8(uint8_t *out, const qsnn_snn_model *m, const char *
 
 /* ---- the streaming spotter ---- */
 
+typedef enum { QSNN_KWS_SCORES = 0, QSNN_KWS_RUNS = 1 } qsnn_kws_decision;
+
 typedef struct {
     int hop_ms;     /* window step, 10..1000 (default 100) */
-    int smooth;     /* consecutive windows a detection needs, 1..100 (default 3) */
+    int smooth;     /* QSNN_KWS_RUNS: consecutive windows a detection needs, 1..100 (default 3) */
     int gate;       /* 1: energy gate on (default; needs a _silence_ label in the model), 0: off */
     double gate_db; /* the gate's level in dBFS (RMS over the window), -200..0 (default -80) */
+    int decision;   /* qsnn_kws_decision (default QSNN_KWS_SCORES) */
+    qsnn_detect_params detect; /* QSNN_KWS_SCORES: threshold, average_ms, suppress_ms (hop_ms: the spotter's) */
+    float logit_scale;         /* softmax scale of the potentials; 0: the model's (its metadata block), if any */
 } qsnn_kws_opts;
 
+/* qsnn's defaults: scores with QSNN_DETECT_DEFAULT_* and the model's logit scale (the spotter refuses the score
+ * decision for a model without one). */
 void qsnn_kws_default_opts(qsnn_kws_opts *o);
+/* The defaults for model m: its metadata block's logit scale and calibrated detector parameters when it has them
+ * (*calibrated, may be NULL, is set to 1 then); a model without a logit scale (converted before the block
+ * existed) gets QSNN_KWS_RUNS. */
+void qsnn_kws_model_opts(qsnn_kws_opts *o, const qsnn_snn_model *m, int *calibrated);
 
 typedef struct {
-    double time_s; /* start of the first window of the run, seconds from the start of the input */
-    int32_t label; /* class index (a keyword: its label does not start with '_') */
-    int windows;   /* windows in the run so far (>= smooth; grows while the run goes on) */
+    double time_s;     /* where the word starts: RUNS, the first window of the run; SCORES, the detection's start_s */
+    int32_t label;     /* class index (a keyword: its label does not start with '_') */
+    int windows;       /* RUNS: windows in the run so far (>= smooth; grows while the run goes on); SCORES: 0 */
+    float score;       /* SCORES: the averaged score that passed the threshold; RUNS: the window's score (or 0) */
+    double end_s;      /* SCORES: end of the likely span of the word; RUNS: end of the run's first window */
+    double detected_s; /* when it was decided: the end of the window that completed it */
 } qsnn_kws_detection;
 
 /* What one window gave, passed to the callback as soon as the window is done. */
@@ -69,16 +91,19 @@ typedef struct {
     double time_s;   /* its start, seconds */
     int32_t label;   /* its predicted class */
     int gated;       /* 1: below the energy gate, predicted _silence_ without the model */
-    long detection;  /* index of the detection this window completed (its run reached `smooth`), or -1 */
+    long detection;  /* index of the detection this window completed, or -1 */
+    const float *scores; /* [num_classes] the window's class scores (a gated window: 1 for _silence_), or NULL
+                          * without a logit scale; valid during the callback */
 } qsnn_kws_window;
 
 typedef void (*qsnn_kws_window_cb)(void *user, const qsnn_kws_window *w);
 
 typedef struct qsnn_kws_spotter qsnn_kws_spotter;
 
-/* A spotter over model m (not copied: it must outlive the spotter). cb (may be NULL) is called for every window,
- * from inside qsnn_kws_spotter_feed / _finish. Errors: QSNN_ERR_ARG (an option out of range), QSNN_ERR_SHAPE (the
- * model's input is not a one-second MFCC), QSNN_ERR_NOMEM. */
+/* A spotter over model m (not copied: it must outlive the spotter); o NULL: qsnn_kws_model_opts. cb (may be NULL)
+ * is called for every window, from inside qsnn_kws_spotter_feed / _finish. Errors: QSNN_ERR_ARG (an option out of
+ * range, the score decision without a logit scale), QSNN_ERR_SHAPE (the model's input is not a one-second MFCC),
+ * QSNN_ERR_NOMEM. */
 qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model *m, const qsnn_kws_opts *o,
                                     qsnn_kws_window_cb cb, void *user);
 void qsnn_kws_spotter_free(qsnn_kws_spotter *s);
@@ -96,6 +121,7 @@ typedef struct {
     size_t samples;       /* samples fed */
     size_t hop;           /* samples between windows */
     int gate_active;      /* the gate is on and the model has a _silence_ label */
+    double front_s, engine_s, decide_s; /* wall time in the MFCC and scaling, the engine, scores and decisions */
 } qsnn_kws_summary;
 
 void qsnn_kws_spotter_summary(const qsnn_kws_spotter *s, qsnn_kws_summary *out);

@@ -8,6 +8,7 @@
 #include "qsnn/io.h"
 #include "qsnn/audio.h"
 #include "qsnn/frontend.h"
+#include "qsnn/mfcc_device.h"
 #include "qsnn/data.h"
 #include "qsnn/synth.h"
 #include "qsnn/quant.h"
@@ -18,7 +19,10 @@
 #include "qsnn/import.h"
 #include "qsnn/train.h"
 #include "qsnn/snn.h"
+#include "qsnn/snn_meta.h"
 #include "qsnn/convert.h"
 #include "qsnn/report.h"
+#include "qsnn/detect.h"
 #include "qsnn/kws.h"
+#include "qsnn/stream_eval.h"
 #endif

@@ -204,6 +204,8 @@ qsnn_status qsnn_convert_model(const qsnn_model *m, unsigned char **image, size_
         for (size_t j = 0; lp->bias && j < lp->n_bias; j++)
             any_bias |= lp->bias[j] != 0.0f;
         if (last) {
+            if (scale > 0.0 && isfinite(1.0 / scale))
+                b.logit_scale = (float)(1.0 / scale); /* logits = potentials / scale */
             if (any_bias) {
                 st = LFAIL(QSNN_ERR_UNSUPPORTED, li, d, "bias on the last layer (without activation) cannot be "
                                                         "represented in integer potentials");

@@ -5,6 +5,7 @@
  * a file. Sections are 4-byte aligned; 4-bit weights are packed two per byte, element 2i in the low nibble.
  */
 #include "qsnn/convert.h"
+#include "qsnn/snn_meta.h"
 #include "qsnn/tensor.h"
 
 #include <assert.h>
@@ -166,6 +167,27 @@ qsnn_status qsnn_convert_build_image(const qsnn_convert_build *b, unsigned char 
     if (st != QSNN_OK) {
         free(img);
         return st;
+    }
+    if (b->logit_scale > 0.0f) { /* the metadata block after the sections */
+        qsnn_snn_meta meta;
+        memset(&meta, 0, sizeof meta);
+        meta.flags = QSNN_SNN_META_SCALE;
+        meta.logit_scale = b->logit_scale;
+        size_t cap = off + QSNN_SNN_META_SIZE;
+        unsigned char *img2 = malloc(cap);
+        if (!img2) {
+            free(img);
+            return qsnn_fail(QSNN_ERR_NOMEM, "snn build: %zu bytes", cap);
+        }
+        st = qsnn_snn_meta_write(&m, &meta, img2, cap, &off);
+        free(img);
+        img = img2;
+        if (st == QSNN_OK)
+            st = qsnn_snn_model_init(&m, img, off, "converted model");
+        if (st != QSNN_OK) {
+            free(img);
+            return st;
+        }
     }
     *image = img;
     *size = off;

@@ -1,12 +1,7 @@
-/* features.c: the tutorial's uint8 scaling and the loading of one evaluation split (qsnn_features_to_u8,
- * qsnn_data_load_split_u8), plus the chunked whole-split feature computation with progress that the features
- * command and the evaluation loader share.
- *
- * uint8 scaling, as the tutorial's numpy code with float32 arrays and float32 min/max:
- *   uint8((x - min) * 255 / (max - min))  evaluated left to right in float32, truncated toward zero,
- * with values below 0 clamped to 0 and above 255 to 255 (numpy's astype would wrap or be undefined there; a
- * validation value outside the training range is exactly the case docs/design.md s1.9 discusses). NaN maps to 0.
- * A degenerate range (max <= min) maps everything to 0. */
+/* features.c: the loading of one evaluation split as uint8 (qsnn_data_load_split_u8), plus the chunked
+ * whole-split feature computation with progress that the features command and the evaluation loader share.
+ * The tutorial's uint8 scaling itself (qsnn_features_to_u8, docs/design.md s1.9) is in src/audio/mfcc_device.c,
+ * the libc-only front end that firmware builds too. */
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"
 
@@ -15,24 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-void qsnn_features_to_u8(uint8_t *out, const float *in, size_t n, float min, float max)
-{
-    float range = max - min;
-    if (!(range > 0.0f)) {
-        memset(out, 0, n);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        float v = (in[i] - min) * 255.0f / range;
-        if (!(v > 0.0f))
-            out[i] = 0;
-        else if (v >= 255.0f)
-            out[i] = 255;
-        else
-            out[i] = (uint8_t)v; /* C conversion truncates toward zero, as numpy's astype */
-    }
-}
 
 qsnn_status qsnn_data_split_features(const qsnn_dataset *ds, qsnn_split s, int augment, uint64_t seed,
                                      float *out, qsnn_progress *prog, size_t *done)

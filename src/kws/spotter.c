@@ -1,6 +1,9 @@
 /* spotter.c: the streaming keyword spotter of qsnn/kws.h: one window of samples (slid by a hop), the
- * incremental MFCC, the energy gate, the engine and the runs of predictions that make detections. */
+ * incremental MFCC, the energy gate, the engine, the window's class scores, and the decision: the score detector
+ * (qsnn/detect.h) or the runs of predictions. */
 #include "kws/kws_internal.h"
+
+#include "qsnn/snn_meta.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +28,12 @@ struct qsnn_kws_spotter {
     int run_label, run_len;
     size_t run_start;
     long cur; /* the detection the current run produced, if any */
+    int decision;
+    float logit_scale;      /* > 0: scores are computed */
+    qsnn_detector *detector; /* QSNN_KWS_SCORES, in detector_mem */
+    void *detector_mem;
+    float *scores;           /* [num_classes] the last window's */
+    double front_s, engine_s, decide_s;
     qsnn_kws_detection *det;
     size_t ndet, det_cap;
     size_t nwin, ngated;
@@ -38,6 +47,31 @@ void qsnn_kws_default_opts(qsnn_kws_opts *o)
     o->smooth = 3;
     o->gate = 1;
     o->gate_db = -80.0;
+    o->decision = QSNN_KWS_SCORES;
+    qsnn_detect_default_params(&o->detect);
+    o->detect.hop_ms = o->hop_ms;
+    o->logit_scale = 0.0f;
+}
+
+void qsnn_kws_model_opts(qsnn_kws_opts *o, const qsnn_snn_model *m, int *calibrated)
+{
+    qsnn_kws_default_opts(o);
+    qsnn_snn_meta meta;
+    qsnn_snn_meta_get(m, &meta);
+    if (calibrated)
+        *calibrated = 0;
+    if (!(meta.flags & QSNN_SNN_META_SCALE)) {
+        o->decision = QSNN_KWS_RUNS;
+        return;
+    }
+    o->logit_scale = meta.logit_scale;
+    if (meta.flags & QSNN_SNN_META_DETECT) {
+        o->detect.threshold = meta.threshold;
+        o->detect.average_ms = (int)meta.average_ms;
+        o->detect.suppress_ms = (int)meta.suppress_ms;
+        if (calibrated)
+            *calibrated = 1;
+    }
 }
 
 static qsnn_status grow(void **p, size_t *cap, size_t need, size_t elem, const char *what)
@@ -61,7 +95,7 @@ qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model
     *out = NULL;
     qsnn_kws_opts d;
     if (!o) {
-        qsnn_kws_default_opts(&d);
+        qsnn_kws_model_opts(&d, m, NULL);
         o = &d;
     }
     if (o->hop_ms < 10 || o->hop_ms > 1000)
@@ -70,6 +104,26 @@ qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model
         return qsnn_fail(QSNN_ERR_ARG, "spotter: smooth %d out of range (1..100)", o->smooth);
     if (o->gate && !(o->gate_db >= -200.0 && o->gate_db <= 0.0))
         return qsnn_fail(QSNN_ERR_ARG, "spotter: gate %g dBFS out of range (-200..0)", o->gate_db);
+    if (o->decision != QSNN_KWS_SCORES && o->decision != QSNN_KWS_RUNS)
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: decision %d unknown", o->decision);
+    if (!(o->logit_scale >= 0.0f) || !isfinite(o->logit_scale))
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: logit scale %g invalid", (double)o->logit_scale);
+    float scale = o->logit_scale;
+    if (scale == 0.0f) { /* the model's */
+        qsnn_snn_meta meta;
+        qsnn_snn_meta_get(m, &meta);
+        scale = meta.flags & QSNN_SNN_META_SCALE ? meta.logit_scale : 0.0f;
+    }
+    if (o->decision == QSNN_KWS_SCORES && scale == 0.0f)
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: the score decision needs a logit scale (a model converted before "
+                                       "the .snn metadata block has none: convert it again, or decide by runs)");
+    qsnn_detect_params dp = o->detect;
+    dp.hop_ms = o->hop_ms;
+    if (o->decision == QSNN_KWS_SCORES) {
+        qsnn_status pst = qsnn_detect_check_params(&dp);
+        if (pst != QSNN_OK)
+            return qsnn_fail_context(pst, "spotter");
+    }
     qsnn_kws_spotter *s = calloc(1, sizeof *s);
     if (!s)
         return qsnn_fail(QSNN_ERR_NOMEM, "spotter: out of memory");
@@ -94,9 +148,20 @@ qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model
     s->win = calloc(QSNN_CLIP_SAMPLES, sizeof(float));
     s->x = malloc(s->in_n ? s->in_n : 1);
     s->feat = malloc(sizeof(float) * (s->in_n ? s->in_n : 1));
+    s->scores = malloc(sizeof(float) * (size_t)m->num_classes);
+    s->decision = o->decision;
+    s->logit_scale = scale;
+    size_t dms = o->decision == QSNN_KWS_SCORES ? qsnn_detect_mem_size(&dp, m->num_classes) : 0;
+    s->detector_mem = dms ? malloc(dms) : NULL;
     qsnn_status st = QSNN_OK;
-    if (!s->mem || !s->win || !s->x || !s->feat)
+    if (!s->mem || !s->win || !s->x || !s->feat || !s->scores || (dms && !s->detector_mem))
         st = qsnn_fail(QSNN_ERR_NOMEM, "spotter: out of memory");
+    if (st == QSNN_OK && dms) {
+        uint8_t is_kw[QSNN_SNN_MAX_CLASSES];
+        for (int k = 0; k < m->num_classes; k++)
+            is_kw[k] = m->labels[k][0] != '_';
+        st = qsnn_detect_init(&s->detector, &dp, m->num_classes, is_kw, s->detector_mem, dms);
+    }
     if (st == QSNN_OK)
         st = qsnn_mfcc_create(&s->mf, &mp);
     if (st == QSNN_OK)
@@ -123,6 +188,8 @@ void qsnn_kws_spotter_free(qsnn_kws_spotter *s)
         return;
     qsnn_mfcc_destroy(s->mf);
     free(s->feat);
+    free(s->scores);
+    free(s->detector_mem);
     free(s->det);
     free(s->x);
     free(s->win);
@@ -130,14 +197,49 @@ void qsnn_kws_spotter_free(qsnn_kws_spotter *s)
     free(s);
 }
 
-/* One window of QSNN_CLIP_SAMPLES samples (window index s->nwin): predict, follow the run, detect. */
+static qsnn_status add_detection(qsnn_kws_spotter *s, const qsnn_kws_detection *d)
+{
+    qsnn_status st = grow((void **)&s->det, &s->det_cap, s->ndet + 1, sizeof *s->det, "spotter");
+    if (st == QSNN_OK)
+        s->det[s->ndet++] = *d;
+    return st;
+}
+
+/* The runs of predictions: a keyword when `smooth` consecutive windows predict it. Returns the detection index
+ * this window started, or -1 (in *started). */
+static qsnn_status decide_runs(qsnn_kws_spotter *s, size_t w, int32_t pred, long *started)
+{
+    if (pred == s->run_label) {
+        s->run_len++;
+    } else {
+        s->run_label = pred;
+        s->run_len = 1;
+        s->run_start = w;
+        s->cur = -1;
+    }
+    if (s->m->labels[pred][0] != '_' && s->run_len == s->smooth) {
+        float sc = s->logit_scale > 0 ? s->scores[pred] : 0.0f;
+        double t = (double)s->run_start * (double)s->hop / QSNN_SAMPLE_RATE;
+        qsnn_kws_detection d = {t, pred, 0, sc, t + 1.0, (double)w * (double)s->hop / QSNN_SAMPLE_RATE + 1.0};
+        qsnn_status st = add_detection(s, &d);
+        if (st != QSNN_OK)
+            return st;
+        s->cur = (long)s->ndet - 1;
+        *started = s->cur;
+    }
+    if (s->cur >= 0)
+        s->det[s->cur].windows = s->run_len;
+    return QSNN_OK;
+}
+
+/* One window of QSNN_CLIP_SAMPLES samples (window index s->nwin): predict, score, decide. */
 static qsnn_status spot_window(qsnn_kws_spotter *s, const float *win)
 {
     const qsnn_snn_model *m = s->m;
-    double e = 0;
+    double t0 = qsnn_time_now(), t1, e = 0;
     for (size_t i = 0; i < QSNN_CLIP_SAMPLES; i++)
         e += (double)win[i] * (double)win[i];
-    int32_t pred;
+    int32_t pred, pot[QSNN_SNN_MAX_CLASSES];
     qsnn_status st;
     int gated = 0;
     if (e / QSNN_CLIP_SAMPLES < s->gate_ms) {
@@ -145,6 +247,8 @@ static qsnn_status spot_window(qsnn_kws_spotter *s, const float *win)
         s->ngated++;
         s->have_prev = 0;
         gated = 1;
+        t1 = qsnn_time_now();
+        s->front_s += t1 - t0;
     } else {
         if (s->have_prev && s->shift) {
             /* incremental: the window moved by shift whole frames; every frame depends on its own samples only,
@@ -161,31 +265,38 @@ static qsnn_status spot_window(qsnn_kws_spotter *s, const float *win)
             return st;
         s->have_prev = 1;
         qsnn_features_to_u8(s->x, s->feat, s->in_n, m->scale_min, m->scale_max);
-        if ((st = qsnn_snn_run(s->ctx, s->x, NULL, &pred, NULL)) != QSNN_OK)
+        double tf = qsnn_time_now();
+        s->front_s += tf - t0;
+        if ((st = qsnn_snn_run(s->ctx, s->x, pot, &pred, NULL)) != QSNN_OK)
             return st;
+        t1 = qsnn_time_now();
+        s->engine_s += t1 - tf;
+    }
+    if (s->logit_scale > 0) {
+        if (gated)
+            for (int k = 0; k < m->num_classes; k++)
+                s->scores[k] = k == s->sil ? 1.0f : 0.0f;
+        else
+            qsnn_detect_scores(s->scores, pot, m->num_classes, s->logit_scale);
     }
     size_t w = s->nwin++;
-    if (pred == s->run_label) {
-        s->run_len++;
-    } else {
-        s->run_label = pred;
-        s->run_len = 1;
-        s->run_start = w;
-        s->cur = -1;
-    }
     long started = -1;
-    if (m->labels[pred][0] != '_' && s->run_len == s->smooth) {
-        if ((st = grow((void **)&s->det, &s->det_cap, s->ndet + 1, sizeof *s->det, "spotter")) != QSNN_OK)
+    if (s->decision == QSNN_KWS_RUNS) {
+        if ((st = decide_runs(s, w, pred, &started)) != QSNN_OK)
             return st;
-        s->cur = (long)s->ndet;
-        qsnn_kws_detection d = {(double)s->run_start * (double)s->hop / QSNN_SAMPLE_RATE, pred, 0};
-        s->det[s->ndet++] = d;
-        started = s->cur;
+    } else {
+        qsnn_detection d;
+        if (qsnn_detect_feed(s->detector, s->scores, &d)) {
+            qsnn_kws_detection k = {d.start_s, d.label, 0, d.score, d.end_s, d.time_s};
+            if ((st = add_detection(s, &k)) != QSNN_OK)
+                return st;
+            started = (long)s->ndet - 1;
+        }
     }
-    if (s->cur >= 0)
-        s->det[s->cur].windows = s->run_len;
+    s->decide_s += qsnn_time_now() - t1;
     if (s->cb) {
-        qsnn_kws_window wr = {w, (double)(w * s->hop) / QSNN_SAMPLE_RATE, pred, gated, started};
+        qsnn_kws_window wr = {w, (double)(w * s->hop) / QSNN_SAMPLE_RATE, pred, gated, started,
+                              s->logit_scale > 0 ? s->scores : NULL};
         s->cb(s->user, &wr);
     }
     return QSNN_OK;
@@ -237,4 +348,7 @@ void qsnn_kws_spotter_summary(const qsnn_kws_spotter *s, qsnn_kws_summary *out)
     out->samples = s->samples;
     out->hop = s->hop;
     out->gate_active = s->sil >= 0;
+    out->front_s = s->front_s;
+    out->engine_s = s->engine_s;
+    out->decide_s = s->decide_s;
 }

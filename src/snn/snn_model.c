@@ -6,9 +6,11 @@
  * The image is never modified nor copied. Header layout (little-endian), see docs/snn.md:
  *   0 magic[8] | 8 version | 12 header_size | 16 total_size | 20 crc32 (computed with this field zeroed) |
  *   24 num_layers | 28 record_size | 32 in_h | 36 in_w | 40 in_c | 44 num_classes | 48 scale_min (f32) |
- *   52 scale_max (f32) | 56 input_scale (f32) | 60 labels_size; then the records, the labels, the data.
+ *   52 scale_max (f32) | 56 input_scale (f32) | 60 labels_size; then the records, the labels, the data, and an
+ *   optional metadata block (snn_meta.c).
  */
 #include "qsnn/snn.h"
+#include "qsnn/snn_meta.h"
 #include "qsnn/tensor.h"
 
 #include <math.h>
@@ -305,5 +307,9 @@ qsnn_status qsnn_snn_model_init(qsnn_snn_model *m, const void *image, size_t siz
         pc = l->out_c;
         pact = l->act_bits;
     }
-    return QSNN_OK;
+    /* the optional metadata block after the last section (qsnn/snn_meta.h) */
+    qsnn_status st = qsnn_snn_meta_check(p, size, qsnn_snn_meta_offset(m), origin);
+    if (st != QSNN_OK)
+        memset(m, 0, sizeof *m);
+    return st;
 }
