@@ -108,7 +108,7 @@ static void test_formats(void **state)
     o.threads = 1;
     o.quiet = 1;
     o.ckpt_dir = tmp("ckpt");
-    qsnn_train_data td = {fs.u8, fs.label, N, NULL, NULL, NULL, NULL, 0};
+    qsnn_train_data td = {.train_u8 = fs.u8, .train_labels = fs.label, .n_train = N}; /* no validation */
     qsnn_train_result *res = calloc(1, sizeof *res);
     assert_non_null(res);
     assert_int_equal(qsnn_train_run(&m, &td, &o, res), QSNN_OK);

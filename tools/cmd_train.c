@@ -8,6 +8,7 @@
  * stderr. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "train_teacher.h"
 
 #include "qsnn/data.h"
 #include "qsnn/io.h"
@@ -37,14 +38,16 @@ static void usage(FILE *out)
             "model) and MODEL.epN per episode.\n"
             "\n"
             "Data: a feature file from `qsnn features` (fixed features), or a Speech Commands directory (training\n"
-            "features recomputed with augmentation - time shift, background noise - every epoch).\n"
+            "features computed with augmentation - time shift, background noise, and the options below).\n"
             "\n"
             "Options:\n"
             "  -o, --output MODEL       model file to write (required)\n"
             "      --arch NAME|FILE     mobilenet_kws (default), ds_cnn, or an architecture JSON file\n"
             "      --init MODEL         start from this model (its architecture and weights)\n"
             "      --episodes LIST      episodes to run, e.g. 1,2,3 (default) or 3\n"
-            "      --epochs N|LIST      epochs per episode, one value or one per episode (default 16)\n"
+            "      --epochs N|LIST      epochs per episode, one value or one per episode (default: a budget of\n"
+            "                           3600/1800/1800 optimizer steps, epochs = steps x batch / training clips, >= 3;\n"
+            "                           120/60/60 on 3,000 clips; --recipe tutorial: 16)\n"
             "      --batch N            batch size (default 100)\n"
             "      --schedule S         cosine (default: from MAX to MIN over each episode), cyclic (Keras CyclicLR\n"
             "                           triangular, half-period 4*N_train/batch steps, as BrainChip's kws_train;\n"
@@ -60,14 +63,35 @@ static void usage(FILE *out)
             "      --val-split NAME     validation split (default validation; 'none' to keep the last epoch)\n"
             "      --test-split NAME    split evaluated with each episode's model at the end (default test; 'none')\n"
             "      --extra-data DIR     another Speech Commands directory trained on with DATA_DIR (repeatable):\n"
-            "                           each keeps its own splits and quotas, validation/test include its clips\n"
+            "                           each keeps its own splits and quotas, validation/test include its clips\n");
+    fprintf(out,
+            "      --recipe NAME        default (budget in optimizer steps, BN re-estimation, 12 augmented sets) or\n"
+            "                           tutorial (16 epochs per episode, TF's augmentation fresh every epoch, moving\n"
+            "                           averages only); explicit options override it\n"
+            "      --teacher MODEL      distil from a float qsnn model (trained, or imported with qsnn import): it labels\n"
+            "                           every augmented training clip through its own front end\n"
+            "      --kd-weight A        loss (1 - A) x cross-entropy + A x T^2 x KL(teacher || student) (default 0.9)\n"
+            "      --kd-temperature T   softmax temperature of both in the KL term (default 2)\n"
+            "      --speed PCT          speed perturbation: each training clip resampled (libsamplerate) by a factor\n"
+            "                           uniform in [1 - PCT/100, 1 + PCT/100] (default 0: off)\n"
+            "      --level DB           level change: clip gain uniform in [-DB, +DB] dB before the noise (default 0)\n"
+            "      --spec-time N,MAX    SpecAugment: N masks of 1..MAX frames set to the clip's mean (default 0,0)\n"
+            "      --spec-freq N,MAX    SpecAugment: N masks of 1..MAX MFCC coefficients set to their clip mean (0,0)\n"
+            "      --aug-sets K         augment K training sets once (each with the teacher's probabilities) and cycle\n"
+            "                           through them, epoch e using set e %% K (default 12; 0: a fresh set every epoch,\n"
+            "                           the tutorial's way; a teacher then labels every epoch)\n"
+            "      --bn-batches N       before every validation, re-estimate the batch-norm moving statistics as the\n"
+            "                           mean over N training batches, weights frozen (default 10; 0: moving averages\n"
+            "                           only, which lag the weights by ~100 steps)\n"
             "      --json               print the results as JSON\n"
             "  -q, --quiet              no progress on stderr\n"
             "  -h, --help               this help\n"
             "\n"
-            "Example:\n"
-            "  qsnn train ../shared/data/speech_commands_subset -o kws.qsnn --epochs 16 --log log.json --plot "
-            "curves.png\n");
+            "Examples:\n"
+            "  qsnn train ../shared/data/speech_commands_subset -o kws.qsnn --log log.json --plot curves.png\n"
+            "  qsnn import models/teachers/mlperf_tiny_kws/kws_ref_model_float32.tflite --frontend tf-signal \\\n"
+            "      --labels down,go,left,no,off,on,right,stop,up,yes,_silence_,_unknown_ -o teacher.qsnn\n"
+            "  qsnn train ../shared/data/speech_commands_subset -o kws.qsnn --teacher teacher.qsnn\n");
 }
 
 static int parse_list(const char *s, int *v, int max, long lo, long hi)
@@ -86,13 +110,34 @@ static int parse_list(const char *s, int *v, int max, long lo, long hi)
     return n;
 }
 
+/* The default recipe, chosen by measurement (docs/training.md, "Ablation"): optimizer steps per episode (epochs =
+ * steps * batch / training clips, at least MIN_EPOCHS), batch-norm re-estimation, and the augmentation beyond
+ * TF's. */
+static const int DEFAULT_STEPS[3] = {3600, 1800, 1800};
+#define MIN_EPOCHS 3
+#define DEFAULT_AUG_SETS 12
+#define DEFAULT_SPEED_PCT 0.0
+#define DEFAULT_LEVEL_DB 0.0
+#define DEFAULT_TIME_MASKS 0
+#define DEFAULT_TIME_MASK_MAX 0
+#define DEFAULT_FREQ_MASKS 0
+#define DEFAULT_FREQ_MASK_MAX 0
+
 typedef struct {
     const qsnn_dataset *ds;
     size_t n;
     size_t *idx;
     float *f32;
     float lo, hi;
+    teacher_ctx *teacher;
+    float kd_t;
 } aug_ctx;
+
+static qsnn_status soft_cb(void *ctx, uint64_t seed, float *out)
+{
+    aug_ctx *a = ctx;
+    return teacher_soft_targets(a->teacher, a->ds, a->idx, a->n, seed, a->kd_t, out);
+}
 
 static qsnn_status augment_cb(void *ctx, uint64_t seed, uint8_t *out)
 {
@@ -164,6 +209,10 @@ typedef struct {
     const char *data_dirs[QSNN_DATASET_MAX_DIRS]; /* [0]: the DATA argument, then --extra-data */
     int num_dirs;
     char ckpt_default[4096];
+    const char *teacher;   /* --teacher MODEL or NULL */
+    int tutorial;          /* --recipe tutorial */
+    int auto_epochs;       /* no --epochs: the step budget, once the data's size is known */
+    qsnn_data_opts aug;    /* dataset options with the augmentation of the recipe */
 } train_args;
 
 /* The training data: from a dataset directory (augmented every epoch) or a feature file. */
@@ -181,7 +230,8 @@ typedef struct {
 static int parse_args(int argc, char **argv, train_args *a)
 {
     enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
-           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA };
+           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA, O_BNB, O_RECIPE, O_TEACHER, O_KDW, O_KDT,
+           O_SPEED, O_LEVEL, O_SPECT, O_SPECF, O_AUGSETS };
     static const struct option lopts[] = {
         {"output", required_argument, 0, 'o'}, {"arch", required_argument, 0, O_ARCH},
         {"init", required_argument, 0, O_INIT}, {"episodes", required_argument, 0, O_EPISODES},
@@ -192,13 +242,26 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"resume", required_argument, 0, O_RESUME}, {"log", required_argument, 0, O_LOG},
         {"plot", required_argument, 0, O_PLOT}, {"val-split", required_argument, 0, O_VAL},
         {"test-split", required_argument, 0, O_TEST}, {"json", no_argument, 0, O_JSON},
-        {"extra-data", required_argument, 0, O_EXTRA},
+        {"extra-data", required_argument, 0, O_EXTRA}, {"bn-batches", required_argument, 0, O_BNB},
+        {"recipe", required_argument, 0, O_RECIPE}, {"teacher", required_argument, 0, O_TEACHER},
+        {"kd-weight", required_argument, 0, O_KDW}, {"kd-temperature", required_argument, 0, O_KDT},
+        {"speed", required_argument, 0, O_SPEED}, {"level", required_argument, 0, O_LEVEL},
+        {"spec-time", required_argument, 0, O_SPECT}, {"spec-freq", required_argument, 0, O_SPECF},
+        {"aug-sets", required_argument, 0, O_AUGSETS},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     qsnn_train_opts o;
     qsnn_train_default_opts(&o);
+    o.aug_sets = DEFAULT_AUG_SETS;
     const char *out = NULL, *arch_name = "mobilenet_kws", *init = NULL, *ckpt = NULL, *val_name = "validation",
                *test_name = "test";
-    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0;
+    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0, tutorial = 0, aug_set = 0, bnb_set = 0, augsets_set = 0;
+    const char *teacher = NULL;
+    qsnn_data_opts aug; /* the augmentation options of the default recipe (set by measurement, docs/training.md) */
+    qsnn_data_default_opts(&aug);
+    aug.speed_pct = DEFAULT_SPEED_PCT;
+    aug.level_db = DEFAULT_LEVEL_DB;
+    aug.time_masks = DEFAULT_TIME_MASKS, aug.time_mask_max = DEFAULT_TIME_MASK_MAX;
+    aug.freq_masks = DEFAULT_FREQ_MASKS, aug.freq_mask_max = DEFAULT_FREQ_MASK_MAX;
     int epochs[3];
     const char **data_dirs = a->data_dirs;
     int num_dirs = 1;
@@ -282,6 +345,56 @@ static int parse_args(int argc, char **argv, train_args *a)
                 return cli_usage_error(CMD, "--extra-data: at most %d directories", QSNN_DATASET_MAX_DIRS - 1);
             data_dirs[num_dirs++] = optarg;
             break;
+        case O_RECIPE:
+            if (strcmp(optarg, "default") && strcmp(optarg, "tutorial"))
+                return cli_usage_error(CMD, "--recipe: expected default or tutorial (got '%s')", optarg);
+            tutorial = !strcmp(optarg, "tutorial");
+            break;
+        case O_TEACHER: teacher = optarg; break;
+        case O_KDW:
+            if (!cli_parse_double(optarg, 0, 1, &d))
+                return cli_usage_error(CMD, "--kd-weight: expected 0..1 (got '%s')", optarg);
+            o.kd_weight = (float)d;
+            break;
+        case O_KDT:
+            if (!cli_parse_double(optarg, 0.05, 100, &d))
+                return cli_usage_error(CMD, "--kd-temperature: expected 0.05..100 (got '%s')", optarg);
+            o.kd_temperature = (float)d;
+            break;
+        case O_SPEED:
+            if (!cli_parse_double(optarg, 0, 50, &d))
+                return cli_usage_error(CMD, "--speed: expected a percentage 0..50 (got '%s')", optarg);
+            aug.speed_pct = d, aug_set |= 1;
+            break;
+        case O_LEVEL:
+            if (!cli_parse_double(optarg, 0, 40, &d))
+                return cli_usage_error(CMD, "--level: expected dB 0..40 (got '%s')", optarg);
+            aug.level_db = d, aug_set |= 2;
+            break;
+        case O_SPECT:
+        case O_SPECF: {
+            int mv[2];
+            if (parse_list(optarg, mv, 2, 0, c == O_SPECT ? 49 : 10) != 2 || mv[0] > 10)
+                return cli_usage_error(CMD, "--spec-%s: expected MASKS,MAX with 0..10 masks of at most %d (got '%s')",
+                                       c == O_SPECT ? "time" : "freq", c == O_SPECT ? 49 : 10, optarg);
+            if (c == O_SPECT)
+                aug.time_masks = mv[0], aug.time_mask_max = mv[1], aug_set |= 4;
+            else
+                aug.freq_masks = mv[0], aug.freq_mask_max = mv[1], aug_set |= 8;
+            break;
+        }
+        case O_AUGSETS:
+            if (!cli_parse_int(optarg, 0, 1000, &v))
+                return cli_usage_error(CMD, "--aug-sets: expected 0..1000 (got '%s')", optarg);
+            o.aug_sets = (int)v;
+            augsets_set = 1;
+            break;
+        case O_BNB:
+            if (!cli_parse_int(optarg, 0, 100000, &v))
+                return cli_usage_error(CMD, "--bn-batches: expected 0..100000 (got '%s')", optarg);
+            o.bn_batches = (int)v;
+            bnb_set = 1;
+            break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return QSNN_EXIT_OK;
         default: return cli_usage_error(CMD, "unknown option");
@@ -291,6 +404,22 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_usage_error(CMD, "expected one FEATURES file or DATA_DIR");
     if (!out)
         return cli_usage_error(CMD, "-o MODEL is required");
+    if (tutorial) { /* the tutorial's recipe: 16 epochs per episode, TF's augmentation, moving averages only */
+        qsnn_data_opts tf;
+        qsnn_data_default_opts(&tf);
+        if (!(aug_set & 1))
+            aug.speed_pct = tf.speed_pct;
+        if (!(aug_set & 2))
+            aug.level_db = tf.level_db;
+        if (!(aug_set & 4))
+            aug.time_masks = tf.time_masks, aug.time_mask_max = tf.time_mask_max;
+        if (!(aug_set & 8))
+            aug.freq_masks = tf.freq_masks, aug.freq_mask_max = tf.freq_mask_max;
+        if (!bnb_set)
+            o.bn_batches = 0;
+        if (!augsets_set)
+            o.aug_sets = 0;
+    }
     if (n_epochs == 1)
         for (int i = 0; i < 3; i++)
             o.epochs[i] = epochs[0];
@@ -335,6 +464,10 @@ static int parse_args(int argc, char **argv, train_args *a)
     a->val_split = val_split;
     a->test_split = test_split;
     a->num_dirs = num_dirs;
+    a->teacher = teacher;
+    a->tutorial = tutorial;
+    a->auto_epochs = !n_epochs && !tutorial;
+    a->aug = aug;
     return -1;
 
 }
@@ -350,9 +483,7 @@ static qsnn_status load_inputs(const train_args *a, const char *data_path, qsnn_
     }
     int num_labels;
     if (data_kind == QSNN_FILE_DIR) {
-        qsnn_data_opts dopts;
-        qsnn_data_default_opts(&dopts);
-        if ((st = qsnn_dataset_open_many(&d->ds, a->data_dirs, a->num_dirs, &dopts)) != QSNN_OK)
+        if ((st = qsnn_dataset_open_many(&d->ds, a->data_dirs, a->num_dirs, &a->aug)) != QSNN_OK)
             return st;
         num_labels = qsnn_dataset_num_labels(d->ds);
         for (int i = 0; i < num_labels && i < QSNN_MAX_LABELS; i++)
@@ -371,7 +502,7 @@ static qsnn_status load_inputs(const train_args *a, const char *data_path, qsnn_
             lo = m->scale_min, hi = m->scale_max;
         m->scale_min = lo;
         m->scale_max = hi;
-        d->actx = (aug_ctx){d->ds, d->nt, malloc(d->nt * sizeof(size_t) + 1), d->clean_f, lo, hi};
+        d->actx = (aug_ctx){d->ds, d->nt, malloc(d->nt * sizeof(size_t) + 1), d->clean_f, lo, hi, NULL, 0};
         if (!d->actx.idx)
             return qsnn_fail(QSNN_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < d->nt; i++)
@@ -511,6 +642,34 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "qsnn train: %s, %zu training / %zu validation / %zu test samples, range [%g, %g]%s\n",
                 m.arch.name, in.nt, in.nv, in.ns, m.scale_min, m.scale_max, ds ? ", augmentation every epoch" : "");
 
+    if (args.auto_epochs) /* the default budget: optimizer steps per episode, whatever the data's size */
+        for (int i = 0; i < o.num_episodes; i++) {
+            long e = lround((double)DEFAULT_STEPS[o.episodes[i] - 1] * o.batch / (double)in.nt);
+            o.epochs[i] = e < MIN_EPOCHS ? MIN_EPOCHS : (int)e;
+        }
+    teacher_ctx tch;
+    memset(&tch, 0, sizeof tch);
+    if (args.teacher) {
+        if (!ds) {
+            rc = cli_usage_error(CMD, "--teacher needs a DATA_DIR (the teacher hears the audio), not a feature file");
+            goto done;
+        }
+        if ((st = teacher_open(&tch, args.teacher, ds, o.threads)) != QSNN_OK) {
+            rc = cli_fail(CMD, st);
+            goto done;
+        }
+        in.actx.teacher = &tch;
+        in.actx.kd_t = o.kd_temperature;
+    }
+    if (!quiet)
+        fprintf(stderr, "qsnn train: recipe %s, epochs %d,%d,%d, BN re-estimation %d batches, %d augmented sets, speed "
+                "%g %%, level %g dB, SpecAugment %dx%d frames %dx%d coefficients%s%s\n", args.tutorial ? "tutorial" : "default",
+                o.epochs[0], o.num_episodes > 1 ? o.epochs[1] : 0, o.num_episodes > 2 ? o.epochs[2] : 0, o.bn_batches,
+                o.aug_sets,
+                args.aug.speed_pct, args.aug.level_db, args.aug.time_masks, args.aug.time_mask_max, args.aug.freq_masks,
+                args.aug.freq_mask_max,
+                args.teacher ? ", teacher " : "", args.teacher ? args.teacher : "");
+
     qsnn_train_data td = {0};
     td.train_u8 = ds ? NULL : in.xt;
     td.train_labels = in.yt;
@@ -518,6 +677,7 @@ int cmd_train(int argc, char **argv)
     if (ds) {
         td.augment = augment_cb;
         td.augment_ctx = &in.actx;
+        td.soft_targets = args.teacher ? soft_cb : NULL;
     }
     td.val_u8 = in.xv;
     td.val_labels = in.yv;
@@ -540,6 +700,8 @@ int cmd_train(int argc, char **argv)
     rc = QSNN_EXIT_OK;
 done:
     free(in.xt), free(in.yt), free(in.xv), free(in.yv), free(in.xs), free(in.ys), free(in.actx.idx), free(in.clean_f);
+    if (in.actx.teacher)
+        teacher_close(in.actx.teacher);
     if (in.ds)
         qsnn_dataset_free(in.ds);
     if (in.fs.n || in.fs.label)

@@ -50,6 +50,12 @@ typedef struct {
     double background_volume;    /* 0.1 */
     double background_frequency; /* 0.8 */
     uint64_t seed;               /* index building and augmentation */
+    /* further training augmentation (augment = 1 only; each 0 = off, the results then equal TF's): */
+    double speed_pct;            /* speed perturbation: the clip resampled (libsamplerate) by a factor uniform in
+                                  * [1 - p/100, 1 + p/100] (tempo and pitch together), centred, before the shift */
+    double level_db;             /* foreground gain uniform in [-L, +L] dB, before the noise is added */
+    int time_masks, time_mask_max; /* SpecAugment: masks of 1..max frames, each set to the clip's mean */
+    int freq_masks, freq_mask_max; /* masks of 1..max coefficients, each set to its mean over the clip */
 } qsnn_data_opts;
 
 void qsnn_data_default_opts(qsnn_data_opts *o);
@@ -100,7 +106,8 @@ qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const si
 /* The same with the features of a front end (qsnn/frontend.h; NULL = the default tf-audio-ops MFCC, exactly
  * qsnn_dataset_features): out[count * frames * coefficients]. The waveforms, and so the augmentation draws, are
  * those of qsnn_dataset_features for the same (split, entry, augment, seed): a teacher with its own front end
- * sees the same augmented clip as the student. */
+ * sees the same augmented clip as the student. SpecAugment (qsnn_data_opts) applies only with fe == NULL:
+ * a teacher hears the clip unmasked. */
 qsnn_status qsnn_dataset_features_fe(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
                                      int augment, uint64_t seed, const qsnn_frontend_params *fe, float *out);
 

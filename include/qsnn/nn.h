@@ -144,6 +144,12 @@ double qsnn_softmax_xent_forward(float *probs, int *correct, const float *logits
                                  int k);
 void qsnn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, size_t n, int k,
                                 float scale);
+/* Distillation loss of n rows: returns the sum over rows of (1 - a) * CE(label, softmax(z)) + a * T^2 *
+ * KL(soft || softmax(z / T)), counts argmax hits in *correct, and writes to probs[n * k] the values q for which
+ * qsnn_softmax_xent_backward(d, q, labels, ...) is the loss's gradient: q = (1 - a) p + a T (p_T - soft) + a onehot
+ * (so that d = (q - onehot) * scale = ((1 - a)(p - onehot) + a T (p_T - soft)) * scale). A label < 0 has no CE term. */
+double qsnn_softmax_kd_forward(float *probs, int *correct, const float *logits, const int32_t *labels,
+                               const float *soft, size_t n, int k, float a, float T);
 /* argmax of each row, lowest index on ties. */
 void qsnn_argmax_rows(int32_t *pred, const float *x, size_t n, int k);
 

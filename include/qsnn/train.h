@@ -41,6 +41,16 @@ size_t qsnn_trainer_mem_bytes(const qsnn_trainer *t);
  * written (not accumulated) to qsnn_trainer_grads(). *loss = mean loss, *correct = argmax hits (both optional). */
 qsnn_status qsnn_trainer_forward_backward(qsnn_trainer *t, const uint8_t *x, const int32_t *labels, size_t n,
                                           double *loss, int *correct);
+/* Distillation: the same with soft[n * classes] the teacher's probabilities at temperature T (rows summing to 1);
+ * the loss is (1 - a) * CE(labels, softmax(z)) + a * T^2 * KL(soft || softmax(z / T)) (Hinton et al.), a in
+ * [0, 1]; soft == NULL is qsnn_trainer_forward_backward. */
+qsnn_status qsnn_trainer_forward_backward_kd(qsnn_trainer *t, const uint8_t *x, const int32_t *labels,
+                                             const float *soft, float kd_weight, float kd_temperature, size_t n,
+                                             double *loss, int *correct);
+/* Forward in training mode only (batch statistics, no gradients) with the moving averages updated as
+ * moving = momentum * moving + (1 - momentum) * batch: with momentum k / (k + 1) on the k-th call (k = 0, 1, ...)
+ * the moving statistics become the mean of the batches' statistics (batch-norm re-estimation). */
+qsnn_status qsnn_trainer_bn_stats(qsnn_trainer *t, const uint8_t *x, size_t n, float momentum);
 /* Same, on float inputs (already scaled; used by gradient tests). */
 qsnn_status qsnn_trainer_forward_backward_f32(qsnn_trainer *t, const float *x, const int32_t *labels, size_t n,
                                               double *loss, int *correct);
@@ -82,6 +92,15 @@ typedef struct {
     const char *log_path;   /* JSON log (NULL: none) */
     const char *plot_path;  /* PNG of the curves (NULL: none) */
     int stop_after_epochs;  /* > 0: stop (as if killed) after this many epochs of this run (tests) */
+    int bn_batches;         /* > 0: before every validation (and so in every kept model) the BN moving statistics
+                             * are re-estimated as the mean of the batch statistics of this many training batches
+                             * of the epoch, weights frozen (qsnn_trainer_bn_stats); 0: moving averages only */
+    int aug_sets;           /* > 0: with data->augment, a cycle of this many augmented training sets (and their soft
+                             * targets), each computed once when first used (epoch e uses set e % aug_sets, seeded
+                             * by the set's index): the augmentation and the teacher cost once per set instead of
+                             * once per epoch; 0: a fresh set every epoch (seed f(seed, episode, epoch)) */
+    float kd_weight;        /* distillation weight a (with data->soft_targets): (1 - a) CE + a T^2 KL */
+    float kd_temperature;   /* T */
     int quiet;              /* no progress lines */
 } qsnn_train_opts;
 
@@ -98,6 +117,9 @@ typedef struct {
     size_t n_train;
     qsnn_status (*augment)(void *ctx, uint64_t seed, uint8_t *out);
     void *augment_ctx;
+    /* Distillation (may be NULL): right after augment (same ctx and seed), the teacher's probabilities at
+     * temperature opts.kd_temperature on each of the epoch's training samples, out[n_train * classes]. */
+    qsnn_status (*soft_targets)(void *ctx, uint64_t seed, float *out);
     const uint8_t *val_u8;
     const int32_t *val_labels;
     size_t n_val;

@@ -8,7 +8,10 @@
  *     U(0, 1) in every split and foreground volume 0; other training entries volume U(0, background_volume) with
  *     probability background_frequency, else 0;
  *   - mix clip(fg * fg_volume + bg * volume, -1, 1) in float32 as TF does, then the 49 x 10 MFCC (or the
- *     features of another front end, qsnn_dataset_features_fe).
+ *     features of another front end, qsnn_dataset_features_fe);
+ *   - beyond TF, each off by default (qsnn_data_opts): speed perturbation and a level change of the foreground,
+ *     and SpecAugment time / frequency masks on the 49 x 10 MFCC (not on another front end's features: a
+ *     teacher hears the same clip unmasked).
  * Determinism: every random draw of entry i of split s comes from the RNG stream (seed, s << 48 | i), in a fixed
  * order (shift, noise file, offset, frequency test, volume), so results do not depend on the thread count or on
  * which other entries are computed. Validation and test silence entries are therefore fixed for a given seed.
@@ -18,8 +21,38 @@
 #include "qsnn/audio.h"
 #include "qsnn/frontend.h"
 
+#include <math.h>
+#include <samplerate.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* speed perturbation: y(t) = x(f t), resampled with libsamplerate (sinc, fastest) and centred in the 16000-sample
+ * window (a slower clip is longer and cropped at both ends, a faster one zero-padded) */
+static void speed_perturb(float *out, const float *in, double factor)
+{
+    enum { CAP = 2 * QSNN_CLIP_SAMPLES };
+    float *tmp = malloc(CAP * sizeof *tmp);
+    if (!tmp) /* no memory: the clip stays as it is (augmentation only) */
+        return;
+    SRC_DATA d;
+    memset(&d, 0, sizeof d);
+    d.data_in = in;
+    d.input_frames = QSNN_CLIP_SAMPLES;
+    d.data_out = tmp;
+    d.output_frames = CAP;
+    d.src_ratio = 1.0 / factor;
+    if (src_simple(&d, SRC_SINC_FASTEST, 1) != 0) {
+        free(tmp);
+        return;
+    }
+    const long n = d.output_frames_gen;
+    const long off = (n - QSNN_CLIP_SAMPLES) / 2; /* > 0: crop both ends; < 0: pad */
+    for (long j = 0; j < QSNN_CLIP_SAMPLES; j++) {
+        long k = j + off;
+        out[j] = k >= 0 && k < n ? tmp[k] : 0.0f;
+    }
+    free(tmp);
+}
 
 void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augment, uint64_t seed, float *out,
                       qsnn_mix_info *info)
@@ -51,16 +84,31 @@ void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augmen
         }
     }
 
+    /* the further augmentations draw after TF's draws, only when enabled (off: TF's results, bit for bit) */
+    double speed = 1.0;
+    if (augment && !silence && o->speed_pct > 0)
+        speed = 1.0 + (2.0 * qsnn_rng_uniform(&r) - 1.0) * o->speed_pct / 100.0;
+    if (augment && !silence && o->level_db > 0)
+        mi.fg_volume = (float)pow(10.0, (2.0 * qsnn_rng_uniform(&r) - 1.0) * o->level_db / 20.0);
+
     /* foreground, shifted: out[j] = fg[j - shift] (zero outside the clip) */
     if (silence) {
         memset(out, 0, QSNN_CLIP_SAMPLES * sizeof *out);
     } else {
         const int16_t *a = ds->audio + (size_t)e->clip * QSNN_CLIP_SAMPLES;
+        float *fg = NULL;
+        if (speed != 1.0 && (fg = malloc(2 * QSNN_CLIP_SAMPLES * sizeof *fg)) != NULL) {
+            for (int j = 0; j < QSNN_CLIP_SAMPLES; j++)
+                fg[QSNN_CLIP_SAMPLES + j] = (float)a[j] * (1.0f / 32768.0f);
+            speed_perturb(fg, fg + QSNN_CLIP_SAMPLES, speed);
+        }
         for (int j = 0; j < QSNN_CLIP_SAMPLES; j++) {
             int src = j - mi.shift;
-            out[j] = (src >= 0 && src < QSNN_CLIP_SAMPLES) ? (float)a[src] * (1.0f / 32768.0f) * mi.fg_volume
-                                                            : 0.0f;
+            float v = fg ? (src >= 0 && src < QSNN_CLIP_SAMPLES ? fg[src] : 0.0f)
+                         : (src >= 0 && src < QSNN_CLIP_SAMPLES ? (float)a[src] * (1.0f / 32768.0f) : 0.0f);
+            out[j] = v * mi.fg_volume;
         }
+        free(fg);
     }
     if (mi.noise_index >= 0) {
         const float *bg = ds->noise[mi.noise_index] + mi.noise_offset;
@@ -84,6 +132,38 @@ void qsnn_dataset_mix(const qsnn_dataset *ds, qsnn_split s, size_t i, int augmen
 static uint64_t clean_seed_or(const qsnn_dataset *ds, int augment, uint64_t seed)
 {
     return augment ? seed : ds->opts.seed;
+}
+
+/* SpecAugment on one 49 x 10 feature tensor (frame-major): time masks set whole frames to the clip's mean vector,
+ * frequency masks set coefficients to their mean over the clip; randomness from the stream (seed ^ salt, s, i),
+ * separate from the waveform's so a teacher's audio does not depend on these options */
+static void spec_augment(float *f, const qsnn_data_opts *o, uint64_t seed, qsnn_split s, size_t i)
+{
+    enum { T = QSNN_DATA_FRAMES, C = QSNN_DATA_COEFFS };
+    if (!(o->time_masks > 0 && o->time_mask_max > 0) && !(o->freq_masks > 0 && o->freq_mask_max > 0))
+        return;
+    qsnn_rng r;
+    qsnn_rng_seed_stream(&r, seed ^ 0x5bec0a06ULL, ((uint64_t)s << 48) | (uint64_t)i);
+    float mean[C];
+    for (int c = 0; c < C; c++) {
+        double sum = 0;
+        for (int t = 0; t < T; t++)
+            sum += f[t * C + c];
+        mean[c] = (float)(sum / T);
+    }
+    for (int k = 0; k < o->time_masks && o->time_mask_max > 0; k++) {
+        int w = 1 + (int)qsnn_rng_below(&r, (uint64_t)o->time_mask_max);
+        int t0 = (int)qsnn_rng_below(&r, (uint64_t)(T - w + 1));
+        for (int t = t0; t < t0 + w; t++)
+            memcpy(f + t * C, mean, sizeof mean);
+    }
+    for (int k = 0; k < o->freq_masks && o->freq_mask_max > 0; k++) {
+        int w = 1 + (int)qsnn_rng_below(&r, (uint64_t)o->freq_mask_max);
+        int c0 = (int)qsnn_rng_below(&r, (uint64_t)(C - w + 1));
+        for (int t = 0; t < T; t++)
+            for (int c = c0; c < c0 + w; c++)
+                f[t * C + c] = mean[c];
+    }
 }
 
 qsnn_status qsnn_dataset_features(const qsnn_dataset *ds, qsnn_split s, const size_t *idx, size_t count,
@@ -134,6 +214,8 @@ qsnn_status qsnn_dataset_features_fe(const qsnn_dataset *ds, qsnn_split s, const
                 continue;
             qsnn_dataset_mix(ds, s, idx[k], augment, clean_seed_or(ds, augment, seed), wave, NULL);
             qsnn_status cs = qsnn_frontend_compute(m, out + k * per, wave, QSNN_CLIP_SAMPLES);
+            if (cs == QSNN_OK && augment && !fe)
+                spec_augment(out + k * per, &ds->opts, seed, s, idx[k]);
             if (cs != QSNN_OK) {
 #pragma omp critical(qsnn_features_err)
                 if (first == QSNN_OK) {

@@ -61,6 +61,15 @@ static qsnn_status check_opts(const qsnn_data_opts *o)
     if (!(o->background_frequency >= 0 && o->background_frequency <= 1))
         return qsnn_fail(QSNN_ERR_ARG, "data options: background_frequency %g not in [0, 1]",
                          o->background_frequency);
+    if (!(o->speed_pct >= 0 && o->speed_pct <= 50))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: speed_pct %g not in [0, 50]", o->speed_pct);
+    if (!(o->level_db >= 0 && o->level_db <= 40))
+        return qsnn_fail(QSNN_ERR_ARG, "data options: level_db %g not in [0, 40]", o->level_db);
+    if (o->time_masks < 0 || o->time_masks > 10 || o->time_mask_max < 0 || o->time_mask_max > 49 ||
+        o->freq_masks < 0 || o->freq_masks > 10 || o->freq_mask_max < 0 || o->freq_mask_max > 10)
+        return qsnn_fail(QSNN_ERR_ARG, "data options: SpecAugment masks %d x %d frames, %d x %d coefficients out "
+                         "of range (0..10 masks, at most 49 frames / 10 coefficients)", o->time_masks,
+                         o->time_mask_max, o->freq_masks, o->freq_mask_max);
     return QSNN_OK;
 }
 

@@ -570,7 +570,7 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
     for (int l = 0; l < p->num_layers; l++)
         if (pool_first(&p->L[l]))
             dw_weight_plane(t->wpix + (size_t)tid * t->wpix_n + t->wpix_off[l], W + p->L[l].off_dw, &p->L[l].cc);
-    const qsnn_bn_cfg bncfg = {m->bn_eps > 0.0f ? m->bn_eps : 1e-3f, 0.99f};
+    const qsnn_bn_cfg bncfg = {m->bn_eps > 0.0f ? m->bn_eps : 1e-3f, t->bn_momentum};
     const int NL = p->num_layers;
 
     memset(Gown, 0, t->np * sizeof *Gown);
@@ -611,11 +611,18 @@ static void step_region(qsnn_trainer *t, const float *W, int tid)
     if (has_bn(p, NL - 1))
         for (size_t s = n0; s < n1; s += S)
             fwd_post(t, NL - 1, s, n1 - s < S ? n1 - s : S, t->lb[NL - 1].a + s * p->L[NL - 1].out_sz, tid);
+    if (t->fwd_only)
+        return;
     /* ---- loss ---- */
     const int Kc = p->classes;
     int correct = 0;
-    t->loss_part[tid] = qsnn_softmax_xent_forward(t->probs + n0 * (size_t)Kc, &correct,
-                                                  t->lb[NL - 1].a + n0 * (size_t)Kc, t->labels + n0, ns, Kc);
+    if (t->soft)
+        t->loss_part[tid] = qsnn_softmax_kd_forward(t->probs + n0 * (size_t)Kc, &correct,
+                                                    t->lb[NL - 1].a + n0 * (size_t)Kc, t->labels + n0,
+                                                    t->soft + n0 * (size_t)Kc, ns, Kc, t->kd_a, t->kd_t);
+    else
+        t->loss_part[tid] = qsnn_softmax_xent_forward(t->probs + n0 * (size_t)Kc, &correct,
+                                                      t->lb[NL - 1].a + n0 * (size_t)Kc, t->labels + n0, ns, Kc);
     t->correct_part[tid] = correct;
     /* ---- backward: segments [BN apply of top, ..., BN sums of the next BN layer below] ---- */
     size_t toff[3 * QSNN_MAX_LAYERS], tlen[3 * QSNN_MAX_LAYERS];
@@ -712,6 +719,8 @@ static qsnn_status fwd_bwd(qsnn_trainer *t, size_t n, double *loss, int *correct
     }
     const int used = t->threads;
     t->threads = T;
+    if (t->fwd_only)
+        return QSNN_OK;
     /* straight-through estimator of the weight quantizer */
     if (m->quant_weights)
         for (int l = 0; l < p->num_layers; l++) {
@@ -737,17 +746,46 @@ static qsnn_status fwd_bwd(qsnn_trainer *t, size_t n, double *loss, int *correct
     return isfinite(ls) ? QSNN_OK : qsnn_fail(QSNN_ERR_RANGE, "training diverged: loss is not finite");
 }
 
+static void load_u8(qsnn_trainer *t, const uint8_t *x, size_t n) /* the model sees x / 255 */
+{
+    for (size_t i = 0; i < n * t->plan.in_sz; i++)
+        t->x[i] = (float)x[i] / 255.0f;
+}
+
 qsnn_status qsnn_trainer_forward_backward(qsnn_trainer *t, const uint8_t *x, const int32_t *labels, size_t n,
                                           double *loss, int *correct)
 {
+    return qsnn_trainer_forward_backward_kd(t, x, labels, NULL, 0, 1, n, loss, correct);
+}
+
+qsnn_status qsnn_trainer_forward_backward_kd(qsnn_trainer *t, const uint8_t *x, const int32_t *labels,
+                                             const float *soft, float kd_weight, float kd_temperature, size_t n,
+                                             double *loss, int *correct)
+{
     if (n == 0 || n > (size_t)t->batch)
         return qsnn_fail(QSNN_ERR_ARG, "trainer: %zu samples for a batch of %d", n, t->batch);
-    const size_t cnt = n * t->plan.in_sz;
-    for (size_t i = 0; i < cnt; i++)
-        t->x[i] = (float)x[i] / 255.0f;
-    t->labels = labels;
-    t->n = n;
-    return fwd_bwd(t, n, loss, correct);
+    if (soft && !(kd_weight >= 0 && kd_weight <= 1 && kd_temperature > 0))
+        return qsnn_fail(QSNN_ERR_ARG, "trainer: distillation weight %g / temperature %g out of range",
+                         (double)kd_weight, (double)kd_temperature);
+    load_u8(t, x, n);
+    t->labels = labels, t->n = n;
+    t->soft = soft, t->kd_a = kd_weight, t->kd_t = kd_temperature;
+    qsnn_status st = fwd_bwd(t, n, loss, correct);
+    t->soft = NULL;
+    return st;
+}
+
+qsnn_status qsnn_trainer_bn_stats(qsnn_trainer *t, const uint8_t *x, size_t n, float momentum)
+{
+    if (n == 0 || n > (size_t)t->batch)
+        return qsnn_fail(QSNN_ERR_ARG, "trainer: %zu samples for a batch of %d", n, t->batch);
+    if (!(momentum >= 0 && momentum <= 1))
+        return qsnn_fail(QSNN_ERR_ARG, "trainer: BN momentum %g out of [0, 1]", (double)momentum);
+    load_u8(t, x, n);
+    t->labels = NULL, t->n = n, t->fwd_only = 1, t->bn_momentum = momentum;
+    qsnn_status st = fwd_bwd(t, n, NULL, NULL);
+    t->fwd_only = 0, t->bn_momentum = 0.99f;
+    return st;
 }
 
 qsnn_status qsnn_trainer_forward_backward_f32(qsnn_trainer *t, const float *x, const int32_t *labels, size_t n,
@@ -756,7 +794,6 @@ qsnn_status qsnn_trainer_forward_backward_f32(qsnn_trainer *t, const float *x, c
     if (n == 0 || n > (size_t)t->batch)
         return qsnn_fail(QSNN_ERR_ARG, "trainer: %zu samples for a batch of %d", n, t->batch);
     memcpy(t->x, x, n * t->plan.in_sz * sizeof *x);
-    t->labels = labels;
-    t->n = n;
+    t->labels = labels, t->n = n;
     return fwd_bwd(t, n, loss, correct);
 }

@@ -54,6 +54,10 @@ struct qsnn_trainer {
     int correct_part[256];
     const int32_t *labels;
     size_t n;
+    float bn_momentum; /* of the moving averages in this call (0.99 in training steps) */
+    int fwd_only;      /* forward (BN statistics) only: no loss, no backward */
+    const float *soft; /* NULL, or teacher probabilities at temperature kd_t [n, classes] for this step */
+    float kd_a, kd_t;  /* distillation weight and temperature */
     /* the team barrier of a step (sense-reversing): spins briefly, then yields the CPU, so that a thread whose
      * partner lost its core (a loaded machine) does not burn the time the partner needs; OpenMP's own barriers
      * spin much longer under the default wait policy (measured 2x slower steps at load 8 on 2 cores) */

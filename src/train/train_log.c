@@ -28,6 +28,10 @@ qsnn_status qsnn_train_write_log(const char *path, const qsnn_train_opts *o, con
                             o->sched == QSNN_SCHED_CYCLIC ? "cyclic" : o->sched == QSNN_SCHED_COSINE ? "cosine" : "constant");
     cJSON_AddNumberToObject(op, "lr_max", o->lr_max);
     cJSON_AddNumberToObject(op, "lr_min", o->lr_min);
+    cJSON_AddNumberToObject(op, "bn_batches", o->bn_batches);
+    cJSON_AddNumberToObject(op, "aug_sets", o->aug_sets);
+    cJSON_AddNumberToObject(op, "kd_weight", o->kd_weight);
+    cJSON_AddNumberToObject(op, "kd_temperature", o->kd_temperature);
     cJSON *arr = cJSON_AddArrayToObject(root, "epochs");
     for (size_t i = 0; i < res->num_records; i++) {
         const qsnn_epoch_record *r = &res->records[i];

@@ -33,6 +33,30 @@ void qsnn_train_default_opts(qsnn_train_opts *o)
     o->sched = QSNN_SCHED_COSINE;
     o->lr_max = 1e-3;
     o->lr_min = 1e-5;
+    o->bn_batches = 10;
+    o->kd_weight = 0.9f;
+    o->kd_temperature = 2.0f;
+}
+
+/* BN re-estimation (opts.bn_batches): the moving statistics become the mean over nb training batches of the
+ * batch statistics of the current weights, in training mode (each layer normalised with its batch's statistics,
+ * as in training); the batches are the first ones of this epoch's order */
+static qsnn_status bn_reestimate(qsnn_trainer *t, const uint8_t *train_x, const size_t *order, size_t n_train,
+                                 size_t B, size_t S, int nb, uint8_t *xb)
+{
+    const size_t steps = (n_train + B - 1) / B;
+    const size_t use = (size_t)nb < steps ? (size_t)nb : steps;
+    for (size_t k = 0; k < use; k++) {
+        size_t n = n_train - k * B < B ? n_train - k * B : B;
+        if (n < B && k > 0) /* a short last batch would weigh as much as a full one */
+            break;
+        for (size_t i = 0; i < n; i++)
+            memcpy(xb + i * S, train_x + order[k * B + i] * S, S);
+        qsnn_status st = qsnn_trainer_bn_stats(t, xb, n, (float)k / (float)(k + 1));
+        if (st != QSNN_OK)
+            return st;
+    }
+    return QSNN_OK;
 }
 
 static uint64_t mix_seed(uint64_t seed, int episode, int epoch, uint64_t salt)
@@ -54,6 +78,11 @@ uint64_t qsnn_train_opts_hash(const qsnn_train_opts *o, size_t n_train)
     memcpy(&a, &o->lr_max, 8);
     memcpy(&b, &o->lr_min, 8);
     MIX(a), MIX(b);
+    MIX(o->bn_batches), MIX(o->aug_sets);
+    uint32_t ka, kt;
+    memcpy(&ka, &o->kd_weight, 4);
+    memcpy(&kt, &o->kd_temperature, 4);
+    MIX(ka), MIX(kt);
 #undef MIX
     return h;
 }
@@ -105,12 +134,28 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
     size_t *order = malloc(n_train * sizeof *order);
     uint8_t *xb = malloc(B * S);
     int32_t *yb = malloc(B * sizeof *yb);
-    uint8_t *aug_u8 = data->augment ? malloc(n_train * S) : NULL;
-    if (!best || !order || !xb || !yb || (data->augment && !aug_u8)) {
+    /* augmented training sets: one per epoch, or a cycle of aug_sets sets computed once (with their soft targets) */
+    const size_t nsets = data->augment ? (o->aug_sets > 0 ? (size_t)o->aug_sets : 1) : 0;
+    const size_t K = (size_t)m->arch.num_classes;
+    const int kd = data->soft_targets != NULL;
+    uint8_t *aug_u8 = nsets ? malloc(nsets * n_train * S) : NULL;
+    float *soft = kd ? malloc(nsets * n_train * K * sizeof *soft) : NULL, *softb = kd ? malloc(B * K * sizeof *softb) : NULL;
+    unsigned char *have = nsets ? calloc(nsets, 1) : NULL;
+    if (data->augment && (!aug_u8 || !have)) {
+        st = qsnn_fail(QSNN_ERR_NOMEM, "train: out of memory for %zu augmented sets of %zu samples (--aug-sets)",
+                       nsets, n_train);
+        goto done;
+    }
+    if (kd && (!data->augment || !(o->kd_weight >= 0 && o->kd_weight <= 1) || !(o->kd_temperature > 0))) {
+        st = qsnn_fail(QSNN_ERR_ARG, "train: distillation needs augmentation, a weight in [0, 1], a temperature > 0");
+        goto done;
+    }
+    if (!best || !order || !xb || !yb || (data->augment && !aug_u8) || (kd && (!soft || !softb))) {
         st = qsnn_fail(QSNN_ERR_NOMEM, "train: out of memory");
         goto done;
     }
     const uint8_t *train_x = data->augment ? aug_u8 : data->train_u8;
+    const float *soft_x = soft;
     const int32_t *train_y = data->train_labels;
 
     qsnn_ckpt_state cs;
@@ -146,10 +191,22 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
         double ep_samples = 0, ep_time = 0;
         for (; cs.epoch < n_epochs; cs.epoch++) {
             const double t_epoch = qsnn_time_now();
-            if (data->augment) {
-                st = data->augment(data->augment_ctx, mix_seed(o->seed, E, cs.epoch, 0xa5a5a5a5ULL), aug_u8);
-                if (st != QSNN_OK)
-                    goto done;
+            if (data->augment) { /* set k of the cycle (its seed depends on k only), or this epoch's own */
+                const size_t k = o->aug_sets > 0 ? (size_t)cs.epoch % nsets : 0;
+                const uint64_t aseed = o->aug_sets > 0 ? mix_seed(o->seed, 0, (int)k, 0xc5c5c5c5ULL)
+                                                       : mix_seed(o->seed, E, cs.epoch, 0xa5a5a5a5ULL);
+                uint8_t *ax = aug_u8 + k * n_train * S;
+                float *sx = kd ? soft + k * n_train * K : NULL;
+                if (!have[k] || o->aug_sets <= 0) {
+                    st = data->augment(data->augment_ctx, aseed, ax);
+                    if (st == QSNN_OK && kd)
+                        st = data->soft_targets(data->augment_ctx, aseed, sx);
+                    if (st != QSNN_OK)
+                        goto done;
+                    have[k] = 1;
+                }
+                train_x = ax;
+                soft_x = sx;
             }
             qsnn_rng r;
             qsnn_rng_seed_stream(&r, mix_seed(o->seed, E, cs.epoch, 0x5eedULL), 1);
@@ -170,10 +227,13 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
                     size_t j = order[s * B + k];
                     memcpy(xb + k * S, train_x + j * S, S);
                     yb[k] = train_y[j];
+                    if (kd)
+                        memcpy(softb + k * K, soft_x + j * K, K * sizeof *softb);
                 }
                 double loss;
                 int correct;
-                st = qsnn_trainer_forward_backward(t, xb, yb, nb, &loss, &correct);
+                st = qsnn_trainer_forward_backward_kd(t, xb, yb, kd ? softb : NULL, o->kd_weight, o->kd_temperature,
+                                                      nb, &loss, &correct);
                 if (st != QSNN_OK)
                     goto done;
                 lr = qsnn_sched_lr(&sch, (double)(cs.epoch * steps_per_epoch + s));
@@ -193,6 +253,8 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
                     qsnn_progress_update(&pr, done_n, extra);
                 }
             }
+            if (o->bn_batches > 0 && (st = bn_reestimate(t, train_x, order, n_train, B, S, o->bn_batches, xb)) != QSNN_OK)
+                goto done;
             const double train_secs = qsnn_time_now() - t_train;
             double val_acc = -1.0;
             if (data->n_val) {
@@ -261,6 +323,9 @@ done:
     free(xb);
     free(yb);
     free(aug_u8);
+    free(have);
+    free(soft);
+    free(softb);
     qsnn_trainer_free(t);
     return st;
 }

@@ -69,6 +69,7 @@ qsnn_status qsnn_trainer_create(qsnn_trainer **out, qsnn_model *m, int batch, in
     t->m = m;
     t->batch = batch;
     t->threads = threads;
+    t->bn_momentum = 0.99f;
     qsnn_status st = qsnn_plan_build(&t->plan, m);
     if (st != QSNN_OK) {
         free(t);
