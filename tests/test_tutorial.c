@@ -314,7 +314,7 @@ static void test_stream(void **state)
         last--;
     for (int i = 0; i < 4; i++) { /* the detection lines, in order */
         char want[64];
-        snprintf(want, sizeof want, "\"label\": \"%s\",", words[i]);
+        snprintf(want, sizeof want, "\"label\":\"%s\",", words[i]); /* cJSON_PrintUnformatted */
         assert_non_null(strstr(ltxt, want));
     }
     cJSON *lroot = cJSON_Parse(last);
