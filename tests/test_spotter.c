@@ -134,6 +134,13 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Field by field: the struct's padding is not part of a detection. */
+static int same_detection(const qsnn_kws_detection *a, const qsnn_kws_detection *b)
+{
+    return a->time_s == b->time_s && a->label == b->label && a->windows == b->windows && a->score == b->score &&
+           a->end_s == b->end_s && a->detected_s == b->detected_s;
+}
+
 /* Run the spotter over the whole input fed in pieces of `piece` samples (0: all at once). */
 static void spot(trace *t, const qsnn_kws_opts *o, size_t piece, qsnn_kws_detection *det, size_t *ndet,
                  qsnn_kws_summary *sum)
@@ -185,7 +192,8 @@ static void test_pieces_and_windows(void **state)
         assert_memory_equal(t.gated, ref.gated, ref.n * sizeof ref.gated[0]);
         assert_memory_equal(t.det, ref.det, ref.n * sizeof ref.det[0]);
         assert_int_equal(n, nref);
-        assert_memory_equal(d, dref, n * sizeof d[0]);
+        for (size_t j = 0; j < n; j++)
+            assert_true(same_detection(&d[j], &dref[j]));
     }
     /* detections: each starts a run of `smooth` windows of a keyword, reported at the run's first window */
     size_t seen = 0;

@@ -200,8 +200,17 @@ void qsnn_kws_spotter_free(qsnn_kws_spotter *s)
 static qsnn_status add_detection(qsnn_kws_spotter *s, const qsnn_kws_detection *d)
 {
     qsnn_status st = grow((void **)&s->det, &s->det_cap, s->ndet + 1, sizeof *s->det, "spotter");
-    if (st == QSNN_OK)
-        s->det[s->ndet++] = *d;
+    if (st == QSNN_OK) {
+        /* field by field into zeroed memory: the padding bytes of what callers read are zero, not stack garbage */
+        qsnn_kws_detection *x = &s->det[s->ndet++];
+        memset(x, 0, sizeof *x);
+        x->time_s = d->time_s;
+        x->label = d->label;
+        x->windows = d->windows;
+        x->score = d->score;
+        x->end_s = d->end_s;
+        x->detected_s = d->detected_s;
+    }
     return st;
 }
 
