@@ -3,10 +3,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_fail(const char *cmd, qsnn_status st)
 {
@@ -108,9 +110,10 @@ static void list_options(const cli_args *a)
         const struct option *o = &a->table_[i];
         if (is_hidden_common(o->name))
             continue;
+        const char *arg = o->has_arg == required_argument ? " ARG" : "";
         if (o->val == 'o' || o->val == 'q' || o->val == 'h')
-            printf("-%c\n", o->val);
-        printf("--%s%s\n", o->name, o->has_arg == required_argument ? " ARG" : "");
+            printf("-%c%s\n", o->val, arg);
+        printf("--%s%s\n", o->name, arg);
     }
 }
 
@@ -163,6 +166,34 @@ int cli_getopt(cli_args *a, int argc, char **argv, const struct option *own)
         default: return c; /* an own option, or -1 */
         }
     }
+}
+
+int cli_stdout_divert(int quiet)
+{
+    fflush(stdout);
+    int fd = dup(STDOUT_FILENO);
+    if (fd < 0)
+        return -1;
+    int to = quiet ? open("/dev/null", O_WRONLY) : STDERR_FILENO;
+    if (to < 0 || dup2(to, STDOUT_FILENO) < 0) {
+        if (quiet && to >= 0)
+            close(to);
+        close(fd);
+        return -1;
+    }
+    if (quiet)
+        close(to);
+    return fd;
+}
+
+void cli_stdout_restore(int *fd)
+{
+    if (*fd < 0)
+        return;
+    fflush(stdout);
+    dup2(*fd, STDOUT_FILENO);
+    close(*fd);
+    *fd = -1;
 }
 
 /* ---- JSON ---- */

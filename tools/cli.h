@@ -92,6 +92,13 @@ typedef struct {
  * help, the option list or a usage error (exit code in a->rc). Common options are handled here. */
 int cli_getopt(cli_args *a, int argc, char **argv, const struct option *own);
 
+/* With --json, a command whose text report is long (tutorial) sends it to stderr (to /dev/null with -q) so that
+ * stdout holds only the JSON: cli_stdout_divert flushes stdout and points it there, returning the saved
+ * descriptor (-1: nothing diverted, or dup failed); cli_stdout_restore(&fd) flushes and puts stdout back (once;
+ * then fd = -1). */
+int cli_stdout_divert(int quiet);
+void cli_stdout_restore(int *fd);
+
 /* ---- JSON output (cJSON only: strings escaped, null for missing values) ---- */
 /* Add a number, or null when !have. Returns the item (NULL when out of memory). */
 cJSON *cli_json_number_or_null(cJSON *obj, const char *name, double v, int have);

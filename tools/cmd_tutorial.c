@@ -58,7 +58,8 @@ static void usage(void)
            "                   automatically in ../shared/data when present; also QSNN_NOISE_DIR)\n"
            "  --stats-samples N  clips counted by the statistics (default 20, as the tutorial)\n"
            "  --threads N      at most N threads (default: all cores)\n"
-           "  --json           print results.json to stdout at the end\n"
+           "  --json           print results.json to stdout at the end (the walk-through then goes to stderr,\n"
+           "                   or nowhere with -q)\n"
            "  -q, --quiet      no progress or notes on stderr\n"
            "  -h, --help       this help\n"
            "\n"
@@ -254,7 +255,7 @@ typedef struct {
     const char *data, *out_dir, *model_opt, *cache, *noise_opt;
     qsnn_split split;
     long stats_n, threads;
-    int json;
+    int json, quiet;
 } tut_args;
 
 /* The options into *a; returns -1 to go on, or the exit code (help printed, usage error). */
@@ -297,7 +298,7 @@ static int parse_args(int argc, char **argv, tut_args *a)
     if (noise_opt && !is_dir(noise_opt))
         return cli_usage_error("tutorial", "--noise %s: not a folder", noise_opt);
 
-    *a = (tut_args){data, out_dir, model_opt, cache, noise_opt, split, stats_n, threads, json};
+    *a = (tut_args){data, out_dir, model_opt, cache, noise_opt, split, stats_n, threads, json, ca.quiet};
     return -1;
 }
 
@@ -310,6 +311,7 @@ int cmd_tutorial(int argc, char **argv)
         return prc;
     const char *data = a.data, *out_dir = a.out_dir, *model_opt = a.model_opt;
     const qsnn_split split = a.split;
+    int saved_stdout = a.json ? cli_stdout_divert(a.quiet) : -1; /* --json: stdout is the JSON alone */
 
     char model_buf[4096], noise_buf[4096], synth_dir[4096], path[4200];
     const char *model_path = model_opt ? model_opt : default_model_path(model_buf, sizeof model_buf);
@@ -431,6 +433,7 @@ int cmd_tutorial(int argc, char **argv)
     cJSON_AddNumberToObject(res, "seconds", clk.total);
     cJSON_AddItemToObject(res, "steps", clk.steps);
     clk.steps = NULL;
+    cli_stdout_restore(&saved_stdout);
     if ((st = write_results(res, out_dir, a.json, path, sizeof path)))
         goto fail;
     rc = QSNN_EXIT_OK;
@@ -439,6 +442,7 @@ fail:
     fflush(stdout);
     rc = cli_fail("tutorial", st);
 done:
+    cli_stdout_restore(&saved_stdout);
     cJSON_Delete(res);
     cJSON_Delete(clk.steps);
     qsnn_confusion_free(&cm);
