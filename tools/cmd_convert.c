@@ -40,7 +40,7 @@ static void print_help(void)
            "  -h, --help               this help\n"
            "\n"
            "Example:\n"
-           "  qsnn convert kws_ep3.qsnn -o kws.snn --check ../shared/data/speech_commands_test_subset\n"
+           "  qsnn convert kws.ep3.qsnn -o kws.snn --check ../shared/data/speech_commands_test_subset\n"
            "\n"
            "Exit status: 0 ok, 1 conversion refused or a file problem (the message names the layer or file),\n"
            "2 usage error.\n");

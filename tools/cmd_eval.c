@@ -45,7 +45,7 @@ static void print_help(void)
            "\n"
            "Examples:\n"
            "  qsnn eval kws.snn ../shared/data/speech_commands_test_subset --stats --plot cm.png\n"
-           "  qsnn eval kws_ep3.qsnn feats.qsf --split validation --json > float.json\n"
+           "  qsnn eval kws.ep3.qsnn feats.qsf --split validation --json > float.json\n"
            "\n"
            "Exit status: 0 ok, 1 a file could not be used (the message says which and why), 2 usage error.\n");
 }
