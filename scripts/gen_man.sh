@@ -9,6 +9,18 @@ dir=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/qsnn_commands.sh"
 
+# help2man fills every paragraph; the example command lines of an "Example(s):" block must stay one a line:
+# from its heading to the end of the paragraph, no fill and no paragraph macros.
+examples_verbatim() {
+  awk '
+    /^\.S[SH] / && inex { print ".fi"; print ".RE"; inex = 0 }
+    inex && /^\.PP$/ { print ".fi"; print ".RE"; inex = 0; print; next }
+    inex && /^\.(IP|HP|TP)/ { next }
+    { print }
+    /^\.S[SH] .*[Ee][Xx][Aa][Mm][Pp][Ll][Ee]/ { print ".RS"; print ".nf"; inex = 1 }
+    END { if (inex) { print ".fi"; print ".RE" } }'
+}
+
 mkdir -p "$dir"
 version=$("$qsnn" --version | head -n 1 | awk '{ print $NF }')
 cmds=$(qsnn_commands "$qsnn")
@@ -39,6 +51,8 @@ while IFS=$'\t' read -r name summary; do
   chmod +x "$wrap/qsnn-$name"
   printf '[SEE ALSO]\n.BR qsnn (1)\n' > "$inc"
   "$help2man" --no-info --no-discard-stderr --version-string="$version" --include="$inc" -n "$summary" \
-    -o "$dir/qsnn-$name.1" "$wrap/qsnn-$name"
+    -o "$dir/qsnn-$name.1.tmp" "$wrap/qsnn-$name"
+  examples_verbatim < "$dir/qsnn-$name.1.tmp" > "$dir/qsnn-$name.1"
+  rm -f "$dir/qsnn-$name.1.tmp"
 done <<< "$cmds"
 touch "$dir/.stamp"
