@@ -22,7 +22,9 @@ examples_verbatim() {
 }
 
 mkdir -p "$dir"
-version=$("$qsnn" --version | head -n 1 | awk '{ print $NF }')
+# the first X.Y[.Z] of `qsnn --version`
+version=$("$qsnn" --version | grep -o -m 1 '[0-9][0-9]*\.[0-9][0-9]*\(\.[0-9][0-9]*\)*' | head -n 1)
+[ -n "$version" ] || { echo "gen_man.sh: '$qsnn --version' prints no version" >&2; exit 1; }
 cmds=$(qsnn_commands "$qsnn")
 [ -n "$cmds" ] || { echo "gen_man.sh: '$qsnn help' lists no commands" >&2; exit 1; }
 inc=$(mktemp)
