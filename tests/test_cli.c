@@ -34,7 +34,8 @@ static int g_ncmds;
 /* Run a shell command with stdout (and stderr, unless err is NULL) captured; returns the exit status (-1: not run).
  * *out (and *err) are malloc'ed, NUL-terminated. */
 __attribute__((noinline)) /* GCC 12 -Wdangling-pointer false positive when inlined */
-static int capture(char **out, char **err, const char *fmt, ...)
+static int
+capture(char **out, char **err, const char *fmt, ...)
 {
     char cmd[8192], full[8800], epath[300];
     va_list ap;
@@ -356,8 +357,10 @@ static void test_json_outputs(void **state)
     }
     /* null, not a made-up number, where a value does not exist: train without a validation split, summary's HW
      * reasons of a compatible layer, export without a test vector */
-    cJSON *j = run_json("train", "'@T/f.qsf' -o '@T/t.qsnn' --episodes 1 --epochs 1 --no-checkpoint "
-                                 "--val-split none", 1);
+    cJSON *j = run_json("train",
+                        "'@T/f.qsf' -o '@T/t.qsnn' --episodes 1 --epochs 1 --no-checkpoint "
+                        "--val-split none",
+                        1);
     const cJSON *ep = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "episodes"), 0);
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(ep, "best_val_acc")));
     assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ep, "test_acc")));
@@ -455,10 +458,8 @@ static void test_man_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commands_listed),
-        cmocka_unit_test(test_help_and_common_options),
-        cmocka_unit_test(test_json_outputs),
-        cmocka_unit_test(test_bash_completion),
+        cmocka_unit_test(test_commands_listed), cmocka_unit_test(test_help_and_common_options),
+        cmocka_unit_test(test_json_outputs),    cmocka_unit_test(test_bash_completion),
         cmocka_unit_test(test_man_pages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

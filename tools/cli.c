@@ -151,14 +151,9 @@ int cli_getopt(cli_args *a, int argc, char **argv, const struct option *own)
             if (v > 0)
                 omp_set_num_threads((int)v);
             break;
-        case 'h':
-            a->help();
-            return stop(a, QSNN_EXIT_OK);
-        case C_LIST:
-            list_options(a);
-            return stop(a, QSNN_EXIT_OK);
-        case ':':
-            return stop(a, cli_usage_error(a->cmd, "option '%s' needs a value", argv[optind - 1]));
+        case 'h': a->help(); return stop(a, QSNN_EXIT_OK);
+        case C_LIST: list_options(a); return stop(a, QSNN_EXIT_OK);
+        case ':': return stop(a, cli_usage_error(a->cmd, "option '%s' needs a value", argv[optind - 1]));
         case '?':
             if (strncmp(argv[optind - 1], "--", 2) && optopt > 0 && optopt < 0x100)
                 return stop(a, cli_usage_error(a->cmd, "unknown option '-%c'", optopt));

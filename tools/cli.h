@@ -72,14 +72,14 @@ enum {
 
 typedef struct {
     /* in */
-    const char *cmd;     /* the command's name, for messages */
-    unsigned takes;      /* CLI_OUTPUT | CLI_THREADS (quiet, json and help are taken by every command) */
-    void (*help)(void);  /* prints the command's --help on stdout */
+    const char *cmd;    /* the command's name, for messages */
+    unsigned takes;     /* CLI_OUTPUT | CLI_THREADS (quiet, json and help are taken by every command) */
+    void (*help)(void); /* prints the command's --help on stdout */
     /* out: the common options as given */
-    const char *output;  /* -o/--output, NULL when absent */
-    int quiet, json;     /* -q/--quiet (also sets the log level to QSNN_LOG_QUIET), --json */
-    int threads;         /* --threads N (1..CLI_MAX_THREADS; also omp_set_num_threads), 0 when absent */
-    int rc;              /* the exit code when cli_getopt returned CLI_STOP */
+    const char *output; /* -o/--output, NULL when absent */
+    int quiet, json;    /* -q/--quiet (also sets the log level to QSNN_LOG_QUIET), --json */
+    int threads;        /* --threads N, 0..CLI_MAX_THREADS (N > 0 also omp_set_num_threads); 0: all cores */
+    int rc;             /* the exit code when cli_getopt returned CLI_STOP */
     /* private */
     struct option table_[CLI_MAX_OPTIONS];
     char short_[16];

@@ -454,11 +454,11 @@ static qsnn_status evaluate(opts *o, const qsnn_snn_model *m, recording *rec, cJ
                 add_score(root, rec[i].name, &rec[i].score);
                 double t = rec[i].win.front_s + rec[i].win.engine_s + rec[i].win.decide_s + rec[i].detect_s;
                 cJSON *j = cJSON_GetObjectItem(root, rec[i].name);
-                cJSON_AddNumberToObject(j, "realtime_factor", t > 0 ? rec[i].win.audio_s / t : 0.0);
+                cli_json_number_or_null(j, "realtime_factor", t > 0 ? rec[i].win.audio_s / t : 0.0, t > 0);
                 cJSON_AddNumberToObject(j, "clip_end_after_word_s", rec[i].rec.word_end_s);
             }
-        cJSON_AddNumberToObject(root, "engine_us_per_window", windows > 0 ? 1e6 * engine / windows : 0.0);
-        cJSON_AddNumberToObject(root, "spotter_us_per_window", windows > 0 ? 1e6 * decide / windows : 0.0);
+        cli_json_number_or_null(root, "engine_us_per_window", windows > 0 ? 1e6 * engine / windows : 0.0, windows > 0);
+        cli_json_number_or_null(root, "spotter_us_per_window", windows > 0 ? 1e6 * decide / windows : 0.0, windows > 0);
         if (o->smooth)
             cJSON_AddNumberToObject(p, "smooth", o->smooth);
     } else if (o->smooth) {
