@@ -16,7 +16,8 @@ shift || true
 
 # Build tools and the libraries qsnn uses (see README "Dependencies").
 pkgs=(build-essential cmake pkg-config libsndfile1-dev libkissfft-dev libfftw3-dev libcjson-dev libcairo2-dev
-      libsamplerate0-dev nettle-dev libespeak-ng-dev espeak-ng-data flite1-dev libopenblas-dev libcmocka-dev)
+      libsamplerate0-dev nettle-dev libespeak-ng-dev espeak-ng-data flite1-dev libopenblas-dev libcmocka-dev
+      help2man)  # help2man: the man pages (the build skips them without it)
 # The tests also build examples/mcu for a Cortex-M4 and run it in QEMU (tests/test_convert.c, and the engine's
 # size checks with a 32-bit size_t in tests/test_hostile.c); the fuzz targets need clang (libFuzzer) and its
 # OpenMP runtime.

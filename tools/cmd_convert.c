@@ -9,7 +9,6 @@
 #include "qsnn/report.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +36,11 @@ static void print_help(void)
            "  --split NAME             split for --check: test (default), validation or train\n"
            "  --check-samples N        check only the first N clips (default: all)\n"
            "  --json                   print a JSON report instead of text\n"
+           "  -q, --quiet              no notes on stderr\n"
            "  -h, --help               this help\n"
            "\n"
            "Example:\n"
-           "  qsnn convert kws_ep3.qsnn -o kws.snn --check ../shared/data/speech_commands_test_subset\n"
+           "  qsnn convert kws.ep3.qsnn -o kws.snn --check ../shared/data/speech_commands_test_subset\n"
            "\n"
            "Exit status: 0 ok, 1 conversion refused or a file problem (the message names the layer or file),\n"
            "2 usage error.\n");
@@ -48,32 +48,32 @@ static void print_help(void)
 
 int cmd_convert(int argc, char **argv)
 {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"check", required_argument, 0, 'c'},
-                                         {"split", required_argument, 0, 's'},  {"check-samples", required_argument, 0, 'n'},
-                                         {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+    enum { O_CHECK = 256, O_SPLIT, O_CHECK_N };
+    static const struct option opts[] = {{"check", required_argument, 0, O_CHECK},
+                                         {"split", required_argument, 0, O_SPLIT},
+                                         {"check-samples", required_argument, 0, O_CHECK_N},
                                          {0, 0, 0, 0}};
-    const char *out = NULL, *check = NULL;
+    cli_args a = {.cmd = "convert", .takes = CLI_OUTPUT, .help = print_help};
+    const char *check = NULL;
     qsnn_split split = QSNN_SPLIT_TEST;
     long check_n = 0;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    int c;
+    while ((c = cli_getopt(&a, argc, argv, opts)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'c': check = optarg; break;
-        case 's':
+        case CLI_STOP: return a.rc;
+        case O_CHECK: check = optarg; break;
+        case O_SPLIT:
             if (!qsnn_split_parse(optarg, &split))
                 return cli_usage_error("convert", "unknown split '%s' (test, validation, train)", optarg);
             break;
-        case 'n':
+        case O_CHECK_N:
             if (!cli_parse_int(optarg, 1, 100000000, &check_n))
                 return cli_usage_error("convert", "--check-samples: expected a positive integer, got '%s'", optarg);
             break;
-        case 'j': json = 1; break;
-        case 'h': print_help(); return QSNN_EXIT_OK;
-        default: return cli_usage_error("convert", "unknown option");
         }
     }
+    const char *out = a.output;
+    const int json = a.json;
     if (optind + 1 != argc)
         return cli_usage_error("convert", "expected one MODEL file");
     if (!out)
@@ -131,6 +131,7 @@ int cmd_convert(int argc, char **argv)
             return cli_fail("convert", st);
         }
     }
+    int rc = QSNN_EXIT_OK;
     if (json) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "model", in);
@@ -147,7 +148,7 @@ int cmd_convert(int argc, char **argv)
             cJSON_AddStringToObject(jl, "name", sm.layers[i].name);
             cJSON_AddStringToObject(jl, "type", qsnn_snn_type_name(sm.layers[i].type));
             cJSON_AddBoolToObject(jl, "hw", !bad);
-            cJSON_AddStringToObject(jl, "hw_reasons", why);
+            cli_json_string_or_null(jl, "hw_reasons", bad ? why : NULL);
             cJSON_AddNumberToObject(jl, "frac_bits", sm.layers[i].frac_bits);
             if (have_check && i + 1 < sm.num_layers) {
                 cJSON_AddNumberToObject(jl, "levels_compared", (double)res.neurons[i]);
@@ -163,15 +164,13 @@ int cmd_convert(int argc, char **argv)
             cJSON_AddStringToObject(jc, "split", qsnn_split_name(split));
             cJSON_AddNumberToObject(jc, "clips", (double)res.samples);
             cJSON_AddNumberToObject(jc, "same_class", (double)res.pred_agree);
-            cJSON_AddNumberToObject(jc, "agreement", res.samples ? (double)res.pred_agree / (double)res.samples : 0);
+            cli_json_number_or_null(jc, "agreement", res.samples ? (double)res.pred_agree / (double)res.samples : 0,
+                                    res.samples > 0);
             cJSON_AddNumberToObject(jc, "last_layer_argmax_agree", (double)res.last_argmax_agree);
             cJSON_AddNumberToObject(jc, "last_layer_argmax_ties", (double)res.last_argmax_ties);
             cJSON_AddNumberToObject(jc, "tie_tolerance", res.tie_tol);
         }
-        char *txt = cJSON_Print(root);
-        printf("%s\n", txt);
-        free(txt);
-        cJSON_Delete(root);
+        rc = cli_json_print("convert", root);
     } else {
         printf("Converted %s -> %s: %zu bytes, %d layers, workspace %zu bytes\n", in, out, sz, sm.num_layers,
                qsnn_snn_mem_size(&sm));
@@ -184,5 +183,5 @@ int cmd_convert(int argc, char **argv)
     free(img);
     qsnn_convert_info_free(&info);
     qsnn_model_free(&m);
-    return QSNN_EXIT_OK;
+    return rc;
 }

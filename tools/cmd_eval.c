@@ -16,7 +16,6 @@
 #include <cairo.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +37,15 @@ static void print_help(void)
            "  --json               print JSON: accuracy, labels, confusion counts, per-clip file/label/prediction\n"
            "                       (and the statistics with --stats) instead of text\n"
            "  --plot FILE.png      write the row-normalised confusion matrix as a PNG (the tutorial's figure)\n"
-           "  --threads N          threads (default: all cores)\n"
+           "  --threads N          at most N threads (default: all cores)\n"
            "  --mode MODE          .snn only: dense (default, fastest), event (scatter over non-zero inputs) or ref;\n"
            "                       all three give identical integers\n"
+           "  -q, --quiet          no progress or notes on stderr\n"
            "  -h, --help           this help\n"
            "\n"
            "Examples:\n"
            "  qsnn eval kws.snn ../shared/data/speech_commands_test_subset --stats --plot cm.png\n"
-           "  qsnn eval kws_ep3.qsnn feats.qsf --split validation --json > float.json\n"
+           "  qsnn eval kws.ep3.qsnn feats.qsf --split validation --json > float.json\n"
            "\n"
            "Exit status: 0 ok, 1 a file could not be used (the message says which and why), 2 usage error.\n");
 }
@@ -62,35 +62,33 @@ typedef struct {
 /* The options into *a; returns -1 to go on, or the exit code (help printed, usage error). */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    static const struct option opts[] = {{"split", required_argument, 0, 's'},  {"stats", no_argument, 0, 'S'},
-                                         {"stats-samples", required_argument, 0, 'n'},
-                                         {"json", no_argument, 0, 'j'},          {"plot", required_argument, 0, 'p'},
-                                         {"threads", required_argument, 0, 't'}, {"mode", required_argument, 0, 'm'},
-                                         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    enum { O_SPLIT = 256, O_STATS, O_STATS_N, O_PLOT, O_MODE };
+    static const struct option opts[] = {{"split", required_argument, 0, O_SPLIT},
+                                         {"stats", no_argument, 0, O_STATS},
+                                         {"stats-samples", required_argument, 0, O_STATS_N},
+                                         {"plot", required_argument, 0, O_PLOT},
+                                         {"mode", required_argument, 0, O_MODE},
+                                         {0, 0, 0, 0}};
+    cli_args ca = {.cmd = "eval", .takes = CLI_THREADS, .help = print_help};
     qsnn_split split = QSNN_SPLIT_TEST;
-    int stats = 0, json = 0, c;
-    long stats_n = 20, threads = 0;
+    int stats = 0, c;
+    long stats_n = 20;
     const char *plot = NULL;
     qsnn_snn_mode mode = QSNN_SNN_DENSE;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(&ca, argc, argv, opts)) != -1) {
         switch (c) {
-        case 's':
+        case CLI_STOP: return ca.rc;
+        case O_SPLIT:
             if (!qsnn_split_parse(optarg, &split))
                 return cli_usage_error("eval", "unknown split '%s' (test, validation, train)", optarg);
             break;
-        case 'S': stats = 1; break;
-        case 'n':
+        case O_STATS: stats = 1; break;
+        case O_STATS_N:
             if (!cli_parse_int(optarg, 0, 1000000000, &stats_n))
                 return cli_usage_error("eval", "--stats-samples: expected an integer >= 0, got '%s'", optarg);
             break;
-        case 'j': json = 1; break;
-        case 'p': plot = optarg; break;
-        case 't':
-            if (!cli_parse_int(optarg, 1, 1024, &threads))
-                return cli_usage_error("eval", "--threads: expected 1..1024, got '%s'", optarg);
-            break;
-        case 'm':
+        case O_PLOT: plot = optarg; break;
+        case O_MODE:
             if (!strcmp(optarg, "dense"))
                 mode = QSNN_SNN_DENSE;
             else if (!strcmp(optarg, "event"))
@@ -100,18 +98,18 @@ static int parse_args(int argc, char **argv, eval_args *a)
             else
                 return cli_usage_error("eval", "--mode: dense, event or ref, got '%s'", optarg);
             break;
-        case 'h': print_help(); return QSNN_EXIT_OK;
-        default: return cli_usage_error("eval", "unknown option");
         }
     }
+    const int json = ca.json;
+    const long threads = ca.threads;
     if (optind + 2 != argc)
         return cli_usage_error("eval", "expected MODEL and DATA");
     *a = (eval_args){split, stats, json, stats_n, threads, plot, mode, argv[optind], argv[optind + 1]};
     return -1;
 }
 
-/* --json: the summary, the confusion matrix, every clip, and the statistics with --stats. */
-static void print_json(const eval_args *a, int is_snn, const qsnn_featureset *fs, const qsnn_confusion *cm,
+/* --json: the summary, the confusion matrix, every clip, and the statistics with --stats. Returns the exit code. */
+static int print_json(const eval_args *a, int is_snn, const qsnn_featureset *fs, const qsnn_confusion *cm,
                        const int32_t *pred, size_t correct, const qsnn_snn_model *smp, const qsnn_snn_stats *sst)
 {
     const char *mpath = a->mpath, *dpath = a->dpath;
@@ -138,7 +136,7 @@ static void print_json(const eval_args *a, int is_snn, const qsnn_featureset *fs
     cJSON *clips = cJSON_AddArrayToObject(root, "clips");
     for (size_t i = 0; i < fs->n; i++) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "file", fs->source ? fs->source[i] : "");
+        cli_json_string_or_null(e, "file", fs->source ? fs->source[i] : NULL);
         cJSON_AddNumberToObject(e, "label", fs->label[i]);
         cJSON_AddNumberToObject(e, "pred", pred[i]);
         cJSON_AddItemToArray(clips, e);
@@ -153,19 +151,14 @@ static void print_json(const eval_args *a, int is_snn, const qsnn_featureset *fs
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "name", smp->layers[l].name);
             cJSON_AddStringToObject(e, "type", qsnn_snn_type_name(smp->layers[l].type));
-            if (ls.has_input) {
-                cJSON_AddNumberToObject(e, "input_sparsity", ls.in_sparsity);
-                cJSON_AddNumberToObject(e, "ops", ls.ops);
-            }
+            cli_json_number_or_null(e, "input_sparsity", ls.in_sparsity, ls.has_input);
+            cli_json_number_or_null(e, "ops", ls.ops, ls.has_input);
             cJSON_AddNumberToObject(e, "output_sparsity", ls.out_sparsity);
             cJSON_AddNumberToObject(e, "time_us", ls.time_us);
             cJSON_AddItemToArray(jls, e);
         }
     }
-    char *txt = cJSON_Print(root);
-    printf("%s\n", txt);
-    free(txt);
-    cJSON_Delete(root);
+    return cli_json_print("eval", root);
 }
 
 /* Whether MODEL is a .snn (1) or a .qsnn (0) model; returns -1 to go on, or the exit code. */
@@ -265,7 +258,7 @@ int cmd_eval(int argc, char **argv)
     memset(&sst, 0, sizeof sst);
     qsnn_confusion cm;
     memset(&cm, 0, sizeof cm);
-    int rc = QSNN_EXIT_FAIL;
+    int rc = QSNN_EXIT_FAIL, out_rc = QSNN_EXIT_OK;
     if (st != QSNN_OK)
         goto done;
     if (fs.n == 0) {
@@ -338,7 +331,7 @@ int cmd_eval(int argc, char **argv)
             goto done;
     }
     if (json)
-        print_json(&a, is_snn, &fs, &cm, pred, correct, is_snn ? &sm : NULL, &sst);
+        out_rc = print_json(&a, is_snn, &fs, &cm, pred, correct, is_snn ? &sm : NULL, &sst);
     else
         print_text(&a, &fs, &cm, correct, acc, &sm, &sst);
     rc = QSNN_EXIT_OK;
@@ -352,5 +345,5 @@ done:
         free(img);
     else
         qsnn_model_free(&fm);
-    return rc;
+    return rc == QSNN_EXIT_OK ? out_rc : rc;
 }

@@ -12,7 +12,6 @@
 #include "qsnn/stream_eval.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +59,7 @@ static void print_help(void)
         "  --logit-scale X    softmax scale for a model converted before the metadata block\n"
         "  --smooth N         decide by the earlier rule instead (N consecutive windows agree), for comparison\n"
         "  --json             results as one JSON object on stdout\n"
-        "  -q, --quiet        no progress\n"
+        "  -q, --quiet        no progress or notes on stderr\n"
         "  -h, --help         this help\n"
         "\n"
         "Exit status: 0 ok, 1 failure (unreadable model or data, no setting meets the budget), 2 usage error.\n",
@@ -105,17 +104,16 @@ static int parse_spans(const char *s, opts *o)
 static int parse_args(int argc, char **argv, opts *o)
 {
     enum { O_SPLIT = 256, O_SNR, O_MIN, O_SEED, O_WAV, O_LAB, O_FREE, O_TH, O_AVG, O_SUP, O_HOP, O_GATE, O_TOL,
-           O_SPANS, O_DET, O_CAL, O_SCALE, O_JSON, O_SMOOTH };
+           O_SPANS, O_DET, O_CAL, O_SCALE, O_SMOOTH };
     static const struct option lo[] = {
         {"split", 1, 0, O_SPLIT},   {"snr-db", 1, 0, O_SNR},         {"minutes", 1, 0, O_MIN},
         {"seed", 1, 0, O_SEED},     {"write-wav", 1, 0, O_WAV},      {"labels", 1, 0, O_LAB},
         {"free", 1, 0, O_FREE},     {"threshold", 1, 0, O_TH},       {"average-ms", 1, 0, O_AVG},
         {"suppress-ms", 1, 0, O_SUP}, {"hop-ms", 1, 0, O_HOP},       {"gate-db", 1, 0, O_GATE},
         {"tolerance-ms", 1, 0, O_TOL}, {"spans", 1, 0, O_SPANS},     {"det", 1, 0, O_DET},
-        {"calibrate", 1, 0, O_CAL}, {"output", 1, 0, 'o'},           {"logit-scale", 1, 0, O_SCALE},
-        {"json", 0, 0, O_JSON},     {"quiet", 0, 0, 'q'},            {"help", 0, 0, 'h'},
-        {"smooth", 1, 0, O_SMOOTH},
+        {"calibrate", 1, 0, O_CAL}, {"logit-scale", 1, 0, O_SCALE}, {"smooth", 1, 0, O_SMOOTH},
         {0, 0, 0, 0}};
+    cli_args a = {.cmd = CMD, .takes = CLI_OUTPUT, .help = print_help};
     memset(o, 0, sizeof *o);
     qsnn_stream_default_build_opts(&o->bo);
     qsnn_detect_default_params(&o->dp);
@@ -127,9 +125,9 @@ static int parse_args(int argc, char **argv, opts *o)
     int c;
     long v;
     double d;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+    while ((c = cli_getopt(&a, argc, argv, lo)) != -1) {
         switch (c) {
+        case CLI_STOP: return a.rc ? a.rc : -1; /* -1: help printed */
         case O_SPLIT:
             if (!qsnn_split_parse(optarg, &o->split) || o->split == QSNN_SPLIT_TRAIN)
                 return cli_usage_error(CMD, "--split '%s': expected validation or test", optarg);
@@ -196,7 +194,6 @@ static int parse_args(int argc, char **argv, opts *o)
             if (!cli_parse_double(optarg, 0, 1e6, &o->budget))
                 return cli_usage_error(CMD, "--calibrate '%s': expected false accepts per hour >= 0", optarg);
             break;
-        case 'o': o->out = optarg; break;
         case O_SCALE:
             if (!cli_parse_double(optarg, 1e-12, 1e6, &o->logit_scale))
                 return cli_usage_error(CMD, "--logit-scale '%s': expected > 0", optarg);
@@ -206,12 +203,10 @@ static int parse_args(int argc, char **argv, opts *o)
                 return cli_usage_error(CMD, "--smooth '%s': expected 1..100", optarg);
             o->smooth = (int)v;
             break;
-        case O_JSON: o->json = 1; break;
-        case 'q': qsnn_log_set_level(QSNN_LOG_QUIET); break;
-        case 'h': print_help(); return -1;
-        default: return cli_usage_error(CMD, "unknown option");
         }
     }
+    o->out = a.output;
+    o->json = a.json;
     if (optind + 2 != argc)
         return cli_usage_error(CMD, "expected MODEL.snn and DATA");
     o->model = argv[optind];
@@ -459,11 +454,11 @@ static qsnn_status evaluate(opts *o, const qsnn_snn_model *m, recording *rec, cJ
                 add_score(root, rec[i].name, &rec[i].score);
                 double t = rec[i].win.front_s + rec[i].win.engine_s + rec[i].win.decide_s + rec[i].detect_s;
                 cJSON *j = cJSON_GetObjectItem(root, rec[i].name);
-                cJSON_AddNumberToObject(j, "realtime_factor", t > 0 ? rec[i].win.audio_s / t : 0.0);
+                cli_json_number_or_null(j, "realtime_factor", t > 0 ? rec[i].win.audio_s / t : 0.0, t > 0);
                 cJSON_AddNumberToObject(j, "clip_end_after_word_s", rec[i].rec.word_end_s);
             }
-        cJSON_AddNumberToObject(root, "engine_us_per_window", windows > 0 ? 1e6 * engine / windows : 0.0);
-        cJSON_AddNumberToObject(root, "spotter_us_per_window", windows > 0 ? 1e6 * decide / windows : 0.0);
+        cli_json_number_or_null(root, "engine_us_per_window", windows > 0 ? 1e6 * engine / windows : 0.0, windows > 0);
+        cli_json_number_or_null(root, "spotter_us_per_window", windows > 0 ? 1e6 * decide / windows : 0.0, windows > 0);
         if (o->smooth)
             cJSON_AddNumberToObject(p, "smooth", o->smooth);
     } else if (o->smooth) {

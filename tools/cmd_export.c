@@ -32,7 +32,7 @@
 
 static void print_help(void)
 {
-    printf("Usage: qsnn export MODEL.snn -o FILE.h [--name NAME] [--input AUDIO] [--pcm AUDIO]...\n"
+    printf("Usage: qsnn export MODEL.snn -o FILE.h [options]\n"
            "\n"
            "Write an integer model (from `qsnn convert`) as a C header for a microcontroller build: the image as a\n"
            "16-byte aligned const array that the engine (src/snn and src/core/status.c, C11, libc only) uses in\n"
@@ -66,6 +66,9 @@ static void print_help(void)
            "  --pcm-seconds S      keep at most S seconds of the --pcm audio, 1..60 (default 4)\n"
            "  --pcm-wav FILE.wav   also write the --pcm samples (joined, cut, padded) as a WAV, e.g. for qsnn stream\n"
            "  --hop-ms MS          window step of the --pcm vector, a multiple of 20 in 20..1000 (default 100)\n"
+           "  --json               print what was written as JSON on stdout (output, sizes, test class, PCM\n"
+           "                       vector; null for what was not asked) instead of the note on stderr\n"
+           "  -q, --quiet          no note on stderr\n"
            "  -h, --help           this help\n"
            "\n"
            "Exit status: 0 ok, 1 the model is unreadable or invalid or the header cannot be written, 2 usage error.\n");
@@ -151,28 +154,63 @@ static qsnn_status test_vector(const qsnn_snn_model *m, const char *audio, uint8
     return st;
 }
 
+/* What was written: one line on stderr (none with -q), or with --json one object on stdout. tpred: the test
+ * vector's class (NULL without --input); pv: the PCM vector (NULL without --pcm). */
+static int print_result(const cli_args *a, const char *model, const char *name, size_t size, size_t ws,
+                        const int32_t *tpred, const export_pcm *pv)
+{
+    if (a->json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "model", model);
+        cJSON_AddStringToObject(root, "output", a->output);
+        cJSON_AddStringToObject(root, "name", name);
+        cJSON_AddNumberToObject(root, "model_bytes", (double)size);
+        cJSON_AddNumberToObject(root, "workspace_bytes", (double)ws);
+        cli_json_number_or_null(root, "test_class", tpred ? *tpred : 0, tpred != NULL);
+        if (pv) {
+            cJSON *jp = cJSON_AddObjectToObject(root, "pcm");
+            cJSON_AddNumberToObject(jp, "samples", (double)pv->n);
+            cJSON_AddNumberToObject(jp, "frames", (double)pv->frames);
+            cJSON_AddNumberToObject(jp, "windows", (double)pv->windows);
+            cJSON_AddNumberToObject(jp, "host_u8_values_differ", (double)pv->u8_diff);
+            cJSON_AddNumberToObject(jp, "host_u8_max_difference", pv->u8_maxdiff);
+            cJSON_AddNumberToObject(jp, "host_classes_differ", (double)pv->pred_diff);
+        } else {
+            cJSON_AddNullToObject(root, "pcm");
+        }
+        return cli_json_print(CMD, root);
+    }
+    if (a->quiet)
+        return QSNN_EXIT_OK;
+    fprintf(stderr, "qsnn export: %s: %zu-byte model, workspace %zu bytes\n", a->output, size, ws);
+    if (pv)
+        fprintf(stderr, "qsnn export: PCM vector: %zu samples, %zu frames, %zu windows; qsnn_mfcc's uint8 features "
+                        "differ in %zu of %zu values (by at most %d), its classes in %zu of %zu windows\n",
+                pv->n, pv->frames, pv->windows, pv->u8_diff, pv->frames * QSNN_MFCC_DEVICE_COEFFS, pv->u8_maxdiff,
+                pv->pred_diff, pv->windows);
+    return QSNN_EXIT_OK;
+}
+
 int cmd_export(int argc, char **argv)
 {
     enum { O_NAME = 256, O_INPUT, O_PCM, O_PCM_SECONDS, O_PCM_WAV, O_HOP };
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"name", required_argument, 0, O_NAME},
+    static const struct option opts[] = {{"name", required_argument, 0, O_NAME},
                                          {"input", required_argument, 0, O_INPUT},
                                          {"pcm", required_argument, 0, O_PCM},
                                          {"pcm-seconds", required_argument, 0, O_PCM_SECONDS},
                                          {"pcm-wav", required_argument, 0, O_PCM_WAV},
                                          {"hop-ms", required_argument, 0, O_HOP},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *out = NULL, *name = "kws", *input = NULL;
+    cli_args a = {.cmd = CMD, .takes = CLI_OUTPUT, .help = print_help};
+    const char *name = "kws", *input = NULL;
     const char *pcm[16], *pcm_wav = NULL;
     int npcm = 0;
     double pcm_seconds = 4.0;
     long hop_ms = 100;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(&a, argc, argv, opts)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
+        case CLI_STOP: return a.rc;
         case O_NAME: name = optarg; break;
         case O_INPUT: input = optarg; break;
         case O_PCM:
@@ -189,10 +227,9 @@ int cmd_export(int argc, char **argv)
             if (!cli_parse_int(optarg, 20, 1000, &hop_ms) || hop_ms % 20)
                 return cli_usage_error(CMD, "--hop-ms '%s': expected a multiple of 20 in 20..1000", optarg);
             break;
-        case 'h': print_help(); return QSNN_EXIT_OK;
-        default: return cli_usage_error(CMD, "unknown option");
         }
     }
+    const char *out = a.output;
     if (optind + 1 != argc)
         return cli_usage_error(CMD, "expected one MODEL.snn file");
     if (!out)
@@ -300,12 +337,7 @@ int cmd_export(int argc, char **argv)
         export_pcm_free(&pv);
         return cli_fail(CMD, st);
     }
-    fprintf(stderr, "qsnn export: %s: %zu-byte model, workspace %zu bytes\n", out, size, ws);
-    if (npcm)
-        fprintf(stderr, "qsnn export: PCM vector: %zu samples, %zu frames, %zu windows; qsnn_mfcc's uint8 features "
-                        "differ in %zu of %zu values (by at most %d), its classes in %zu of %zu windows\n",
-                pv.n, pv.frames, pv.windows, pv.u8_diff, pv.frames * QSNN_MFCC_DEVICE_COEFFS, pv.u8_maxdiff,
-                pv.pred_diff, pv.windows);
+    int rc = print_result(&a, path, name, size, ws, input ? &tpred : NULL, npcm ? &pv : NULL);
     export_pcm_free(&pv);
-    return QSNN_EXIT_OK;
+    return rc;
 }

@@ -18,7 +18,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +26,9 @@
 
 static const char *CMD = "features";
 
-static void usage(FILE *out)
+static void help(void)
 {
-    fprintf(out,
+    printf(
             "Usage: qsnn features DATA_DIR -o FILE [options]\n"
             "\n"
             "Compute the 49x10 MFCC features of a Speech Commands directory (the released full dataset with its\n"
@@ -56,6 +55,7 @@ static void usage(FILE *out)
             "                         tf.signal MFCC, docs/frontends.md), each with its default parameters (49 x 10);\n"
             "                         the file does not record it: use tf-signal files for --npy export and models\n"
             "                         that expect it, not for `qsnn train`\n"
+            "      --threads N        at most N threads (default: all cores)\n"
             "      --json             print the summary as JSON\n"
             "  -q, --quiet            no progress or warnings on stderr\n"
             "  -h, --help             this help\n"
@@ -110,26 +110,25 @@ static int parse_range(const char *s, float *lo, float *hi)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    enum { O_U8 = 256, O_NPY, O_AUG, O_SEED, O_WORDS, O_SIL, O_UNK, O_VAL, O_TEST, O_RANGE, O_JSON, O_EXTRA, O_FE };
+    enum { O_U8 = 256, O_NPY, O_AUG, O_SEED, O_WORDS, O_SIL, O_UNK, O_VAL, O_TEST, O_RANGE, O_EXTRA, O_FE };
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"u8", no_argument, NULL, O_U8},
+        {"u8", no_argument, NULL, O_U8},
         {"npy", required_argument, NULL, O_NPY},  {"augment", required_argument, NULL, O_AUG},
         {"seed", required_argument, NULL, O_SEED}, {"words", required_argument, NULL, O_WORDS},
         {"silence-pct", required_argument, NULL, O_SIL}, {"unknown-pct", required_argument, NULL, O_UNK},
         {"validation-pct", required_argument, NULL, O_VAL}, {"testing-pct", required_argument, NULL, O_TEST},
-        {"range", required_argument, NULL, O_RANGE}, {"json", no_argument, NULL, O_JSON},
+        {"range", required_argument, NULL, O_RANGE},
         {"extra-data", required_argument, NULL, O_EXTRA}, {"frontend", required_argument, NULL, O_FE},
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {NULL, 0, NULL, 0}};
+    cli_args a = {.cmd = CMD, .takes = CLI_OUTPUT | CLI_THREADS, .help = help};
     memset(o, 0, sizeof *o);
     o->num_dirs = 1;
     qsnn_data_default_opts(&o->dopts);
-    optind = 1;
-    opterr = 0;
     int c;
     double d;
-    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(&a, argc, argv, longopts)) != -1) {
         switch (c) {
-        case 'o': o->output = optarg; break;
+        case CLI_STOP: return a.rc ? a.rc : -1; /* -1: help printed */
         case O_U8: o->u8 = 1; break;
         case O_FE: {
             qsnn_frontend_kind k;
@@ -174,18 +173,16 @@ static int parse_args(int argc, char **argv, options *o)
                 return cli_usage_error(CMD, "--range: '%s' is not MIN,MAX with MIN < MAX", optarg);
             o->have_range = 1;
             break;
-        case O_JSON: o->json = 1; break;
         case O_EXTRA:
             if (o->num_dirs >= QSNN_DATASET_MAX_DIRS)
                 return cli_usage_error(CMD, "--extra-data: at most %d directories", QSNN_DATASET_MAX_DIRS - 1);
             o->dirs[o->num_dirs++] = optarg;
             break;
-        case 'q': o->quiet = 1; break;
-        case 'h': usage(stdout); return -1;
-        case ':': return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    o->output = a.output;
+    o->json = a.json;
+    o->quiet = a.quiet;
     if (optind >= argc)
         return cli_usage_error(CMD, "missing DATA_DIR");
     if (optind + 1 < argc)

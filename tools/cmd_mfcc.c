@@ -11,7 +11,6 @@
 #include "qsnn/mfcc_device.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,11 +252,10 @@ done:
 
 int cmd_mfcc(int argc, char **argv)
 {
-    enum { OPT_NPY = 256, OPT_JSON, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI,
+    enum { OPT_NPY = 256, OPT_NOCROP, OPT_WINDOW, OPT_STRIDE, OPT_CHANNELS, OPT_COEFFS, OPT_LO, OPT_HI,
            OPT_FE, OPT_FFT, OPT_NOPEAK, OPT_DEVICE };
     static const struct option opts[] = {
         {"npy", required_argument, NULL, OPT_NPY},
-        {"json", no_argument, NULL, OPT_JSON},
         {"no-crop", no_argument, NULL, OPT_NOCROP},
         {"window", required_argument, NULL, OPT_WINDOW},
         {"stride", required_argument, NULL, OPT_STRIDE},
@@ -269,25 +267,22 @@ int cmd_mfcc(int argc, char **argv)
         {"fft-size", required_argument, NULL, OPT_FFT},
         {"no-peak-normalize", no_argument, NULL, OPT_NOPEAK},
         {"device", no_argument, NULL, OPT_DEVICE},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    cli_args a = {.cmd = "mfcc", .help = print_help};
     qsnn_mfcc_params p;
     qsnn_mfcc_default_params(&p);
     qsnn_frontend_kind kind = QSNN_FRONTEND_TF_AUDIO_OPS;
     int window_set = 0, fft = 512, peak = 1;
     const char *npy = NULL;
-    int json = 0, crop = 1, device = 0;
+    int crop = 1, device = 0;
     long v;
     double d;
-    optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(&a, argc, argv, opts)) != -1) {
         switch (c) {
+        case CLI_STOP: return a.rc;
         case OPT_NPY: npy = optarg; break;
-        case OPT_JSON: json = 1; break;
         case OPT_NOCROP: crop = 0; break;
         case OPT_DEVICE: device = 1; break;
         case OPT_WINDOW:
@@ -331,12 +326,9 @@ int cmd_mfcc(int argc, char **argv)
             fft = (int)v;
             break;
         case OPT_NOPEAK: peak = 0; break;
-        case 'q': qsnn_log_set_level(QSNN_LOG_QUIET); break;
-        case 'h': print_help(); return QSNN_EXIT_OK;
-        case ':': return cli_usage_error("mfcc", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("mfcc", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    const int json = a.json;
     if (optind != argc - 1)
         return cli_usage_error("mfcc", optind >= argc ? "missing FILE" : "exactly one FILE expected");
     if (npy && json)

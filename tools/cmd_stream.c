@@ -18,7 +18,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +26,7 @@
 
 static void print_help(void)
 {
-    printf("Usage: qsnn stream MODEL.snn AUDIO|- [--threshold X] [--average-ms MS] [--suppress-ms MS] [--smooth N]\n"
-           "                  [--hop-ms MS] [--gate-db DB|off] [--all] [--json]\n"
+    printf("Usage: qsnn stream MODEL.snn AUDIO|- [options]\n"
            "\n"
            "Spot keywords in AUDIO (any length and format libsndfile reads; resampled to 16 kHz mono) with the\n"
            "integer model MODEL.snn: a one-second window every MS milliseconds through the engine, its class scores\n"
@@ -56,6 +54,7 @@ static void print_help(void)
            "                    Needs a _silence_ label in the model (otherwise no gate).\n"
            "  --all             also print every window's prediction and score\n"
            "  --json            results as JSON on stdout\n"
+           "  -q, --quiet       no progress or notes on stderr\n"
            "  -h, --help        this help\n"
            "\n"
            "Output: one line per detection (where the word starts, label, score, the span it is in, when it was\n"
@@ -192,8 +191,13 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
         if (ko->decision == QSNN_KWS_RUNS) {
             cJSON_AddStringToObject(root, "decision", "runs");
             cJSON_AddNumberToObject(root, "smooth", ko->smooth);
+            cJSON_AddNullToObject(root, "threshold");
+            cJSON_AddNullToObject(root, "average_ms");
+            cJSON_AddNullToObject(root, "suppress_ms");
+            cJSON_AddBoolToObject(root, "calibrated", r->calibrated);
         } else {
             cJSON_AddStringToObject(root, "decision", "scores");
+            cJSON_AddNullToObject(root, "smooth");
             cJSON_AddNumberToObject(root, "threshold", (double)ko->detect.threshold);
             cJSON_AddNumberToObject(root, "average_ms", ko->detect.average_ms);
             cJSON_AddNumberToObject(root, "suppress_ms", ko->detect.suppress_ms);
@@ -214,8 +218,7 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
             cJSON_AddNumberToObject(d, "score", (double)det[i].score);
             cJSON_AddNumberToObject(d, "end_s", det[i].end_s);
             cJSON_AddNumberToObject(d, "detected_s", det[i].detected_s);
-            if (ko->decision == QSNN_KWS_RUNS)
-                cJSON_AddNumberToObject(d, "windows", det[i].windows);
+            cli_json_number_or_null(d, "windows", det[i].windows, ko->decision == QSNN_KWS_RUNS);
             cJSON_AddItemToArray(arr, d);
         }
         if (all) {
@@ -223,7 +226,8 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
             cJSON *ws = cJSON_AddArrayToObject(root, "window_scores");
             for (size_t w = 0; w < sum.windows; w++) {
                 cJSON_AddItemToArray(wp, cJSON_CreateString(m->labels[r->preds[w]]));
-                cJSON_AddItemToArray(ws, cJSON_CreateNumber((double)r->pscores[w]));
+                cJSON_AddItemToArray(ws, r->pscores[w] < 0 ? cJSON_CreateNull() /* no scores: runs */
+                                                           : cJSON_CreateNumber((double)r->pscores[w]));
             }
         }
         char *txt = r->live ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
@@ -262,7 +266,7 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
 
 int cmd_stream(int argc, char **argv)
 {
-    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_JSON, O_TH, O_AVG, O_SUP };
+    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_TH, O_AVG, O_SUP };
     static const struct option opts[] = {{"hop-ms", required_argument, 0, O_HOP},
                                          {"smooth", required_argument, 0, O_SMOOTH},
                                          {"threshold", required_argument, 0, O_TH},
@@ -270,15 +274,14 @@ int cmd_stream(int argc, char **argv)
                                          {"suppress-ms", required_argument, 0, O_SUP},
                                          {"gate-db", required_argument, 0, O_GATE},
                                          {"all", no_argument, 0, O_ALL},
-                                         {"json", no_argument, 0, O_JSON},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    int hop_ms = 100, smooth = 0, all = 0, json = 0, gate = 1, c, avg = -1, sup = -1;
+    cli_args a = {.cmd = CMD, .help = print_help};
+    int hop_ms = 100, smooth = 0, all = 0, gate = 1, c, avg = -1, sup = -1;
     double gate_db = -80.0, th = -1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(&a, argc, argv, opts)) != -1) {
         char *end;
         switch (c) {
+        case CLI_STOP: return a.rc;
         case O_HOP:
             hop_ms = (int)strtol(optarg, &end, 10);
             if (*end || hop_ms < 10 || hop_ms > 1000)
@@ -312,11 +315,9 @@ int cmd_stream(int argc, char **argv)
             break;
         }
         case O_ALL: all = 1; break;
-        case O_JSON: json = 1; break;
-        case 'h': print_help(); return QSNN_EXIT_OK;
-        default: return cli_usage_error(CMD, "unknown option");
         }
     }
+    const int json = a.json;
     if (optind + 2 != argc)
         return cli_usage_error(CMD, "expected MODEL.snn and AUDIO");
     if (smooth && (th > 0 || avg >= 0 || sup >= 0))

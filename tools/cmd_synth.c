@@ -6,7 +6,6 @@
 #include "qsnn/synth.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +30,11 @@ static void print_help(void)
         "voices x pitch settings, with rate, pitch and loudness varied per utterance, the word at a random offset\n"
         "(never cut), light room reverberation on about a third of the clips. A voice belongs to one split only\n"
         "(about 80/10/10, chosen so that TensorFlow's which_set agrees), so validation and test measure unseen\n"
-        "voices. Same --seed, same bytes, whatever the number of jobs. Existing files are kept: an interrupted or\n"
+        "voices. Same --seed, same bytes, whatever the number of processes. Existing files are kept: an interrupted or\n"
         "smaller earlier run is completed, and the list files are rebuilt from what is in DIR.\n"
         "\n"
         "Options:\n"
-        "  -o, --out DIR            output folder (created) [required]\n"
+        "  -o, --output DIR         output folder (created) [required]\n"
         "  --per-word N             clips per keyword (default 150)\n"
         "  --unknown-per-word N     clips per other word (default 30)\n"
         "  --words LIST             comma-separated words to speak (default: the 10 keywords and the 25 other\n"
@@ -46,10 +45,10 @@ static void print_help(void)
         "  --noise DIR              also copy the recordings in DIR (wav/flac/ogg) into _background_noise_,\n"
         "                           converted to 16 kHz mono PCM16\n"
         "  --noise-seconds S        length of each synthetic noise file (default 60; 0 = none)\n"
-        "  -j, --jobs N             parallel processes (default: number of cores)\n"
+        "  --threads N              at most N parallel processes, 1..64 (default: number of cores)\n"
         "  --espeak-data DIR        espeak-ng data folder (default: espeak-ng's own)\n"
         "  --json                   print the summary as JSON\n"
-        "  -q, --quiet              no progress on stderr\n"
+        "  -q, --quiet              no progress or notes on stderr\n"
         "  -h, --help               this help\n"
         "\n"
         "Examples:\n"
@@ -63,12 +62,12 @@ static void print_help(void)
         qsnn_synth_num_voices(), QSNN_SYNTH_KEYWORDS, qsnn_synth_num_voices());
 }
 
-static void print_json(const char *dir, const qsnn_synth_opts *o, const qsnn_synth_summary *s)
+static int print_json(const char *dir, const qsnn_synth_opts *o, const qsnn_synth_summary *s)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
-        return;
-    cJSON_AddStringToObject(root, "out", dir);
+        return cli_json_print("synth", NULL);
+    cJSON_AddStringToObject(root, "output", dir);
     cJSON_AddNumberToObject(root, "seed", (double)o->seed);
     cJSON_AddNumberToObject(root, "clips_written", (double)s->clips_written);
     cJSON_AddNumberToObject(root, "clips_kept", (double)s->clips_kept);
@@ -84,20 +83,13 @@ static void print_json(const char *dir, const qsnn_synth_opts *o, const qsnn_syn
     cJSON_AddNumberToObject(root, "noise_kept", (double)s->noise_kept);
     cJSON_AddNumberToObject(root, "seconds", s->seconds);
     cJSON_AddNumberToObject(root, "clips_per_second", s->clips_per_second);
-    char *txt = cJSON_Print(root);
-    if (txt) {
-        printf("%s\n", txt);
-        free(txt);
-    }
-    cJSON_Delete(root);
+    return cli_json_print("synth", root);
 }
 
 int cmd_synth(int argc, char **argv)
 {
-    enum { OPT_PER = 256, OPT_UNK, OPT_WORDS, OPT_KEYS, OPT_VOICES, OPT_SEED, OPT_NOISE, OPT_NOISE_S, OPT_ESPEAK,
-           OPT_JSON };
+    enum { OPT_PER = 256, OPT_UNK, OPT_WORDS, OPT_KEYS, OPT_VOICES, OPT_SEED, OPT_NOISE, OPT_NOISE_S, OPT_ESPEAK };
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},
         {"per-word", required_argument, NULL, OPT_PER},
         {"unknown-per-word", required_argument, NULL, OPT_UNK},
         {"words", required_argument, NULL, OPT_WORDS},
@@ -106,24 +98,18 @@ int cmd_synth(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {"noise", required_argument, NULL, OPT_NOISE},
         {"noise-seconds", required_argument, NULL, OPT_NOISE_S},
-        {"jobs", required_argument, NULL, 'j'},
         {"espeak-data", required_argument, NULL, OPT_ESPEAK},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    cli_args a = {.cmd = "synth", .takes = CLI_OUTPUT | CLI_THREADS, .help = print_help};
     qsnn_synth_opts o;
     qsnn_synth_default_opts(&o);
-    int json = 0;
     long v;
     double d;
-    optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:j:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(&a, argc, argv, opts)) != -1) {
         switch (c) {
-        case 'o': o.out_dir = optarg; break;
+        case CLI_STOP: return a.rc;
         case OPT_PER:
             if (!cli_parse_int(optarg, 0, 1000000, &v))
                 return cli_usage_error("synth", "--per-word: '%s' is not an integer in [0, 1000000]", optarg);
@@ -157,19 +143,16 @@ int cmd_synth(int argc, char **argv)
                 return cli_usage_error("synth", "--noise-seconds: '%s' is not a number in [0, 3600]", optarg);
             o.noise_seconds = d;
             break;
-        case 'j':
-            if (!cli_parse_int(optarg, 1, 64, &v))
-                return cli_usage_error("synth", "--jobs: '%s' is not an integer in [1, 64]", optarg);
-            o.jobs = (int)v;
-            break;
         case OPT_ESPEAK: o.espeak_data = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case 'q': qsnn_log_set_level(QSNN_LOG_QUIET); break;
-        case 'h': print_help(); return QSNN_EXIT_OK;
-        case ':': return cli_usage_error("synth", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("synth", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (a.threads > 64)
+        return cli_usage_error("synth", "--threads: at most 64 processes, got %d", a.threads);
+    if (a.threads > 0)
+        o.jobs = a.threads;
+    if (a.output)
+        o.out_dir = a.output;
+    const int json = a.json;
     if (optind != argc)
         return cli_usage_error("synth", "unexpected argument '%s'", argv[optind]);
     if (!o.out_dir)
@@ -180,14 +163,12 @@ int cmd_synth(int argc, char **argv)
         return cli_usage_error("synth", "%s", qsnn_last_error());
     if (st)
         return cli_fail("synth", st);
-    if (json) {
-        print_json(o.out_dir, &o, &s);
-    } else {
-        printf("%s: %zu clips made, %zu kept (train %zu, validation %zu, test %zu clips; voices %d/%d/%d), "
-               "%zu noise files made, %zu kept\n",
-               o.out_dir, s.clips_written, s.clips_kept, s.clips_split[0], s.clips_split[1], s.clips_split[2],
-               s.voices_split[0], s.voices_split[1], s.voices_split[2], s.noise_written, s.noise_kept);
-        printf("time %.1f s, %.1f clips/s\n", s.seconds, s.clips_per_second);
-    }
+    if (json)
+        return print_json(o.out_dir, &o, &s);
+    printf("%s: %zu clips made, %zu kept (train %zu, validation %zu, test %zu clips; voices %d/%d/%d), "
+           "%zu noise files made, %zu kept\n",
+           o.out_dir, s.clips_written, s.clips_kept, s.clips_split[0], s.clips_split[1], s.clips_split[2],
+           s.voices_split[0], s.voices_split[1], s.voices_split[2], s.noise_written, s.noise_kept);
+    printf("time %.1f s, %.1f clips/s\n", s.seconds, s.clips_per_second);
     return QSNN_EXIT_OK;
 }

@@ -17,7 +17,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +26,16 @@
 
 static const char *CMD = "train";
 
-static void usage(FILE *out)
+static void help(void)
 {
-    fprintf(out,
+    printf(
             "Usage: qsnn train FEATURES|DATA_DIR -o MODEL [options]\n"
             "\n"
             "Quantization-aware training of the tutorial's recipe: episode 1 float weights and ReLU6, episode 2\n"
             "4-bit quantized ReLU, episode 3 also 8-bit (first layer) / 4-bit weights; each episode starts from the\n"
             "best-validation model of the previous one, with a fresh Adam. Writes MODEL (the last episode's best\n"
-            "model) and MODEL.epN per episode.\n"
+            "model) and each episode's best model, named with .epN before MODEL's extension (kws.qsnn: kws.ep1.qsnn,\n"
+            "kws.ep2.qsnn, kws.ep3.qsnn; without an extension MODEL.epN).\n"
             "\n"
             "Data: a feature file from `qsnn features` (fixed features), or a Speech Commands directory (training\n"
             "features computed with augmentation - time shift, background noise, and the options below).\n"
@@ -53,7 +53,7 @@ static void usage(FILE *out)
             "                           triangular, half-period 4*N_train/batch steps, as BrainChip's kws_train;\n"
             "                           use --lr 2e-3,5e-6 and epochs a multiple of 8), or constant\n"
             "      --lr MAX[,MIN]       learning rates (default 1e-3,1e-5)\n"
-            "      --threads N          threads (default: all cores)\n"
+            "      --threads N          at most N threads (default: all cores)\n"
             "      --seed S             seed of the initialisation, shuffling and augmentation (default 1)\n"
             "      --checkpoint DIR     checkpoint directory, written after every epoch (default MODEL.ckpt)\n"
             "      --no-checkpoint      do not write checkpoints\n"
@@ -64,8 +64,7 @@ static void usage(FILE *out)
             "      --test-split NAME    split evaluated with each episode's model at the end (default test; 'none')\n"
             "      --extra-data DIR     another Speech Commands directory trained on with DATA_DIR (repeatable):\n"
             "                           each keeps its own splits and quotas, validation/test include its clips\n");
-    fprintf(out,
-            "      --recipe NAME        default (budget in optimizer steps, BN re-estimation, 12 augmented sets) or\n"
+    printf("      --recipe NAME        default (budget in optimizer steps, BN re-estimation, 12 augmented sets) or\n"
             "                           tutorial (16 epochs per episode, TF's augmentation fresh every epoch, moving\n"
             "                           averages only); explicit options override it\n"
             "      --teacher MODEL      distil from a float qsnn model (trained, or imported with qsnn import): it labels\n"
@@ -84,7 +83,7 @@ static void usage(FILE *out)
             "                           mean over N training batches, weights frozen (default 10; 0: moving averages\n"
             "                           only, which lag the weights by ~100 steps)\n"
             "      --json               print the results as JSON\n"
-            "  -q, --quiet              no progress on stderr\n"
+            "  -q, --quiet              no progress or notes on stderr\n"
             "  -h, --help               this help\n"
             "\n"
             "Examples:\n"
@@ -229,32 +228,32 @@ typedef struct {
 /* The options into *a (the caller zeroes it); returns -1 to go on, or the exit code (help, usage error). */
 static int parse_args(int argc, char **argv, train_args *a)
 {
-    enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_THREADS, O_SEED, O_CKPT, O_NOCKPT,
-           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_JSON, O_EXTRA, O_BNB, O_RECIPE, O_TEACHER, O_KDW, O_KDT,
+    enum { O_ARCH = 256, O_INIT, O_EPISODES, O_EPOCHS, O_BATCH, O_SCHED, O_LR, O_SEED, O_CKPT, O_NOCKPT,
+           O_RESUME, O_LOG, O_PLOT, O_VAL, O_TEST, O_EXTRA, O_BNB, O_RECIPE, O_TEACHER, O_KDW, O_KDT,
            O_SPEED, O_LEVEL, O_SPECT, O_SPECF, O_AUGSETS };
     static const struct option lopts[] = {
-        {"output", required_argument, 0, 'o'}, {"arch", required_argument, 0, O_ARCH},
+        {"arch", required_argument, 0, O_ARCH},
         {"init", required_argument, 0, O_INIT}, {"episodes", required_argument, 0, O_EPISODES},
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
         {"schedule", required_argument, 0, O_SCHED}, {"lr", required_argument, 0, O_LR},
-        {"threads", required_argument, 0, O_THREADS}, {"seed", required_argument, 0, O_SEED},
+        {"seed", required_argument, 0, O_SEED},
         {"checkpoint", required_argument, 0, O_CKPT}, {"no-checkpoint", no_argument, 0, O_NOCKPT},
         {"resume", required_argument, 0, O_RESUME}, {"log", required_argument, 0, O_LOG},
         {"plot", required_argument, 0, O_PLOT}, {"val-split", required_argument, 0, O_VAL},
-        {"test-split", required_argument, 0, O_TEST}, {"json", no_argument, 0, O_JSON},
+        {"test-split", required_argument, 0, O_TEST},
         {"extra-data", required_argument, 0, O_EXTRA}, {"bn-batches", required_argument, 0, O_BNB},
         {"recipe", required_argument, 0, O_RECIPE}, {"teacher", required_argument, 0, O_TEACHER},
         {"kd-weight", required_argument, 0, O_KDW}, {"kd-temperature", required_argument, 0, O_KDT},
         {"speed", required_argument, 0, O_SPEED}, {"level", required_argument, 0, O_LEVEL},
         {"spec-time", required_argument, 0, O_SPECT}, {"spec-freq", required_argument, 0, O_SPECF},
-        {"aug-sets", required_argument, 0, O_AUGSETS},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"aug-sets", required_argument, 0, O_AUGSETS}, {0, 0, 0, 0}};
+    cli_args ca = {.cmd = CMD, .takes = CLI_OUTPUT | CLI_THREADS, .help = help};
     qsnn_train_opts o;
     qsnn_train_default_opts(&o);
     o.aug_sets = DEFAULT_AUG_SETS;
-    const char *out = NULL, *arch_name = "mobilenet_kws", *init = NULL, *ckpt = NULL, *val_name = "validation",
+    const char *arch_name = "mobilenet_kws", *init = NULL, *ckpt = NULL, *val_name = "validation",
                *test_name = "test";
-    int no_ckpt = 0, json = 0, quiet = 0, n_epochs = 0, tutorial = 0, aug_set = 0, bnb_set = 0, augsets_set = 0;
+    int no_ckpt = 0, n_epochs = 0, tutorial = 0, aug_set = 0, bnb_set = 0, augsets_set = 0;
     const char *teacher = NULL;
     qsnn_data_opts aug; /* the augmentation options of the default recipe (set by measurement, docs/training.md) */
     qsnn_data_default_opts(&aug);
@@ -265,13 +264,12 @@ static int parse_args(int argc, char **argv, train_args *a)
     int epochs[3];
     const char **data_dirs = a->data_dirs;
     int num_dirs = 1;
-    optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", lopts, NULL)) != -1) {
+    while ((c = cli_getopt(&ca, argc, argv, lopts)) != -1) {
         long v;
         double d;
         switch (c) {
-        case 'o': out = optarg; break;
+        case CLI_STOP: return ca.rc;
         case O_ARCH: arch_name = optarg; break;
         case O_INIT: init = optarg; break;
         case O_EPISODES:
@@ -315,11 +313,6 @@ static int parse_args(int argc, char **argv, train_args *a)
             }
             break;
         }
-        case O_THREADS:
-            if (!cli_parse_int(optarg, 1, 256, &v))
-                return cli_usage_error(CMD, "--threads: expected 1..256 (got '%s')", optarg);
-            o.threads = (int)v;
-            break;
         case O_SEED: {
             char *end;
             errno = 0;
@@ -339,7 +332,6 @@ static int parse_args(int argc, char **argv, train_args *a)
         case O_PLOT: o.plot_path = optarg; break;
         case O_VAL: val_name = optarg; break;
         case O_TEST: test_name = optarg; break;
-        case O_JSON: json = 1; break;
         case O_EXTRA:
             if (num_dirs >= QSNN_DATASET_MAX_DIRS)
                 return cli_usage_error(CMD, "--extra-data: at most %d directories", QSNN_DATASET_MAX_DIRS - 1);
@@ -395,11 +387,11 @@ static int parse_args(int argc, char **argv, train_args *a)
             o.bn_batches = (int)v;
             bnb_set = 1;
             break;
-        case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return QSNN_EXIT_OK;
-        default: return cli_usage_error(CMD, "unknown option");
         }
     }
+    const char *out = ca.output;
+    const int json = ca.json, quiet = ca.quiet;
+    o.threads = ca.threads;
     if (optind + 1 != argc)
         return cli_usage_error(CMD, "expected one FEATURES file or DATA_DIR");
     if (!out)
@@ -543,8 +535,9 @@ static qsnn_status load_inputs(const train_args *a, const char *data_path, qsnn_
     return QSNN_OK;
 }
 
-/* Each episode's model on the test split, then the summary (a table, or one JSON object with --json). */
-static void print_results(const train_args *a, const train_inputs *d, const qsnn_train_result *res, double secs)
+/* Each episode's model on the test split, then the summary (a table, or one JSON object with --json). Returns
+ * the exit code. */
+static int print_results(const train_args *a, const train_inputs *d, const qsnn_train_result *res, double secs)
 {
     /* test accuracy of each episode's model */
     double test_acc[3] = {-1, -1, -1};
@@ -575,22 +568,25 @@ static void print_results(const train_args *a, const train_inputs *d, const qsnn
             cJSON *e = cJSON_CreateObject();
             cJSON_AddNumberToObject(e, "episode", a->o.episodes[i]);
             cJSON_AddNumberToObject(e, "epochs", a->o.epochs[i]);
-            cJSON_AddNumberToObject(e, "best_val_acc", res->best_val_acc[i]);
-            cJSON_AddNumberToObject(e, "test_acc", test_acc[i]);
+            /* null: no validation split (--val-split none), no test split, or the episode's file unreadable */
+            cli_json_number_or_null(e, "best_val_acc", res->best_val_acc[i], res->best_val_acc[i] >= 0);
+            cli_json_number_or_null(e, "test_acc", test_acc[i], test_acc[i] >= 0);
             cJSON_AddNumberToObject(e, "samples_per_s", round(res->samples_per_s[i] * 10.0) / 10.0);
             cJSON_AddItemToArray(eps, e);
         }
-        char *txt = cJSON_PrintUnformatted(root);
-        cJSON_Delete(root);
-        printf("%s\n", txt ? txt : "{}");
-        free(txt);
-    } else {
-        printf("%-8s %-7s %-10s %-10s %s\n", "episode", "epochs", "best val", "test", "samples/s");
-        for (int i = 0; i < a->o.num_episodes; i++)
-            printf("%-8d %-7d %-10.4f %-10.4f %.0f\n", a->o.episodes[i], a->o.epochs[i], res->best_val_acc[i],
-                   test_acc[i], res->samples_per_s[i]);
-        printf("model: %s  (%.1f s, peak memory %.1f MB)\n", a->out, secs, ru.ru_maxrss / 1024.0);
+        return cli_json_print(CMD, root);
     }
+    printf("%-8s %-7s %-10s %-10s %s\n", "episode", "epochs", "best val", "test", "samples/s");
+    for (int i = 0; i < a->o.num_episodes; i++) {
+        char v[16] = "-", t[16] = "-"; /* "-": no such split */
+        if (res->best_val_acc[i] >= 0)
+            snprintf(v, sizeof v, "%.4f", res->best_val_acc[i]);
+        if (test_acc[i] >= 0)
+            snprintf(t, sizeof t, "%.4f", test_acc[i]);
+        printf("%-8d %-7d %-10s %-10s %.0f\n", a->o.episodes[i], a->o.epochs[i], v, t, res->samples_per_s[i]);
+    }
+    printf("model: %s  (%.1f s, peak memory %.1f MB)\n", a->out, secs, ru.ru_maxrss / 1024.0);
+    return QSNN_EXIT_OK;
 }
 
 int cmd_train(int argc, char **argv)
@@ -695,9 +691,8 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CMD, st);
         goto done;
     }
-    print_results(&args, &in, res, secs);
+    rc = print_results(&args, &in, res, secs);
     free(res);
-    rc = QSNN_EXIT_OK;
 done:
     free(in.xt), free(in.yt), free(in.xv), free(in.yv), free(in.xs), free(in.ys), free(in.actx.idx), free(in.clean_f);
     if (in.actx.teacher)

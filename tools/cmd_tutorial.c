@@ -9,7 +9,7 @@
  *   5.1 conversion to the integer event-based model, Akida-style summary with the HW column;
  *   5.2 the spiking model's accuracy, its agreement with the quantized model, Akida's statistics (first 20 clips);
  *   5.3 the confusion matrix, printed and saved as a PNG.
- * Outputs go to --out (default ./qsnn-tutorial): the .snn model, the PNG and results.json. Nothing here computes
+ * Outputs go to -o/--output (default ./qsnn-tutorial): the .snn model, the PNG and results.json. Nothing here computes
  * anything the library does not: this file only sequences library calls and prints. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -24,7 +24,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +38,7 @@
 
 static void usage(void)
 {
-    printf("Usage: qsnn tutorial [--data DIR] [--out DIR] [options]\n"
+    printf("Usage: qsnn tutorial [--data DIR] [-o DIR] [options]\n"
            "\n"
            "Runs BrainChip's MetaTF tutorial \"Inference on KWS with MobileNet\" with qsnn: loads the data and the\n"
            "pretrained 4-bit MobileNet-KWS, prints its summary and accuracy, converts it to an integer event-based\n"
@@ -53,18 +52,20 @@ static void usage(void)
            "  --split NAME     split to evaluate: test (default), validation or train\n"
            "  --model FILE     quantized model (.qsnn) to use instead of the shipped pretrained one\n"
            "                   (also: environment variable QSNN_MODEL)\n"
-           "  --out DIR        where the .snn model, confusion_matrix.png and results.json go (default qsnn-tutorial)\n"
+           "  -o, --output DIR where the .snn model, confusion_matrix.png and results.json go (default qsnn-tutorial)\n"
            "  --cache DIR      cache folder for the synthetic default (default $XDG_CACHE_HOME/qsnn)\n"
            "  --noise DIR      real background-noise recordings to mix into the synthetic default (found\n"
            "                   automatically in ../shared/data when present; also QSNN_NOISE_DIR)\n"
            "  --stats-samples N  clips counted by the statistics (default 20, as the tutorial)\n"
-           "  --threads N      threads for evaluation (default: all cores)\n"
-           "  --json           print results.json to stdout at the end\n"
+           "  --threads N      at most N threads (default: all cores)\n"
+           "  --json           print results.json to stdout at the end (the walk-through then goes to stderr,\n"
+           "                   or nowhere with -q)\n"
+           "  -q, --quiet      no progress or notes on stderr\n"
            "  -h, --help       this help\n"
            "\n"
            "Examples:\n"
            "  qsnn tutorial\n"
-           "  qsnn tutorial --data ../shared/data/speech_commands_test_subset --out /tmp/tut\n");
+           "  qsnn tutorial --data ../shared/data/speech_commands_test_subset -o /tmp/tut\n");
 }
 
 static int is_dir(const char *p) { return p && qsnn_file_kind_of(p) == QSNN_FILE_DIR; }
@@ -254,32 +255,29 @@ typedef struct {
     const char *data, *out_dir, *model_opt, *cache, *noise_opt;
     qsnn_split split;
     long stats_n, threads;
-    int json;
+    int json, quiet;
 } tut_args;
 
 /* The options into *a; returns -1 to go on, or the exit code (help printed, usage error). */
 static int parse_args(int argc, char **argv, tut_args *a)
 {
     static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'},          {"out", required_argument, 0, 'o'},
-        {"model", required_argument, 0, 'm'},         {"split", required_argument, 0, 's'},
-        {"cache", required_argument, 0, 'c'},         {"noise", required_argument, 0, 'N'},
-        {"stats-samples", required_argument, 0, 'n'}, {"threads", required_argument, 0, 't'},
-        {"json", no_argument, 0, 'j'},                {"help", no_argument, 0, 'h'},
+        {"data", required_argument, 0, 'd'},          {"model", required_argument, 0, 'm'},
+        {"split", required_argument, 0, 's'},         {"cache", required_argument, 0, 'c'},
+        {"noise", required_argument, 0, 'N'},         {"stats-samples", required_argument, 0, 'n'},
         {0, 0, 0, 0}};
-    const char *data = NULL, *out_dir = "qsnn-tutorial", *model_opt = NULL, *cache = NULL, *noise_opt = NULL;
+    cli_args ca = {.cmd = "tutorial", .takes = CLI_OUTPUT | CLI_THREADS, .help = usage};
+    const char *data = NULL, *model_opt = NULL, *cache = NULL, *noise_opt = NULL;
     qsnn_split split = QSNN_SPLIT_TEST;
-    long stats_n = 20, threads = 0;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    long stats_n = 20;
+    int c;
+    while ((c = cli_getopt(&ca, argc, argv, opts)) != -1) {
         switch (c) {
+        case CLI_STOP: return ca.rc;
         case 'd': data = optarg; break;
-        case 'o': out_dir = optarg; break;
         case 'm': model_opt = optarg; break;
         case 'c': cache = optarg; break;
         case 'N': noise_opt = optarg; break;
-        case 'j': json = 1; break;
         case 's':
             if (!qsnn_split_parse(optarg, &split))
                 return cli_usage_error("tutorial", "unknown split '%s' (test, validation, train)", optarg);
@@ -288,14 +286,11 @@ static int parse_args(int argc, char **argv, tut_args *a)
             if (!cli_parse_int(optarg, 0, 1000000000, &stats_n))
                 return cli_usage_error("tutorial", "--stats-samples: '%s' is not a count", optarg);
             break;
-        case 't':
-            if (!cli_parse_int(optarg, 0, 1024, &threads))
-                return cli_usage_error("tutorial", "--threads: '%s' is not 0..1024", optarg);
-            break;
-        case 'h': usage(); return QSNN_EXIT_OK;
-        default: return cli_usage_error("tutorial", "unknown option");
         }
     }
+    const char *out_dir = ca.output ? ca.output : "qsnn-tutorial";
+    const long threads = ca.threads;
+    const int json = ca.json;
     if (optind < argc)
         return cli_usage_error("tutorial", "unexpected argument '%s'", argv[optind]);
     if (data && !is_dir(data))
@@ -303,7 +298,7 @@ static int parse_args(int argc, char **argv, tut_args *a)
     if (noise_opt && !is_dir(noise_opt))
         return cli_usage_error("tutorial", "--noise %s: not a folder", noise_opt);
 
-    *a = (tut_args){data, out_dir, model_opt, cache, noise_opt, split, stats_n, threads, json};
+    *a = (tut_args){data, out_dir, model_opt, cache, noise_opt, split, stats_n, threads, json, ca.quiet};
     return -1;
 }
 
@@ -316,6 +311,7 @@ int cmd_tutorial(int argc, char **argv)
         return prc;
     const char *data = a.data, *out_dir = a.out_dir, *model_opt = a.model_opt;
     const qsnn_split split = a.split;
+    int saved_stdout = a.json ? cli_stdout_divert(a.quiet) : -1; /* --json: stdout is the JSON alone */
 
     char model_buf[4096], noise_buf[4096], synth_dir[4096], path[4200];
     const char *model_path = model_opt ? model_opt : default_model_path(model_buf, sizeof model_buf);
@@ -437,6 +433,7 @@ int cmd_tutorial(int argc, char **argv)
     cJSON_AddNumberToObject(res, "seconds", clk.total);
     cJSON_AddItemToObject(res, "steps", clk.steps);
     clk.steps = NULL;
+    cli_stdout_restore(&saved_stdout);
     if ((st = write_results(res, out_dir, a.json, path, sizeof path)))
         goto fail;
     rc = QSNN_EXIT_OK;
@@ -445,6 +442,7 @@ fail:
     fflush(stdout);
     rc = cli_fail("tutorial", st);
 done:
+    cli_stdout_restore(&saved_stdout);
     cJSON_Delete(res);
     cJSON_Delete(clk.steps);
     qsnn_confusion_free(&cm);

@@ -29,7 +29,9 @@ static void print_help(FILE *out)
     fprintf(out, "qsnn %s: quantized event-based neural networks for keyword spotting\n\n", "0.1.0");
     fprintf(out, "Usage: qsnn <command> [options]\n       qsnn <command> --help\n\nCommands:\n");
     for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
-        fprintf(out, "  %-10s %s\n", k_cmds[i].name, k_cmds[i].summary);
+        fprintf(out, "  %-12s %s\n", k_cmds[i].name, k_cmds[i].summary);
+    fprintf(out, "\nEvery command takes -q/--quiet, --json and -h/--help; -o/--output where it writes, --threads N where\n"
+                 "it works in parallel (docs/cli.md).\n");
     fprintf(out, "\nStart with `qsnn tutorial`; see README.md for the file formats and the full walk-through.\n");
 }
 
