@@ -1,11 +1,14 @@
 /* bench_curves.c: per-epoch validation accuracy of several `qsnn train --log` runs, one panel per episode, one
- * colour per run (solid: validation, thin: training accuracy), as a PNG: how docs/training.md shows what batch-norm
- * re-estimation changes (docs/bn_curves.png).
- *   bench_curves OUT.png LABEL=LOG.json [LABEL=LOG.json ...]   (at most 6 runs) */
+ * colour per run (thick: validation, thin: training accuracy), as a PNG or SVG (by OUT's extension, qsnn/plot.h):
+ * how docs/training.md shows what batch-norm re-estimation changes (docs/bn_curves.png), and the shipped model's
+ * curves (models/mobilenet_kws_pretrained.png).
+ *   bench_curves OUT.png|OUT.svg LABEL=LOG.json [LABEL=LOG.json ...]   (at most 6 runs) */
 #include "qsnn/io.h"
+#include "qsnn/plot.h"
 
 #include <cairo.h>
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,15 +63,61 @@ static int load(run *r, const char *arg)
     return 1;
 }
 
-static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int len)
+typedef struct {
+    const run *runs;
+    int nr;
+} figure;
+
+static qsnn_status draw(cairo_t *cr, void *ctx)
 {
-    return qsnn_atomic_write(closure, data, len) == QSNN_OK ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+    const figure *f = ctx;
+    static double ex[MAX_EP];
+    for (int e = 0; e < MAX_EP; e++)
+        ex[e] = e + 1;
+    const double PW = 340, PH = 260, X0 = 70, Y0 = 40, GAP = 40;
+    int shown = 0;
+    qsnn_status st;
+    for (int k = 0; k < 3; k++) {
+        int nmax = 0;
+        for (int i = 0; i < f->nr; i++)
+            nmax = f->runs[i].n[k] > nmax ? f->runs[i].n[k] : nmax;
+        if (!nmax)
+            continue;
+        char title[32];
+        snprintf(title, sizeof title, "episode %d", k + 1);
+        qsnn_plot_axes a = {.x = X0 + shown * (PW + GAP), .y = Y0, .w = PW, .h = PH, .title = title,
+                            .xa = {.name = "epoch of the episode", .hi = nmax, .integer = 1},
+                            .ya = {.name = shown ? NULL : "accuracy", .hi = 1, .fixed = 1}};
+        if ((st = qsnn_plot_axes_init(&a)) != QSNN_OK)
+            return st;
+        qsnn_plot_axes_draw(cr, &a);
+        for (int i = 0; i < f->nr; i++)
+            for (int w = 1; w >= 0; w--) { /* training (thin) under validation (thick) */
+                qsnn_plot_series s = {NULL, {0, 0, 0, w ? 0.9 : 1.9, 0, QSNN_PLOT_MARK_NONE, 0}, ex,
+                                      w ? f->runs[i].train[k] : f->runs[i].val[k], (size_t)f->runs[i].n[k]};
+                qsnn_plot_palette(&s.style, i);
+                qsnn_plot_series_draw(cr, &a, &s, NAN);
+            }
+        shown++;
+    }
+    /* the legend under the panels: one colour per run, then the two line widths */
+    qsnn_plot_series leg[MAX_RUNS + 2];
+    for (int i = 0; i < f->nr; i++) {
+        leg[i] = (qsnn_plot_series){f->runs[i].label, {0, 0, 0, 1.9, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
+        qsnn_plot_palette(&leg[i].style, i);
+    }
+    leg[f->nr] = (qsnn_plot_series){"validation accuracy", {0.35, 0.35, 0.35, 1.9, 0, QSNN_PLOT_MARK_NONE, 0},
+                                    NULL, NULL, 0};
+    leg[f->nr + 1] = (qsnn_plot_series){"training accuracy (during the epoch)",
+                                        {0.35, 0.35, 0.35, 0.9, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
+    qsnn_plot_legend_at(cr, X0, Y0 + PH + 58, leg, (size_t)f->nr + 2);
+    return QSNN_OK;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc - 2 > MAX_RUNS) {
-        fprintf(stderr, "usage: bench_curves OUT.png LABEL=LOG.json [...] (1..%d runs)\n", MAX_RUNS);
+        fprintf(stderr, "usage: bench_curves OUT.png|OUT.svg LABEL=LOG.json [...] (1..%d runs)\n", MAX_RUNS);
         return 2;
     }
     static run runs[MAX_RUNS];
@@ -76,68 +125,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < nr; i++)
         if (!load(&runs[i], argv[i + 2]))
             return 1;
-    static const double col[MAX_RUNS][3] = {{0.85, 0.3, 0.1}, {0.1, 0.35, 0.8}, {0.1, 0.6, 0.2},
-                                            {0.6, 0.2, 0.7},  {0.4, 0.4, 0.4},  {0.9, 0.7, 0.1}};
-    const int W = 1260, H = 440, PW = 360, PH = 300, X0 = 50, Y0 = 50;
-    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
-    cairo_t *cr = cairo_create(s);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
-    for (int k = 0; k < 3; k++) {
-        const double x0 = X0 + k * (PW + 40), y0 = Y0;
-        int nmax = 1;
-        for (int i = 0; i < nr; i++)
-            nmax = runs[i].n[k] > nmax ? runs[i].n[k] : nmax;
-        cairo_set_source_rgb(cr, 0, 0, 0);
-        cairo_set_line_width(cr, 1);
-        cairo_rectangle(cr, x0, y0, PW, PH);
-        cairo_stroke(cr);
-        char buf[96];
-        cairo_set_font_size(cr, 13);
-        snprintf(buf, sizeof buf, "episode %d: accuracy per epoch (%d epochs)", k + 1, nmax);
-        cairo_move_to(cr, x0, y0 - 8);
-        cairo_show_text(cr, buf);
-        cairo_set_font_size(cr, 10);
-        for (int t = 0; t <= 5; t++) {
-            snprintf(buf, sizeof buf, "%.1f", t / 5.0);
-            cairo_move_to(cr, x0 - 24, y0 + PH * (1 - t / 5.0) + 3);
-            cairo_show_text(cr, buf);
-        }
-        for (int i = 0; i < nr; i++)
-            for (int w = 0; w < 2; w++) {
-                const double *v = w ? runs[i].train[k] : runs[i].val[k];
-                cairo_set_source_rgb(cr, col[i][0], col[i][1], col[i][2]);
-                cairo_set_line_width(cr, w ? 0.8 : 2.0);
-                for (int e = 0; e < runs[i].n[k]; e++) {
-                    double x = x0 + PW * (nmax > 1 ? (double)e / (nmax - 1) : 0.5), y = y0 + PH * (1 - v[e]);
-                    if (e == 0)
-                        cairo_move_to(cr, x, y);
-                    else
-                        cairo_line_to(cr, x, y);
-                }
-                cairo_stroke(cr);
-            }
-    }
-    cairo_set_font_size(cr, 12);
-    for (int i = 0; i < nr; i++) {
-        cairo_set_source_rgb(cr, col[i][0], col[i][1], col[i][2]);
-        cairo_move_to(cr, X0 + (i % 2) * 600, Y0 + PH + 30 + (i / 2) * 18);
-        char buf[128];
-        snprintf(buf, sizeof buf, "%.63s: validation (thick), training (thin)", runs[i].label);
-        cairo_show_text(cr, buf);
-    }
-    cairo_destroy(cr);
-    qsnn_atomic_file f;
-    qsnn_status st = qsnn_atomic_open(&f, argv[1]);
-    if (st == QSNN_OK) {
-        if (cairo_surface_write_to_png_stream(s, png_write, &f) != CAIRO_STATUS_SUCCESS) {
-            qsnn_atomic_abort(&f);
-            st = qsnn_fail(QSNN_ERR_IO, "%s: writing the PNG failed", argv[1]);
-        } else {
-            st = qsnn_atomic_commit(&f);
-        }
-    }
-    cairo_surface_destroy(s);
+    figure f = {runs, nr};
+    qsnn_status st = qsnn_plot_render(argv[1], 10, draw, &f);
     if (st != QSNN_OK)
         fprintf(stderr, "bench_curves: %s\n", qsnn_last_error());
     return st == QSNN_OK ? 0 : 1;
