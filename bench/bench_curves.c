@@ -86,7 +86,7 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
         char title[32];
         snprintf(title, sizeof title, "episode %d", k + 1);
         qsnn_plot_axes a = {.x = X0 + shown * (PW + GAP), .y = Y0, .w = PW, .h = PH, .title = title,
-                            .xa = {.name = "epoch of the episode", .hi = nmax, .integer = 1},
+                            .xa = {.name = "epoch of the episode", .hi = nmax, .integer = 1, .fixed = 1, .max_ticks = 8},
                             .ya = {.name = shown ? NULL : "accuracy", .hi = 1, .fixed = 1}};
         if ((st = qsnn_plot_axes_init(&a)) != QSNN_OK)
             return st;

@@ -56,7 +56,8 @@ typedef struct {
     int decimals; /* digits after the point that print every tick exactly ("%.*f") */
 } qsnn_plot_ticks;
 
-/* The smallest nice step whose ticks cover [lo, hi] with at most max_ticks ticks (max_ticks >= 2); lo == hi is
+/* The smallest nice step whose ticks cover [lo, hi] with at most max_ticks ticks (at least 3: a range across 0
+ * needs -s, 0, s); lo == hi is
  * widened (by 1, or 10 % of |lo|); integer != 0 gives a step of at least 1. QSNN_ERR_ARG on a non-finite bound or
  * lo > hi. */
 qsnn_status qsnn_plot_nice_ticks(qsnn_plot_ticks *t, double lo, double hi, int max_ticks, int integer);

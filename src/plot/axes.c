@@ -24,8 +24,8 @@ qsnn_status qsnn_plot_nice_ticks(qsnn_plot_ticks *t, double lo, double hi, int m
     memset(t, 0, sizeof *t);
     if (!isfinite(lo) || !isfinite(hi) || lo > hi || !isfinite(hi - lo))
         return qsnn_fail(QSNN_ERR_ARG, "plot ticks: range [%g, %g]", lo, hi);
-    if (max_ticks < 2)
-        max_ticks = 2;
+    if (max_ticks < 3)
+        max_ticks = 3; /* a range across 0 needs -s, 0, s */
     if (hi == lo) {
         double d = lo != 0 ? fabs(lo) * 0.1 : 1.0;
         lo -= d;
@@ -33,7 +33,7 @@ qsnn_status qsnn_plot_nice_ticks(qsnn_plot_ticks *t, double lo, double hi, int m
     }
     static const double mant[3] = {1, 2, 5};
     int k = (int)floor(log10((hi - lo) / max_ticks)) - 1;
-    for (;; k++) {
+    for (int tries = 0; tries < 64; tries++, k++) { /* ends within a few: step grows x10 per round */
         double p = pow(10.0, k);
         for (int m = 0; m < 3; m++) {
             double step = mant[m] * p;
@@ -50,6 +50,7 @@ qsnn_status qsnn_plot_nice_ticks(qsnn_plot_ticks *t, double lo, double hi, int m
             }
         }
     }
+    return qsnn_fail(QSNN_ERR_ARG, "plot ticks: no step for [%g, %g]", lo, hi);
 }
 
 double qsnn_plot_tick(const qsnn_plot_ticks *t, int i)
@@ -385,7 +386,7 @@ static void legend_box(cairo_t *cr, double bx, double by, double bw, double bh, 
 {
     bx = round(bx) + 0.5, by = round(by) + 0.5;
     cairo_rectangle(cr, bx, by, bw, bh);
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.92);
+    cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_fill_preserve(cr);
     cairo_set_source_rgb(cr, 0.7, 0.7, 0.7);
     cairo_set_line_width(cr, 1);

@@ -84,7 +84,7 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
         lmax = c->loss[i] > lmax ? c->loss[i] : lmax;
     const double bw = 400, bh = 250, top = 78, gap = 95;
     qsnn_plot_axes la = {.x = 70, .y = top, .w = bw, .h = bh,
-                         .xa = {.name = "epoch", .hi = (double)(n ? n : 1), .integer = 1, .max_ticks = 8},
+                         .xa = {.name = "epoch", .hi = (double)(n ? n : 1), .integer = 1, .fixed = 1, .max_ticks = 8},
                          .ya = {.name = "training loss (cross-entropy)", .hi = lmax > 0 ? lmax : 1}};
     qsnn_plot_axes aa = la;
     aa.x = la.x + bw + gap;
