@@ -110,7 +110,16 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
                                     NULL, NULL, 0};
     leg[f->nr + 1] = (qsnn_plot_series){"training accuracy (during the epoch)",
                                         {0.35, 0.35, 0.35, 0.9, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
-    qsnn_plot_legend_at(cr, X0, Y0 + PH + 58, leg, (size_t)f->nr + 2);
+    /* in one row under the panels when it fits, else a column */
+    qsnn_plot_font(cr, 11, 0);
+    double row = 0;
+    for (int i = 0; i < f->nr + 2; i++)
+        row += qsnn_plot_text_width(cr, leg[i].label) + 50;
+    double span = shown * (PW + GAP) - GAP;
+    if (row < span)
+        qsnn_plot_legend_row(cr, X0 + span / 2, Y0 + PH + 58, leg, (size_t)f->nr + 2);
+    else
+        qsnn_plot_legend_at(cr, X0, Y0 + PH + 58, leg, (size_t)f->nr + 2);
     return QSNN_OK;
 }
 

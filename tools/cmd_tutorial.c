@@ -432,7 +432,8 @@ int cmd_tutorial(int argc, char **argv)
     step_begin(&clk, "5.3", "Confusion matrix of the spiking model (true class in rows)");
     char split_of[4200]; /* the figure's title: "test split of <data folder>" */
     const char *dbase = strrchr(data, '/') && strrchr(data, '/')[1] ? strrchr(data, '/') + 1 : data;
-    snprintf(split_of, sizeof split_of, "%s split of %s", qsnn_split_name(split), dbase);
+    snprintf(split_of, sizeof split_of, "%s split of %s", qsnn_split_name(split),
+             a.data ? dbase : "the synthetic voices");
     if ((st = confusion_step(&cm, &sm, &fs, pred_s, out_dir, split_of, res, path, sizeof path)))
         goto fail;
     step_end(&clk, "5.3");

@@ -364,15 +364,24 @@ static size_t covered(const qsnn_plot_axes *a, const qsnn_plot_series *s, size_t
 
 static const double LEG_PAD = 7, LEG_KEY = 26, LEG_GAP = 6, LEG_ROW = 17, LEG_INSET = 8;
 
+/* Whether any labelled entry has a key (a line or a marker). */
+static int keyed(const qsnn_plot_series *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i].label && !is_note(&s[i].style))
+            return 1;
+    return 0;
+}
+
 /* The legend box's size for the labelled entries of s (font set by the caller); 0 rows: nothing to draw. */
 static int legend_size(cairo_t *cr, const qsnn_plot_series *s, size_t n, double *bw, double *bh)
 {
-    double tw = 0;
+    double tw = 0, indent = keyed(s, n) ? LEG_KEY + LEG_GAP : 0;
     int rows = 0;
     for (size_t i = 0; i < n; i++) {
         if (!s[i].label)
             continue;
-        double w = qsnn_plot_text_width(cr, s[i].label) + (is_note(&s[i].style) ? 0 : LEG_KEY + LEG_GAP);
+        double w = qsnn_plot_text_width(cr, s[i].label) + indent;
         tw = w > tw ? w : tw;
         rows++;
     }
@@ -384,6 +393,7 @@ static int legend_size(cairo_t *cr, const qsnn_plot_series *s, size_t n, double 
 static void legend_box(cairo_t *cr, double bx, double by, double bw, double bh, const qsnn_plot_series *s,
                        size_t n)
 {
+    const double indent = keyed(s, n) ? LEG_KEY + LEG_GAP : 0; /* notes line up with the entries' text */
     bx = round(bx) + 0.5, by = round(by) + 0.5;
     cairo_rectangle(cr, bx, by, bw, bh);
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -402,10 +412,9 @@ static void legend_box(cairo_t *cr, double bx, double by, double bw, double bh, 
                 line(cr, x, y, x + LEG_KEY, y);
             mark(cr, &s[i].style, x + LEG_KEY / 2, y);
             cairo_set_dash(cr, NULL, 0, 0);
-            x += LEG_KEY + LEG_GAP;
         }
         cairo_set_source_rgb(cr, 0, 0, 0);
-        qsnn_plot_text(cr, s[i].label, x, y, 0, 0.5, 0);
+        qsnn_plot_text(cr, s[i].label, x + indent, y, 0, 0.5, 0);
         y += LEG_ROW;
     }
 }
