@@ -2,9 +2,13 @@
  * colour per run (thick: validation, thin: training accuracy), as a PNG or SVG (by OUT's extension, qsnn/plot.h):
  * how docs/training.md shows what batch-norm re-estimation changes (docs/bn_curves.png), and the shipped model's
  * curves (models/mobilenet_kws_pretrained.png).
- *   bench_curves OUT.png|OUT.svg LABEL=LOG.json [LABEL=LOG.json ...]   (at most 6 runs) */
+ *   bench_curves OUT.png|OUT.svg LABEL=LOG.json [LABEL=LOG.json ...]   (at most 6 runs)
+ * and, from one log, the figure `qsnn train --plot` draws during the run (without training again):
+ *   bench_curves --train-plot OUT.png|OUT.svg LOG.json [MODEL_NAME] */
 #include "qsnn/io.h"
 #include "qsnn/plot.h"
+
+#include "train/train_internal.h"
 
 #include <cairo.h>
 #include <cjson/cJSON.h>
@@ -123,8 +127,56 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
     return QSNN_OK;
 }
 
+/* `qsnn train --plot`'s figure from a --log file. */
+static int train_plot(const char *out, const char *log, const char *name)
+{
+    static qsnn_train_result r;
+    char *txt;
+    size_t len;
+    if (qsnn_read_text_file(log, 64u << 20, &txt, &len) != QSNN_OK) {
+        fprintf(stderr, "bench_curves: %s\n", qsnn_last_error());
+        return 1;
+    }
+    cJSON *root = cJSON_Parse(txt);
+    free(txt);
+    const cJSON *eps = root ? cJSON_GetObjectItemCaseSensitive(root, "epochs") : NULL, *e;
+    if (!cJSON_IsArray(eps)) {
+        fprintf(stderr, "bench_curves: %s: no 'epochs' array (a qsnn train --log file?)\n", log);
+        cJSON_Delete(root);
+        return 1;
+    }
+    cJSON_ArrayForEach(e, eps)
+    {
+        const cJSON *f[5] = {cJSON_GetObjectItemCaseSensitive(e, "episode"),
+                             cJSON_GetObjectItemCaseSensitive(e, "epoch"), cJSON_GetObjectItemCaseSensitive(e, "loss"),
+                             cJSON_GetObjectItemCaseSensitive(e, "train_acc"),
+                             cJSON_GetObjectItemCaseSensitive(e, "val_acc")};
+        if (r.num_records == sizeof r.records / sizeof r.records[0] || !cJSON_IsNumber(f[0]) ||
+            !cJSON_IsNumber(f[1]) || !cJSON_IsNumber(f[3]))
+            continue;
+        qsnn_epoch_record *x = &r.records[r.num_records++];
+        x->episode = f[0]->valueint;
+        x->epoch = f[1]->valueint;
+        x->loss = cJSON_IsNumber(f[2]) ? f[2]->valuedouble : NAN;
+        x->train_acc = f[3]->valuedouble;
+        x->val_acc = cJSON_IsNumber(f[4]) ? f[4]->valuedouble : -1; /* null: no validation */
+    }
+    cJSON_Delete(root);
+    qsnn_status st = qsnn_train_plot(out, name, &r);
+    if (st != QSNN_OK)
+        fprintf(stderr, "bench_curves: %s\n", qsnn_last_error());
+    return st == QSNN_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "--train-plot")) {
+        if (argc < 4 || argc > 5) {
+            fprintf(stderr, "usage: bench_curves --train-plot OUT.png|OUT.svg LOG.json [MODEL_NAME]\n");
+            return 2;
+        }
+        return train_plot(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+    }
     if (argc < 3 || argc - 2 > MAX_RUNS) {
         fprintf(stderr, "usage: bench_curves OUT.png|OUT.svg LABEL=LOG.json [...] (1..%d runs)\n", MAX_RUNS);
         return 2;
