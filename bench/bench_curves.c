@@ -54,8 +54,7 @@ static int load(run *r, const char *arg)
         const cJSON *ep = cJSON_GetObjectItemCaseSensitive(e, "episode");
         const cJSON *va = cJSON_GetObjectItemCaseSensitive(e, "val_acc");
         const cJSON *ta = cJSON_GetObjectItemCaseSensitive(e, "train_acc");
-        if (!cJSON_IsNumber(ep) || !cJSON_IsNumber(va) || !cJSON_IsNumber(ta) || ep->valueint < 1 ||
-            ep->valueint > 3)
+        if (!cJSON_IsNumber(ep) || !cJSON_IsNumber(va) || !cJSON_IsNumber(ta) || ep->valueint < 1 || ep->valueint > 3)
             continue;
         int k = ep->valueint - 1;
         if (r->n[k] < MAX_EP) {
@@ -89,16 +88,24 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
             continue;
         char title[32];
         snprintf(title, sizeof title, "episode %d", k + 1);
-        qsnn_plot_axes a = {.x = X0 + shown * (PW + GAP), .y = Y0, .w = PW, .h = PH, .title = title,
-                            .xa = {.name = "epoch of the episode", .hi = nmax, .integer = 1, .fixed = 1, .max_ticks = 8},
-                            .ya = {.name = shown ? NULL : "accuracy", .hi = 1, .fixed = 1}};
+        qsnn_plot_axes a = {
+            .x = X0 + shown * (PW + GAP),
+            .y = Y0,
+            .w = PW,
+            .h = PH,
+            .title = title,
+            .xa = {.name = "epoch of the episode", .hi = nmax, .integer = 1, .fixed = 1, .max_ticks = 8},
+            .ya = {.name = shown ? NULL : "accuracy", .hi = 1, .fixed = 1}};
         if ((st = qsnn_plot_axes_init(&a)) != QSNN_OK)
             return st;
         qsnn_plot_axes_draw(cr, &a);
         for (int i = 0; i < f->nr; i++)
             for (int w = 1; w >= 0; w--) { /* training (thin) under validation (thick) */
-                qsnn_plot_series s = {NULL, {0, 0, 0, w ? 0.9 : 1.9, 0, QSNN_PLOT_MARK_NONE, 0}, ex,
-                                      w ? f->runs[i].train[k] : f->runs[i].val[k], (size_t)f->runs[i].n[k]};
+                qsnn_plot_series s = {NULL,
+                                      {0, 0, 0, w ? 0.9 : 1.9, 0, QSNN_PLOT_MARK_NONE, 0},
+                                      ex,
+                                      w ? f->runs[i].train[k] : f->runs[i].val[k],
+                                      (size_t)f->runs[i].n[k]};
                 qsnn_plot_palette(&s.style, i);
                 qsnn_plot_series_draw(cr, &a, &s, NAN);
             }
@@ -110,10 +117,10 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
         leg[i] = (qsnn_plot_series){f->runs[i].label, {0, 0, 0, 1.9, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
         qsnn_plot_palette(&leg[i].style, i);
     }
-    leg[f->nr] = (qsnn_plot_series){"validation accuracy", {0.35, 0.35, 0.35, 1.9, 0, QSNN_PLOT_MARK_NONE, 0},
-                                    NULL, NULL, 0};
-    leg[f->nr + 1] = (qsnn_plot_series){"training accuracy (during the epoch)",
-                                        {0.35, 0.35, 0.35, 0.9, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
+    leg[f->nr] =
+        (qsnn_plot_series){"validation accuracy", {0.35, 0.35, 0.35, 1.9, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
+    leg[f->nr + 1] = (qsnn_plot_series){
+        "training accuracy (during the epoch)", {0.35, 0.35, 0.35, 0.9, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
     /* in one row under the panels when it fits, else a column */
     qsnn_plot_font(cr, 11, 0);
     double row = 0;
@@ -151,8 +158,8 @@ static int train_plot(const char *out, const char *log, const char *name)
                              cJSON_GetObjectItemCaseSensitive(e, "epoch"), cJSON_GetObjectItemCaseSensitive(e, "loss"),
                              cJSON_GetObjectItemCaseSensitive(e, "train_acc"),
                              cJSON_GetObjectItemCaseSensitive(e, "val_acc")};
-        if (r.num_records == sizeof r.records / sizeof r.records[0] || !cJSON_IsNumber(f[0]) ||
-            !cJSON_IsNumber(f[1]) || !cJSON_IsNumber(f[3]))
+        if (r.num_records == sizeof r.records / sizeof r.records[0] || !cJSON_IsNumber(f[0]) || !cJSON_IsNumber(f[1]) ||
+            !cJSON_IsNumber(f[3]))
             continue;
         qsnn_epoch_record *x = &r.records[r.num_records++];
         x->episode = f[0]->valueint;

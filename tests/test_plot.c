@@ -90,12 +90,11 @@ static void test_nice_ticks(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         qsnn_plot_ticks t;
-        assert_int_equal(qsnn_plot_nice_ticks(&t, cases[i].lo, cases[i].hi, cases[i].max, cases[i].integer),
-                         QSNN_OK);
+        assert_int_equal(qsnn_plot_nice_ticks(&t, cases[i].lo, cases[i].hi, cases[i].max, cases[i].integer), QSNN_OK);
         if (fabs(t.step - cases[i].step) > 1e-12 * cases[i].step || fabs(t.first - cases[i].first) > 1e-9 ||
             t.count != cases[i].count || t.decimals != cases[i].decimals)
-            fail_msg("case %zu [%g, %g]: step %g first %g count %d decimals %d", i, cases[i].lo, cases[i].hi,
-                     t.step, t.first, t.count, t.decimals);
+            fail_msg("case %zu [%g, %g]: step %g first %g count %d decimals %d", i, cases[i].lo, cases[i].hi, t.step,
+                     t.first, t.count, t.decimals);
         check_ticks(cases[i].lo, cases[i].hi, cases[i].max, cases[i].integer);
     }
     /* exact values: the fourth tick of 0, 0.1, ... is the double nearest 0.3 */
@@ -161,8 +160,13 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
         cairo_fill(cr);
         return QSNN_OK;
     }
-    qsnn_plot_axes a = {.x = 60, .y = 40, .w = 300, .h = 200, .title = "test figure",
-                        .xa = {.name = "x", .hi = 9.5}, .ya = {.name = "y", .lo = -1, .hi = 1}};
+    qsnn_plot_axes a = {.x = 60,
+                        .y = 40,
+                        .w = 300,
+                        .h = 200,
+                        .title = "test figure",
+                        .xa = {.name = "x", .hi = 9.5},
+                        .ya = {.name = "y", .lo = -1, .hi = 1}};
     qsnn_status st = qsnn_plot_axes_init(&a);
     if (st != QSNN_OK)
         return st;

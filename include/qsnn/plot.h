@@ -66,22 +66,22 @@ double qsnn_plot_tick(const qsnn_plot_ticks *t, int i);
 
 /* ---- axes ---- */
 typedef struct {
-    const char *name;   /* axis title ("epoch"), or NULL */
-    double lo, hi;      /* the data range; qsnn_plot_axes_init widens a linear axis to whole ticks unless fixed */
-    int log;            /* log10 axis (lo > 0): ticks at powers of ten, unlabelled minor ticks at 2..9 x 10^k */
-    int integer;        /* ticks at whole numbers only (epochs, counts) */
-    int fixed;          /* keep lo and hi as given: the ticks are those inside */
-    int max_ticks;      /* 0: 7 */
-    double scale;       /* tick labels show value x scale (100: percent); 0 = 1 */
-    const char *suffix; /* printed after each tick label ("%"), or NULL */
+    const char *name;      /* axis title ("epoch"), or NULL */
+    double lo, hi;         /* the data range; qsnn_plot_axes_init widens a linear axis to whole ticks unless fixed */
+    int log;               /* log10 axis (lo > 0): ticks at powers of ten, unlabelled minor ticks at 2..9 x 10^k */
+    int integer;           /* ticks at whole numbers only (epochs, counts) */
+    int fixed;             /* keep lo and hi as given: the ticks are those inside */
+    int max_ticks;         /* 0: 7 */
+    double scale;          /* tick labels show value x scale (100: percent); 0 = 1 */
+    const char *suffix;    /* printed after each tick label ("%"), or NULL */
     qsnn_plot_ticks ticks; /* set by qsnn_plot_axes_init (linear axes) */
 } qsnn_plot_axis;
 
 typedef struct {
-    double x, y, w, h;      /* the plot box on the canvas: left, top, width, height */
+    double x, y, w, h; /* the plot box on the canvas: left, top, width, height */
     qsnn_plot_axis xa, ya;
-    const char *title;      /* above the box (bold), or NULL */
-    double title_gap;       /* extra space between the box and the title (room for marker labels), units */
+    const char *title; /* above the box (bold), or NULL */
+    double title_gap;  /* extra space between the box and the title (room for marker labels), units */
 } qsnn_plot_axes;
 
 /* Ticks and final ranges of both axes. QSNN_ERR_ARG on an empty or non-finite range, or lo <= 0 on a log axis. */
@@ -99,18 +99,18 @@ void qsnn_plot_xtick(cairo_t *cr, const qsnn_plot_axes *a, double px, const char
 typedef enum { QSNN_PLOT_MARK_NONE, QSNN_PLOT_MARK_DOT, QSNN_PLOT_MARK_RING } qsnn_plot_mark;
 
 typedef struct {
-    double r, g, b;      /* colour, 0..1 */
-    double width;        /* line width; 0: no line (markers or a legend note only) */
+    double r, g, b; /* colour, 0..1 */
+    double width;   /* line width; 0: no line (markers or a legend note only) */
     int dashed;
     qsnn_plot_mark mark; /* a marker at every point */
     double mark_size;    /* radius; 0: 2.5 (dot), 6 (ring) */
 } qsnn_plot_style;
 
 typedef struct {
-    const char *label;     /* legend text, or NULL: not in the legend */
+    const char *label; /* legend text, or NULL: not in the legend */
     qsnn_plot_style style;
-    const double *x, *y;   /* n points (canvas x of a point: qsnn_plot_px; x <= 0 on a log axis: `x_zero`) */
-    size_t n;              /* a point with a non-finite coordinate is skipped and breaks the line */
+    const double *x, *y; /* n points (canvas x of a point: qsnn_plot_px; x <= 0 on a log axis: `x_zero`) */
+    size_t n;            /* a point with a non-finite coordinate is skipped and breaks the line */
 } qsnn_plot_series;
 
 /* The series, clipped to the plot box. On a log x axis, x <= 0 is drawn at canvas x `x_zero` (pass the box's

@@ -39,11 +39,7 @@ void qsnn_confusion_normalized(const qsnn_confusion *cm, double *out);
 void qsnn_confusion_print(FILE *out, const qsnn_confusion *cm);
 /* What each cell of the figure prints: the fraction of its true class (row-normalised, .2f), the count, or both
  * (the fraction, the count below it). The colour is always the fraction, on a fixed 0..1 scale (Blues). */
-typedef enum {
-    QSNN_CONFUSION_FRACTIONS = 0,
-    QSNN_CONFUSION_COUNTS = 1,
-    QSNN_CONFUSION_BOTH = 2
-} qsnn_confusion_values;
+typedef enum { QSNN_CONFUSION_FRACTIONS = 0, QSNN_CONFUSION_COUNTS = 1, QSNN_CONFUSION_BOTH = 2 } qsnn_confusion_values;
 
 typedef struct {
     const char *model; /* the model evaluated (a file name: its last component is shown), or NULL */

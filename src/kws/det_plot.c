@@ -31,9 +31,16 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
     double *x = f->x, *y = f->y;
     /* the box's left edge is 0.45 decade below `lo`: room for the "0" column */
     qsnn_plot_axes a = {
-        .x = 80, .y = 50, .w = 560, .h = 440, .title = f->title ? f->title : "DET curve",
+        .x = 80,
+        .y = 50,
+        .w = 560,
+        .h = 440,
+        .title = f->title ? f->title : "DET curve",
         .xa = {.name = "false accepts per hour on the keyword-free recording (log scale; 0 at the left edge)",
-               .lo = f->lo / pow(10.0, 0.45), .hi = f->hi, .log = 1, .fixed = 1},
+               .lo = f->lo / pow(10.0, 0.45),
+               .hi = f->hi,
+               .log = 1,
+               .fixed = 1},
         .ya = {.name = "missed keywords", .hi = 1, .fixed = 1, .max_ticks = 11, .scale = 100, .suffix = "%"}};
     qsnn_status st = qsnn_plot_axes_init(&a);
     if (st != QSNN_OK)
@@ -51,8 +58,8 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
     int ns = 0;
     for (int k = 0; k < f->nspan; k++) {
         snprintf(span_label[k], sizeof span_label[k], "scores averaged over %d ms", f->spans[k]);
-        s[ns] = (qsnn_plot_series){span_label[k], {0, 0, 0, 1.8, 0, QSNN_PLOT_MARK_DOT, 2.2}, x + k * nth,
-                                   y + k * nth, (size_t)nth};
+        s[ns] = (qsnn_plot_series){
+            span_label[k], {0, 0, 0, 1.8, 0, QSNN_PLOT_MARK_DOT, 2.2}, x + k * nth, y + k * nth, (size_t)nth};
         qsnn_plot_palette(&s[ns++].style, k);
     }
     for (int k = 0; k < ns; k++)
@@ -66,8 +73,8 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
         qsnn_plot_series_draw(cr, &a, &s[nl++], a.x);
         s[nl++] = (qsnn_plot_series){cal[1], {0, 0, 0, 0, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
     }
-    s[nl++] = (qsnn_plot_series){"dots: thresholds 0.05..0.9999, higher up and left",
-                                 {0, 0, 0, 0, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
+    s[nl++] = (qsnn_plot_series){
+        "dots: thresholds 0.05..0.9999, higher up and left", {0, 0, 0, 0, 0, QSNN_PLOT_MARK_NONE, 0}, NULL, NULL, 0};
     qsnn_plot_legend(cr, &a, s, (size_t)nl, s, (size_t)ns);
     return QSNN_OK;
 }

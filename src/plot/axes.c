@@ -64,8 +64,8 @@ double qsnn_plot_tick(const qsnn_plot_ticks *t, int i)
 static qsnn_status axis_init(qsnn_plot_axis *ax, const char *which)
 {
     if (!isfinite(ax->lo) || !isfinite(ax->hi) || ax->lo > ax->hi || (ax->log && ax->lo <= 0))
-        return qsnn_fail(QSNN_ERR_ARG, "plot %s axis '%s': range [%g, %g]%s", which, ax->name ? ax->name : "",
-                         ax->lo, ax->hi, ax->log ? " on a log axis" : "");
+        return qsnn_fail(QSNN_ERR_ARG, "plot %s axis '%s': range [%g, %g]%s", which, ax->name ? ax->name : "", ax->lo,
+                         ax->hi, ax->log ? " on a log axis" : "");
     if (ax->log) {
         if (!ax->fixed) {
             ax->lo = pow(10.0, floor(log10(ax->lo) + 1e-9));
@@ -75,8 +75,7 @@ static qsnn_status axis_init(qsnn_plot_axis *ax, const char *which)
             ax->hi = ax->lo * 10;
         return QSNN_OK;
     }
-    qsnn_status st = qsnn_plot_nice_ticks(&ax->ticks, ax->lo, ax->hi, ax->max_ticks ? ax->max_ticks : 7,
-                                          ax->integer);
+    qsnn_status st = qsnn_plot_nice_ticks(&ax->ticks, ax->lo, ax->hi, ax->max_ticks ? ax->max_ticks : 7, ax->integer);
     if (st != QSNN_OK)
         return st;
     if (!ax->fixed || ax->hi == ax->lo) {
@@ -251,8 +250,7 @@ static void mark(cairo_t *cr, const qsnn_plot_style *st, double x, double y)
 }
 
 /* Canvas position of point i, or 0 when it is not drawn. */
-static int point(const qsnn_plot_axes *a, const qsnn_plot_series *s, size_t i, double x_zero, double *px,
-                 double *py)
+static int point(const qsnn_plot_axes *a, const qsnn_plot_series *s, size_t i, double x_zero, double *px, double *py)
 {
     double x = s->x[i], y = s->y[i];
     if (!isfinite(x) || !isfinite(y))
@@ -338,8 +336,8 @@ void qsnn_plot_band(cairo_t *cr, const qsnn_plot_axes *a, double x0, double x1, 
 static int is_note(const qsnn_plot_style *st) { return st->width <= 0 && st->mark == QSNN_PLOT_MARK_NONE; }
 
 /* Points of the series under the rectangle: every point, and 8 samples along every line piece. */
-static size_t covered(const qsnn_plot_axes *a, const qsnn_plot_series *s, size_t n, double x0, double y0,
-                      double x1, double y1)
+static size_t covered(const qsnn_plot_axes *a, const qsnn_plot_series *s, size_t n, double x0, double y0, double x1,
+                      double y1)
 {
     size_t hits = 0;
     for (size_t k = 0; k < n; k++) {
@@ -390,8 +388,7 @@ static int legend_size(cairo_t *cr, const qsnn_plot_series *s, size_t n, double 
     return rows;
 }
 
-static void legend_box(cairo_t *cr, double bx, double by, double bw, double bh, const qsnn_plot_series *s,
-                       size_t n)
+static void legend_box(cairo_t *cr, double bx, double by, double bw, double bh, const qsnn_plot_series *s, size_t n)
 {
     const double indent = keyed(s, n) ? LEG_KEY + LEG_GAP : 0; /* notes line up with the entries' text */
     bx = round(bx) + 0.5, by = round(by) + 0.5;
@@ -429,10 +426,8 @@ void qsnn_plot_legend(cairo_t *cr, const qsnn_plot_axes *a, const qsnn_plot_seri
     double bw, bh;
     if (legend_size(cr, s, n, &bw, &bh)) {
         /* corners: upper right, lower right, upper left, lower left */
-        double cx[4] = {a->x + a->w - LEG_INSET - bw, a->x + a->w - LEG_INSET - bw, a->x + LEG_INSET,
-                        a->x + LEG_INSET};
-        double cy[4] = {a->y + LEG_INSET, a->y + a->h - LEG_INSET - bh, a->y + LEG_INSET,
-                        a->y + a->h - LEG_INSET - bh};
+        double cx[4] = {a->x + a->w - LEG_INSET - bw, a->x + a->w - LEG_INSET - bw, a->x + LEG_INSET, a->x + LEG_INSET};
+        double cy[4] = {a->y + LEG_INSET, a->y + a->h - LEG_INSET - bh, a->y + LEG_INSET, a->y + a->h - LEG_INSET - bh};
         int best = 0;
         size_t best_hits = (size_t)-1;
         for (int c = 0; c < 4; c++) {
@@ -498,9 +493,9 @@ void qsnn_plot_legend_row(cairo_t *cr, double cx, double y, const qsnn_plot_seri
 
 void qsnn_plot_palette(qsnn_plot_style *st, int i)
 {
-    static const unsigned char tab10[10][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
-                                               {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
-                                               {188, 189, 34}, {23, 190, 207}};
+    static const unsigned char tab10[10][3] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+                                               {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
+                                               {188, 189, 34},  {23, 190, 207}};
     const unsigned char *c = tab10[((i % 10) + 10) % 10];
     st->r = c[0] / 255.0;
     st->g = c[1] / 255.0;

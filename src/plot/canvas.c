@@ -10,7 +10,6 @@
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 

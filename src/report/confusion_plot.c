@@ -42,8 +42,8 @@ static const char *base_name(const char *p)
 }
 
 /* One cell's text: fraction, count, or both on two lines. */
-static void cell_text(cairo_t *cr, const qsnn_confusion_plot_opts *o, double v, uint64_t count, double cx,
-                      double cy, double cell)
+static void cell_text(cairo_t *cr, const qsnn_confusion_plot_opts *o, double v, uint64_t count, double cx, double cy,
+                      double cell)
 {
     char f[16], c[24];
     snprintf(f, sizeof f, "%.2f", v);
@@ -94,8 +94,8 @@ static void colour_bar(cairo_t *cr, double x, double y, double w, double h)
         qsnn_plot_text(cr, buf, x + w + 7, ty, 0, 0.5, 0);
     }
     qsnn_plot_font(cr, 12, 0);
-    qsnn_plot_text(cr, "fraction of the true class", x + w + 7 + qsnn_plot_text_width(cr, "0.0") + 10, y + h / 2,
-                   0.5, 0, PI / 2);
+    qsnn_plot_text(cr, "fraction of the true class", x + w + 7 + qsnn_plot_text_width(cr, "0.0") + 10, y + h / 2, 0.5,
+                   0, PI / 2);
 }
 
 typedef struct {
@@ -162,14 +162,14 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
     /* title: what, on what; then the accuracy */
     char title[320], sub[160];
     const char *model = base_name(o->model);
-    snprintf(title, sizeof title, "Confusion matrix%s%.120s%s%.120s", model || o->split ? ": " : "",
-             model ? model : "", model && o->split ? ", " : "", o->split ? o->split : "");
+    snprintf(title, sizeof title, "Confusion matrix%s%.120s%s%.120s", model || o->split ? ": " : "", model ? model : "",
+             model && o->split ? ", " : "", o->split ? o->split : "");
     if (total)
         snprintf(sub, sizeof sub, "accuracy %.2f %% (%llu of %llu clips)%s", 100.0 * (double)hits / (double)total,
                  (unsigned long long)hits, (unsigned long long)total,
-                 o->values == QSNN_CONFUSION_COUNTS ? "; cells: clips" : o->values == QSNN_CONFUSION_BOTH
-                                                                            ? "; cells: fraction of the row, clips"
-                                                                            : "; cells: fraction of the row");
+                 o->values == QSNN_CONFUSION_COUNTS ? "; cells: clips"
+                 : o->values == QSNN_CONFUSION_BOTH ? "; cells: fraction of the row, clips"
+                                                    : "; cells: fraction of the row");
     else
         snprintf(sub, sizeof sub, "no clips");
     cairo_set_source_rgb(cr, 0, 0, 0);

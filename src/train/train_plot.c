@@ -60,8 +60,7 @@ static void episodes(cairo_t *cr, const qsnn_plot_axes *a, const qsnn_train_resu
         }
 }
 
-static qsnn_plot_series line_of(const char *label, const double *x, const double *y, size_t n, int colour,
-                                double width)
+static qsnn_plot_series line_of(const char *label, const double *x, const double *y, size_t n, int colour, double width)
 {
     qsnn_plot_series s = {label, {0, 0, 0, width, 0, QSNN_PLOT_MARK_NONE, 0}, x, y, n};
     qsnn_plot_palette(&s.style, colour);
@@ -83,7 +82,10 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
     for (size_t i = 0; i < n; i++)
         lmax = c->loss[i] > lmax ? c->loss[i] : lmax;
     const double bw = 400, bh = 250, top = 78, gap = 95;
-    qsnn_plot_axes la = {.x = 70, .y = top, .w = bw, .h = bh,
+    qsnn_plot_axes la = {.x = 70,
+                         .y = top,
+                         .w = bw,
+                         .h = bh,
                          .xa = {.name = "epoch", .hi = (double)(n ? n : 1), .integer = 1, .fixed = 1, .max_ticks = 8},
                          .ya = {.name = "training loss (cross-entropy)", .hi = lmax > 0 ? lmax : 1}};
     qsnn_plot_axes aa = la;
