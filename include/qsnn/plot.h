@@ -56,12 +56,11 @@ typedef struct {
     int decimals; /* digits after the point that print every tick exactly ("%.*f") */
 } qsnn_plot_ticks;
 
-/* The smallest nice step whose ticks cover [lo, hi] with at most max_ticks ticks (at least 3: a range across 0
- * needs -s, 0, s); lo == hi is
- * widened (by 1, or 10 % of |lo|); integer != 0 gives a step of at least 1. QSNN_ERR_ARG on a non-finite bound or
- * lo > hi. */
+/* The smallest nice step whose ticks cover [lo, hi] with at most max_ticks ticks (at least 3 are allowed: a range
+ * across 0 needs -s, 0, s); lo == hi is widened (by 1, or 10 % of |lo|); integer != 0 gives a step of at least 1.
+ * QSNN_ERR_ARG on a non-finite bound or range, or lo > hi. */
 qsnn_status qsnn_plot_nice_ticks(qsnn_plot_ticks *t, double lo, double hi, int max_ticks, int integer);
-/* Tick i (first + i * step, computed without accumulating rounding; -0 printed as 0). */
+/* Tick i: first + i * step as the nearest double (3 x 0.1 gives 0.3), never -0. */
 double qsnn_plot_tick(const qsnn_plot_ticks *t, int i);
 
 /* ---- axes ---- */
@@ -109,7 +108,7 @@ typedef struct {
 typedef struct {
     const char *label; /* legend text, or NULL: not in the legend */
     qsnn_plot_style style;
-    const double *x, *y; /* n points (canvas x of a point: qsnn_plot_px; x <= 0 on a log axis: `x_zero`) */
+    const double *x, *y; /* n points in data coordinates */
     size_t n;            /* a point with a non-finite coordinate is skipped and breaks the line */
 } qsnn_plot_series;
 
@@ -119,7 +118,8 @@ void qsnn_plot_series_draw(cairo_t *cr, const qsnn_plot_axes *a, const qsnn_plot
 /* A vertical marker across the box at data x (dashed grey); `label`, if any, inside the box at its top, right of
  * the line. */
 void qsnn_plot_vline(cairo_t *cr, const qsnn_plot_axes *a, double x, const char *label);
-/* A label centred above the box over the data span [x0, x1] (e.g. "episode 2"); needs title_gap >= 16. */
+/* A label centred above the box over the data span [x0, x1] (e.g. "episode 2"); an axes title then needs
+ * title_gap >= 16 to stay clear of it. */
 void qsnn_plot_band(cairo_t *cr, const qsnn_plot_axes *a, double x0, double x1, const char *label);
 
 /* Legend box inside the plot box, in the corner (of upper right, lower right, upper left, lower left, in that
