@@ -38,7 +38,8 @@ void qsnn_confusion_normalized(const qsnn_confusion *cm, double *out);
 /* Text: counts and row-normalised values (.2f) with label headers. */
 void qsnn_confusion_print(FILE *out, const qsnn_confusion *cm);
 /* What each cell of the figure prints: the fraction of its true class (row-normalised, .2f), the count, or both
- * (the fraction, the count below it). The colour is always the fraction, on a fixed 0..1 scale (Blues). */
+ * (the fraction, the count below it; over 14 classes the cells are too small for two lines and show the
+ * fraction). The colour is always the fraction, on a fixed 0..1 scale (Blues). */
 typedef enum { QSNN_CONFUSION_FRACTIONS = 0, QSNN_CONFUSION_COUNTS = 1, QSNN_CONFUSION_BOTH = 2 } qsnn_confusion_values;
 
 typedef struct {
@@ -50,7 +51,7 @@ typedef struct {
 /* The figure, PNG or SVG by the extension of path (qsnn/plot.h): title "Confusion matrix: MODEL, SPLIT" and the
  * accuracy (the matrix's trace over its total, with the clip count), true labels in rows, predicted labels in
  * columns rotated 45 degrees, zero cells in grey, a colour bar; cells grow with few classes and shrink with
- * many (30..56 units), the canvas is cropped to the drawing. o may be NULL (fractions, no names). Errors name
+ * many (30..90 units), the canvas is cropped to the drawing. o may be NULL (fractions, no names). Errors name
  * the file (QSNN_ERR_ARG for an unknown extension, QSNN_ERR_IO when it cannot be written). */
 qsnn_status qsnn_confusion_plot(const qsnn_confusion *cm, const qsnn_confusion_plot_opts *o, const char *path);
 /* Release the process-wide font caches that drawing text loaded (cairo, fontconfig), e.g. at exit so leak

@@ -42,7 +42,7 @@ static const char *base_name(const char *p)
 }
 
 /* One cell's text: fraction, count, or both on two lines. */
-static void cell_text(cairo_t *cr, const qsnn_confusion_plot_opts *o, double v, uint64_t count, double cx, double cy,
+static void cell_text(cairo_t *cr, qsnn_confusion_values values, double v, uint64_t count, double cx, double cy,
                       double cell)
 {
     char f[16], c[24];
@@ -54,8 +54,8 @@ static void cell_text(cairo_t *cr, const qsnn_confusion_plot_opts *o, double v, 
         cairo_set_source_rgb(cr, 1, 1, 1);
     else
         cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
-    double fs = fmin(12, cell * 0.27);
-    if (o->values == QSNN_CONFUSION_BOTH) {
+    double fs = fmin(12, cell * 0.3);
+    if (values == QSNN_CONFUSION_BOTH) {
         qsnn_plot_font(cr, fs, count > 0);
         qsnn_plot_text(cr, count ? f : "0", cx, cy - 0.5 * fs + (count ? 0 : 0.5 * fs), 0.5, 0.5, 0);
         if (count) {
@@ -64,7 +64,7 @@ static void cell_text(cairo_t *cr, const qsnn_confusion_plot_opts *o, double v, 
         }
     } else {
         qsnn_plot_font(cr, fs, 0);
-        qsnn_plot_text(cr, o->values == QSNN_CONFUSION_COUNTS ? c : count ? f : "0", cx, cy, 0.5, 0.5, 0);
+        qsnn_plot_text(cr, values == QSNN_CONFUSION_COUNTS ? c : count ? f : "0", cx, cy, 0.5, 0.5, 0);
     }
 }
 
@@ -117,7 +117,9 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
             total += cm->counts[(size_t)i * n + j];
             hits += i == j ? cm->counts[(size_t)i * n + j] : 0;
         }
-    double cell = fmin(56, fmax(30, 560.0 / n)), side = cell * n;
+    double cell = fmin(90, fmax(30, 560.0 / n)), side = cell * n;
+    /* two lines of text need 40 units: smaller cells (over 14 classes) print the fraction alone */
+    qsnn_confusion_values values = o->values == QSNN_CONFUSION_BOTH && cell < 40 ? QSNN_CONFUSION_FRACTIONS : o->values;
     char buf[32];
     /* labels first: the box starts right of the widest true label */
     qsnn_plot_font(cr, 12, 0);
@@ -132,7 +134,7 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
             cairo_set_source_rgb(cr, r, g, b);
             cairo_rectangle(cr, x0 + j * cell, y0 + i * cell, cell + 0.5, cell + 0.5);
             cairo_fill(cr);
-            cell_text(cr, o, v, cm->counts[(size_t)i * n + j], x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell, cell);
+            cell_text(cr, values, v, cm->counts[(size_t)i * n + j], x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell, cell);
         }
     cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
     cairo_set_line_width(cr, 1);
@@ -167,9 +169,9 @@ static qsnn_status draw(cairo_t *cr, void *ctx)
     if (total)
         snprintf(sub, sizeof sub, "accuracy %.2f %% (%llu of %llu clips)%s", 100.0 * (double)hits / (double)total,
                  (unsigned long long)hits, (unsigned long long)total,
-                 o->values == QSNN_CONFUSION_COUNTS ? "; cells: clips"
-                 : o->values == QSNN_CONFUSION_BOTH ? "; cells: fraction of the row, clips"
-                                                    : "; cells: fraction of the row");
+                 values == QSNN_CONFUSION_COUNTS ? "; cells: clips"
+                 : values == QSNN_CONFUSION_BOTH ? "; cells: fraction of the row, clips"
+                                                 : "; cells: fraction of the row");
     else
         snprintf(sub, sizeof sub, "no clips");
     cairo_set_source_rgb(cr, 0, 0, 0);
