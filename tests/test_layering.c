@@ -34,6 +34,7 @@ typedef struct {
 static const module_rule modules[] = {
     {"core", NULL},
     {"io", NULL},
+    {"plot", NULL},     /* issue 15: the figures' canvas, ticks, axes, legend (cairo), for train, report, kws */
     {"snn", "core io"}, /* io only for snn_file.c, which is not in the libc-only engine library */
     {"quant", NULL},
     {"nn", NULL},       /* below audio and data: the layers know nothing of datasets */
@@ -66,6 +67,7 @@ static const struct {
     /* issue 12's headers (branch import): the TFLite importer, the TF front ends in audio, batch inference */
     {"qsnn/import.h", "import"},   {"qsnn/frontend.h", "audio"},  {"qsnn/infer.h", "model"},
     {"qsnn/version.h", "core"}, /* issue 15 (branch adopt) */
+    {"qsnn/plot.h", "plot"}, /* issue 15 (branch plots) */
     {"qsnn/mfcc_device.h", "audio"}, /* issue 14 (branch device): the libc-only MFCC the firmware builds */
 };
 

@@ -1,5 +1,5 @@
-/* test_report.c: confusion matrix (counts, row normalisation, text), the PNG (signature, size, colours read back
- * with cairo), Akida's statistics printout reproducing tutorial lines from their counts, and the commands
+/* test_report.c: confusion matrix (counts, row normalisation, text), the figure (PNG signature, size, margins and
+ * colours read back with cairo; SVG; bad extension), Akida's statistics printout reproducing tutorial lines from their counts, and the commands
  * (convert, summary, eval --json) end to end on a random quantized model (eval only with the shared data). */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -69,7 +69,8 @@ static void test_confusion_png(void **state)
     }
     char path[512];
     snprintf(path, sizeof path, "%s/test_report_%ld.png", QSNN_BINARY_DIR, (long)getpid());
-    assert_int_equal(qsnn_confusion_plot_png(&cm, "Confusion matrix", path), QSNN_OK);
+    const qsnn_confusion_plot_opts po = {"/some/dir/kws.snn", "test split of data", QSNN_CONFUSION_BOTH};
+    assert_int_equal(qsnn_confusion_plot(&cm, &po, path), QSNN_OK);
     FILE *fp = fopen(path, "rb");
     assert_non_null(fp);
     unsigned char sig[8];
@@ -78,24 +79,51 @@ static void test_confusion_png(void **state)
     assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
     cairo_surface_t *s = cairo_image_surface_create_from_png(path);
     assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
-    assert_int_equal(cairo_image_surface_get_width(s), 800);
-    assert_int_equal(cairo_image_surface_get_height(s), 800);
-    /* a diagonal cell is dark blue, an empty cell near white (sample off-centre, away from the text) */
+    int W = cairo_image_surface_get_width(s), H = cairo_image_surface_get_height(s);
+    /* 12 cells of 46.7 units, labels, colour bar: a square-ish figure of 700..900 units */
+    assert_true(W > 650 && W < 900);
+    assert_true(H > 650 && H < 900);
     cairo_surface_flush(s);
     const unsigned char *px = cairo_image_surface_get_data(s);
     int stride = cairo_image_surface_get_stride(s);
-    double cell = 500.0 / 12;
-    int xd = (int)(150 + 0.1 * cell), yd = (int)(70 + 0.1 * cell);           /* cell (0, 0) */
-    int xe = (int)(150 + 5.1 * cell), ye = (int)(70 + 0.1 * cell);           /* cell (0, 5) */
-    const uint32_t *pd = (const uint32_t *)(const void *)(px + yd * stride) + xd;
-    const uint32_t *pe = (const uint32_t *)(const void *)(px + ye * stride) + xe;
-    unsigned rd = (*pd >> 16) & 255, bd = *pd & 255, re = (*pe >> 16) & 255;
-    assert_true(rd < 40 && bd > 90); /* #08306b-ish */
-    assert_true(re > 230);
+    /* no wasted margin: something is drawn within 14 px of every edge (the canvas margin is 10) */
+    int top = H, bottom = -1, left = W, right = -1;
+    size_t dark = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint32_t v = ((const uint32_t *)(const void *)(px + (size_t)y * stride))[x];
+            unsigned r = (v >> 16) & 255, g = (v >> 8) & 255, b = v & 255;
+            if (r < 200 || g < 200 || b < 200) {
+                top = y < top ? y : top, bottom = y > bottom ? y : bottom;
+                left = x < left ? x : left, right = x > right ? x : right;
+            }
+            dark += r < 40 && b > 90; /* #08306b-ish: the 12 diagonal cells (and the colour bar's top) */
+        }
+    if (top > 14 || left > 14 || H - 1 - bottom > 14 || W - 1 - right > 14)
+        fail_msg("blank margin: ink spans x %d..%d of %d, y %d..%d of %d", left, right, W, top, bottom, H);
+    assert_true(dark > 12 * 40 * 20);
     cairo_surface_destroy(s);
     remove(path);
+    /* the same as SVG, by the extension: an XML document with an svg root and drawn glyphs and paths */
+    snprintf(path, sizeof path, "%s/test_report_%ld.svg", QSNN_BINARY_DIR, (long)getpid());
+    const qsnn_confusion_plot_opts pc = {NULL, NULL, QSNN_CONFUSION_COUNTS};
+    assert_int_equal(qsnn_confusion_plot(&cm, &pc, path), QSNN_OK);
+    char *svg;
+    size_t len;
+    assert_int_equal(qsnn_read_text_file(path, 1u << 24, &svg, &len), QSNN_OK);
+    assert_true(!strncmp(svg, "<?xml", 5));
+    assert_non_null(strstr(svg, "<svg"));
+    assert_non_null(strstr(svg, "</svg>"));
+    assert_non_null(strstr(svg, "<path"));
+    free(svg);
+    remove(path);
+    /* an unknown extension: refused, naming the file; nothing written */
+    snprintf(path, sizeof path, "%s/test_report_%ld.jpg", QSNN_BINARY_DIR, (long)getpid());
+    assert_int_equal(qsnn_confusion_plot(&cm, NULL, path), QSNN_ERR_ARG);
+    assert_non_null(strstr(qsnn_last_error(), path));
+    assert_int_not_equal(access(path, F_OK), 0);
     /* unwritable destination: an error naming the file */
-    assert_int_equal(qsnn_confusion_plot_png(&cm, NULL, "/nonexistent-dir/cm.png"), QSNN_ERR_IO);
+    assert_int_equal(qsnn_confusion_plot(&cm, NULL, "/nonexistent-dir/cm.png"), QSNN_ERR_IO);
     assert_non_null(strstr(qsnn_last_error(), "/nonexistent-dir/cm.png"));
     qsnn_confusion_free(&cm);
 }

@@ -285,8 +285,13 @@ static void test_three_episodes_learn(void **state)
         o.sched = (qsnn_sched_kind)atoi(getenv("QSNN_TEST_SCHED"));
     o.out_path = out;
     o.log_path = logp;
-    o.plot_path = plot;
     qsnn_train_result res;
+    /* a plot name that is neither .png nor .svg: refused before the first epoch, naming the file */
+    o.plot_path = "curves.jpg";
+    assert_int_equal(qsnn_train_run(&m, &td, &o, &res), QSNN_ERR_ARG);
+    assert_non_null(strstr(qsnn_last_error(), "curves.jpg"));
+    assert_int_equal(res.num_records, 0);
+    o.plot_path = plot;
     if (qsnn_train_run(&m, &td, &o, &res) != QSNN_OK)
         fail_msg("train: %s", qsnn_last_error());
     assert_int_equal(res.num_records, 48);

@@ -1,5 +1,5 @@
 /* cmd_eval.c: `qsnn eval MODEL DATA`: accuracy of a float/quantized model (.qsnn) or an integer model (.snn) on
- * one split, the confusion matrix (text, and a PNG like the tutorial's with --plot), Akida's statistics for a
+ * one split, the confusion matrix (text, and a PNG or SVG figure with --plot), Akida's statistics for a
  * .snn model (--stats, over the first 20 clips as the tutorial), and --json with every clip's file, label and
  * prediction so two models can be compared clip by clip. The data is scaled to uint8 with the model's own
  * recorded training range, as the tutorial scales x_valid with x_train's min/max. */
@@ -11,6 +11,7 @@
 #include "qsnn/infer.h"
 #include "qsnn/io.h"
 #include "qsnn/model.h"
+#include "qsnn/plot.h"
 #include "qsnn/report.h"
 
 #include <cairo.h>
@@ -36,7 +37,7 @@ static void print_help(void)
            "  --stats-samples N    clips counted by --stats (default 20, as the tutorial; 0 = all)\n"
            "  --json               print JSON: accuracy, labels, confusion counts, per-clip file/label/prediction\n"
            "                       (and the statistics with --stats) instead of text\n"
-           "  --plot FILE.png      write the row-normalised confusion matrix as a PNG (the tutorial's figure)\n"
+           "  --plot FILE.png      write the confusion matrix figure (.png or .svg): fractions of each row and counts\n"
            "  --threads N          at most N threads (default: all cores)\n"
            "  --mode MODE          .snn only: dense (default, fastest), event (scatter over non-zero inputs) or ref;\n"
            "                       all three give identical integers\n"
@@ -204,6 +205,9 @@ int cmd_eval(int argc, char **argv)
     const int stats = a.stats, json = a.json;
     const char *plot = a.plot;
     qsnn_status st = qsnn_check_outputs(&plot, 1, (const char *[]){mpath, dpath}, 2, 1u << 20);
+    qsnn_plot_format plot_fmt;
+    if (st == QSNN_OK && plot)
+        st = qsnn_plot_format_of(plot, &plot_fmt); /* .png or .svg, before the evaluation */
     if (st != QSNN_OK)
         return cli_fail("eval", st);
     int is_snn = 0;
@@ -326,7 +330,11 @@ int cmd_eval(int argc, char **argv)
     }
     double acc = (double)correct / (double)fs.n;
     if (plot) {
-        st = qsnn_confusion_plot_png(&cm, "Confusion matrix", plot);
+        char split_of[4200]; /* the figure's title: "test split of <data>" */
+        const char *dbase = strrchr(a.dpath, '/') && strrchr(a.dpath, '/')[1] ? strrchr(a.dpath, '/') + 1 : a.dpath;
+        snprintf(split_of, sizeof split_of, "%s split of %s", qsnn_split_name(a.split), dbase);
+        const qsnn_confusion_plot_opts po = {a.mpath, split_of, QSNN_CONFUSION_BOTH};
+        st = qsnn_confusion_plot(&cm, &po, plot);
         if (st != QSNN_OK)
             goto done;
     }

@@ -59,7 +59,7 @@ static void help(void)
             "      --no-checkpoint      do not write checkpoints\n"
             "      --resume DIR         continue a run from its checkpoint directory (same command and options)\n"
             "      --log FILE.json      JSON log of every epoch\n"
-            "      --plot FILE.png      PNG of the training curves\n"
+            "      --plot FILE.png      training curves, PNG or SVG (FILE.svg) by the extension\n"
             "      --val-split NAME     validation split (default validation; 'none' to keep the last epoch)\n"
             "      --test-split NAME    split evaluated with each episode's model at the end (default test; 'none')\n"
             "      --extra-data DIR     another Speech Commands directory trained on with DATA_DIR (repeatable):\n"

@@ -213,7 +213,8 @@ static qsnn_status convert_step(const qsnn_model *fm, const char *out_dir, unsig
 
 /* Section 5.3: the spiking model's confusion matrix, printed and drawn to <out>/confusion_matrix.png. */
 static qsnn_status confusion_step(qsnn_confusion *cm, const qsnn_snn_model *sm, const qsnn_featureset *fs,
-                                  const int32_t *pred, const char *out_dir, cJSON *res, char *path, size_t cap)
+                                  const int32_t *pred, const char *out_dir, const char *split, cJSON *res,
+                                  char *path, size_t cap)
 {
     qsnn_status st;
     if ((st = qsnn_confusion_init(cm, sm->num_classes)))
@@ -224,7 +225,8 @@ static qsnn_status confusion_step(qsnn_confusion *cm, const qsnn_snn_model *sm, 
         qsnn_confusion_add(cm, fs->label[i], pred[i]);
     qsnn_confusion_print(stdout, cm);
     snprintf(path, cap, "%s/confusion_matrix.png", out_dir);
-    if ((st = qsnn_confusion_plot_png(cm, "Confusion matrix", path)))
+    const qsnn_confusion_plot_opts po = {"mobilenet_kws.snn", split, QSNN_CONFUSION_FRACTIONS};
+    if ((st = qsnn_confusion_plot(cm, &po, path)))
         return st;
     printf("Saved %s\n", path);
     cJSON_AddStringToObject(res, "confusion_png", path);
@@ -424,7 +426,11 @@ int cmd_tutorial(int argc, char **argv)
 
     /* ---- 5.3 confusion matrix ---- */
     step_begin(&clk, "5.3", "Confusion matrix of the spiking model (true class in rows)");
-    if ((st = confusion_step(&cm, &sm, &fs, pred_s, out_dir, res, path, sizeof path)))
+    char split_of[4200]; /* the figure's title: "test split of <data folder>" */
+    const char *dbase = strrchr(data, '/') && strrchr(data, '/')[1] ? strrchr(data, '/') + 1 : data;
+    snprintf(split_of, sizeof split_of, "%s split of %s", qsnn_split_name(split),
+             a.data ? dbase : "the synthetic voices");
+    if ((st = confusion_step(&cm, &sm, &fs, pred_s, out_dir, split_of, res, path, sizeof path)))
         goto fail;
     step_end(&clk, "5.3");
 

@@ -6,6 +6,7 @@
 #include "qsnn/labels.h"
 #include "qsnn/tensor.h"
 #include "qsnn/io.h"
+#include "qsnn/plot.h"
 #include "qsnn/audio.h"
 #include "qsnn/frontend.h"
 #include "qsnn/mfcc_device.h"

@@ -1,5 +1,5 @@
 /* qsnn/report.h: what the eval/summary commands print: the Akida-style summary of a .snn model, Akida's
- * statistics table, confusion matrices (text and a cairo PNG like the tutorial's figure), and the threaded
+ * statistics table, confusion matrices (text, and a PNG or SVG figure), and the threaded
  * batch evaluation of a .snn model (OpenMP lives here, never in src/snn).
  */
 #ifndef QSNN_REPORT_H
@@ -37,9 +37,23 @@ void qsnn_confusion_add(qsnn_confusion *cm, int truth, int pred);
 void qsnn_confusion_normalized(const qsnn_confusion *cm, double *out);
 /* Text: counts and row-normalised values (.2f) with label headers. */
 void qsnn_confusion_print(FILE *out, const qsnn_confusion *cm);
-/* PNG like the tutorial's matplotlib figure (8x8 in at 100 dpi: 800x800): Blues colormap, .2f values (white
- * above half the maximum), x labels rotated 45 degrees, title, colorbar, "True label" / "Predicted label". */
-qsnn_status qsnn_confusion_plot_png(const qsnn_confusion *cm, const char *title, const char *path);
+/* What each cell of the figure prints: the fraction of its true class (row-normalised, .2f), the count, or both
+ * (the fraction, the count below it; over 14 classes the cells are too small for two lines and show the
+ * fraction). The colour is always the fraction, on a fixed 0..1 scale (Blues). */
+typedef enum { QSNN_CONFUSION_FRACTIONS = 0, QSNN_CONFUSION_COUNTS = 1, QSNN_CONFUSION_BOTH = 2 } qsnn_confusion_values;
+
+typedef struct {
+    const char *model; /* the model evaluated (a file name: its last component is shown), or NULL */
+    const char *split; /* the data evaluated ("test split", a folder), or NULL */
+    qsnn_confusion_values values;
+} qsnn_confusion_plot_opts;
+
+/* The figure, PNG or SVG by the extension of path (qsnn/plot.h): title "Confusion matrix: MODEL, SPLIT" and the
+ * accuracy (the matrix's trace over its total, with the clip count), true labels in rows, predicted labels in
+ * columns rotated 45 degrees, zero cells in grey, a colour bar; cells grow with few classes and shrink with
+ * many (30..90 units), the canvas is cropped to the drawing. o may be NULL (fractions, no names). Errors name
+ * the file (QSNN_ERR_ARG for an unknown extension, QSNN_ERR_IO when it cannot be written). */
+qsnn_status qsnn_confusion_plot(const qsnn_confusion *cm, const qsnn_confusion_plot_opts *o, const char *path);
 /* Release the process-wide font caches that drawing text loaded (cairo, fontconfig), e.g. at exit so leak
  * checkers stay quiet. Only call it when nothing in the process uses cairo or fontconfig any more. */
 void qsnn_report_release_font_caches(void);

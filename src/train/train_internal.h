@@ -23,6 +23,7 @@ qsnn_status qsnn_ckpt_load(const char *dir, const qsnn_train_opts *o, qsnn_train
                            qsnn_ckpt_state *cs, qsnn_train_result *res);
 qsnn_status qsnn_train_write_log(const char *path, const qsnn_train_opts *o, const qsnn_train_result *res,
                                  const qsnn_model *m);
-qsnn_status qsnn_train_plot(const char *path, const qsnn_train_result *res);
+/* The curves as PNG or SVG (by path's extension); model_path (may be NULL) names the figure. */
+qsnn_status qsnn_train_plot(const char *path, const char *model_path, const qsnn_train_result *res);
 
 #endif

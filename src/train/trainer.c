@@ -12,6 +12,7 @@
 #include "qsnn/train.h"
 
 #include "qsnn/io.h"
+#include "qsnn/plot.h"
 #include "train/train_internal.h"
 
 #include <math.h>
@@ -119,6 +120,9 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
         return qsnn_fail(QSNN_ERR_ARG, "train: no training samples");
     if (o->resume && !o->ckpt_dir)
         return qsnn_fail(QSNN_ERR_ARG, "train: resume needs a checkpoint directory");
+    qsnn_plot_format plot_fmt;
+    if (o->plot_path && qsnn_plot_format_of(o->plot_path, &plot_fmt) != QSNN_OK)
+        return QSNN_ERR_ARG; /* before the first epoch, not after it */
     if (o->ckpt_dir && mkdir(o->ckpt_dir, 0777) != 0) {
         struct stat sb;
         if (stat(o->ckpt_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -292,7 +296,7 @@ qsnn_status qsnn_train_run(qsnn_model *m, const qsnn_train_data *data, const qsn
             }
             if (o->log_path && (st = qsnn_train_write_log(o->log_path, o, res, m)) != QSNN_OK)
                 goto done;
-            if (o->plot_path && (st = qsnn_train_plot(o->plot_path, res)) != QSNN_OK)
+            if (o->plot_path && (st = qsnn_train_plot(o->plot_path, o->out_path, res)) != QSNN_OK)
                 goto done;
             if (o->ckpt_dir) {
                 qsnn_ckpt_state next = cs;
