@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bootstrap.sh: the two README commands of qsnn, for a fresh Debian 12 machine (run as root, or with sudo).
 #
 #   bash scripts/bootstrap.sh tutorial [ARGS...]   install packages, build, run `qsnn tutorial ARGS...`

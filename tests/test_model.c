@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_model.c: architectures as data (built-ins, JSON parsing and its errors, shapes, Keras parameter counts),
  * model initialisation, the model file (bit-exact round trip; truncated, corrupted and absurd files give clear
  * errors without crashing or allocating wildly) and the Keras summary against the tutorial's printed table. */

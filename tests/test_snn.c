@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_snn.c: the integer engine. Fire kernels exact (incl. docs/design.md s4.6's counter-example), fast == _ref
  * kernels, event == dense == ref paths on random models of every layer type, caller-memory API (exact size,
  * canaries, no allocator symbol in the engine library), .snn image/file round trip and corruption errors,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.c: shared helpers of the qsnn subcommands (error printing, number parsing). */
 #include "cli.h"
 

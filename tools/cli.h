@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.h: what every qsnn subcommand shares: the command table, exit codes, error printing.
  *
  * Exit codes: 0 success, 1 failure (the message names the file and the problem), 2 usage error.

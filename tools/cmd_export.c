@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_export.c: `qsnn export MODEL.snn -o FILE.h [--name NAME]`: a .snn model as a C header for firmware, so the
  * image lives in flash and the libc-only engine (src/snn + src/core) reads it in place:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_tutorial.c: `qsnn tutorial`, BrainChip's "Inference on KWS with MobileNet" tutorial end to end, in C.
  *
  * Steps (numbered as in the tutorial, each timed):

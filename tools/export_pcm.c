@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* export_pcm.c: the PCM test vector of `qsnn export --pcm` (tools/export_pcm.h).
  *
  * The host computes the reference exactly as the firmware does: PCM16 -> qsnn_mfcc_device_frame_s16 (the libc-only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* export_pcm.h: the PCM test vector of `qsnn export --pcm`: audio as PCM16 and what this host computes from it
  * with the device's front end (qsnn/mfcc_device.h) and the engine, window by window, for a firmware to reproduce
  * exactly (examples/mcu). */

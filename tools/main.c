@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c: the qsnn command. Dispatches `qsnn <cmd> [args]` to tools/cmd_<cmd>.c; `qsnn help` lists them.
  * Whatever a command printed, its results reach stdout or the command fails: stdout's error flag (sticky over
  * every printf/fwrite/putchar) and its final flush and close are checked here, once for all commands. */

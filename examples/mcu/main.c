@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c: keyword spotting on a microcontroller with qsnn's front end and integer engine, as a firmware does it.
  *
  * kws_model.h comes from `qsnn export kws.snn -o kws_model.h --pcm AUDIO...`: the model image (in flash, used in

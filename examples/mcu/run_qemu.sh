@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run_qemu.sh: build examples/mcu for a Cortex-M4 (Arm MPS2 AN386) and run it in QEMU: PCM audio through the
 # device's front end (src/audio/mfcc_device.c) and the integer engine on the target, window by window, compared with
 # what the host computes from the same samples.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/model.h: model descriptions (architectures as data), float/quantized models and the model file.
  *
  * A model is a sequence of layers. Each layer is one weighted operation followed by optional parts, always in

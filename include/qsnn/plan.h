@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/plan.h: the per-layer execution plan of a model (src/model/plan.c), shared by the model's inference
  * forwards (src/model/infer.c, infer_ref.c) and the trainer's graph (src/train/graph.c): geometry, per-sample
  * buffer sizes and parameter offsets of each layer. A library-internal API between two modules (the trainer sits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/qsnn.h: the whole public API. Include this, or the one module header you need.
  * The integer engine alone (embeddable, libc only) needs just qsnn/core.h and qsnn/snn.h. */
 #ifndef QSNN_H

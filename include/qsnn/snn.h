@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/snn.h: the integer event-based engine (src/snn, libc only: embeddable without the rest of qsnn).
  *
  * A model is an immutable .snn image (docs/snn.md): a 64-byte header, one 136-byte record per layer, the

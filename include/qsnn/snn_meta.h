@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/snn_meta.h: the optional metadata block at the end of a .snn image (docs/snn.md, "Metadata block"): the
  * softmax scale of the potentials and the keyword detector's calibrated parameters. libc only (src/snn).
  *

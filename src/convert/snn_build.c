@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_build.c: serialisation of integer layers into a .snn image (layout: docs/snn.md, qsnn/snn.h).
  *
  * Invariant: every image returned has passed qsnn_snn_model_init, so a builder bug or out-of-range input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* det_plot.c: the DET curve of qsnn/stream_eval.h drawn with cairo (as src/report draws its figures): miss rate
  * (linear, %) against false accepts per hour on the keyword-free recording (log axis; points without any false
  * accept sit on the "0" column at the left edge), one line per averaging span over the threshold sweep, the

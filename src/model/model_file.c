@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* model_file.c: the versioned model file (qsnn_model_save / qsnn_model_load). Format in docs/model.md:
  *
  *   off size field (all integers and floats little-endian)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* confusion.c: confusion matrices: counts, sklearn-style row normalisation, a text table and a PNG drawn with
  * cairo that reproduces the tutorial's matplotlib figure (8x8 inches at 100 dpi: imshow with the Blues
  * colormap scaled to [min, max] of the normalised matrix, ".2f" in every cell, white text above max/2, x tick

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* png_file.c: qsnn_png_save, cairo's PNG stream into qsnn_atomic_file. */
 #include "report/png_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_file.c: the .snn file: the image of qsnn/snn.h written atomically and read back whole, validated
  * (qsnn_snn_model_init: magic, version, sizes, CRC-32, every record) before anything uses it.
  */

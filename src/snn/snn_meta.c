@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_meta.c: the optional metadata block of a .snn image (qsnn/snn_meta.h, docs/snn.md): where it starts (the
  * 4-byte aligned end of the last section any record or the header points to), its validation, reading, and
  * writing an image with a new block (size and CRC updated). libc only, no allocation.

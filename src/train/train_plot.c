@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* train_plot.c: PNG of the training curves with cairo: loss (left) and train/validation accuracy (right) against
  * the epoch count over the whole run, episode boundaries as dashed lines. Written atomically. */
 #include "qsnn/io.h"
