@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "qsnn/report.h"
+#include "qsnn/version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +28,9 @@ static const qsnn_cmd k_cmds[] = {
 
 static void print_help(FILE *out)
 {
-    fprintf(out, "qsnn %s: quantized event-based neural networks for keyword spotting\n\n", "0.1.0");
-    fprintf(out, "Usage: qsnn <command> [options]\n       qsnn <command> --help\n\nCommands:\n");
+    fprintf(out, "qsnn %s: quantized event-based neural networks for keyword spotting\n\n", qsnn_version());
+    fprintf(out, "Usage: qsnn <command> [options]\n       qsnn <command> --help\n       qsnn --version\n\n"
+                 "Commands:\n");
     for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
         fprintf(out, "  %-10s %s\n", k_cmds[i].name, k_cmds[i].summary);
     fprintf(out, "\nStart with `qsnn tutorial`; see README.md for the file formats and the full walk-through.\n");
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
         return finish_stdout("help", QSNN_EXIT_OK);
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-        printf("qsnn 0.1.0\n");
+        printf("qsnn %s\n", qsnn_version());
         return finish_stdout("version", QSNN_EXIT_OK);
     }
     for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)

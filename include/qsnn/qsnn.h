@@ -3,6 +3,7 @@
  * The integer engine alone (embeddable, libc only) needs just qsnn/core.h and qsnn/snn.h. */
 #ifndef QSNN_H
 #define QSNN_H
+#include "qsnn/version.h"
 #include "qsnn/core.h"
 #include "qsnn/labels.h"
 #include "qsnn/tensor.h"
