@@ -577,12 +577,14 @@ static void test_caller_memory(void **state)
     free(img);
 }
 
-/* The engine library must not reference any allocator: inspect its undefined symbols. */
+/* The engine library must not reference any allocator: inspect its undefined symbols, object by object. The one
+ * exception is its file loader (snn_load.c: qsnn_snn_load returns the image it read in memory the caller frees). */
 static void test_engine_has_no_allocator(void **state)
 {
     (void)state;
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "nm -u %s/libqsnn_snn.a 2>/dev/null", QSNN_BINARY_DIR);
+    snprintf(cmd, sizeof cmd, "nm -u -A %s/libqsnn_snn.a 2>/dev/null | grep -v ':snn_load\\.c\\.o:'",
+             QSNN_BINARY_DIR);
     FILE *p = popen(cmd, "r");
     if (!p)
         skip();

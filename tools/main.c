@@ -15,7 +15,9 @@ static const qsnn_cmd k_cmds[] = {
     {"tutorial", cmd_tutorial, "the whole MobileNet-KWS tutorial: data, model, conversion, spiking inference"},
     {"mfcc", cmd_mfcc, "print (or save as .npy) the 49x10 TensorFlow MFCC of one audio file"},
     {"features", cmd_features, "compute train/validation/test features of a Speech Commands directory"},
+#ifdef QSNN_HAVE_SYNTH /* -DQSNN_SYNTH=OFF: built without espeak-ng and flite */
     {"synth", cmd_synth, "generate a synthetic Speech Commands dataset with Debian's speech synthesizers"},
+#endif
     {"train", cmd_train, "quantization-aware training in three episodes (float, 4-bit activations, 8/4-bit weights)"},
     {"eval", cmd_eval, "accuracy, confusion matrix and statistics of a float or spiking model on a split"},
     {"summary", cmd_summary, "print a model's layer table (Keras-style for .qsnn, Akida-style for .snn)"},

@@ -51,10 +51,11 @@ for a in "$@"; do pcm="$pcm --pcm $a"; done
 "$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$1" $pcm --pcm-seconds "$PCM_SECONDS" \
     --hop-ms "$HOP_MS" --pcm-wav "$out/pcm.wav" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
 [ -s "$out/kws_model.h" ] || { echo "run_qemu.sh: qsnn export failed" >&2; exit 1; }
-# the engine: src/snn without its file functions (snn_file.c writes files), with status.c and crc32.c of src/core;
+# the engine: src/snn without its file functions (snn_file.c writes files, snn_load.c reads them), with status.c and
+# crc32.c of src/core;
 # the front end: src/audio/mfcc_device.c. -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend
 # on fused multiply-adds (include/qsnn/mfcc_device.h; CMakeLists.txt builds the host's copy the same way)
-engine=$(ls "$root"/src/snn/*.c | grep -v '/snn_file\.c$')
+engine=$(ls "$root"/src/snn/*.c | grep -v -e '/snn_file\.c$' -e '/snn_load\.c$')
 # shellcheck disable=SC2086 # $engine is a list of paths
 arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -fno-tree-vectorize -Wall -Wextra -Werror \
     -ffunction-sections -fdata-sections -I"$root/include" -I"$root/src" -I"$out" -nostartfiles --specs=nosys.specs \

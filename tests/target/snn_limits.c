@@ -139,6 +139,7 @@ static int snn_limits_run(const unsigned char *img, size_t n, unsigned char *wor
 }
 
 #if defined(SNN_LIMITS_MAIN)
+#define KWS_MODEL_IMPLEMENTATION
 #include "kws_model.h"
 
 void board_puts(const char *s);
