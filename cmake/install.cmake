@@ -7,7 +7,8 @@
 #   bin/qsnn    the command
 #   share/qsnn/models/  the shipped models, the architecture JSON files and the MLPerf Tiny teacher (its licence)
 #   share/doc/qsnn/     LICENSE, NOTICE, README.md, CHANGELOG.md
-#   lib/pkgconfig/qsnn-snn.pc (engine alone), qsnn.pc (everything; Requires qsnn-snn)
+#   lib/pkgconfig/qsnn-snn.pc (engine alone), qsnn.pc (everything; Requires qsnn-snn): `pkg-config --cflags
+#               --libs qsnn` links a static or a shared libqsnn alike
 #   lib/cmake/qsnn/     find_package(qsnn [COMPONENTS snn qsnn]): qsnn::snn (with qsnn::core), qsnn::qsnn
 # Every file refers to the prefix relatively (pkg-config's ${pcfiledir}, CMake's package prefix): the tree can be
 # installed or moved anywhere.
@@ -75,6 +76,16 @@ if(TARGET qsnn_lib)
   endif()
   string(APPEND QSNN_PC_LIBS_PRIVATE " ${OpenMP_C_FLAGS} -lm")
   string(STRIP "${QSNN_PC_LIBS_PRIVATE}" QSNN_PC_LIBS_PRIVATE)
+  # a static libqsnn needs its dependencies on every link: public, so that plain `pkg-config --libs qsnn` works
+  # (--static would also pull the dependencies' own static-only libraries, which distributions do not ship)
+  set(QSNN_PC_REQUIRES "qsnn-snn = ${PROJECT_VERSION}")
+  set(QSNN_PC_LIBS "")
+  if(NOT BUILD_SHARED_LIBS)
+    string(APPEND QSNN_PC_REQUIRES " ${QSNN_PC_REQUIRES_PRIVATE}")
+    set(QSNN_PC_REQUIRES_PRIVATE "")
+    set(QSNN_PC_LIBS " ${QSNN_PC_LIBS_PRIVATE}")
+    set(QSNN_PC_LIBS_PRIVATE "")
+  endif()
   configure_file(${PROJECT_SOURCE_DIR}/cmake/qsnn.pc.in ${PROJECT_BINARY_DIR}/qsnn.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/qsnn.pc DESTINATION ${QSNN_PCDIR})
 endif()

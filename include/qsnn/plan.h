@@ -11,6 +11,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define QSNN_NO_OFF SIZE_MAX
 
 typedef struct {
@@ -60,5 +64,9 @@ qsnn_status qsnn_plan_weights_f64(const qsnn_plan *p, const qsnn_model *m, doubl
 void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *Wd, const uint8_t *x,
                          double *bufA, double *bufB, double *bufT, double *sig, double *logits,
                          float *const *trace);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
