@@ -41,6 +41,10 @@ case "$model" in
 *) "$qsnn" convert "$model" -o "$out/kws.snn" >/dev/null ;;
 esac
 if [ $# -eq 0 ]; then
+    if ! "$qsnn" synth --help >/dev/null 2>&1; then
+        echo "run_qemu.sh: this qsnn has no \`qsnn synth\` (-DQSNN_SYNTH=OFF): give the AUDIO files" >&2
+        exit 77
+    fi
     "$qsnn" synth -o "$out/synth" --words yes,no,left --keywords yes,no,left --per-word 1 --unknown-per-word 0 \
         --voices 1 --noise-seconds 0 -j 1 -q >/dev/null
     set -- "$out"/synth/yes/*.wav "$out"/synth/no/*.wav "$out"/synth/left/*.wav

@@ -85,9 +85,10 @@ eng_line=$("$tmp/cxx-engine/run_header") || fail "engine only: run_header"
 # and the engine's pkg-config file alone, from C
 PKG_CONFIG_PATH=$(dirname "$(find "$tmp/engine" -name qsnn-snn.pc | head -1)")
 export PKG_CONFIG_PATH
-printf '#include "qsnn/snn.h"\n#include "qsnn/version.h"\n#include <stdio.h>\nint main(int c, char **v)\n{\n'\
-'    qsnn_snn_model m;\n    unsigned char *img;\n    if (c != 2 || qsnn_snn_load(v[1], &m, &img) != QSNN_OK)\n'\
-'        return 1;\n    printf("%%d %%s\\n", m.num_classes, qsnn_version());\n    return 0;\n}\n' >"$tmp/load.c"
+printf '#include "qsnn/snn.h"\n#include "qsnn/version.h"\n#include <stdio.h>\n#include <stdlib.h>\n'\
+'int main(int c, char **v)\n{\n    qsnn_snn_model m;\n    unsigned char *img;\n'\
+'    if (c != 2 || qsnn_snn_load(v[1], &m, &img) != QSNN_OK)\n        return 1;\n'\
+'    printf("%%d %%s\\n", m.num_classes, qsnn_version());\n    free(img);\n    return 0;\n}\n' >"$tmp/load.c"
 # shellcheck disable=SC2046,SC2086
 cc -std=c11 -Wall -Wextra -Werror $flags "$tmp/load.c" -o "$tmp/load" $(pkg-config --cflags --libs qsnn-snn) || \
     fail "engine only: C through pkg-config qsnn-snn"
