@@ -55,8 +55,10 @@ grep -q "Keras\|Model: \"mobilenet_kws\"\|$tmp/empty" "$tmp/tut.out" "$tmp/tut.e
 step "2. C consumer through pkg-config"
 export PKG_CONFIG_PATH="$pcdir"
 # shellcheck disable=SC2046,SC2086 # pkg-config's flags are words
+# (the rpath finds a shared libqsnn where it was installed)
 cc -std=c11 -Wall -Wextra -Wpedantic -Werror $flags "$here/c_pkgconfig/classify.c" -o "$tmp/classify" \
-    $(pkg-config --cflags --libs qsnn) || fail "C consumer: build with pkg-config qsnn"
+    $(pkg-config --cflags --libs qsnn) -Wl,-rpath,"$(pkg-config --variable=libdir qsnn)" || \
+    fail "C consumer: build with pkg-config qsnn"
 c_line=$("$tmp/classify" "$tmp/kws.snn" "$clip") || fail "C consumer: run"
 step "   $c_line"
 
@@ -90,7 +92,8 @@ printf '#include "qsnn/snn.h"\n#include "qsnn/version.h"\n#include <stdio.h>\n#i
 '    if (c != 2 || qsnn_snn_load(v[1], &m, &img) != QSNN_OK)\n        return 1;\n'\
 '    printf("%%d %%s\\n", m.num_classes, qsnn_version());\n    free(img);\n    return 0;\n}\n' >"$tmp/load.c"
 # shellcheck disable=SC2046,SC2086
-cc -std=c11 -Wall -Wextra -Werror $flags "$tmp/load.c" -o "$tmp/load" $(pkg-config --cflags --libs qsnn-snn) || \
+cc -std=c11 -Wall -Wextra -Werror $flags "$tmp/load.c" -o "$tmp/load" $(pkg-config --cflags --libs qsnn-snn) \
+    -Wl,-rpath,"$(pkg-config --variable=libdir qsnn-snn)" || \
     fail "engine only: C through pkg-config qsnn-snn"
 "$tmp/load" "$tmp/kws.snn" >/dev/null || fail "engine only: qsnn_snn_load from libqsnn_snn"
 step "ok: $c_line"
