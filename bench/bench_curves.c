@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_curves.c: per-epoch validation accuracy of several `qsnn train --log` runs, one panel per episode, one
  * colour per run (thick: validation, thin: training accuracy), as a PNG or SVG (by OUT's extension, qsnn/plot.h):
  * how docs/training.md shows what batch-norm re-estimation changes (docs/bn_curves.png), and the shipped model's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_mfcc.c: one-second clips per second per core for the MFCC front end (single thread).
  *
  *   bench_mfcc [--data DIR] [--runs N] [--clips N]

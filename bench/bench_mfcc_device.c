@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_mfcc_device.c: what the device's front end (qsnn/mfcc_device.h, src/audio/mfcc_device.c: libc-only, float32, the
  * same bits on the host and on a Cortex-M4) changes against the host's default one (qsnn_mfcc: KissFFT, double
  * after the FFT, exact-DFT repair), on real clips, and what each costs per frame on this host.

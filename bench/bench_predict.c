@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_predict.c: cost of the float model's evaluation forward in its two precisions (qsnn_model_predict_prec),
  * e.g. the trainer's per-epoch validation (709 clips on the real subset).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_snn.c: speed and memory of the integer engine, and the machine's arithmetic limit.
  *
  *   bench_snn [MODEL.snn | MODEL.qsnn] [--calls N] [--clips N] [--json]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_synth.c: generation speed of `qsnn synth` (clips per second), by engine and by job count.
  *
  *   bench_synth [--clips N] [--jobs N] [--dir DIR]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_teacher.c: what a teacher costs a distilling trainer: batched float inference of a model on its own
  * features (qsnn_infer_run, clips/s) and the front end (qsnn_frontend_compute, clips/s), on 1 and 2 threads;
  * medians of timed rounds after a warm-up round. Inputs are the features of synthetic clips (noise plus a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_train.c: training throughput (samples/s) of mobilenet_kws (or --arch) per episode on 1 and 2 threads:
  * median over timed steps of forward + backward + Adam at batch 100, after warm-up steps; peak RSS (getrusage).
  * Data: the training split of a feature file when one is given, else random uint8 inputs and labels.

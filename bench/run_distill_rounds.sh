@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run_distill_rounds.sh: what a teacher costs `qsnn train`: ROUNDS x (EPOCHS epochs of episode 1 without a teacher,
 # the same with --teacher TEACHER), alternated round by round so a slow minute of a shared machine slows both
 # sides; per epoch the whole wall time counts (augmentation, the teacher's front end and forward passes, the

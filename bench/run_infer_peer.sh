@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run_infer_peer.sh: the integer engine (bench_snn) and the PyTorch peer's float inference (bench/peer, --infer)
 # on the same model shape, then the ratios.
 #

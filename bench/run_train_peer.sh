@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run_train_peer.sh: qsnn training against the PyTorch peer (bench/peer/mobilenet_kws_torch.py) with the same
 # recipe on the same uint8 features: training samples/s per episode (bench_train medians on 1 and 2 threads, and
 # the full runs' per-episode averages), per-episode validation/test accuracy, peak memory; prints the ratios.

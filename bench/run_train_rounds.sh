@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run_train_rounds.sh: training speed of qsnn against the PyTorch peer, alternated round by round so that a slow
 # minute of this shared machine slows both sides of a round: ROUNDS x (bench_train, 30 timed steps on THREADS
 # threads; the peer, 2 epochs on THREADS threads, same features), then per episode the medians and ranges of both

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # docs.cmake: man pages and bash completion of qsnn, generated at build time from the built binary, so they say
 # what `qsnn CMD --help` says and complete what its parser takes (tools/cli.c):
 #   share/bash-completion/completions/qsnn   scripts/gen_completion.sh (bash only)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_arch.c: the architecture JSON parser (qsnn_arch_from_json, what `qsnn train --arch FILE` reads): any text,
  * and an architecture it accepts must size its parameters without overflow. */
 #include "qsnn/model.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_audio.c: the audio path of every command (libsndfile's WAV/FLAC/... decoders behind qsnn's checks, the
  * resampler, the stream): whole-file read, one-second clip, and the stream in pieces; a decoded clip goes
  * through the MFCC, which must give finite features. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_checkpoint.c: the trainer's checkpoint loader (qsnn_ckpt_load) for a fixed tiny model (fuzz_ckpt_arch) and a
  * fixed run (3 episodes of 2 epochs). The option hash is taken from the input itself (bytes 40..47), so that the
  * fuzzer gets past that check to the checksum, the position, the records and the values. A checkpoint it accepts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_common.h: what the file-reading fuzz targets share: the input written to a private temporary file (the
  * readers take paths, as the commands do) and a quiet log. */
 #ifndef QSNN_FUZZ_COMMON_H

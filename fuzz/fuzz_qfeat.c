@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_qfeat.c: the feature file reader (qsnn_featureset_load): header, sizes, checksum, labels, body. A file
  * it accepts must hold what it claims (labels in range, finite float features). */
 #include "fuzz_common.h"

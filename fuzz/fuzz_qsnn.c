@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_qsnn.c: the float/quantized model reader (qsnn_model_load: header, checksum, architecture JSON, labels,
  * parameters) and, for a model it accepts, one prediction, which must give finite logits and a class in range. */
 #include "fuzz_common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_snn.c: the integer engine's validator (qsnn_snn_model_init) on any bytes, and for an image it accepts, a
  * run in each mode in exactly the workspace qsnn_snn_mem_size asks for (ASan catches any write past it); the three
  * modes must agree, as the validator's invariant promises. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_tflite.c: libFuzzer target for the TFLite importer (qsnn_import_tflite_mem, src/import): any input must
  * be imported or refused with a status, never crash, read out of bounds or leak. Seeds: fuzz/corpus/tflite
  * (small models of tests/ref/make_tflite.py and refused variants). Built by the QSNN_FUZZ option with clang

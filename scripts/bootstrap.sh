@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bootstrap.sh: the two README commands of qsnn, for a fresh Debian 12 machine (run as root, or with sudo).
 #
 #   bash scripts/bootstrap.sh tutorial [ARGS...]   install packages, build, run `qsnn tutorial ARGS...`
@@ -19,8 +20,10 @@ pkgs=(build-essential cmake pkg-config libsndfile1-dev libkissfft-dev libfftw3-d
       libsamplerate0-dev nettle-dev libespeak-ng-dev espeak-ng-data flite1-dev libopenblas-dev libcmocka-dev
       help2man)  # help2man: the man pages (the build skips them without it)
 # The tests also build examples/mcu for a Cortex-M4 and run it in QEMU (tests/test_convert.c, and the engine's
-# size checks with a 32-bit size_t in tests/test_hostile.c); the fuzz targets need clang (libFuzzer) and its
-# OpenMP runtime.
+# size checks with a 32-bit size_t in tests/test_hostile.c), compile the exported header with arm-none-eabi-g++
+# (tests/test_export.c; gcc-arm-none-eabi has it) and g++ (build-essential), and install the build to a temporary
+# prefix to build C and C++ consumers against it (tests/consumers/run.sh: cmake, pkg-config); the fuzz targets
+# need clang (libFuzzer) and its OpenMP runtime.
 if [ "$mode" = test ]; then
   pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang libomp-dev)
 fi

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # fuzz.sh: build the libFuzzer targets (fuzz/fuzz_*.c, clang, ASan + UBSan) and run each for a bounded time.
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET]      default 30

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gen_completion.sh QSNN OUT: write the bash completion of qsnn to OUT, from the built binary QSNN: the
 # subcommands from `qsnn help` (tools/main.c's table) and each one's options from `qsnn CMD --list-options`
 # (the table its parser uses, tools/cli.c), so the completion cannot drift from the parser. Run by the build

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gen_man.sh HELP2MAN QSNN DIR: write the man pages qsnn.1 and qsnn-<command>.1 (one per subcommand of
 # `qsnn help`) into DIR with help2man, from the built binary's --help, so that they say what --help says.
 # Run by the build when help2man is installed (cmake/docs.cmake; Debian package help2man).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # qsnn_commands.sh: sourced by gen_man.sh and gen_completion.sh. qsnn_commands QSNN prints the subcommands of
 # the built qsnn as "name<TAB>summary" lines, read from `qsnn help` (which prints tools/main.c's command table),
 # so that neither script keeps a list of its own.

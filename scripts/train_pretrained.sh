@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # train_pretrained.sh: reproduces models/mobilenet_kws_pretrained.qsnn, the pretrained MobileNet-KWS that
 # `qsnn tutorial` loads by default (docs/pretrained.md).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_arch_ext.c: the architecture-language additions for models trained elsewhere (docs/model.md): bias without
  * batch norm, a standalone depthwise followed by a separate pointwise with an activation between, an unbounded
  * ReLU, average and max pooling over a window after the activation (SAME and VALID), a non-square kernel, a dense

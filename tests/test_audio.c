@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_audio.c: audio file input/output (src/audio/wav.c).
  *
  * Bad input (missing, empty, truncated header, truncated data, random bytes, text, zero-length audio, a directory)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_augment.c: the training augmentations beyond TF's (qsnn_data_opts speed_pct, level_db, SpecAugment masks)
  * on real clips of ../shared/data/speech_commands_test_subset (skipped when it is absent):
  *  - all off: the augmented features are those of a dataset opened with the defaults, bit for bit;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cli.c: the one command-line grammar of qsnn (issue 15), on the built binary. The subcommands are read from
  * `qsnn help` (tools/main.c's table), never listed here, and each one's options from `qsnn CMD --list-options` (the
  * table its parser uses, tools/cli.c). For every subcommand:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_convert.c: conversion of a quantized float model into the integer engine.
  *  - agreement: a mobilenet_kws with random weights and random batch-norm statistics (calibrated so every
  *    level occurs, a quarter of the gammas negative, one gamma exactly 0, quant_acts = quant_weights = 1):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_core.c: status/error messages, overflow-checked sizes, arena, RNG determinism, atomic writes, .npy. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>

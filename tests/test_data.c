@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_data.c: Speech Commands datasets: TF's which_set against Python hashlib (tests/data/which_set.txt), both
  * layouts with and without list files (built in /tmp with qsnn_audio_write_wav16), index sizes (ceil counts),
  * label order, seed determinism, bad clips, augmentation (shift range, noise probability and volumes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dataset_many.c: several Speech Commands directories as one dataset (qsnn_dataset_open_many), built in /tmp:
  * the merged splits are each directory's own index (list files for one, which_set for the other) one after the
  * other, with per-split silence/unknown quotas of each directory; sources carry the directory prefix; clean

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_distill.c: knowledge distillation in the trainer.
  *  - qsnn_softmax_kd_forward: the loss is (1 - a) CE + a T^2 KL (against a direct evaluation) and the gradient it
  *    hands to qsnn_softmax_xent_backward matches central finite differences of that loss;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_feature_file.c: the versioned feature file: float and uint8 round trips, an empty set, and corrupt files
  * (truncated at many offsets, bad magic, bad version, absurd sizes that must fail before any allocation, bad
  * content), each rejected with a clear message naming the field. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_file_kind.c: qsnn_file_kind_of (qsnn/io.h) on a real file of every qsnn format, written by the module that
  * owns it (model file, .snn image, feature file, trainer checkpoint), on a folder, on other files and on paths
  * that cannot be read: the magics of src/io/file_kind.c are the formats' own. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_frontend.c: the front ends as data (qsnn/frontend.h).
  *  - tf-signal against the independent float64 numpy reference tests/ref/tf_signal_ref.py on the WAV fixtures of
  *    tests/data (silence, noise, a tone, a chirp, a quiet low tone, a short clip, other parameters, no peak

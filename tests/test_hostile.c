@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_hostile.c: crafted inputs against the readers and writers, by position and by class: the .snn validator's
  * geometry limits (on the host and, in QEMU, on a Cortex-M4 whose size_t is 32 bits), label characters, what
  * `qsnn export` embeds in C, control characters on a terminal, model/feature mismatches in `qsnn eval`, the

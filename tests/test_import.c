@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_import.c: the TFLite importer on the MLPerf Tiny teacher (models/teachers; the reference outputs and
  * clips come from ../shared, and that test is skipped without them):
  * architecture and parameter count, its tf-signal features and probabilities on the five clips of

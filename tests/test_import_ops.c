@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_import_ops.c: the TFLite importer on small models made by tests/ref/make_tflite.py (every supported
  * operator, SAME/VALID with TensorFlow's asymmetric padding, int8 per-channel / per-tensor and uint8 weights
  * with a zero point, ADD as a bias, standalone RELU / RELU6, pooling after an activation, two dense layers),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_infer.c: the class decision of the float/quantized model (qsnn_argmax_f64): lowest index on ties, where a
  * tie is equality up to double rounding (1e-9 of the largest |logit|), so that the float model and the integer
  * engine (argmax of exact integer potentials, lowest index on ties) break exact ties the same way. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_kws.c: the keyword pipeline on streams: the detector on crafted score sequences (softmax, averaging,
  * threshold, suppression, re-arming, the word's span), event scoring on synthetic event lists (a hit, a miss, a
  * wrong label, a false accept, a repeated detection, both sides of the tolerance edge), the calibration choice,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_layering.c: the architecture of docs/architecture.md, checked against the code.
  *
  * Every source and header of src/<module>/, include/qsnn/, tools/ and examples/mcu/ is read; every

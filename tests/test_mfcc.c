@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_mfcc.c: qsnn_mfcc against the independent float64 numpy reference (tests/ref/mfcc_ref.py).
  *
  * tests/data/mfcc_cases.txt lists each case (clip, window, stride, channels, coefficients, band, crop); the

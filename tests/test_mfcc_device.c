@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_mfcc_device.c: the libc-only device front end (src/audio/mfcc_device.c) against independent references:
  * its real FFT against KissFFT's kiss_fftr (float) and a double DFT, its MFCC against the float64 numpy reference
  * of tests/data (tests/ref/mfcc_ref.py, the same fixtures as test_mfcc.c) and against qsnn_mfcc, its uint8 features

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_model.c: architectures as data (built-ins, JSON parsing and its errors, shapes, Keras parameter counts),
  * model initialisation, the model file (bit-exact round trip; truncated, corrupted and absurd files give clear
  * errors without crashing or allocating wildly) and the Keras summary against the tutorial's printed table. */
@@ -16,6 +17,7 @@
 
 #include "qsnn/io.h"
 #include "qsnn/model.h"
+#include "qsnn/version.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -453,9 +455,9 @@ static void test_model_file_corruption(void **state)
     write_bytes(bad, copy, n);
     expect_load_error(bad, "magic");
     memcpy(copy, img, n);
-    qsnn_put_u32le(copy + 8, 2);
+    qsnn_put_u32le(copy + 8, 3);
     write_bytes(bad, copy, n);
-    expect_load_error(bad, "version: 2 is not supported");
+    expect_load_error(bad, "version: 3 is not supported");
     memcpy(copy, img, n);
     qsnn_put_u32le(copy + 24, 0xFFFFFFFFu); /* absurd JSON length */
     write_bytes(bad, copy, n);
@@ -485,6 +487,35 @@ static void test_model_file_corruption(void **state)
     qsnn_put_u32le(copy + 16, 8);
     write_bytes(bad, copy, n);
     expect_load_error(bad, "flags");
+
+    /* the writer's version (format version 2, qsnn 0.2.0): this build's; a version 1 file (0.1.0: zero there)
+     * still loads, with writer 0; non-zero reserved bytes are refused in either */
+    assert_int_equal(qsnn_get_u32le(img + 8), 2);
+    assert_int_equal(qsnn_get_u32le(img + 56), QSNN_VERSION_U32);
+    {
+        qsnn_model x;
+        assert_int_equal(qsnn_model_load(&x, good), QSNN_OK);
+        assert_int_equal(x.writer_version, QSNN_VERSION_U32);
+        qsnn_model_free(&x);
+        memcpy(copy, img, n);
+        qsnn_put_u32le(copy + 8, 1);
+        qsnn_put_u32le(copy + 56, 0);
+        reseal(copy, n);
+        write_bytes(bad, copy, n);
+        assert_int_equal(qsnn_model_load(&x, bad), QSNN_OK);
+        assert_int_equal(x.writer_version, 0);
+        assert_memory_equal(x.params, m.params, m.num_params * sizeof(float));
+        qsnn_model_free(&x);
+    }
+    qsnn_put_u32le(copy + 56, 0x00000100u); /* version 1 with a writer: the old reserved bytes */
+    reseal(copy, n);
+    write_bytes(bad, copy, n);
+    expect_load_error(bad, "reserved header bytes");
+    memcpy(copy, img, n);
+    qsnn_put_u32le(copy + 60, 1);
+    reseal(copy, n);
+    write_bytes(bad, copy, n);
+    expect_load_error(bad, "reserved header bytes");
 
     /* behind a valid checksum: the arch JSON is parsed and validated, the parameter count checked */
     uint32_t json_len = qsnn_get_u32le(img + 24);

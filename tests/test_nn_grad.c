@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_nn_grad.c: every layer's backward against central finite differences of its forward, evaluated in
  * double (loss = sum_i r_i * out_i with fixed random r), on tiny random shapes. Inputs are kept away from kinks
  * (ReLU6 at 0 and 6). For the quantizers the straight-through gradient is checked against finite differences of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_outputs.c: what commands do to their output paths (qsnn_check_outputs and the atomic writer) and to a
  * standard output that cannot be written: the same file as an input or another output, special files (a
  * character device written through, a FIFO refused, a symbolic link kept), a folder, a replaced file's mode,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_plot.c: the figures' module (qsnn/plot.h) and the training plot.
  *  - nice ticks: known ranges give the expected 1/2/5 x 10^k steps; on 2,000 random ranges every step is a nice
  *    one, the ticks cover the range, fit max_ticks, and the next finer nice step would not fit; tick values are

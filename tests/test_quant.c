@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_quant.c: the quantizers produce exactly the levels of docs/design.md s3.3-3.4: weight codes in [-kmax, kmax]
  * with delta = kmax / (threshold * population std), round half to even, clipping and its straight-through mask;
  * ActivationDiscreteRelu levels {0, gamma, ..., relumax} with ties at t0 + n*gamma going down. */

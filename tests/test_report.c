@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_report.c: confusion matrix (counts, row normalisation, text), the figure (PNG signature, size, margins and
  * colours read back with cairo; SVG; bad extension), Akida's statistics printout reproducing tutorial lines from their counts, and the commands
  * (convert, summary, eval --json) end to end on a random quantized model (eval only with the shared data). */

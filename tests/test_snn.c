@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_snn.c: the integer engine. Fire kernels exact (incl. docs/design.md s4.6's counter-example), fast == _ref
  * kernels, event == dense == ref paths on random models of every layer type, caller-memory API (exact size,
  * canaries, no allocator symbol in the engine library), .snn image/file round trip and corruption errors,
@@ -576,12 +577,14 @@ static void test_caller_memory(void **state)
     free(img);
 }
 
-/* The engine library must not reference any allocator: inspect its undefined symbols. */
+/* The engine library must not reference any allocator: inspect its undefined symbols, object by object. The one
+ * exception is its file loader (snn_load.c: qsnn_snn_load returns the image it read in memory the caller frees). */
 static void test_engine_has_no_allocator(void **state)
 {
     (void)state;
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "nm -u %s/libqsnn_snn.a 2>/dev/null", QSNN_BINARY_DIR);
+    snprintf(cmd, sizeof cmd, "nm -u -A %s/libqsnn_snn.a 2>/dev/null | grep -v ':snn_load\\.c\\.o:'",
+             QSNN_BINARY_DIR);
     FILE *p = popen(cmd, "r");
     if (!p)
         skip();

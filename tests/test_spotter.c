@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_spotter.c: the keyword pipeline of qsnn/kws.h (src/kws) with the shipped model, converted.
  *
  * The input is a few seconds of audio: real keyword clips of ../shared/data when it is there (else the MFCC

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_synth.c: the synthetic Speech Commands generator: voice table and which_set, noise colours, and small
  * end-to-end runs checking the layout, the WAV format and lengths, unclipped words, voice-disjoint splits that
  * agree with the list files and which_set, byte-identical determinism across job counts, resumability, real-noise

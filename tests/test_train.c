@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_train.c: the training graph and loop.
  *  - whole-model gradients (conv2d, separable with pooling, BN, ReLU6, bias, dense) against central finite
  *    differences of the training-mode loss, in double, on a tiny model;

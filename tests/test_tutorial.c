@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_tutorial.c: end-to-end test of `qsnn tutorial` (issue 6) with the shipped pretrained model on a small
  * synthetic Speech Commands set made by `qsnn synth`: the command finishes, results.json is consistent
  * (accuracies in [0, 1], agreement computed and equal to the fraction the printed text gives, HW compatible,

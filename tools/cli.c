@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.c: shared helpers of the qsnn subcommands: error printing, number parsing, the common options (one
  * grammar for every command, cli.h) and JSON printing. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.h: what every qsnn subcommand shares: the command table, exit codes, error printing, and the one
  * command-line grammar (issue 15).
  *

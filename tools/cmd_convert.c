@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_convert.c: `qsnn convert MODEL -o OUT.snn`: a quantized model (episode 3) -> the integer event-based model,
  * with the hardware verdict of every layer and, with --check DATA, the float-vs-integer level check on a split.
  * The output is written only when the whole conversion succeeded (atomically). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_eval.c: `qsnn eval MODEL DATA`: accuracy of a float/quantized model (.qsnn) or an integer model (.snn) on
  * one split, the confusion matrix (text, and a PNG or SVG figure with --plot), Akida's statistics for a
  * .snn model (--stats, over the first 20 clips as the tutorial), and --json with every clip's file, label and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_eval_stream.c: `qsnn eval-stream MODEL.snn DATA`: keyword spotting on long labelled recordings, measured as
  * the field reports it (qsnn/stream_eval.h, docs/stream.md): miss rate, false accepts per hour (also on a
  * keyword-free recording), delay, real-time factor, the DET curve, and `--calibrate FA_PER_HOUR`, which writes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_features.c: `qsnn features DATA_DIR -o FILE`: the train/validation/test MFCC features of a Speech Commands
  * directory (either layout, see qsnn/data.h) into a versioned feature file, optionally exported as .npy.
  *

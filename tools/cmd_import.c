@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_import.c: `qsnn import MODEL.tflite -o MODEL.qsnn`: a TensorFlow Lite model as a qsnn float model, with its
  * label order (--labels) and the front end it was trained on (--frontend; TFLite files do not record it). */
 #include "cli.h"

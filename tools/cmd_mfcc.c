@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_mfcc.c: `qsnn mfcc FILE`: the MFCC features of one audio file, exactly as the training pipeline computes them.
  *
  * Decoding, crop/pad and features go through the library (qsnn_audio_read, qsnn_mfcc_*), so what this prints is

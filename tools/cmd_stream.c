@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_stream.c: `qsnn stream MODEL.snn AUDIO|-`: keyword spotting on audio of any length with the integer engine.
  *
  * The spotter is the library's (qsnn/kws.h: windows, incremental MFCC, energy gate, scores and decisions); this

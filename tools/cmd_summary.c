@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_summary.c: `qsnn summary MODEL`: the layer table of a model, chosen by the file's magic: a float/quantized
  * model (QSNNMODL) prints Keras' model.summary(), an integer .snn model (QSNN_SNN) Akida's model.summary() with
  * the HW column, the reasons of every "no" and the model size; --json gives the same facts as one object. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_synth.c: `qsnn synth -o DIR`: make (or complete) a synthetic Speech Commands dataset with Debian's speech
  * synthesizers (espeak-ng, flite). All the work is qsnn_synth_run (src/synth/synth.c); this file parses options and
  * prints the summary (text or --json) on stdout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_train.c: `qsnn train FEATURES|DATA_DIR -o MODEL`: quantization-aware training in three episodes
  * (qsnn/train.h). Data: a feature file (fixed features; its train split trains, --val-split validates) or a
  * Speech Commands directory (the training split is re-featurized with augmentation every epoch, seed

@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_tutorial.c: `qsnn tutorial`, BrainChip's "Inference on KWS with MobileNet" tutorial end to end, in C.
  *
  * Steps (numbered as in the tutorial, each timed):
  *   2.  data: a Speech Commands directory (--data, either released layout) or the built-in default, synthetic
  *       speech generated once by `qsnn synth` and cached under $XDG_CACHE_HOME/qsnn (real background noise is
- *       mixed in when the released _background_noise_ recordings are found);
- *   3.  the pretrained quantized MobileNet-KWS shipped in models/, Keras-style summary;
+ *       mixed in from --noise DIR or $QSNN_NOISE_DIR, e.g. a dataset's _background_noise_); a build without
+ *       synthetic speech (-DQSNN_SYNTH=OFF) needs --data;
+ *   3.  the pretrained quantized MobileNet-KWS shipped in share/qsnn/models (tools/paths.c), Keras-style summary;
  *   4.  its accuracy on the chosen split;
  *   5.1 conversion to the integer event-based model, Akida-style summary with the HW column;
  *   5.2 the spiking model's accuracy, its agreement with the quantized model, Akida's statistics (first 20 clips);
@@ -13,6 +15,7 @@
  * anything the library does not: this file only sequences library calls and prints. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "paths.h"
 
 #include "qsnn/convert.h"
 #include "qsnn/data.h"
@@ -20,7 +23,9 @@
 #include "qsnn/model.h"
 #include "qsnn/report.h"
 #include "qsnn/snn.h"
+#ifdef QSNN_HAVE_SYNTH
 #include "qsnn/synth.h"
+#endif
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -28,10 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#ifndef QSNN_SOURCE_DIR
-#define QSNN_SOURCE_DIR "."
-#endif
 
 #define PRETRAINED_REL "models/mobilenet_kws_pretrained.qsnn"
 #define SYNTH_CACHE_NAME "synth-default-v1"
@@ -49,13 +50,18 @@ static void usage(void)
            "  --data DIR       a Speech Commands directory in either released layout (the full dataset with\n"
            "                   validation_list.txt/testing_list.txt, or the 12-folder test set). Default: synthetic\n"
            "                   speech made once with `qsnn synth` and cached in $XDG_CACHE_HOME/qsnn (~/.cache/qsnn)\n"
+#ifndef QSNN_HAVE_SYNTH
+           "                   (this qsnn was built without synthetic speech, -DQSNN_SYNTH=OFF: --data is needed)\n"
+#endif
            "  --split NAME     split to evaluate: test (default), validation or train\n"
            "  --model FILE     quantized model (.qsnn) to use instead of the shipped pretrained one\n"
-           "                   (also: environment variable QSNN_MODEL)\n"
+           "                   (also: environment variable QSNN_MODEL; the shipped one is looked up in\n"
+           "                   $QSNN_DATA_DIR/models, else share/qsnn/models of the installation)\n"
            "  -o, --output DIR where the .snn model, confusion_matrix.png and results.json go (default qsnn-tutorial)\n"
            "  --cache DIR      cache folder for the synthetic default (default $XDG_CACHE_HOME/qsnn)\n"
-           "  --noise DIR      real background-noise recordings to mix into the synthetic default (found\n"
-           "                   automatically in ../shared/data when present; also QSNN_NOISE_DIR)\n"
+           "  --noise DIR      real background-noise recordings (WAV files) to mix into the synthetic default,\n"
+           "                   e.g. a Speech Commands dataset's _background_noise_ (also: QSNN_NOISE_DIR);\n"
+           "                   without it the synthetic set has generated noise only\n"
            "  --stats-samples N  clips counted by the statistics (default 20, as the tutorial)\n"
            "  --threads N      at most N threads (default: all cores)\n"
            "  --json           print results.json to stdout at the end (the walk-through then goes to stderr,\n"
@@ -65,12 +71,15 @@ static void usage(void)
            "\n"
            "Examples:\n"
            "  qsnn tutorial\n"
+           "  qsnn tutorial --noise speech_commands_v0.02/_background_noise_\n"
            "  qsnn tutorial --data ../shared/data/speech_commands_test_subset -o /tmp/tut\n");
 }
 
 static int is_dir(const char *p) { return p && qsnn_file_kind_of(p) == QSNN_FILE_DIR; }
 
+#ifdef QSNN_HAVE_SYNTH
 static int is_file(const char *p) { return p && qsnn_file_kind_of(p) >= QSNN_FILE_OTHER && !is_dir(p); }
+#endif
 
 typedef struct {
     double t0;
@@ -102,24 +111,23 @@ static void step_end(tut_clock *c, const char *num)
     cJSON_AddItemToArray(c->steps, s);
 }
 
-static const char *default_model_path(char *buf, size_t cap)
+/* --model, else $QSNN_MODEL, else the shipped model (tools/paths.c); NULL with the error set when not found. */
+static const char *default_model_path(const char *opt, char *buf, size_t cap)
 {
     const char *env = getenv("QSNN_MODEL");
-    if (env && env[0])
-        return env;
-    snprintf(buf, cap, "%s/%s", QSNN_SOURCE_DIR, PRETRAINED_REL);
-    return buf;
-}
-
-static const char *find_real_noise(const char *opt, char *buf, size_t cap)
-{
     if (opt)
         return opt;
-    const char *env = getenv("QSNN_NOISE_DIR");
     if (env && env[0])
         return env;
-    snprintf(buf, cap, "%s/../shared/data/speech_commands_subset/_background_noise_", QSNN_SOURCE_DIR);
-    return is_dir(buf) ? buf : NULL;
+    return cli_shipped_file(PRETRAINED_REL, buf, cap) == QSNN_OK ? buf : NULL;
+}
+
+#ifdef QSNN_HAVE_SYNTH
+/* --noise, else $QSNN_NOISE_DIR, else none (the synthetic set's own generated noise) */
+static const char *find_real_noise(const char *opt)
+{
+    const char *env = getenv("QSNN_NOISE_DIR");
+    return opt ? opt : env && env[0] ? env : NULL;
 }
 
 static qsnn_status prepare_default_data(const char *cache_opt, const char *noise, char *dir, size_t cap)
@@ -146,8 +154,8 @@ static qsnn_status prepare_default_data(const char *cache_opt, const char *noise
         printf("Using the synthetic Speech Commands set cached in %s\n", dir);
         return QSNN_OK;
     }
-    printf("Generating the built-in synthetic Speech Commands set in %s (once; it is cached)%s\n", dir,
-           noise ? ",\nwith the real background noise recordings found in ../shared/data" : "");
+    printf("Generating the built-in synthetic Speech Commands set in %s (once; it is cached)%s%s\n", dir,
+           noise ? ",\nwith the real background noise recordings of " : "", noise ? noise : "");
     fflush(stdout);
     qsnn_synth_opts so;
     qsnn_synth_default_opts(&so);
@@ -164,6 +172,7 @@ static qsnn_status prepare_default_data(const char *cache_opt, const char *noise
         fclose(fp);
     return QSNN_OK;
 }
+#endif /* QSNN_HAVE_SYNTH */
 
 static double accuracy_of(const int32_t *pred, const int32_t *label, size_t n)
 {
@@ -297,6 +306,11 @@ static int parse_args(int argc, char **argv, tut_args *a)
         return cli_usage_error("tutorial", "unexpected argument '%s'", argv[optind]);
     if (data && !is_dir(data))
         return cli_usage_error("tutorial", "--data %s: not a folder", data);
+#ifndef QSNN_HAVE_SYNTH
+    if (!data)
+        return cli_usage_error("tutorial", "this qsnn was built without synthetic speech (-DQSNN_SYNTH=OFF), so "
+                                           "there is no built-in data: give a Speech Commands directory with --data DIR");
+#endif
     if (noise_opt && !is_dir(noise_opt))
         return cli_usage_error("tutorial", "--noise %s: not a folder", noise_opt);
 
@@ -315,8 +329,10 @@ int cmd_tutorial(int argc, char **argv)
     const qsnn_split split = a.split;
     int saved_stdout = a.json ? cli_stdout_divert(a.quiet) : -1; /* --json: stdout is the JSON alone */
 
-    char model_buf[4096], noise_buf[4096], synth_dir[4096], path[4200];
-    const char *model_path = model_opt ? model_opt : default_model_path(model_buf, sizeof model_buf);
+    char model_buf[4096], synth_dir[4096], path[4200];
+    const char *model_path = default_model_path(model_opt, model_buf, sizeof model_buf);
+    if (!model_path)
+        return cli_fail("tutorial", QSNN_ERR_IO);
     int rc = QSNN_EXIT_FAIL;
     qsnn_status st;
     qsnn_model fm;
@@ -339,10 +355,14 @@ int cmd_tutorial(int argc, char **argv)
     /* ---- 2. data ---- */
     step_begin(&clk, "2", "Load the dataset");
     if (!data) {
-        const char *noise = find_real_noise(a.noise_opt, noise_buf, sizeof noise_buf);
+#ifdef QSNN_HAVE_SYNTH
+        const char *noise = find_real_noise(a.noise_opt);
         if ((st = prepare_default_data(a.cache, noise, synth_dir, sizeof synth_dir)))
             goto fail;
         data = synth_dir;
+#else
+        (void)synth_dir; /* parse_args asked for --data */
+#endif
     }
     if ((st = qsnn_model_load(&fm, model_path))) {
         qsnn_fail_context(st, "pretrained model (use --model FILE or QSNN_MODEL)");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* export_pcm.c: the PCM test vector of `qsnn export --pcm` (tools/export_pcm.h).
  *
  * The host computes the reference exactly as the firmware does: PCM16 -> qsnn_mfcc_device_frame_s16 (the libc-only
@@ -115,8 +116,8 @@ qsnn_status export_pcm_build(export_pcm *v, const qsnn_snn_model *m, const char 
     return st;
 }
 
-qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, export_put_fn put, qsnn_atomic_file *f,
-                             qsnn_status st, const char *name, const char *up)
+qsnn_status export_pcm_write_decl(const export_pcm *v, const qsnn_snn_model *m, export_put_fn put,
+                                  qsnn_atomic_file *f, qsnn_status st, const char *name, const char *up)
 {
     const int nc = m->num_classes;
     st = put(f, st, "\n/* PCM test vector (qsnn export --pcm): %zu samples of 16 kHz PCM16; this host's reference\n"
@@ -128,22 +129,33 @@ qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, expor
     st = put(f, st, "#define %s_PCM_SAMPLES %zu\n#define %s_PCM_FRAMES %zu\n#define %s_PCM_HOP %d\n"
                     "#define %s_PCM_WINDOWS %zu\n",
              up, v->n, up, v->frames, up, v->hop, up, v->windows);
-    st = put(f, st, "static const int16_t %s_pcm[%zu] = {", name, v->n);
+    st = put(f, st, "QSNN_EXPORT_DECL const int16_t %s_pcm[%zu];\n", name, v->n);
+    st = put(f, st, "QSNN_EXPORT_DECL const unsigned char %s_pcm_features[%zu];\n", name, v->frames * K);
+    st = put(f, st, "/* qsnn_mfcc_device_hash of each frame's float MFCC: its bits, not only the uint8 values */\n"
+                    "QSNN_EXPORT_DECL const uint32_t %s_pcm_mfcc_hash[%zu];\n", name, v->frames);
+    st = put(f, st, "QSNN_EXPORT_DECL const int32_t %s_pcm_potentials[%zu];\n", name, v->windows * (size_t)nc);
+    return put(f, st, "QSNN_EXPORT_DECL const int16_t %s_pcm_classes[%zu];\n", name, v->windows);
+}
+
+qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, export_put_fn put, qsnn_atomic_file *f,
+                             qsnn_status st, const char *name)
+{
+    const int nc = m->num_classes;
+    st = put(f, st, "QSNN_EXPORT_DEF const int16_t %s_pcm[%zu] = {", name, v->n);
     for (size_t i = 0; i < v->n; i++)
         st = put(f, st, "%s%d%s", i % 16 ? "" : "\n    ", v->pcm[i], i + 1 < v->n ? "," : "");
-    st = put(f, st, "\n};\nstatic const unsigned char %s_pcm_features[%zu] = {", name, v->frames * K);
+    st = put(f, st, "\n};\nQSNN_EXPORT_DEF const unsigned char %s_pcm_features[%zu] = {", name, v->frames * K);
     for (size_t i = 0; i < v->frames * K; i++)
         st = put(f, st, "%s%u%s", i % K ? "" : "\n    ", (unsigned)v->feat[i], i + 1 < v->frames * K ? "," : "");
-    st = put(f, st, "\n};\n/* qsnn_mfcc_device_hash of each frame's float MFCC: its bits, not only the uint8 values */\n"
-                    "static const uint32_t %s_pcm_mfcc_hash[%zu] = {", name, v->frames);
+    st = put(f, st, "\n};\nQSNN_EXPORT_DEF const uint32_t %s_pcm_mfcc_hash[%zu] = {", name, v->frames);
     for (size_t i = 0; i < v->frames; i++)
         st = put(f, st, "%s0x%08lx%s", i % 8 ? "" : "\n    ", (unsigned long)v->hash[i],
                  i + 1 < v->frames ? "," : "");
-    st = put(f, st, "\n};\nstatic const int32_t %s_pcm_potentials[%zu] = {", name, v->windows * (size_t)nc);
+    st = put(f, st, "\n};\nQSNN_EXPORT_DEF const int32_t %s_pcm_potentials[%zu] = {", name, v->windows * (size_t)nc);
     for (size_t i = 0; i < v->windows * (size_t)nc; i++)
         st = put(f, st, "%s%ld%s", i % (size_t)nc ? "" : "\n    ", (long)v->pot[i],
                  i + 1 < v->windows * (size_t)nc ? "," : "");
-    st = put(f, st, "\n};\nstatic const int16_t %s_pcm_classes[%zu] = {", name, v->windows);
+    st = put(f, st, "\n};\nQSNN_EXPORT_DEF const int16_t %s_pcm_classes[%zu] = {", name, v->windows);
     for (size_t i = 0; i < v->windows; i++)
         st = put(f, st, "%s%d%s", i % 20 ? "" : "\n    ", (int)v->pred[i], i + 1 < v->windows ? "," : "");
     return put(f, st, "\n};\n");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* export_pcm.h: the PCM test vector of `qsnn export --pcm`: audio as PCM16 and what this host computes from it
  * with the device's front end (qsnn/mfcc_device.h) and the engine, window by window, for a firmware to reproduce
  * exactly (examples/mcu). */
@@ -34,9 +35,13 @@ qsnn_status export_pcm_build(export_pcm *v, const qsnn_snn_model *m, const char 
 typedef qsnn_status (*export_put_fn)(qsnn_atomic_file *f, qsnn_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Write NAME_PCM_* and NAME_pcm* (name lower-case, up its upper-case form) into the header. */
+/* Into the header's declarations: the comment, NAME_PCM_* and the extern declarations of NAME_pcm* (name
+ * lower-case, up its upper-case form; QSNN_EXPORT_DECL, cmd_export.c). */
+qsnn_status export_pcm_write_decl(const export_pcm *v, const qsnn_snn_model *m, export_put_fn put,
+                                  qsnn_atomic_file *f, qsnn_status st, const char *name, const char *up);
+/* Into its implementation part (NAME_MODEL_IMPLEMENTATION): the definitions of NAME_pcm* (QSNN_EXPORT_DEF). */
 qsnn_status export_pcm_write(const export_pcm *v, const qsnn_snn_model *m, export_put_fn put, qsnn_atomic_file *f,
-                             qsnn_status st, const char *name, const char *up);
+                             qsnn_status st, const char *name);
 
 /* The joined samples v->pcm[v->n] as a 16 kHz 16-bit WAV (so that `qsnn stream` can run on the same audio). */
 qsnn_status export_pcm_write_wav(const export_pcm *v, const char *path);

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c: the qsnn command. Dispatches `qsnn <cmd> [args]` to tools/cmd_<cmd>.c; `qsnn help` lists them.
  * Whatever a command printed, its results reach stdout or the command fails: stdout's error flag (sticky over
  * every printf/fwrite/putchar) and its final flush and close are checked here, once for all commands. */
 #include "cli.h"
 
 #include "qsnn/report.h"
+#include "qsnn/version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +15,9 @@ static const qsnn_cmd k_cmds[] = {
     {"tutorial", cmd_tutorial, "the whole MobileNet-KWS tutorial: data, model, conversion, spiking inference"},
     {"mfcc", cmd_mfcc, "print (or save as .npy) the 49x10 TensorFlow MFCC of one audio file"},
     {"features", cmd_features, "compute train/validation/test features of a Speech Commands directory"},
+#ifdef QSNN_HAVE_SYNTH /* -DQSNN_SYNTH=OFF: built without espeak-ng and flite */
     {"synth", cmd_synth, "generate a synthetic Speech Commands dataset with Debian's speech synthesizers"},
+#endif
     {"train", cmd_train, "quantization-aware training in three episodes (float, 4-bit activations, 8/4-bit weights)"},
     {"eval", cmd_eval, "accuracy, confusion matrix and statistics of a float or spiking model on a split"},
     {"summary", cmd_summary, "print a model's layer table (Keras-style for .qsnn, Akida-style for .snn)"},
@@ -26,8 +30,9 @@ static const qsnn_cmd k_cmds[] = {
 
 static void print_help(FILE *out)
 {
-    fprintf(out, "qsnn %s: quantized event-based neural networks for keyword spotting\n\n", "0.1.0");
-    fprintf(out, "Usage: qsnn <command> [options]\n       qsnn <command> --help\n\nCommands:\n");
+    fprintf(out, "qsnn %s: quantized event-based neural networks for keyword spotting\n\n", qsnn_version());
+    fprintf(out, "Usage: qsnn <command> [options]\n       qsnn <command> --help\n       qsnn --version\n\n"
+                 "Commands:\n");
     for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)
         fprintf(out, "  %-12s %s\n", k_cmds[i].name, k_cmds[i].summary);
     fprintf(out, "\nEvery command takes -q/--quiet, --json and -h/--help; -o/--output where it writes, --threads N where\n"
@@ -72,7 +77,7 @@ int main(int argc, char **argv)
         return finish_stdout("help", QSNN_EXIT_OK);
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-        printf("qsnn 0.1.0\n");
+        printf("qsnn %s\n", qsnn_version());
         return finish_stdout("version", QSNN_EXIT_OK);
     }
     for (size_t i = 0; i < sizeof k_cmds / sizeof k_cmds[0]; i++)

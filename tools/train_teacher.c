@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* train_teacher.c: the teacher of `qsnn train --teacher MODEL`: any float qsnn model (one qsnn trained, or one
  * imported from TFLite) labels every augmented training clip of an epoch, once per epoch. It is given the same
  * augmented clip as the student (qsnn_dataset_features_fe with the epoch's seed: shift, noise, speed, level; not

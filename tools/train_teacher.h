@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* train_teacher.h: the distillation teacher of `qsnn train --teacher` (train_teacher.c). */
 #ifndef QSNN_TOOLS_TRAIN_TEACHER_H
 #define QSNN_TOOLS_TRAIN_TEACHER_H

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """PyTorch peer of qsnn's quantization-aware training (issue 4) and float inference (issue 5).
 
 The same model and training recipe as qsnn, written independently with PyTorch, so that speed, memory and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c: keyword spotting on a microcontroller with qsnn's front end and integer engine, as a firmware does it.
  *
  * kws_model.h comes from `qsnn export kws.snn -o kws_model.h --pcm AUDIO...`: the model image (in flash, used in
@@ -17,6 +18,7 @@
  * QEMU's -icount shift=0 every instruction advances the clock by 1 ns, so ticks count instructions (40 per tick at
  * the AN386's 25 MHz); the firmware calibrates this with a loop of known instruction count and prints instructions.
  * Board glue (console, exit, ticks) is board_*: startup_m4.c implements it for QEMU's mps2-an386. */
+#define KWS_MODEL_IMPLEMENTATION /* the model arrays are defined here (single-header pattern) */
 #include "kws_model.h"
 #include "qsnn/mfcc_device.h"
 #include "qsnn/snn.h"

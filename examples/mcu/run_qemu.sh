@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run_qemu.sh: build examples/mcu for a Cortex-M4 (Arm MPS2 AN386) and run it in QEMU: PCM audio through the
 # device's front end (src/audio/mfcc_device.c) and the integer engine on the target, window by window, compared with
 # what the host computes from the same samples.
@@ -40,6 +41,10 @@ case "$model" in
 *) "$qsnn" convert "$model" -o "$out/kws.snn" >/dev/null ;;
 esac
 if [ $# -eq 0 ]; then
+    if ! "$qsnn" synth --help >/dev/null 2>&1; then
+        echo "run_qemu.sh: this qsnn has no \`qsnn synth\` (-DQSNN_SYNTH=OFF): give the AUDIO files" >&2
+        exit 77
+    fi
     "$qsnn" synth -o "$out/synth" --words yes,no,left --keywords yes,no,left --per-word 1 --unknown-per-word 0 \
         --voices 1 --noise-seconds 0 -j 1 -q >/dev/null
     set -- "$out"/synth/yes/*.wav "$out"/synth/no/*.wav "$out"/synth/left/*.wav
@@ -50,10 +55,11 @@ for a in "$@"; do pcm="$pcm --pcm $a"; done
 "$qsnn" export "$out/kws.snn" -o "$out/kws_model.h" --input "$1" $pcm --pcm-seconds "$PCM_SECONDS" \
     --hop-ms "$HOP_MS" --pcm-wav "$out/pcm.wav" 2>&1 | sed -n 's/^qsnn export: PCM/host: PCM/p'
 [ -s "$out/kws_model.h" ] || { echo "run_qemu.sh: qsnn export failed" >&2; exit 1; }
-# the engine: src/snn without its file functions (snn_file.c writes files), with status.c and crc32.c of src/core;
+# the engine: src/snn without its file functions (snn_file.c writes files, snn_load.c reads them), with status.c and
+# crc32.c of src/core;
 # the front end: src/audio/mfcc_device.c. -ffp-contract=off -fno-tree-vectorize: the front end's bits must not depend
 # on fused multiply-adds (include/qsnn/mfcc_device.h; CMakeLists.txt builds the host's copy the same way)
-engine=$(ls "$root"/src/snn/*.c | grep -v '/snn_file\.c$')
+engine=$(ls "$root"/src/snn/*.c | grep -v -e '/snn_file\.c$' -e '/snn_load\.c$')
 # shellcheck disable=SC2086 # $engine is a list of paths
 arm-none-eabi-gcc -std=c11 $OPT $CPU_FLAGS -ffp-contract=off -fno-tree-vectorize -Wall -Wextra -Werror \
     -ffunction-sections -fdata-sections -I"$root/include" -I"$root/src" -I"$out" -nostartfiles --specs=nosys.specs \

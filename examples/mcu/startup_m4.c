@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* startup_m4.c: the least a Cortex-M4 needs to run examples/mcu/main.c under QEMU (`-M mps2-an386`): the vector
  * table, a reset handler (copy .data, zero .bss, enable the FPU, start SysTick, call main, report its status), a
  * tick counter, and console output and exit through Arm semihosting (QEMU's -semihosting). A real board replaces

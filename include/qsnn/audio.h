@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/audio.h: audio input/output and TensorFlow's MFCC.
  *
  * Input is read through libsndfile (WAV, FLAC, OGG...). Samples are float in [-1, 1): PCM16 is scaled by 1/32768

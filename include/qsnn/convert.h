@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/convert.h: conversion of a quantized model (qsnn/model.h) into an integer .snn model (qsnn/snn.h),
  * the Akida NSoC v1 hardware rules and the conversion check (the .snn file itself: qsnn/snn.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/core.h: status codes, error messages, logging and progress, arena, RNG, overflow-checked sizes.
  *
  * status.c, arena.c, rng.c and crc32.c are libc-only so that the integer engine (qsnn/snn.h) can be embedded with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/data.h: Speech Commands datasets, TensorFlow's index building and augmentation, uint8 scaling, and the
  * versioned feature file.
  *

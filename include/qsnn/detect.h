@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/detect.h: keyword decisions on a stream of windows: class scores from the engine's potentials, averaged
  * over a time span, a threshold, and a per-keyword suppression time (TFLM micro_speech's RecognizeCommands idea,
  * with scores and times on every detection). Pure code (libc + libm), caller memory, no allocation: it runs on a

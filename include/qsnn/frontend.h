@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/frontend.h: front ends as data: the features a model expects, computed from a clip's samples.
  *
  * A model records its front end (the "features" object of its architecture JSON, docs/frontends.md) so that

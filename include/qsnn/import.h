@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/import.h: TensorFlow Lite models as qsnn float models (`qsnn import`, docs/import.md).
  *
  * The flatbuffer is untrusted input: every offset, vtable, vector length and tensor size is checked before it

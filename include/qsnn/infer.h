@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/infer.h: batched float inference of a model on its own features, and those features from a clip's
  * samples: what evaluation of imported models and a distilling trainer (a teacher's forward passes) use.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/io.h: file helpers shared by every file format: atomic writes, checked reads, .npy export, what a file is.
  *
  * Atomic write: data goes to "<path>.tmp.<pid>", is flushed and fsync'ed, then renamed over <path>; a crash or

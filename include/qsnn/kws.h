@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/kws.h: the keyword pipeline as a library: audio in, the model's uint8 input, the integer engine, keywords
  * out. What `qsnn stream` and `qsnn export --input` run, for anyone who embeds qsnn on a host.
  *

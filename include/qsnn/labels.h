@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/labels.h: the class labels every module agrees on (constants only, no code).
  *
  * Label 0 is _silence_, label 1 _unknown_, then the wanted words in alphabetical order (the tutorial's order).

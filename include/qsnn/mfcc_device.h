@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/mfcc_device.h: the keyword-spotting front end that a microcontroller can build: PCM -> TensorFlow's 49x10 MFCC
  * (docs/design.md s1.2-1.7) -> the tutorial's uint8 scaling (s1.9), in C11 with libc only, no allocation.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/model.h: model descriptions (architectures as data), float/quantized models and the model file.
  *
  * A model is a sequence of layers. Each layer is one weighted operation followed by optional parts, always in
@@ -117,6 +118,8 @@ typedef struct {
     char labels[QSNN_MAX_LABELS][QSNN_LABEL_MAX];
     float scale_min, scale_max; /* training feature range of the uint8 input scaling */
     float bn_eps;         /* 1e-3 */
+    uint32_t writer_version; /* loaded model: QSNN_VERSION_U32 of the qsnn that saved it (qsnn/version.h), 0 for
+                                a version 1 file (qsnn 0.1.0); a model in memory: 0. Saving writes this build's */
 } qsnn_model;
 
 /* Allocate parameters for a validated arch; weights Keras glorot_uniform from `seed` (fans as Keras computes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/nn.h: float layers for training and float inference, with their backward passes.
  *
  * Conventions (llm.c style): one qsnn_<layer>_forward / _backward pair per layer; outputs first, then inputs,

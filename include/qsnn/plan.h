@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/plan.h: the per-layer execution plan of a model (src/model/plan.c), shared by the model's inference
  * forwards (src/model/infer.c, infer_ref.c) and the trainer's graph (src/train/graph.c): geometry, per-sample
  * buffer sizes and parameter offsets of each layer. A library-internal API between two modules (the trainer sits
@@ -9,6 +10,10 @@
 #include "qsnn/nn.h"
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define QSNN_NO_OFF SIZE_MAX
 
@@ -59,5 +64,9 @@ qsnn_status qsnn_plan_weights_f64(const qsnn_plan *p, const qsnn_model *m, doubl
 void qsnn_plan_infer_f64(const qsnn_plan *p, const qsnn_model *m, const double *Wd, const uint8_t *x,
                          double *bufA, double *bufB, double *bufT, double *sig, double *logits,
                          float *const *trace);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

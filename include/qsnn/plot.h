@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/plot.h: the figures' common parts, drawn with cairo: a canvas written as PNG or SVG by the output file's
  * extension, "nice" ticks (1, 2 or 5 x 10^k), axes with a light grid, named axes and tick labels, line series,
  * labelled vertical markers and a legend box placed where the data is not. Every plot of qsnn (training curves,

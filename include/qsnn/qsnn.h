@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/qsnn.h: the whole public API. Include this, or the one module header you need.
  * The integer engine alone (embeddable, libc only) needs just qsnn/core.h and qsnn/snn.h. */
 #ifndef QSNN_H
 #define QSNN_H
+#include "qsnn/version.h"
 #include "qsnn/core.h"
 #include "qsnn/labels.h"
 #include "qsnn/tensor.h"

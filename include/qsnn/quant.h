@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/quant.h: the quantizers of cnn2snn 1.x (docs/design.md s3.3-3.4): weights to signed integers times a
  * per-tensor scale, and the tutorial's quantized ReLU, with the straight-through gradients the training graph
  * uses (src/quant). Below the layers (qsnn/nn.h: the fused batch norm + activation takes a qsnn_qrelu) and the

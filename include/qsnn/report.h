@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/report.h: what the eval/summary commands print: the Akida-style summary of a .snn model, Akida's
  * statistics table, confusion matrices (text, and a PNG or SVG figure), and the threaded
  * batch evaluation of a .snn model (OpenMP lives here, never in src/snn).

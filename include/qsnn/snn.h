@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/snn.h: the integer event-based engine (src/snn, libc only: embeddable without the rest of qsnn).
  *
  * A model is an immutable .snn image (docs/snn.md): a 64-byte header, one 136-byte record per layer, the
@@ -125,11 +126,12 @@ static inline int qsnn_snn_nibble_s4(const uint8_t *p, size_t i)
 }
 static inline int qsnn_snn_nibble_u4(const uint8_t *p, size_t i) { return (p[i >> 1] >> ((i & 1) * 4)) & 15; }
 
-/* ---- the .snn file (src/snn/snn_file.c; not in the libc-only engine library: it writes atomically) ---- */
+/* ---- the .snn file ---- */
 
-/* Write atomically. */
+/* Write atomically (src/snn/snn_file.c, in libqsnn, not in the libc-only engine library: it writes through io). */
 qsnn_status qsnn_snn_save(const char *path, const void *image, size_t size);
-/* Read and validate: *image is malloc'ed (free() it after the model). Files over 64 MiB are refused. */
+/* Read and validate (src/snn/snn_load.c, in the engine library libqsnn-snn: stdio only): *image is malloc'ed
+ * (free() it after the model). Files over 64 MiB, folders and (on POSIX) FIFOs and devices are refused. */
 qsnn_status qsnn_snn_load(const char *path, qsnn_snn_model *m, unsigned char **image);
 /* (What a file is, .snn or another format: qsnn_file_kind_of, qsnn/io.h.) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/stream_eval.h: keyword spotting measured on long recordings, as the field reports it (docs/stream.md):
  * labelled recordings built from a dataset split or read from a WAV + a label file (TensorFlow's streaming test
  * format), every window's scores from the engine, detections (qsnn/detect.h), event scoring with a time

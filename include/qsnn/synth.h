@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/synth.h: a synthetic Speech Commands dataset made with Debian's speech synthesizers.
  *
  * qsnn_synth_run writes, under out_dir, the released Speech Commands layout so that every other command reads it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/tensor.h: the one tensor layout of the project, and shape helpers.
  *
  * Layout: NHWC, row-major, everywhere (features, activations, gradients, the integer engine).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qsnn/train.h: quantization-aware training of a qsnn_model (docs/design.md s3.3-3.7): the training graph
  * (forward, backward, Adam), learning-rate schedules, and the trainer loop with checkpoints, logs and plots.
  *

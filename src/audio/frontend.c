@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* frontend.c: front ends as data (qsnn/frontend.h): parameters, their JSON form, and one object that computes
  * either front end (tf-audio-ops through qsnn_mfcc, tf-signal through tf_signal.c).
  *

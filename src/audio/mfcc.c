@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mfcc.c: TensorFlow's AudioSpectrogram + Mfcc ops (docs/design.md s1.2-1.8), with KissFFT.
  *
  * Per frame (starts 0, stride, 2*stride... while a whole window fits; no padding):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mfcc_device.c: TensorFlow's AudioSpectrogram + Mfcc (docs/design.md s1.2-1.7) and the uint8 scaling (s1.9) for the
  * fixed Hello Edge settings, in C11 with libc only and no allocation: the front end a microcontroller builds
  * (examples/mcu) and that the host runs too, so that both compute the same bits (include/qsnn/mfcc_device.h).

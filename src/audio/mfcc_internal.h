@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mfcc_internal.h: internals of src/audio/mfcc.c shared with its tests (not part of the public API).
  *
  * qsnn_mfcc_compute_ref is qsnn_mfcc_compute with KissFFT's plain real FFT of the full length instead of the

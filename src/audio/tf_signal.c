@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tf_signal.c: the tf.signal MFCC front end of the MLPerf Tiny KWS training scripts (qsnn/frontend.h,
  * docs/frontends.md), in double precision with FFTW.
  *

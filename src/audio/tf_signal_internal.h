@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tf_signal_internal.h (private to libqsnn): the tf.signal front end behind qsnn_frontend (frontend.c). The parameters
  * passed to create have been validated (qsnn_frontend_validate). */
 #ifndef QSNN_AUDIO_TF_SIGNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wav.c: audio file input (libsndfile + libsamplerate) and atomic PCM16 WAV output.
  *
  * Reading follows TensorFlow's DecodeWav where it is defined: PCM16 samples are read as raw shorts and divided

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check.c: the conversion check: the quantized float model (qsnn_model_forward_trace) against the integer
  * engine, layer by layer and end to end.
  *

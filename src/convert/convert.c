@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* convert.c: a quantized float model (qsnn_model) -> an integer .snn image (docs/design.md s4.1-4.7).
  *
  * Per layer: integer weights w_int = clip(rint(w * delta)) (the float model's own integers, wq = w_int/delta);

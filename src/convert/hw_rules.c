@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hw_rules.c: Akida NSoC v1 hardware compatibility of each layer (docs/design.md s4.9, the 1.7-era rules that
  * cnn2snn's compatibility check applies). A layer breaking a rule still converts and runs in software; the
  * summary prints "no" and every reason.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_build.c: serialisation of integer layers into a .snn image (layout: docs/snn.md, qsnn/snn.h).
  *
  * Invariant: every image returned has passed qsnn_snn_model_init, so a builder bug or out-of-range input
@@ -6,6 +7,7 @@
  */
 #include "qsnn/convert.h"
 #include "qsnn/snn_meta.h"
+#include "qsnn/version.h"
 #include "qsnn/tensor.h"
 
 #include <assert.h>
@@ -173,6 +175,7 @@ qsnn_status qsnn_convert_build_image(const qsnn_convert_build *b, unsigned char 
         memset(&meta, 0, sizeof meta);
         meta.flags = QSNN_SNN_META_SCALE;
         meta.logit_scale = b->logit_scale;
+        meta.writer_version = QSNN_VERSION_U32; /* which qsnn converted it (qsnn/version.h) */
         size_t cap = off + QSNN_SNN_META_SIZE;
         unsigned char *img2 = malloc(cap);
         if (!img2) {

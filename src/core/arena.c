@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arena.c: bump allocator over one block. Used for activations (training and inference) so that no malloc
  * happens inside a training step or an inference. Invariant: used <= size; every pointer handed out is aligned. */
 #include "qsnn/core.h"

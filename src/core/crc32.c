@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* crc32.c: CRC-32 (IEEE, reflected 0xEDB88320, init and final xor 0xFFFFFFFF), byte-wise with a 256-entry table.
  * Same values as zlib's crc32(): the CRC of "123456789" is 0xCBF43926 (tested). The table is rebuilt on each
  * call (2k operations, nothing next to reading a model file) so that there is no shared state between threads. */

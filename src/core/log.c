@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log.c: leveled logging and progress lines on stderr (stdout is reserved for results). */
 #define _POSIX_C_SOURCE 200809L
 #include "qsnn/core.h"

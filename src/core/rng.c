@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng.c: xoshiro256** (Blackman & Vigna) seeded with splitmix64. Deterministic across platforms: only 64-bit
  * integer arithmetic; doubles are built from the top 53 bits. */
 #include "qsnn/core.h"

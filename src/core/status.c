@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* status.c: status names and the per-thread last-error message.
  * Invariant: qsnn_last_error() always returns a NUL-terminated string (possibly ""). */
 #include "qsnn/core.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* augment.c: TensorFlow's training augmentation and the MFCC of dataset entries (qsnn_dataset_features).
  *
  * Per entry, as TF's input_data.py get_data (docs/design.md s2.4-2.6):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset.c: Speech Commands directory scanning, TensorFlow's split assignment and index building, and decoding
  * of the clips into memory (qsnn_dataset_open and its accessors).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset_access.c: read-only access to a dataset's decoded clips and background-noise recordings (qsnn/data.h),
  * for code outside src/data that builds its own signals from them (the streaming recordings of src/kws). */
 #include "data/dataset_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset_files.c: the files behind a Speech Commands dataset: folder listings and list files (sorted bytewise,
  * so that nothing depends on the file system's order), decoding the indexed clips into memory in parallel, and
  * the background-noise pool (dataset.c builds the index from these). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset_internal.h: the in-memory Speech Commands dataset shared by src/data/dataset.c (index building),
  * dataset_files.c (folders, list files, decoding, noise), split.c (which_set),
  * src/data/augment.c (mixing, MFCC) and src/data/features.c (uint8 scaling, evaluation loading).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* feature_file.c: the versioned feature file (qsnn_featureset_save / _load / _free).
  *
  * Layout, version 2, all integers little-endian:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* features.c: the loading of one evaluation split as uint8 (qsnn_data_load_split_u8), plus the chunked
  * whole-split feature computation with progress that the features command and the evaluation loader share.
  * The tutorial's uint8 scaling itself (qsnn_features_to_u8, docs/design.md s1.9) is in src/audio/mfcc_device.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* split.c: the split names and TensorFlow's which_set (docs/design.md s2.2), and the dataset options'
  * defaults. */
 #include "data/dataset_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flatbuf.c: the bounds-checked FlatBuffers reader (flatbuf_internal.h). Every position is a size_t inside [0, size);
  * sums are formed in uint64_t after checking each term, so a hostile offset or length can neither wrap nor
  * point outside the buffer. */

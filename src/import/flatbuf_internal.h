@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flatbuf_internal.h (private to libqsnn): a small bounds-checked reader of FlatBuffers binaries, for the TFLite
  * importer (no C FlatBuffers reader is packaged in Debian; the C++ library's generated code is not C).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tflite.c: a TFLite model (read by tflite_read.c) as a qsnn float model (qsnn/import.h).
  *
  * The graph must be a chain: operator k's first input is the previous operator's output (the subgraph's input

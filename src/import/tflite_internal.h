@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tflite_internal.h (private to libqsnn): the parts of a TFLite model the importer uses, as read by tflite_read.c, and
  * the builder (tflite.c) that turns them into a qsnn model. Positions of weight data and quantization vectors
  * point into the caller's buffer (g->fb), already checked to lie inside it. */

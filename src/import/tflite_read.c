@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tflite_read.c: the TFLite flatbuffer (schema.fbs of tensorflow/lite/schema, version 3) read into the small
  * in-memory description of tflite_internal.h: operator codes, the tensors of the one subgraph, its operators with their
  * options, and the buffers. Only the tables and fields the importer uses are read; every access goes through

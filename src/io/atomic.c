@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* atomic.c: atomic file replacement (temp + fsync + rename + folder fsync), exact reads, whole-file text reads.
  * Invariant: a destination file is either the old version or the complete new one, never a partial write; a
  * replaced file keeps its mode; a symbolic link keeps pointing where it did (its target is replaced); a character

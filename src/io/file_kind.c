@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* file_kind.c: what a path holds, told from the file system and the first eight bytes: the one place that knows
  * every qsnn file format's magic (the formats themselves live with their modules: model_file.c, snn_model.c,
  * feature_file.c, checkpoint.c; tests/test_file_kind.c checks each against a real file of that format). */

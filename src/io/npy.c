@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* npy.c: NumPy .npy (format 1.0) writer, so users can check qsnn's tensors in Python.
  * Header: magic "\x93NUMPY", version 1.0, u16 header length, a Python dict literal padded with spaces to a
  * multiple of 64 bytes and ended by '\n'. Data is little-endian C order (the host is assumed little-endian,

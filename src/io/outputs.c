@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* outputs.c: what every command checks on its output paths before it starts working (qsnn_check_outputs).
  * Invariant: an output accepted here is either a missing file in a writable folder with room for it, an existing
  * regular file (replaced atomically, mode kept), or a character device the user names (written through, never

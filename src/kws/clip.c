@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clip.c: one clip's model input: one second of audio -> TensorFlow's 49x10 MFCC -> uint8 with the model's
  * range (qsnn/kws.h). The same arithmetic as the training features (qsnn_dataset_features, then
  * qsnn_features_to_u8) and the spotter's windows. */

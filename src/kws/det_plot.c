@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* det_plot.c: the DET curve of qsnn/stream_eval.h, drawn with qsnn/plot.h like every other figure: missed
  * keywords (linear, %) against false accepts per hour on the keyword-free recording (log axis over whole
  * decades; points without any false accept sit on the "0" column at the left edge), one line per averaging span

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* detect.c: keyword decisions from per-window class scores (qsnn/detect.h): softmax, a ring of the last n
  * windows' scores, the average, a threshold, arming and a per-keyword suppression time.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kws_internal.h (private to src/kws): what clip.c and spotter.c share. */
 #ifndef QSNN_KWS_KWS_INTERNAL_H
 #define QSNN_KWS_KWS_INTERNAL_H

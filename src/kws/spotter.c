@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spotter.c: the streaming keyword spotter of qsnn/kws.h: one window of samples (slid by a hop), the
  * incremental MFCC, the energy gate, the engine, the window's class scores, and the decision: the score detector
  * (qsnn/detect.h) or the runs of predictions. */

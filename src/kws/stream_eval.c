@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stream_eval.c: the measurement half of qsnn/stream_eval.h: every window's scores of a recording (engine once),
  * detections at any decision parameters (cheap: scores are reused), event scoring, the DET sweep and the
  * calibration choice.

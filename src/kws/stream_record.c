@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stream_record.c: the labelled long recordings of qsnn/stream_eval.h: built from a dataset split (keyword clips
  * every 3-4 s, unknown words and noise between them; a keyword-free recording of unknown words), written as a
  * 16-bit WAV + a "label,time_ms" file, or read back from those.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arch.c: architectures as data. JSON <-> qsnn_arch (cJSON), the built-in architectures, validation (shapes
  * with TF 'same'/'valid' padding) and Keras' parameter count.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arch_ext.c: the parts of the architecture language that imported models need (docs/model.md): an unbounded
  * ReLU ("activation": "relu"), a pooling layer after the activation ("pool_after": "avg" / "max" with
  * "pool_size", "pool_stride", "pool_padding"), and the model's front end ("features", qsnn/frontend.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arch_ext_internal.h (private to src/model): the architecture-language parts of arch_ext.c, called by arch.c. */
 #ifndef QSNN_MODEL_ARCH_EXT_H
 #define QSNN_MODEL_ARCH_EXT_H

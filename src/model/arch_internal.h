@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arch_internal.h (private to src/model): sizes of one layer's parameter parts, the single source of the size table
  * used by the parameter count (arch.c) and the parameter allocation (model.c). */
 #ifndef QSNN_MODEL_ARCH_INTERNAL_H

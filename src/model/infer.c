@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* infer.c: qsnn_model_predict, qsnn_model_forward_trace and qsnn_eval_float: the float/quantized model as
  * trained (BN with moving statistics, ReLU6 or quantized ReLU per quant_acts, weights quantized once per call
  * per quant_weights), on uint8 inputs seen as x / 255.

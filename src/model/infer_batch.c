@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* infer_batch.c: batched float32 inference on float network inputs (qsnn/infer.h), the front end to network
  * input step, and the softmax with temperature. The forward is qsnn_plan_infer (plan.c): the training graph's
  * kernels (im2col + register-blocked GEMM convolutions, GEMM pointwise and dense layers) on chunks of samples,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* infer_ref.c: the evaluation forward of a float/quantized model in double precision (QSNN_PREC_F64, what
  * qsnn_model_predict and qsnn_model_forward_trace run by default).
  *

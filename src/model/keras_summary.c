@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* keras_summary.c: qsnn_model_print_summary, the Keras model.summary() table exactly as tf.keras 2.x prints it
  * for the tutorial's model (line length 65, columns at 29 / 55 / 65, every field cut to its column with one
  * separating space, "_" rules between rows, "=" rules around the body, thousands separators in the totals).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* model.c: a model's parameters as one allocation carved by a size table (llm.c style), their initialisation
  * (Keras defaults) and release.
  *

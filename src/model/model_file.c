@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* model_file.c: the versioned model file (qsnn_model_save / qsnn_model_load). Format in docs/model.md:
  *
  *   off size field (all integers and floats little-endian)
  *    0   8   magic "QSNNMODL"
- *    8   4   u32 version (1)
+ *    8   4   u32 version (2; 1 is still read)
  *   12   4   u32 header size (64: offset of the arch JSON)
  *   16   4   u32 flags: bit 0 quant_acts, bit 1 quant_weights (other bits 0)
  *   20   4   u32 episode (0..3)
@@ -13,7 +14,8 @@
  *   40   4   f32 scale_max
  *   44   4   f32 bn_eps
  *   48   8   u64 number of float32 parameters (= qsnn_arch_param_count of the arch)
- *   56   8   reserved, 0
+ *   56   4   u32 writer version: QSNN_VERSION_U32 of the qsnn that saved it (version 2; 0 and reserved in 1)
+ *   60   4   reserved, 0
  *   64       arch JSON (qsnn_arch_to_json, no NUL), labels, parameters (float32, model.c's layout)
  *   end-4 4  u32 CRC-32 of every byte before it
  *
@@ -25,6 +27,7 @@
 #include "qsnn/io.h"
 #include "qsnn/snn.h" /* qsnn_label_valid */
 #include "qsnn/model.h"
+#include "qsnn/version.h"
 
 #include "model/model_internal.h"
 
@@ -34,7 +37,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u /* 2 (qsnn 0.2.0): the writer version at 56; 1 (0.1.0) had 0 there */
 #define MODEL_HEADER 64u
 #define MODEL_JSON_MAX (1u << 20)
 #define MODEL_FILE_MAX ((uint64_t)2 << 30) /* 2 GiB: far above any model this project builds */
@@ -97,6 +100,7 @@ qsnn_status qsnn_model_save(const qsnn_model *m, const char *path)
     qsnn_put_u32le(h + 40, f32_bits(m->scale_max));
     qsnn_put_u32le(h + 44, f32_bits(m->bn_eps));
     put_u64le(h + 48, (uint64_t)m->num_params);
+    qsnn_put_u32le(h + 56, QSNN_VERSION_U32);
 
     qsnn_atomic_file f;
     st = qsnn_atomic_open(&f, path);
@@ -172,9 +176,12 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path)
     uint32_t nlab = qsnn_get_u32le(h + 28), lab_size = qsnn_get_u32le(h + 32);
     float scale_min = bits_f32(qsnn_get_u32le(h + 36)), scale_max = bits_f32(qsnn_get_u32le(h + 40));
     float bn_eps = bits_f32(qsnn_get_u32le(h + 44));
-    uint64_t nparams = get_u64le(h + 48), reserved = get_u64le(h + 56);
-    if (version != MODEL_VERSION)
-        BAD("%s: version: %u is not supported (this build reads version %u)", path, version, MODEL_VERSION);
+    uint64_t nparams = get_u64le(h + 48);
+    uint32_t writer = qsnn_get_u32le(h + 56), reserved = qsnn_get_u32le(h + 60);
+    if (version != 1 && version != MODEL_VERSION)
+        BAD("%s: version: %u is not supported (this build reads versions 1 and %u)", path, version, MODEL_VERSION);
+    if (version == 1 && writer != 0)
+        BAD("%s: reserved header bytes are not zero", path);
     if (hsize != MODEL_HEADER)
         BAD("%s: header size: %u, expected %u", path, hsize, MODEL_HEADER);
     if (flags & ~(FLAG_QUANT_ACTS | FLAG_QUANT_WEIGHTS))
@@ -262,6 +269,7 @@ qsnn_status qsnn_model_load(qsnn_model *m, const char *path)
     m->scale_min = scale_min;
     m->scale_max = scale_max;
     m->bn_eps = bn_eps;
+    m->writer_version = writer;
 #undef BAD
 done:
     free(json);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* model_internal.h (private to src/model): model allocation shared by qsnn_model_init and the model file loader. */
 #ifndef QSNN_MODEL_MODEL_INTERNAL_H
 #define QSNN_MODEL_MODEL_INTERNAL_H

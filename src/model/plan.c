@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plan.c: the execution plan of a model (geometry, buffer sizes, parameter offsets) and the float32 inference
  * forward (QSNN_PREC_F32 of qsnn_model_predict_prec / qsnn_model_forward_trace_prec; the default evaluation
  * forward is the double-precision one of infer_ref.c, which uses the same plan).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* avgpool.c: global average pooling over the hw positions of each sample (Keras GlobalAveragePooling2D). The sum
  * is accumulated in float in position order, then multiplied by 1/hw. The forward may run in place. */
 #include "qsnn/nn.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* batchnorm.c: batch normalization (Keras defaults: epsilon 1e-3, momentum 0.99) in training and inference mode.
  *
  * Statistics are accumulated per channel in double (fast path: float partial sums of 8 rows added in double;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bias.c: per-channel bias, forward (in place) and backward (sum over rows). */
 #include "qsnn/nn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bn_act.c: batch norm (given the batch statistics) fused with the activation, forward and the first half of the
  * backward (activation mask + the two per-channel sums; float partial sums of 8 rows added in double), so the
  * training graph reads and writes each activation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conv2d.c: 2-D convolution (Keras cross-correlation, NHWC, weights [kh][kw][cin][cout]) with stride and TF
  * 'same' padding, forward and backward; also the geometry helper.
  *

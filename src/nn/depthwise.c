@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* depthwise.c: depthwise 2-D convolution (depth multiplier 1, NHWC, weights [kh][kw][c]), forward and backward.
  *
  * _ref: plain loops whose inner loop runs over the channels (contiguous everywhere), scatter form.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemm.c: the two matrix products of the pointwise layers, written for their shapes (K and N of 32..64, M of a few
  * thousand rows) so that no packing copies are needed:
  *   qsnn_gemm_nn:     C[m, n]  = A[m, k] . B[k, n]          (forward; input gradient with B = W^T)

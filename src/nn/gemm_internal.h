@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemm_internal.h (private to src/nn): the pointwise products (see gemm.c). Row-major, no aliasing between C and
  * inputs. */
 #ifndef QSNN_NN_GEMM_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pointwise.c: pointwise (1x1) convolution and dense layer as a GEMM over rows: out[m, cout] = in[m, cin] x
  * wt[cin, cout]; backward din = dout x wt^T and dwt += in^T x dout.
  *

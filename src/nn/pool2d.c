@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pool2d.c: average and max pooling over a window (the pool_after of a layer: Keras AveragePooling2D /
  * MaxPooling2D, TFLite AVERAGE_POOL_2D / MAX_POOL_2D), forward only (float inference of imported models).
  * TensorFlow's rules: 'same' / 'valid' geometry of qsnn_conv_cfg_make; an average over a window that overhangs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* softmax_xent.c: softmax cross-entropy on logits (max-subtracted, exp in float, log-sum in double). */
 #include "qsnn/nn.h"
 

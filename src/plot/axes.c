@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* axes.c: nice ticks, axes (grid, frame, tick labels, names, title), line series clipped to the box, vertical
  * markers, labels over spans and the legend box.
  *

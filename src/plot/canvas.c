@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* canvas.c: a figure's canvas. The figure's draw function runs twice: onto an unbounded cairo recording surface,
  * which measures its ink, then onto a PNG image or an SVG surface of exactly that size plus the margin, white,
  * shifted into it, streamed through qsnn_atomic_file (the old file stays until the new one is complete, its

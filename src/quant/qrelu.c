@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qrelu.c: ActivationDiscreteRelu of cnn2snn 1.x (docs/design.md s3.4-3.5), forward and straight-through backward, and
  * ReLU6 (the float episodes' activation).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* weight_quant.c: the cnn2snn 1.x weight quantizer (docs/design.md s3.3) and its straight-through gradient.
  *
  * Per tensor: kmax = 2^(bits-1) - 1, threshold 3 above 2 bits and 1 at or below, delta = kmax / (threshold * std)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* confusion.c: confusion matrices: counts, sklearn-style row normalisation and a text table (the figure is
  * confusion_plot.c).
  */

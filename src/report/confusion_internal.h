@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* confusion_internal.h (private to src/report): what confusion.c shares with confusion_plot.c. */
 #ifndef QSNN_REPORT_CONFUSION_INTERNAL_H
 #define QSNN_REPORT_CONFUSION_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* confusion_plot.c: the confusion-matrix figure (qsnn eval --plot, the tutorial's confusion_matrix.png), PNG or
  * SVG through qsnn/plot.h. Rows are true labels, columns predicted labels, the colour is the fraction of the
  * row's clips (matplotlib's Blues on a fixed 0..1 scale, so two figures compare), the text white on dark cells

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_predict.c: threaded evaluation of a .snn model. The engine (src/snn) is single-threaded and libc-only;
  * here each OpenMP thread gets its own context in its own workspace (allocated once per call, never per clip,
  * large enough for the weight cache)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_report.c: the Akida-style summary of a .snn model and Akida's statistics printout.
  *
  * Summary: the tutorial's table (121 characters; columns end at 23, 27, 41, 55, 69, 95, 121; each field is cut

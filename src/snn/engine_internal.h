@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine_internal.h (private to src/snn): what the engine's files share: the context and its workspace, the
  * per-layer run state, and the pieces every path uses (weight access, fire-or-store, emit, pooling).
  *

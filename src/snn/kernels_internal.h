@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kernels_internal.h (private to src/snn; tests and benchmarks include it): the integer kernels of the engine,
  * each with its plain scalar `_ref` twin (src/snn/snn_kernels.c). An embedder never calls these: qsnn/snn.h is
  * the engine's whole public API. */

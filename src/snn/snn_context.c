@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_context.c: the context of an inference in caller memory: the memory sizes,
  * the scratch layout of every layer, the weight cache of cached contexts and qsnn_snn_init (libc only;
  * the workspace layout is described in engine_internal.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_dense.c: the dense path: gather with the SIMD gemv kernels (im2col for convolutions,
  * depthwise in int16 or uint8 tap pairs then pointwise for separable), and the pixel-pair kernels of cached
  * contexts that qsnn_snn_run_mt splits between workers (libc only). */

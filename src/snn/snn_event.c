@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_event.c: the event path: every non-zero input value (event) scatters into the
  * potentials of the output rows it reaches, kept in a ring of rows (libc only). */
 #include "snn/engine_internal.h"

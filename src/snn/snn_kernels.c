@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_kernels.c: the integer kernels of the engine (libc only; AVX2 intrinsics when the compiler targets it).
  *
  *   qsnn_snn_fire_s32[_ref], qsnn_snn_fire_pre   potentials -> activation levels, exact (qsnn/snn.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_meta.c: the optional metadata block of a .snn image (qsnn/snn_meta.h, docs/snn.md): where it starts (the
  * 4-byte aligned end of the last section any record or the header points to), its validation, reading, and
  * writing an image with a new block (size and CRC updated). libc only, no allocation.
@@ -80,6 +81,8 @@ qsnn_status qsnn_snn_meta_check(const unsigned char *image, size_t size, size_t 
     uint32_t ver = rd32(b + 8), bs = rd32(b + 12);
     if (ver < 1)
         return qsnn_fail(QSNN_ERR_FORMAT, "%s: metadata block version %u", origin, (unsigned)ver);
+    if (ver == 1 && n >= QSNN_SNN_META_SIZE && rd32(b + 44) != 0) /* reserved in version 1 */
+        return qsnn_fail(QSNN_ERR_FORMAT, "%s: metadata block version 1 with non-zero reserved bytes", origin);
     if (bs != n || bs < QSNN_SNN_META_SIZE || bs % 4)
         return qsnn_fail(QSNN_ERR_FORMAT, "%s: metadata block size %u, %zu bytes left in the file (>= %d, 4-aligned)",
                          origin, (unsigned)bs, n, QSNN_SNN_META_SIZE);
@@ -107,6 +110,7 @@ void qsnn_snn_meta_get(const qsnn_snn_model *m, qsnn_snn_meta *meta)
     meta->suppress_ms = rd32(b + 32);
     meta->calib_fa_per_hour = rdf32(b + 36);
     meta->calib_miss_rate = rdf32(b + 40);
+    meta->writer_version = rd32(b + 8) >= 2 ? rd32(b + 44) : 0;
 }
 
 qsnn_status qsnn_snn_meta_write(const qsnn_snn_model *m, const qsnn_snn_meta *meta, void *dst, size_t cap,
@@ -134,6 +138,7 @@ qsnn_status qsnn_snn_meta_write(const qsnn_snn_model *m, const qsnn_snn_meta *me
     put32(b + 32, meta->suppress_ms);
     putf32(b + 36, meta->calib_fa_per_hour);
     putf32(b + 40, meta->calib_miss_rate);
+    put32(b + 44, meta->writer_version);
     put32(o + 16, (uint32_t)total);
     put32(o + 20, 0);
     put32(o + 20, qsnn_crc32(0, o, total));

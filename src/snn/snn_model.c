@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_model.c: validation of a .snn image and read-only accessors (libc only).
  *
  * Invariant: once qsnn_snn_model_init returns QSNN_OK, the engine can run the model without any further check:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_ref.c: the reference path: a plain scalar gather per output pixel (libc only). */
 #include "snn/engine_internal.h"
 

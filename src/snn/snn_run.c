@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_run.c: the driver: one clip layer by layer (qsnn_snn_run, _batch, _run_layer), and the
  * worker threads of qsnn_snn_run_mt that split the pixel pairs of a layer and meet at a barrier (libc only). */
 #include "snn/engine_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_stats.c: Akida's per-layer statistics from the counters qsnn_snn_run accumulates
  * (docs/design.md s5.4; libc only). */
 #include "snn/engine_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* noise.c: coloured background noise for the synthetic dataset's _background_noise_ folder.
  *
  * White: Gaussian. Pink: Paul Kellett's refined 7-pole filter of white noise (-3 dB/octave within 0.05 dB from

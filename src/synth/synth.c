@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* synth.c: qsnn_synth_run, the synthetic Speech Commands generator: plan the clips, make the missing ones in
  * forked processes, add background noise, rebuild the list files.
  *

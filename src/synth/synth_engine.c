@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* synth_engine.c: the two speech synthesizers behind `qsnn synth`, through their C libraries.
  *
  * espeak-ng (libespeak-ng, data in the espeak-ng-data package): synchronous output, samples collected by the synth

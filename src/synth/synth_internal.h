@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* synth_internal.h: what the files of the synthetic dataset generator share (every .c file of src/synth).
  * Not a public header. */
 #ifndef QSNN_SYNTH_SYNTH_INTERNAL_H

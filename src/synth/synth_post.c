@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* synth_post.c: from a synthesizer's utterance to one Speech Commands clip.
  *
  * speak -> resample to 16 kHz (libsamplerate's SRC_SINC_FASTEST: 97 dB SNR, flat to well above the 4 kHz the MFCC

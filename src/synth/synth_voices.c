@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* synth_voices.c: the voice table of the synthetic dataset (the split of an id: data's qsnn_which_set).
  *
  * The table is data: espeak-ng English accents x voice variants, and flite voices x pitch settings. Its order is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* checkpoint.c: trainer checkpoints. <dir>/state.qsnnckpt holds, little-endian:
  *   "QSNNCKPT" | u32 version (2) | u32 num_params | i32 ep_i | i32 epoch | f64 best_acc | u64 opts_hash |
  *   i64 adam_t | u32 num_records | records (i32 episode, i32 epoch, 6 x f64) | params | best | adam_m | adam_v

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* graph.c: the training graph of a qsnn_model: one threaded step, forward in training mode and backward (the
  * trainer's memory: trainer_mem.c; Adam: optimizer.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* graph_internal.h (private to src/train): the trainer object shared by its files: graph.c (the threaded training
  * step: forward, backward), trainer_mem.c (creation: the arena and every buffer, sized once) and optimizer.c
  * (Adam). The layout of its memory and the threading of a step are described at the top of graph.c. */

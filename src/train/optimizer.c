@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* optimizer.c: Adam (Keras form) over the trainable parameter parts of the trainer's model. */
 #include "train/graph_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* schedule.c: learning-rate schedules. Cyclic = Keras CyclicLR 'triangular' as used by akida_models kws_train
  * (base 5e-6, max 2e-3, half-period 4 * N_train / batch steps); cosine = half-cosine from lr_max to lr_min over
  * the episode; constant = lr_max. */

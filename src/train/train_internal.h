@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* train_internal.h (private to src/train): checkpoint state, log and plot writers of the trainer loop. */
 #ifndef QSNN_TRAIN_TRAIN_INTERNAL_H
 #define QSNN_TRAIN_TRAIN_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* train_log.c: the JSON training log (options, per-epoch records, per-episode summary), written atomically after
  * every epoch so it is readable while training runs. */
 #include "qsnn/io.h"

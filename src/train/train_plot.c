@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* train_plot.c: the training curves (qsnn train --plot), PNG or SVG by the file's extension (qsnn/plot.h): loss
  * (left) and training / validation accuracy (right) against the epoch counted over the whole run, episode
  * boundaries dashed and each episode named above the plot, the epoch each episode keeps (best validation)

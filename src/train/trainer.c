@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trainer.c: the three-episode training loop (docs/design.md s3.7): episode 1 float (ReLU6), 2 quantized ReLU,
  * 3 quantized ReLU + quantized weights, each starting from the best-validation model of the previous one, with a
  * fresh Adam state (a new Keras compile). Per epoch: optional on-the-fly augmentation (the caller's augment

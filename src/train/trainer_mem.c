@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trainer_mem.c: creation of a trainer: the activation arena (2 MB aligned, huge pages where the system allows),
  * gradients, Adam moments, per-thread buffers and quantized weights, all sized once for (batch, model) so that a
  * step allocates nothing; and the trainer's accessors. */

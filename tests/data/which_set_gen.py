@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # which_set_gen.py: writes which_set.txt, the expected TensorFlow which_set() results for tests/test_data.c.
 # Generated with: /usr/bin/python3 tests/data/which_set_gen.py > tests/data/which_set.txt
 # The function below is TensorFlow's tensorflow/examples/speech_commands/input_data.py which_set() (docs/design.md

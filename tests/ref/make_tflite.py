@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Small TFLite models for tests/test_import_ops.c and the fuzz corpus, with reference outputs from an
 independent float64 numpy forward (TensorFlow's operator semantics as documented: SAME/VALID padding with the
 extra padding after, average pooling over the taps inside the image, int8 weights w = scale * (q - zero_point)).

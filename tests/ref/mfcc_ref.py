@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """mfcc_ref.py: independent reference for qsnn's MFCC (TensorFlow AudioSpectrogram + Mfcc, docs/design.md s1).
 
 Written from a description of TensorFlow's ops only (now docs/design.md s1.2-1.7), not from src/audio/mfcc.c:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent float64 numpy reference of the tf-signal front end (MLPerf Tiny KWS, get_dataset.py with
 feature_type mfcc on TensorFlow's tf.signal), written from TensorFlow's documented algorithms, not from qsnn's C.
 

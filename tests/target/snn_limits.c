@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snn_limits.c: the .snn validator against geometry fields whose sizes wrap a 32-bit size_t and against labels
  * outside the label character set, on a copy of a valid model image (libc and the engine only).
  *
@@ -138,6 +139,7 @@ static int snn_limits_run(const unsigned char *img, size_t n, unsigned char *wor
 }
 
 #if defined(SNN_LIMITS_MAIN)
+#define KWS_MODEL_IMPLEMENTATION
 #include "kws_model.h"
 
 void board_puts(const char *s);
