@@ -692,6 +692,7 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(CMD, st);
         goto done;
     }
+    args.o = o; /* the results table shows the epochs run (the default budget's), not the parsed options */
     rc = print_results(&args, &in, res, secs);
     free(res);
 done:
