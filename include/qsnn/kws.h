@@ -58,6 +58,13 @@ qsnn_status qsnn_kws_file_u8(uint8_t *out, const qsnn_snn_model *m, const char *
 
 typedef enum { QSNN_KWS_SCORES = 0, QSNN_KWS_RUNS = 1 } qsnn_kws_decision;
 
+/* The MFCC the spotter computes: the host's (qsnn_mfcc of qsnn/audio.h: KissFFT, double precision; what the models
+ * are trained on) or the device's (qsnn_mfcc_device of qsnn/mfcc_device.h: float32, libc only, what examples/mcu
+ * computes on a Cortex-M4, the same bits on every IEEE target). They differ by float rounding only, but a uint8
+ * feature off by one can change a window's class; with the device front end a host spotter reproduces the
+ * firmware's windows, scores and detections exactly. */
+typedef enum { QSNN_KWS_FRONTEND_HOST = 0, QSNN_KWS_FRONTEND_DEVICE = 1 } qsnn_kws_frontend;
+
 typedef struct {
     int hop_ms;     /* window step, 10..1000 (default 100) */
     int smooth;     /* QSNN_KWS_RUNS: consecutive windows a detection needs, 1..100 (default 3) */
@@ -66,6 +73,7 @@ typedef struct {
     int decision;   /* qsnn_kws_decision (default QSNN_KWS_SCORES) */
     qsnn_detect_params detect; /* QSNN_KWS_SCORES: threshold, average_ms, suppress_ms (hop_ms: the spotter's) */
     float logit_scale;         /* softmax scale of the potentials; 0: the model's (its metadata block), if any */
+    int frontend;              /* qsnn_kws_frontend (default QSNN_KWS_FRONTEND_HOST) */
 } qsnn_kws_opts;
 
 /* qsnn's defaults: scores with QSNN_DETECT_DEFAULT_* and the model's logit scale (the spotter refuses the score
