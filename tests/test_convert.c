@@ -713,8 +713,8 @@ static void test_export_firmware_qemu(void **state)
         !strstr(txt, "window    2.000 s  ") || !strstr(txt, " detections (scores averaged over ") || !h ||
         !strstr(h, "every line equal to the firmware's, in order") || hw != want_windows || tw != hw || hd < 1 ||
         td != hd || fd != hd)
-        fail_msg("run_qemu.sh exit %d; host %ld windows / %ld detections, target printed %ld / %ld (its count %ld):\n%s",
-                 rc, hw, hd, tw, td, fd, txt);
+        fail_msg("run_qemu.sh exit %d; host %ld windows / %ld detections, target printed %ld / %ld (its count "
+                 "%ld):\n%s", rc, hw, hd, tw, td, fd, txt);
     printf("%s", txt);
     free(txt);
 }

@@ -85,9 +85,11 @@ fwin=$(wc -l <"$out/target.win" | tr -d ' ')
 fdet=$(wc -l <"$out/target.det" | tr -d ' ')
 if [ "$nwin" -gt 0 ] && cmp -s "$out/target.win" "$out/host_all.win" && cmp -s "$out/target.det" "$out/host_all.det"
 then
-    echo "host: qsnn stream --device --all on the same audio: $nwin windows and $ndet detections, every line equal to the firmware's, in order"
+    echo "host: qsnn stream --device --all on the same audio: $nwin windows and $ndet detections," \
+        "every line equal to the firmware's, in order"
 else
-    echo "host: qsnn stream --device --all on the same audio ($nwin windows, $ndet detections; firmware $fwin and $fdet): lines DIFFER from the firmware's:"
+    echo "host: qsnn stream --device --all on the same audio ($nwin windows, $ndet detections;" \
+        "firmware $fwin and $fdet): lines DIFFER from the firmware's:"
     diff "$out/target.win" "$out/host_all.win" || true
     diff "$out/target.det" "$out/host_all.det" || true
     [ "$status" -ne 0 ] || status=3

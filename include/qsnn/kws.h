@@ -22,9 +22,10 @@
  *   Energy gate: a window whose RMS level is below gate_db dBFS is predicted `_silence_` without running the model
  *   (when the model has that label). The models never see digital silence in training (the pipeline's silence is
  *   background noise at a random volume, docs/design.md s2.5), and the log-mel floor of an all-zero window is far
- *   from anything they were trained on: the shipped model calls it "go". The default, -80 dBFS, is below every real recording of the
- *   development data (the quietest of the 4,120 clips of speech_commands_subset is -74.3 dBFS, the quietest test
- *   `_silence_` clip -66.0), so it only catches digital silence and near-silence.
+ *   from anything they were trained on: the shipped model calls it _unknown_ (the one before it: "go"). The
+ *   default, -80 dBFS, is below every real recording of the development data (the quietest of the 4,120 clips of
+ *   speech_commands_subset is -74.3 dBFS, the quietest test `_silence_` clip -66.0), so it only catches digital
+ *   silence and near-silence.
  *   Incremental MFCC: when the hop is a whole number of MFCC strides (20 ms; the default 100 ms is 5), a window
  *   keeps the previous window's frames that it shares (every frame depends only on its own 640 samples: the same
  *   numbers) and computes only the new ones, 5 instead of 49 at the default hop.
