@@ -3,7 +3,7 @@
  * wrong label, a false accept, a repeated detection, both sides of the tolerance edge), the calibration choice,
  * the .snn metadata block (round trip, an older file without it, corrupt blocks refused), the recordings built
  * from a small dataset made in /tmp (deterministic, in range, label file round trip) and `qsnn eval-stream` end
- * to end on them with the shipped model; the spotter's detections (either front end) against eval-stream's replay
+ * to end on them with the shipped model; the spotter's detections against eval-stream's replay
  * of the stored scores on keyword audio (real clips with ../shared/data, else synthetic words). */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -538,11 +538,11 @@ static void test_eval_stream_command(void **state)
     /* the library spotter's score decision (what `qsnn stream` runs) gives the detections eval-stream replays
      * from the stored scores, at the same parameters (the model's: qsnn's defaults, it is not calibrated); each
      * carries a score over the threshold and ordered times. On keyword audio, so that there are detections to
-     * compare; and with either front end (the device's: what the firmware computes). */
+     * compare (the device front end against its own reference: tests/test_spotter.c). */
     char speech[160];
     snprintf(speech, sizeof speech, "%s/speech.wav", g_root);
     const int real = make_speech(exe, speech);
-    for (int fe = 0; fe < 2; fe++) {
+    {
         qsnn_snn_model m;
         unsigned char *img;
         snprintf(cmd, sizeof cmd, "%s/k.snn", g_root);
@@ -556,7 +556,6 @@ static void test_eval_stream_command(void **state)
         assert_int_equal(ko.decision, QSNN_KWS_SCORES);
         assert_true(ko.logit_scale > 0);
         assert_true(ko.detect.threshold == QSNN_DETECT_DEFAULT_THRESHOLD);
-        ko.frontend = fe ? QSNN_KWS_FRONTEND_DEVICE : QSNN_KWS_FRONTEND_HOST;
         qsnn_kws_spotter *sp;
         assert_int_equal(qsnn_kws_spotter_create(&sp, &m, &ko, NULL, NULL), QSNN_OK);
         for (size_t at = 0; at < rec.n; at += 1234) /* in pieces, as a microphone would */
@@ -591,8 +590,8 @@ static void test_eval_stream_command(void **state)
             wi = wi < 0 ? 0 : wi > 9 ? 9 : wi;
             right += !strcmp(m.labels[kd[i].label], g_words[wi]);
         }
-        printf("  %s front end, %s keywords: %zu detections, %zu of them the word spoken there\n",
-               fe ? "device" : "host", real ? "real" : "synthetic", nk, right);
+        printf("  %s keywords: %zu detections, %zu of them the word spoken there\n", real ? "real" : "synthetic", nk,
+               right);
         assert_true(nk > 0 && nk <= 10 && 2 * right > nk);
         assert_int_equal(nk, nd);
         for (size_t i = 0; i < nk; i++) {
