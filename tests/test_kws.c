@@ -620,6 +620,11 @@ static void test_eval_stream_command(void **state)
     for (int i = 0; i < cJSON_GetArraySize(dets); i++)
         assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(dets, i), "score")->valuedouble >= th);
     cJSON_Delete(j);
+    snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s' --json --device", exe, g_root, speech);
+    j = run_json(cmd);
+    assert_string_equal(cJSON_GetObjectItem(j, "frontend")->valuestring, "device");
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(j, "detections")) > 0);
+    cJSON_Delete(j);
     snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s/rec/keywords_test.wav' --json --smooth 3", exe, g_root,
              g_root);
     j = run_json(cmd);
