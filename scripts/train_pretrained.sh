@@ -9,7 +9,7 @@
 #   3. trains the three episodes with qsnn train's default recipe (budget in optimizer steps: 120 / 60 / 60 epochs
 #      on the 2,994 training clips of the development subset, fewer epochs of a larger dataset; batch-norm
 #      re-estimation; 12 augmented sets) distilled from the teacher (0.1 x CE + 0.9 x 2^2 x KL, T = 2), seed 1,
-#      on 2 threads (training is deterministic for a given thread count); writes the model, its log and its curves
+#      on 2 threads (deterministic for a given build and thread count); writes the model, its log and its curves
 #      under models/ (models/mobilenet_kws_pretrained.{qsnn,log.json,png});
 #   4. evaluates the model on the validation and test splits (and on ../shared/data/speech_commands_test_subset
 #      when it is there). The shipped model: 88.39 %, 89.63 %, 89.37 % (docs/pretrained.md).
