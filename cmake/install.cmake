@@ -54,10 +54,11 @@ if(TARGET qsnn_lib)
     file(RELATIVE_PATH QSNN_BIN_TO_LIB "/${CMAKE_INSTALL_BINDIR}" "/${CMAKE_INSTALL_LIBDIR}")
     set_target_properties(qsnn PROPERTIES INSTALL_RPATH "$ORIGIN/${QSNN_BIN_TO_LIB}")
   endif()
-  file(GLOB QSNN_PUBLIC_HEADERS ${PROJECT_SOURCE_DIR}/include/qsnn/*.h)
-  install(FILES ${QSNN_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/qsnn)
-  file(GLOB QSNN_SHIPPED_MODELS ${PROJECT_SOURCE_DIR}/models/*.json ${PROJECT_SOURCE_DIR}/models/*.qsnn)
-  install(FILES ${QSNN_SHIPPED_MODELS} DESTINATION ${CMAKE_INSTALL_DATADIR}/qsnn/models)
+  # directories, not configure-time globs: a header or model added or removed later is installed as it is
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/qsnn/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/qsnn
+          FILES_MATCHING PATTERN "*.h")
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/qsnn/models
+          FILES_MATCHING PATTERN "*.json" PATTERN "*.qsnn" PATTERN "teachers" EXCLUDE)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/teachers DESTINATION ${CMAKE_INSTALL_DATADIR}/qsnn/models)
 
   # qsnn.pc: what a static libqsnn needs to link (Requires.private / Libs.private; a shared one carries them)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "qsnn/convert.h"
@@ -593,21 +594,53 @@ static void test_export_header(void **state)
     assert_int_equal(run_cmd(cmd), 0);
 }
 
-/* The firmware example (examples/mcu/run_qemu.sh): the device front end, the engine, the exported model and a test
- * vector from `qsnn export --pcm` (three synthetic words as PCM16, 21 one-second windows every 100 ms) built with
- * arm-none-eabi-gcc for a Cortex-M4 and run in QEMU (mps2-an386): it computes the MFCC from the PCM on the target,
- * must print every window's class and exit 0, i.e. every frame's float MFCC bits, uint8 feature, potential and
- * class equal to the host's; and `qsnn stream --all` on the same audio (a WAV from `export --pcm-wav`, the host's
- * default front end) must print the same per-window classes.
+/* The firmware example (examples/mcu/run_qemu.sh): the device front end, the engine, the detector, the exported
+ * model and a test vector from `qsnn export --pcm` built with arm-none-eabi-gcc for a Cortex-M4 and run in QEMU
+ * (mps2-an386): from the PCM it computes the MFCC on the target, runs the engine and the score detector, prints
+ * every window's class and score and every detection, and exits 0 only if every frame's float MFCC bits, uint8
+ * feature, potential and class equal the host's. Then `qsnn stream --device --all` (the same front end, engine and
+ * detector on the host) on the same samples must print the same window lines and the same detection lines, in
+ * order; and there must be detections, so that "equal" is not "none on either side": the audio holds keywords.
+ * With ../shared/data (QSNN_SHARED_DATA): a silence clip and five keyword clips of the real test subset (6 s, 51
+ * windows); without it, the script's three synthetic words (3 s, 21 windows).
  * Skipped when the cross tools are not installed (scripts/bootstrap.sh test installs them). Also: --input and
  * --pcm refuse a missing clip and leave no header, --hop-ms must be a multiple of 20. */
+static const char *shared_root(void)
+{
+    const char *e = getenv("QSNN_SHARED_DATA");
+    return (e && e[0]) ? e : QSNN_SHARED_DATA;
+}
+
+/* Lines the target printed (those before the host's "host: qsnn stream" line): detections (detections = 1: lines
+ * "   T.TTT s  LABEL  score S  (A-B s, decided at C s)") or lines starting with prefix. */
+static long count_lines_with(const char *txt, const char *prefix, int detections)
+{
+    long n = 0;
+    for (const char *l = txt; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (!strncmp(l, "host: qsnn stream", 17))
+            break;
+        if (detections) {
+            const char *p = l;
+            while (*p == ' ')
+                p++;
+            char *end;
+            (void)strtod(p, &end);
+            if (end != p && !strncmp(end, " s  ", 4) && strstr(l, " score ") && strstr(l, "decided at"))
+                n++;
+        } else if (!strncmp(l, prefix, strlen(prefix))) {
+            n++;
+        }
+    }
+    return n;
+}
+
 static void test_export_firmware_qemu(void **state)
 {
     (void)state;
     const char *exe = getenv("QSNN_EXE");
     if (!exe)
         exe = QSNN_BINARY_DIR "/qsnn";
-    char dir[] = "/tmp/qsnn_test_fw_XXXXXX", cmd[2048], out[256];
+    char dir[] = "/tmp/qsnn_test_fw_XXXXXX", cmd[4096], out[256];
     assert_non_null(mkdtemp(dir));
     snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(cmd, sizeof cmd, "'%s' convert '%s/models/mobilenet_kws_pretrained.qsnn' -o '%s/k.snn' >/dev/null 2>&1",
@@ -631,8 +664,26 @@ static void test_export_firmware_qemu(void **state)
     char *slash = strrchr(bdir, '/');
     assert_non_null(slash);
     *slash = 0;
-    snprintf(cmd, sizeof cmd, "sh '%s/examples/mcu/run_qemu.sh' '%s' '%s/k.snn' > '%s' 2>&1", QSNN_SOURCE_DIR, bdir,
-             dir, out);
+    /* the audio: real clips when the development data is here (the first clip of each folder, sorted) */
+    char real[1024], audio[2048] = "", seconds[32] = "";
+    snprintf(real, sizeof real, "%s/speech_commands_test_subset", shared_root());
+    struct stat sb;
+    const int have_real = stat(real, &sb) == 0 && S_ISDIR(sb.st_mode);
+    long want_windows = 21;
+    if (have_real) {
+        static const char *const folders[] = {"_silence_", "yes", "no", "left", "right", "stop"};
+        size_t len = 0;
+        for (int i = 0; i < 6; i++)
+            len += (size_t)snprintf(audio + len, sizeof audio - len, " \"$(ls '%s/%s'/*.wav | head -n 1)\"", real,
+                                    folders[i]);
+        snprintf(seconds, sizeof seconds, "PCM_SECONDS=6 ");
+        want_windows = 51;
+        printf("  firmware audio: %s/{_silence_,yes,no,left,right,stop}, the first clip of each\n", real);
+    } else {
+        printf("  %s not present: the firmware hears the script's three synthetic words\n", real);
+    }
+    snprintf(cmd, sizeof cmd, "%ssh '%s/examples/mcu/run_qemu.sh' '%s' '%s/k.snn'%s > '%s' 2>&1", seconds,
+             QSNN_SOURCE_DIR, bdir, dir, audio, out);
     int rc = run_cmd(cmd);
     char *txt = NULL;
     assert_int_equal(qsnn_read_text_file(out, 1 << 20, &txt, NULL), QSNN_OK);
@@ -642,15 +693,29 @@ static void test_export_firmware_qemu(void **state)
         free(txt);
         skip();
     }
-    if (rc != 0 || !strstr(txt, "test input: class 11 (yes), potentials equal to the host's") ||
-        !strstr(txt, "21 windows from 48000 PCM samples: float MFCC bits equal to, uint8 features equal to, "
-                     "potentials equal to, classes equal to the host's") ||
+    /* the host's summary "...: W windows and D detections, every line equal to the firmware's, in order", the
+     * target's "kws: D detections (...)" and the lines the target printed must all agree, with D >= 1 */
+    static const char host_line[] = "host: qsnn stream --device --all on the same audio: ";
+    long hw = -1, hd = -1, fd = -1;
+    const char *h = strstr(txt, host_line);
+    if (h && sscanf(h + strlen(host_line), "%ld windows and %ld", &hw, &hd) != 2)
+        hw = hd = -1;
+    for (const char *k = strstr(txt, "\nkws: "); k && fd < 0; k = strstr(k + 1, "\nkws: "))
+        if (sscanf(k + 6, "%ld detections", &fd) != 1)
+            fd = -1;
+    const long tw = count_lines_with(txt, "window ", 0), td = count_lines_with(txt, NULL, 1);
+    char want[160];
+    snprintf(want, sizeof want,
+             "%ld windows from %ld PCM samples: float MFCC bits equal to, uint8 features equal to, potentials equal "
+             "to, classes equal to the host's",
+             want_windows, (want_windows + 9) * 1600);
+    if (rc != 0 || !strstr(txt, want) ||
         !strstr(txt, "0 frames' float MFCC, 0 uint8 features, 0 windows' potentials, 0 classes differ") ||
-        !strstr(txt, "window    2.000 s  ") ||
-        !strstr(txt, "kws: 0 detections (scores averaged over") ||
-        !strstr(txt, "qsnn stream --all on the same audio: 21 windows and 0 detections, every line equal to the "
-                     "firmware's"))
-        fail_msg("run_qemu.sh exit %d:\n%s", rc, txt);
+        !strstr(txt, "window    2.000 s  ") || !strstr(txt, " detections (scores averaged over ") || !h ||
+        !strstr(h, "every line equal to the firmware's, in order") || hw != want_windows || tw != hw || hd < 1 ||
+        td != hd || fd != hd)
+        fail_msg("run_qemu.sh exit %d; host %ld windows / %ld detections, target printed %ld / %ld (its count "
+                 "%ld):\n%s", rc, hw, hd, tw, td, fd, txt);
     printf("%s", txt);
     free(txt);
 }

@@ -4,7 +4,8 @@
  * wrong label, a false accept, a repeated detection, both sides of the tolerance edge), the calibration choice,
  * the .snn metadata block (round trip, an older file without it, corrupt blocks refused), the recordings built
  * from a small dataset made in /tmp (deterministic, in range, label file round trip) and `qsnn eval-stream` end
- * to end on them with the shipped model. */
+ * to end on them with the shipped model; the spotter's detections against eval-stream's replay
+ * of the stored scores on keyword audio (real clips with ../shared/data, else synthetic words). */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -442,6 +443,55 @@ static double num(const cJSON *o, const char *a, const char *b)
     return x->valuedouble;
 }
 
+/* Keyword audio for the spotter checks: the ten keywords spoken once each, 2.5 s apart, over a low noise floor
+ * (about -50 dBFS, a fixed LCG: the engine runs on every window, none is gated), written to DIR/speech.wav. The
+ * words are real clips of the test subset when ../shared/data is there (the first clip of each keyword folder,
+ * sorted; QSNN_SHARED_DATA), else the synthetic words of `qsnn synth` (one test voice). Returns 1 for real clips. */
+static const char *shared_root(void);
+
+static int make_speech(const char *exe, const char *path)
+{
+    char cmd[2048], dir[1024];
+    snprintf(dir, sizeof dir, "%s/speech_commands_test_subset", shared_root());
+    struct stat sb;
+    const int real = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (!real) {
+        snprintf(dir, sizeof dir, "%s/syn", g_root);
+        snprintf(cmd, sizeof cmd,
+                 "'%s' synth -o '%s' --words down,go,left,no,off,on,right,stop,up,yes "
+                 "--keywords down,go,left,no,off,on,right,stop,up,yes --per-word 1 --unknown-per-word 0 --voices 1 "
+                 "--noise-seconds 0 -j 1 -q >/dev/null 2>&1",
+                 exe, dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    const size_t gap = QSNN_SAMPLE_RATE * 5 / 2, n = 10 * gap + QSNN_SAMPLE_RATE;
+    float *x = calloc(n, sizeof *x);
+    assert_non_null(x);
+    uint32_t r = 12345u;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 1664525u + 1013904223u;
+        x[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 0.01f;
+    }
+    for (int w = 0; w < 10; w++) {
+        snprintf(cmd, sizeof cmd, "ls '%s/%s'/*.wav | head -n 1", dir, g_words[w]);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        char clip[1024] = "";
+        assert_non_null(fgets(clip, sizeof clip, p));
+        pclose(p);
+        clip[strcspn(clip, "\n")] = 0;
+        float *c = NULL;
+        size_t len = 0;
+        assert_int_equal(qsnn_audio_read(clip, &c, &len, NULL), QSNN_OK);
+        for (size_t i = 0; i < len && i < QSNN_CLIP_SAMPLES; i++)
+            x[QSNN_SAMPLE_RATE / 2 + (size_t)w * gap + i] += c[i];
+        free(c);
+    }
+    assert_int_equal(qsnn_audio_write_wav16(path, x, n, QSNN_SAMPLE_RATE), QSNN_OK);
+    free(x);
+    return real;
+}
+
 static void test_eval_stream_command(void **state)
 {
     (void)state;
@@ -487,22 +537,26 @@ static void test_eval_stream_command(void **state)
     assert_true(fabs(num(j, "keyword_free", "hours") - 0.5 / 60) < 1e-9);
     cJSON_Delete(j);
     /* the library spotter's score decision (what `qsnn stream` runs) gives the detections eval-stream replays
-     * from the stored scores, at the same parameters; each carries a score over the threshold and ordered times */
+     * from the stored scores, at the same parameters (the model's: qsnn's defaults, it is not calibrated); each
+     * carries a score over the threshold and ordered times. On keyword audio, so that there are detections to
+     * compare (the device front end against its own reference: tests/test_spotter.c). */
+    char speech[160];
+    snprintf(speech, sizeof speech, "%s/speech.wav", g_root);
+    const int real = make_speech(exe, speech);
     {
         qsnn_snn_model m;
         unsigned char *img;
         snprintf(cmd, sizeof cmd, "%s/k.snn", g_root);
         assert_int_equal(qsnn_snn_load(cmd, &m, &img), QSNN_OK);
         qsnn_stream_recording rec;
-        snprintf(cmd, sizeof cmd, "%s/rec/keywords_test.wav", g_root);
-        assert_int_equal(qsnn_stream_recording_read(&rec, cmd, NULL), QSNN_OK);
+        assert_int_equal(qsnn_stream_recording_read(&rec, speech, NULL), QSNN_OK);
         qsnn_kws_opts ko;
         int cal = -1;
         qsnn_kws_model_opts(&ko, &m, &cal);
         assert_int_equal(cal, 0);
         assert_int_equal(ko.decision, QSNN_KWS_SCORES);
         assert_true(ko.logit_scale > 0);
-        ko.detect.threshold = 0.5f; /* detections on tones: a low threshold */
+        assert_true(ko.detect.threshold == QSNN_DETECT_DEFAULT_THRESHOLD);
         qsnn_kws_spotter *sp;
         assert_int_equal(qsnn_kws_spotter_create(&sp, &m, &ko, NULL, NULL), QSNN_OK);
         for (size_t at = 0; at < rec.n; at += 1234) /* in pieces, as a microphone would */
@@ -510,13 +564,17 @@ static void test_eval_stream_command(void **state)
         assert_int_equal(qsnn_kws_spotter_finish(sp), QSNN_OK);
         const qsnn_kws_detection *kd;
         size_t nk = qsnn_kws_spotter_detections(sp, &kd);
+        qsnn_kws_summary sum;
+        qsnn_kws_spotter_summary(sp, &sum);
+        assert_int_equal(sum.gated_windows, 0);
         qsnn_stream_windows w;
         assert_int_equal(qsnn_stream_run(&w, &m, ko.logit_scale, rec.audio, rec.n, 100, -80.0), QSNN_OK);
+        assert_int_equal(w.nwin, sum.windows);
         for (size_t k = 0; k < w.nwin; k++) {
-            double sum = 0;
+            double sum1 = 0;
             for (int c = 0; c < w.classes; c++)
-                sum += w.scores[k * (size_t)w.classes + (size_t)c];
-            assert_true(fabs(sum - 1.0) < 1e-4);
+                sum1 += w.scores[k * (size_t)w.classes + (size_t)c];
+            assert_true(fabs(sum1 - 1.0) < 1e-4);
         }
         uint8_t is_kw[QSNN_SNN_MAX_CLASSES];
         for (int c = 0; c < m.num_classes; c++)
@@ -526,11 +584,20 @@ static void test_eval_stream_command(void **state)
         qsnn_detection *dd;
         size_t nd;
         assert_int_equal(qsnn_stream_detect(&w, &dp, is_kw, &dd, &nd, NULL), QSNN_OK);
-        assert_true(nk > 0);
+        /* ten keywords, 2.5 s apart: detections, at most one per word, most of them the word spoken there */
+        size_t right = 0;
+        for (size_t i = 0; i < nk; i++) { /* the word whose clip starts nearest (clip w starts at 0.5 + 2.5 w s) */
+            long wi = lround((kd[i].time_s - 0.5) / 2.5);
+            wi = wi < 0 ? 0 : wi > 9 ? 9 : wi;
+            right += !strcmp(m.labels[kd[i].label], g_words[wi]);
+        }
+        printf("  %s keywords: %zu detections, %zu of them the word spoken there\n", real ? "real" : "synthetic", nk,
+               right);
+        assert_true(nk > 0 && nk <= 10 && 2 * right > nk);
         assert_int_equal(nk, nd);
         for (size_t i = 0; i < nk; i++) {
             assert_int_equal(kd[i].label, dd[i].label);
-            assert_true(kd[i].score == dd[i].score && kd[i].score >= 0.5f);
+            assert_true(kd[i].score == dd[i].score && kd[i].score >= ko.detect.threshold);
             assert_true(fabs(kd[i].detected_s - dd[i].time_s) < 1e-9 && fabs(kd[i].time_s - dd[i].start_s) < 1e-9);
             assert_true(kd[i].time_s <= kd[i].end_s && kd[i].end_s <= kd[i].detected_s);
             if (i)
@@ -542,15 +609,22 @@ static void test_eval_stream_command(void **state)
         qsnn_stream_recording_free(&rec);
         free(img);
     }
-    /* `qsnn stream` decides by scores by default and prints them; --smooth goes back to runs */
-    snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s/rec/keywords_test.wav' --json --threshold 0.5", exe, g_root,
-             g_root);
+    /* `qsnn stream` decides by scores by default (the model's parameters) and prints them; --smooth goes back to
+     * runs */
+    snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s' --json", exe, g_root, speech);
     j = run_json(cmd);
     assert_string_equal(cJSON_GetObjectItem(j, "decision")->valuestring, "scores");
+    assert_string_equal(cJSON_GetObjectItem(j, "frontend")->valuestring, "host");
     const cJSON *dets = cJSON_GetObjectItem(j, "detections");
     assert_true(cJSON_GetArraySize(dets) > 0);
+    const double th = num(j, "threshold", NULL);
     for (int i = 0; i < cJSON_GetArraySize(dets); i++)
-        assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(dets, i), "score")->valuedouble >= 0.5);
+        assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(dets, i), "score")->valuedouble >= th);
+    cJSON_Delete(j);
+    snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s' --json --device", exe, g_root, speech);
+    j = run_json(cmd);
+    assert_string_equal(cJSON_GetObjectItem(j, "frontend")->valuestring, "device");
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(j, "detections")) > 0);
     cJSON_Delete(j);
     snprintf(cmd, sizeof cmd, "'%s' stream '%s/k.snn' '%s/rec/keywords_test.wav' --json --smooth 3", exe, g_root,
              g_root);

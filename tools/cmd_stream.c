@@ -53,6 +53,8 @@ static void print_help(void)
            "                    (default -80: digital silence and near-silence); 'off' runs the model on every\n"
            "                    window.\n"
            "                    Needs a _silence_ label in the model (otherwise no gate).\n"
+           "  --device          compute the MFCC with the device front end (qsnn/mfcc_device.h, float32, what the\n"
+           "                    firmware of examples/mcu computes): its windows, scores and detections, bit for bit\n"
            "  --all             also print every window's prediction and score\n"
            "  --json            results as JSON on stdout\n"
            "  -q, --quiet       no progress or notes on stderr\n"
@@ -189,6 +191,7 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
         cJSON_AddStringToObject(root, "audio", audio_path);
         cJSON_AddNumberToObject(root, "seconds", audio_s);
         cJSON_AddNumberToObject(root, "hop_ms", ko->hop_ms);
+        cJSON_AddStringToObject(root, "frontend", ko->frontend == QSNN_KWS_FRONTEND_DEVICE ? "device" : "host");
         if (ko->decision == QSNN_KWS_RUNS) {
             cJSON_AddStringToObject(root, "decision", "runs");
             cJSON_AddNumberToObject(root, "smooth", ko->smooth);
@@ -267,17 +270,18 @@ static void print_results(const stream_run *r, const qsnn_kws_opts *ko, const ch
 
 int cmd_stream(int argc, char **argv)
 {
-    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_TH, O_AVG, O_SUP };
+    enum { O_HOP = 256, O_SMOOTH, O_GATE, O_ALL, O_TH, O_AVG, O_SUP, O_DEVICE };
     static const struct option opts[] = {{"hop-ms", required_argument, 0, O_HOP},
                                          {"smooth", required_argument, 0, O_SMOOTH},
                                          {"threshold", required_argument, 0, O_TH},
                                          {"average-ms", required_argument, 0, O_AVG},
                                          {"suppress-ms", required_argument, 0, O_SUP},
                                          {"gate-db", required_argument, 0, O_GATE},
+                                         {"device", no_argument, 0, O_DEVICE},
                                          {"all", no_argument, 0, O_ALL},
                                          {0, 0, 0, 0}};
     cli_args a = {.cmd = CMD, .help = print_help};
-    int hop_ms = 100, smooth = 0, all = 0, gate = 1, c, avg = -1, sup = -1;
+    int hop_ms = 100, smooth = 0, all = 0, gate = 1, c, avg = -1, sup = -1, device = 0;
     double gate_db = -80.0, th = -1;
     while ((c = cli_getopt(&a, argc, argv, opts)) != -1) {
         char *end;
@@ -315,6 +319,7 @@ int cmd_stream(int argc, char **argv)
             *(c == O_AVG ? &avg : &sup) = (int)v;
             break;
         }
+        case O_DEVICE: device = 1; break;
         case O_ALL: all = 1; break;
         }
     }
@@ -336,6 +341,7 @@ int cmd_stream(int argc, char **argv)
     ko.hop_ms = hop_ms;
     ko.gate = gate;
     ko.gate_db = gate_db;
+    ko.frontend = device ? QSNN_KWS_FRONTEND_DEVICE : QSNN_KWS_FRONTEND_HOST;
     if (smooth) {
         ko.decision = QSNN_KWS_RUNS;
         ko.smooth = smooth;

@@ -11,11 +11,13 @@
 # "yes", "no", "left" (qsnn synth). `qsnn export --pcm` writes the samples and the host's uint8 features,
 # potentials and classes (and --input the first file's test vector for the engine alone). Prints the firmware's
 # flash and RAM footprint (arm-none-eabi-size) and what the target printed, including instructions per frame and
-# per window counted under QEMU's -icount shift=0; exits with the target's status: 0 when every uint8 feature,
-# potential and class equals the host's. Needs the Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi and
-# qemu-system-arm (scripts/bootstrap.sh test installs them). Environment: CPU_FLAGS (default Cortex-M4 with its
-# FPU), OPT (-O2), PCM_SECONDS (4), HOP_MS (100), MAIN (the program instead of main.c, e.g.
-# tests/target/snn_limits.c; built with -DSNN_LIMITS_MAIN).
+# per window counted under QEMU's -icount shift=0, then compares every window and detection line the target printed
+# with the host's `qsnn stream --device --all` on the same samples, in order; exits with the target's status (0 when
+# every float MFCC, uint8 feature, potential and class equals the host's), or 3 when only those lines differ.
+# Needs the Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm (scripts/bootstrap.sh
+# test installs them). Environment: CPU_FLAGS (default Cortex-M4 with its FPU), OPT (-O2), PCM_SECONDS (4),
+# HOP_MS (100), MAIN (the program instead of main.c, e.g. tests/target/snn_limits.c; built with -DSNN_LIMITS_MAIN;
+# no comparison with qsnn stream then).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -73,19 +75,29 @@ status=0
 timeout 300 qemu-system-arm -M mps2-an386 -icount shift=0 -nographic -monitor none -serial none \
     -semihosting-config enable=on,target=native -kernel "$out/kws.elf" >"$out/target.txt" 2>&1 || status=$?
 cat "$out/target.txt"
-# the host's own streaming command on the same samples (its default front end, qsnn_mfcc; no energy gate, as
-# the firmware): its per-window classes against the firmware's
-# (and, for a model with a logit scale, its detections: the lines "   T s  LABEL  score S (...)")
-"$qsnn" stream "$out/kws.snn" "$out/pcm.wav" --all --gate-db off --hop-ms "$HOP_MS" 2>/dev/null |
-    grep -E '^window|^ *[0-9]+\.[0-9]+ s  ' >"$out/host.txt" || true
-grep -E '^window|^ *[0-9]+\.[0-9]+ s  ' "$out/target.txt" | sort >"$out/t.sorted" || true
-sort "$out/host.txt" >"$out/h.sorted"
-nwin=$(grep -c '^window' "$out/host.txt" || true)
-ndet=$(grep -vc '^window' "$out/host.txt" || true)
-if cmp -s "$out/t.sorted" "$out/h.sorted"; then
-    echo "host: qsnn stream --all on the same audio: $nwin windows and $ndet detections, every line equal to the firmware's"
+# the host's own streaming command on the same samples with the device's front end (--device: the firmware's MFCC
+# bits, so the comparison is exact, not subject to qsnn_mfcc's float rounding; no energy gate, as the firmware):
+# every window line and every detection line ("   T s  LABEL  score S (...)") against the firmware's, in order
+[ -z "${MAIN:-}" ] || exit $status
+"$qsnn" stream "$out/kws.snn" "$out/pcm.wav" --device --all --gate-db off --hop-ms "$HOP_MS" 2>/dev/null \
+    >"$out/host_all.txt" || true
+for f in host_all target; do
+    grep -E '^window' "$out/$f.txt" >"$out/$f.win" || true
+    grep -E '^ *[0-9]+\.[0-9]+ s  ' "$out/$f.txt" >"$out/$f.det" || true
+done
+nwin=$(wc -l <"$out/host_all.win" | tr -d ' ')
+ndet=$(wc -l <"$out/host_all.det" | tr -d ' ')
+fwin=$(wc -l <"$out/target.win" | tr -d ' ')
+fdet=$(wc -l <"$out/target.det" | tr -d ' ')
+if [ "$nwin" -gt 0 ] && cmp -s "$out/target.win" "$out/host_all.win" && cmp -s "$out/target.det" "$out/host_all.det"
+then
+    echo "host: qsnn stream --device --all on the same audio: $nwin windows and $ndet detections," \
+        "every line equal to the firmware's, in order"
 else
-    echo "host: qsnn stream --all on the same audio: lines DIFFER from the firmware's:"
-    diff "$out/t.sorted" "$out/h.sorted" || true
+    echo "host: qsnn stream --device --all on the same audio ($nwin windows, $ndet detections;" \
+        "firmware $fwin and $fdet): lines DIFFER from the firmware's:"
+    diff "$out/target.win" "$out/host_all.win" || true
+    diff "$out/target.det" "$out/host_all.det" || true
+    [ "$status" -ne 0 ] || status=3
 fi
 exit $status

@@ -23,9 +23,10 @@
  *   Energy gate: a window whose RMS level is below gate_db dBFS is predicted `_silence_` without running the model
  *   (when the model has that label). The models never see digital silence in training (the pipeline's silence is
  *   background noise at a random volume, docs/design.md s2.5), and the log-mel floor of an all-zero window is far
- *   from anything they were trained on: the shipped model calls it "go". The default, -80 dBFS, is below every real recording of the
- *   development data (the quietest of the 4,120 clips of speech_commands_subset is -74.3 dBFS, the quietest test
- *   `_silence_` clip -66.0), so it only catches digital silence and near-silence.
+ *   from anything they were trained on: the shipped model calls it _unknown_ (the one before it: "go"). The
+ *   default, -80 dBFS, is below every real recording of the development data (the quietest of the 4,120 clips of
+ *   speech_commands_subset is -74.3 dBFS, the quietest test `_silence_` clip -66.0), so it only catches digital
+ *   silence and near-silence.
  *   Incremental MFCC: when the hop is a whole number of MFCC strides (20 ms; the default 100 ms is 5), a window
  *   keeps the previous window's frames that it shares (every frame depends only on its own 640 samples: the same
  *   numbers) and computes only the new ones, 5 instead of 49 at the default hop.
@@ -59,6 +60,13 @@ qsnn_status qsnn_kws_file_u8(uint8_t *out, const qsnn_snn_model *m, const char *
 
 typedef enum { QSNN_KWS_SCORES = 0, QSNN_KWS_RUNS = 1 } qsnn_kws_decision;
 
+/* The MFCC the spotter computes: the host's (qsnn_mfcc of qsnn/audio.h: KissFFT, double precision; what the models
+ * are trained on) or the device's (qsnn_mfcc_device of qsnn/mfcc_device.h: float32, libc only, what examples/mcu
+ * computes on a Cortex-M4, the same bits on every IEEE target). They differ by float rounding only, but a uint8
+ * feature off by one can change a window's class; with the device front end a host spotter reproduces the
+ * firmware's windows, scores and detections exactly. */
+typedef enum { QSNN_KWS_FRONTEND_HOST = 0, QSNN_KWS_FRONTEND_DEVICE = 1 } qsnn_kws_frontend;
+
 typedef struct {
     int hop_ms;     /* window step, 10..1000 (default 100) */
     int smooth;     /* QSNN_KWS_RUNS: consecutive windows a detection needs, 1..100 (default 3) */
@@ -67,6 +75,7 @@ typedef struct {
     int decision;   /* qsnn_kws_decision (default QSNN_KWS_SCORES) */
     qsnn_detect_params detect; /* QSNN_KWS_SCORES: threshold, average_ms, suppress_ms (hop_ms: the spotter's) */
     float logit_scale;         /* softmax scale of the potentials; 0: the model's (its metadata block), if any */
+    int frontend;              /* qsnn_kws_frontend (default QSNN_KWS_FRONTEND_HOST) */
 } qsnn_kws_opts;
 
 /* qsnn's defaults: scores with QSNN_DETECT_DEFAULT_* and the model's logit scale (the spotter refuses the score

@@ -4,6 +4,7 @@
  * (qsnn/detect.h) or the runs of predictions. */
 #include "kws/kws_internal.h"
 
+#include "qsnn/mfcc_device.h"
 #include "qsnn/snn_meta.h"
 
 #include <math.h>
@@ -15,7 +16,8 @@ struct qsnn_kws_spotter {
     const qsnn_snn_model *m;
     qsnn_snn_ctx *ctx;
     void *mem; /* the engine's workspace (cached context) */
-    qsnn_mfcc *mf;
+    qsnn_mfcc *mf;          /* the host's front end; also the geometry of both */
+    qsnn_mfcc_device *dev;  /* QSNN_KWS_FRONTEND_DEVICE: the device's front end (its tables and scratch) */
     float *win;  /* [QSNN_CLIP_SAMPLES] the samples of the window being filled */
     size_t fill; /* samples of win filled */
     float *feat; /* the last window's MFCC (frame-major), kept for the next window */
@@ -52,6 +54,7 @@ void qsnn_kws_default_opts(qsnn_kws_opts *o)
     qsnn_detect_default_params(&o->detect);
     o->detect.hop_ms = o->hop_ms;
     o->logit_scale = 0.0f;
+    o->frontend = QSNN_KWS_FRONTEND_HOST;
 }
 
 void qsnn_kws_model_opts(qsnn_kws_opts *o, const qsnn_snn_model *m, int *calibrated)
@@ -107,6 +110,8 @@ qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model
         return qsnn_fail(QSNN_ERR_ARG, "spotter: gate %g dBFS out of range (-200..0)", o->gate_db);
     if (o->decision != QSNN_KWS_SCORES && o->decision != QSNN_KWS_RUNS)
         return qsnn_fail(QSNN_ERR_ARG, "spotter: decision %d unknown", o->decision);
+    if (o->frontend != QSNN_KWS_FRONTEND_HOST && o->frontend != QSNN_KWS_FRONTEND_DEVICE)
+        return qsnn_fail(QSNN_ERR_ARG, "spotter: front end %d unknown", o->frontend);
     if (!(o->logit_scale >= 0.0f) || !isfinite(o->logit_scale))
         return qsnn_fail(QSNN_ERR_ARG, "spotter: logit scale %g invalid", (double)o->logit_scale);
     float scale = o->logit_scale;
@@ -150,12 +155,14 @@ qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model
     s->x = malloc(s->in_n ? s->in_n : 1);
     s->feat = malloc(sizeof(float) * (s->in_n ? s->in_n : 1));
     s->scores = malloc(sizeof(float) * (size_t)m->num_classes);
+    s->dev = o->frontend == QSNN_KWS_FRONTEND_DEVICE ? malloc(sizeof *s->dev) : NULL;
     s->decision = o->decision;
     s->logit_scale = scale;
     size_t dms = o->decision == QSNN_KWS_SCORES ? qsnn_detect_mem_size(&dp, m->num_classes) : 0;
     s->detector_mem = dms ? malloc(dms) : NULL;
     qsnn_status st = QSNN_OK;
-    if (!s->mem || !s->win || !s->x || !s->feat || !s->scores || (dms && !s->detector_mem))
+    if (!s->mem || !s->win || !s->x || !s->feat || !s->scores || (dms && !s->detector_mem) ||
+        (o->frontend == QSNN_KWS_FRONTEND_DEVICE && !s->dev))
         st = qsnn_fail(QSNN_ERR_NOMEM, "spotter: out of memory");
     if (st == QSNN_OK && dms) {
         uint8_t is_kw[QSNN_SNN_MAX_CLASSES];
@@ -167,6 +174,14 @@ qsnn_status qsnn_kws_spotter_create(qsnn_kws_spotter **out, const qsnn_snn_model
         st = qsnn_mfcc_create(&s->mf, &mp);
     if (st == QSNN_OK)
         st = qsnn_kws_check_input(m, s->mf, "spotter");
+    if (st == QSNN_OK && s->dev) { /* the device's fixed geometry is the host's default one */
+        if (mp.window != QSNN_MFCC_DEVICE_WINDOW || mp.stride != QSNN_MFCC_DEVICE_STRIDE ||
+            qsnn_mfcc_num_coeffs(s->mf) != QSNN_MFCC_DEVICE_COEFFS)
+            st = qsnn_fail(QSNN_ERR_SHAPE, "spotter: the device front end computes %d coefficients every %d samples",
+                           QSNN_MFCC_DEVICE_COEFFS, QSNN_MFCC_DEVICE_STRIDE);
+        else
+            qsnn_mfcc_device_init(s->dev);
+    }
     if (st == QSNN_OK)
         st = qsnn_snn_init(&s->ctx, m, s->mem, ms);
     if (st != QSNN_OK) {
@@ -188,6 +203,7 @@ void qsnn_kws_spotter_free(qsnn_kws_spotter *s)
     if (!s)
         return;
     qsnn_mfcc_destroy(s->mf);
+    free(s->dev);
     free(s->feat);
     free(s->scores);
     free(s->detector_mem);
@@ -242,6 +258,14 @@ static qsnn_status decide_runs(qsnn_kws_spotter *s, size_t w, int32_t pred, long
     return QSNN_OK;
 }
 
+/* The MFCC frames of n samples, with the spotter's front end. */
+static qsnn_status front_end(qsnn_kws_spotter *s, float *out, const float *x, size_t n)
+{
+    if (s->dev)
+        return qsnn_mfcc_device_compute(s->dev, out, x, n);
+    return qsnn_mfcc_compute(s->mf, out, x, n);
+}
+
 /* One window of QSNN_CLIP_SAMPLES samples (window index s->nwin): predict, score, decide. */
 static qsnn_status spot_window(qsnn_kws_spotter *s, const float *win)
 {
@@ -266,10 +290,10 @@ static qsnn_status spot_window(qsnn_kws_spotter *s, const float *win)
             int keep = s->frames - s->shift;
             memmove(s->feat, s->feat + (size_t)s->shift * (size_t)s->coeffs,
                     sizeof(float) * (size_t)keep * (size_t)s->coeffs);
-            st = qsnn_mfcc_compute(s->mf, s->feat + (size_t)keep * (size_t)s->coeffs, win + (size_t)keep * s->stride,
-                                   (size_t)s->window + (size_t)(s->shift - 1) * (size_t)s->stride);
+            st = front_end(s, s->feat + (size_t)keep * (size_t)s->coeffs, win + (size_t)keep * s->stride,
+                           (size_t)s->window + (size_t)(s->shift - 1) * (size_t)s->stride);
         } else {
-            st = qsnn_mfcc_compute(s->mf, s->feat, win, QSNN_CLIP_SAMPLES);
+            st = front_end(s, s->feat, win, QSNN_CLIP_SAMPLES);
         }
         if (st != QSNN_OK)
             return st;
