@@ -2,8 +2,9 @@
 # bootstrap.sh: the two README commands of qsnn, for a fresh Debian 12 machine (run as root, or with sudo).
 #
 #   bash scripts/bootstrap.sh tutorial [ARGS...]   install packages, build, run `qsnn tutorial ARGS...`
-#   bash scripts/bootstrap.sh test                 install packages, build (-Werror), run the tests, then
-#                                                  build with ASan/UBSan and run the tests again, then run
+#   bash scripts/bootstrap.sh test                 install packages, build (-Werror), run the tests, run the
+#                                                  kernels' tests again on the scalar path (QSNN_FORCE_SCALAR=1),
+#                                                  then build with ASan/UBSan and run the tests again, then run
 #                                                  every fuzz target for a bounded time (scripts/fuzz.sh)
 #   bash scripts/bootstrap.sh build                install packages and build only
 #
@@ -55,7 +56,12 @@ case "$mode" in
   test)
     build build -DQSNN_WERROR=ON
     (cd build && ctest --output-on-failure -j "$jobs")
-    echo "bootstrap: release tests passed; now the same tests under ASan/UBSan" >&2
+    # the same binaries with the AVX2 kernels switched off (what a CPU without AVX2 runs: qsnn/simd.h); the tests
+    # of the modules with kernels only, to keep it short (~30 s)
+    echo "bootstrap: release tests passed; now the kernels' tests on the scalar path" >&2
+    (cd build && QSNN_FORCE_SCALAR=1 ctest --output-on-failure -j "$jobs" \
+      -R '^test_(core|quant|nn_grad|infer|model|train|snn|mfcc|frontend|spotter)$')
+    echo "bootstrap: scalar-path tests passed; now the same tests under ASan/UBSan" >&2
     build build-asan -DQSNN_WERROR=ON -DQSNN_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs")
     echo "bootstrap: sanitizer tests passed; now each fuzz target for ${QSNN_FUZZ_SECONDS:-20} s" >&2

@@ -66,6 +66,7 @@ static const struct {
     /* issue 12's headers (branch import): the TFLite importer, the TF front ends in audio, batch inference */
     {"qsnn/import.h", "import"},   {"qsnn/frontend.h", "audio"},  {"qsnn/infer.h", "model"},
     {"qsnn/version.h", "core"}, /* issue 15 (branch adopt) */
+    {"qsnn/simd.h", "core"}, /* issue 15 (branch portable): the run-time choice of kernels */
     {"qsnn/mfcc_device.h", "audio"}, /* issue 14 (branch device): the libc-only MFCC the firmware builds */
 };
 

@@ -18,8 +18,10 @@
 #include "audio/mfcc_internal.h"
 #include "qsnn/audio.h"
 
+#include "qsnn/simd.h"
+
 #include <kissfft/kiss_fftr.h>
-#ifdef __AVX__
+#if QSNN_SIMD_X86
 #include <immintrin.h>
 #endif
 #include <limits.h>
@@ -472,14 +474,26 @@ static void power_fast(qsnn_mfcc *m)
 }
 
 /* mag[i] = sqrt((double)power[i]) (TF's Mfcc op: double sqrt of the float spectrogram). The scalar sqrt() keeps
- * an errno branch that stops the compiler from vectorising, so AVX builds use the (identical, correctly rounded)
- * vector square root. */
+ * an errno branch that stops the compiler from vectorising, so where the AVX2 kernels run the (identical,
+ * correctly rounded) vector square root does the first n - n % 4. */
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
+static int magnitudes_avx2(double *mag, const float *power, int n)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(mag + i, _mm256_sqrt_pd(_mm256_cvtps_pd(_mm_loadu_ps(power + i))));
+    return i;
+}
+QSNN_AVX2_END
+#endif
+
 static void magnitudes(double *mag, const float *power, int n)
 {
     int i = 0;
-#ifdef __AVX__
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(mag + i, _mm256_sqrt_pd(_mm256_cvtps_pd(_mm_loadu_ps(power + i))));
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2())
+        i = magnitudes_avx2(mag, power, n);
 #endif
     for (; i < n; i++)
         mag[i] = sqrt((double)power[i]);
