@@ -35,8 +35,8 @@ const char *qsnn_simd_name(qsnn_simd s);
  * QSNN_AVX2_END (compiled for AVX2 + FMA; their static helpers too, so that they inline into each other) and
  * calls them from its dispatcher when qsnn_simd_avx2() is true. No plain-C float arithmetic goes inside a region
  * unless the scalar path does the same operations (the vectoriser may fuse multiply-adds there). */
-#if !defined(__cplusplus) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) &&   \
-    !defined(QSNN_NO_SIMD)
+#if !defined(__cplusplus) && (defined(__x86_64__) || defined(__i386__)) &&                                             \
+    (defined(__GNUC__) || defined(__clang__)) && !defined(QSNN_NO_SIMD)
 #define QSNN_SIMD_X86 1
 #include <stdatomic.h>
 extern atomic_int qsnn_simd_state; /* the decided qsnn_simd, -1 before the first call (src/core/simd.c) */
