@@ -70,7 +70,7 @@ static int run(const bench_case *bc, int clips, double *cpu, double *wall)
     qsnn_frontend *fe = NULL;
     int ok = 1;
     if (bc->mode >= MODE_FFT4) {
-        qsnn_fft_cfg fc = {1024, 2, 256, bc->mode == MODE_FFTR};
+        qsnn_fft_cfg fc = {1024, 2, 256, bc->mode == MODE_FFTR, NULL};
         if (qsnn_fft_create(&fft, &fc) != QSNN_OK)
             return 0;
     }

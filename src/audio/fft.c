@@ -104,11 +104,18 @@ static qsnn_status check_cfg(const qsnn_fft_cfg *c)
     return QSNN_OK;
 }
 
+/* power[k - lo] = |X_k|^2 from the complex output */
+static void power_of(float *power, const qsnn_fft_cpx *X, int lo, int hi)
+{
+    for (int k = lo; k <= hi; k++)
+        power[k - lo] = X[k].r * X[k].r + X[k].i * X[k].i;
+}
+
 #ifdef QSNN_HAVE_FFTW
 /* ---- FFTW (single precision) ---- */
 
 struct qsnn_fft {
-    int n;
+    int n, lo, hi;
     float *in;
     fftwf_complex *out;
     fftwf_plan plan;
@@ -138,7 +145,7 @@ qsnn_status qsnn_fft_create(qsnn_fft **out, const qsnn_fft_cfg *cfg)
     qsnn_fft *f = calloc(1, sizeof *f);
     if (!f)
         return qsnn_fail(QSNN_ERR_NOMEM, "fft: out of memory");
-    f->n = cfg->n;
+    f->n = cfg->n, f->lo = cfg->lo, f->hi = cfg->hi;
     f->in = fftwf_alloc_real((size_t)cfg->n);
     f->out = fftwf_alloc_complex((size_t)(cfg->n / 2 + 1));
     if (!f->in || !f->out) {
@@ -160,6 +167,12 @@ qsnn_status qsnn_fft_create(qsnn_fft **out, const qsnn_fft_cfg *cfg)
 float *qsnn_fft_in(qsnn_fft *f) { return f->in; }
 const qsnn_fft_cpx *qsnn_fft_out(const qsnn_fft *f) { return (const qsnn_fft_cpx *)(const void *)f->out; }
 void qsnn_fft_forward(qsnn_fft *f) { fftwf_execute(f->plan); }
+
+void qsnn_fft_forward_power(qsnn_fft *f, float *power)
+{
+    fftwf_execute(f->plan);
+    power_of(power, qsnn_fft_out(f), f->lo, f->hi);
+}
 
 #else
 /* ---- KissFFT ---- */
@@ -212,16 +225,17 @@ qsnn_status qsnn_fft_create(qsnn_fft **out, const qsnn_fft_cfg *cfg)
         f->z = malloc((size_t)(n / 2) * sizeof *f->z);
         f->zs = malloc((size_t)n * sizeof *f->zs);
         f->tw = malloc((size_t)used * 6 * sizeof *f->tw);
-        qsnn_dft_tab t = {0, NULL, NULL};
-        ok = f->fft4 && f->z && f->zs && f->tw && qsnn_dft_tab_init(&t, n) == QSNN_OK;
+        qsnn_dft_tab own = {0, NULL, NULL};
+        const qsnn_dft_tab *t = cfg->tab && cfg->tab->n == n ? cfg->tab : &own;
+        ok = f->fft4 && f->z && f->zs && f->tw && (t != &own || qsnn_dft_tab_init(&own, n) == QSNN_OK);
         /* twiddles W^(b k) = cos(2 pi bk / n) - i sin(2 pi bk / n), b = 1..3, for each used bin k */
         for (int i = 0; ok && i < used; i++)
             for (int b = 1; b <= 3; b++) {
                 const int idx = (int)(((long)b * (cfg->lo + i)) % n);
-                f->tw[(size_t)(2 * (b - 1)) * (size_t)used + (size_t)i] = (float)t.cos_tab[idx];
-                f->tw[(size_t)(2 * (b - 1) + 1) * (size_t)used + (size_t)i] = (float)-t.sin_tab[idx];
+                f->tw[(size_t)(2 * (b - 1)) * (size_t)used + (size_t)i] = (float)t->cos_tab[idx];
+                f->tw[(size_t)(2 * (b - 1) + 1) * (size_t)used + (size_t)i] = (float)-t->sin_tab[idx];
             }
-        qsnn_dft_tab_free(&t);
+        qsnn_dft_tab_free(&own);
     }
     if (!ok) {
         qsnn_fft_destroy(f);
@@ -236,8 +250,9 @@ const qsnn_fft_cpx *qsnn_fft_out(const qsnn_fft *f) { return (const qsnn_fft_cpx
 
 /* X[k] for the n used bins from out + i0, whose k mod M runs k0, k0 + 1, ... (no wrap inside) and whose mirror
  * (M - k) mod M runs mk0, mk0 - 1, ... Straight-line contiguous loads so that the compiler can vectorise it. */
-static void combine(kiss_fft_cpx *restrict out, const float *restrict zs, const float *restrict tw, int M, int used,
-                    int n, int k0, int mk0)
+static inline __attribute__((always_inline)) void combine(kiss_fft_cpx *restrict out, float *restrict power,
+                                                         const float *restrict zs, const float *restrict tw, int M,
+                                                         int used, int n, int k0, int mk0)
 {
     const float *z0r = zs + k0, *z0i = zs + M + k0, *z1r = zs + 2 * M + k0, *z1i = zs + 3 * M + k0;
     const float *q0r = zs + mk0, *q0i = zs + M + mk0, *q1r = zs + 2 * M + mk0, *q1i = zs + 3 * M + mk0;
@@ -253,17 +268,18 @@ static void combine(kiss_fft_cpx *restrict out, const float *restrict zs, const 
                          (t3r[j] * a3r - t3i[j] * a3i);
         const float xi = a0i + (t1r[j] * a1i + t1i[j] * a1r) + (t2r[j] * a2i + t2i[j] * a2r) +
                          (t3r[j] * a3i + t3i[j] * a3r);
-        out[j].r = 0.5f * xr; /* exact: |X|^2 = 0.25 (xr^2 + xi^2) to the bit */
-        out[j].i = 0.5f * xi;
+        if (power) {
+            power[j] = 0.25f * (xr * xr + xi * xi);
+        } else {
+            out[j].r = 0.5f * xr; /* exact: |X|^2 from these is 0.25 (xr^2 + xi^2) to the bit */
+            out[j].i = 0.5f * xi;
+        }
     }
 }
 
-void qsnn_fft_forward(qsnn_fft *f)
+/* the split path: complex bins lo..hi into f->out, or their power into power[] (power != NULL) */
+static void split_forward(qsnn_fft *f, float *power)
 {
-    if (f->fftr) {
-        kiss_fftr(f->fftr, f->in, f->out);
-        return;
-    }
     const int M = f->n / 4, used = f->hi - f->lo + 1;
     const kiss_fft_cpx *in = (const kiss_fft_cpx *)(const void *)f->in; /* kiss_fftr reads real data the same way */
     kiss_fft_stride(f->fft4, in, f->z, 2);
@@ -284,8 +300,29 @@ void qsnn_fft_forward(qsnn_fft *f)
         int n = k == 0 ? 1 : M - k;
         if (n > used - i)
             n = used - i;
-        combine(f->out + f->lo + i, zs, f->tw + i, M, used, n, k, k == 0 ? 0 : M - k);
+        if (power)
+            combine(NULL, power + i, zs, f->tw + i, M, used, n, k, k == 0 ? 0 : M - k);
+        else
+            combine(f->out + f->lo + i, NULL, zs, f->tw + i, M, used, n, k, k == 0 ? 0 : M - k);
         i += n;
+    }
+}
+
+void qsnn_fft_forward(qsnn_fft *f)
+{
+    if (f->fftr)
+        kiss_fftr(f->fftr, f->in, f->out);
+    else
+        split_forward(f, NULL);
+}
+
+void qsnn_fft_forward_power(qsnn_fft *f, float *power)
+{
+    if (f->fftr) {
+        kiss_fftr(f->fftr, f->in, f->out);
+        power_of(power, qsnn_fft_out(f), f->lo, f->hi);
+    } else {
+        split_forward(f, power);
     }
 }
 #endif

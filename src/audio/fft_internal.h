@@ -23,10 +23,14 @@ typedef struct {
     float r, i;
 } qsnn_fft_cpx; /* the layout of kiss_fft_cpx (float build) and fftwf_complex */
 
+typedef struct qsnn_dft_tab qsnn_dft_tab;
+
 typedef struct {
     int n;      /* transform length, even, >= 2 */
     int lo, hi; /* the bins the caller reads, 0 <= lo <= hi <= n / 2 */
     int plain;  /* KissFFT: kiss_fftr for every bin (no quarter-length split); FFTW: no effect */
+    const qsnn_dft_tab *tab; /* NULL, or the caller's table of n (below), which the split's twiddles then come from
+                              * instead of a table of its own (the same values: creation only gets cheaper) */
 } qsnn_fft_cfg;
 
 typedef struct qsnn_fft qsnn_fft;
@@ -36,15 +40,18 @@ void qsnn_fft_destroy(qsnn_fft *f);
 float *qsnn_fft_in(qsnn_fft *f);                 /* [n], zero after create */
 const qsnn_fft_cpx *qsnn_fft_out(const qsnn_fft *f); /* [n / 2 + 1] */
 void qsnn_fft_forward(qsnn_fft *f);
+/* The same transform, giving power[k - lo] = |X_k|^2 (float: r * r + i * i) for k = lo..hi instead of the complex
+ * bins (qsnn_fft_out is then unspecified): the KissFFT split writes them straight from its radix-4 step. */
+void qsnn_fft_forward_power(qsnn_fft *f, float *power);
 /* "kissfft" or "fftw3f" */
 const char *qsnn_fft_backend(void);
 
 /* Exact bins in double precision (the same for every backend). The table holds cos and sin of 2 pi j / n for a
  * power of two n (qsnn_dft_bins needs one), built from the first quadrant by symmetry (exact zeros and signs). */
-typedef struct {
+struct qsnn_dft_tab {
     int n;
     double *cos_tab, *sin_tab; /* [n] each */
-} qsnn_dft_tab;
+};
 
 qsnn_status qsnn_dft_tab_init(qsnn_dft_tab *t, int n);
 void qsnn_dft_tab_free(qsnn_dft_tab *t);

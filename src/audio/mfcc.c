@@ -164,7 +164,7 @@ static qsnn_status build_filterbank(qsnn_mfcc *m)
     }
     for (int c = 0; c < nch; c++)
         m->chan_w2[c] = sqrt(m->chan_w2[c]);
-    qsnn_fft_cfg fc = {m->fft_len, m->start, m->end, 0};
+    qsnn_fft_cfg fc = {m->fft_len, m->start, m->end, 0, &m->tab};
     qsnn_status st = qsnn_fft_create(&m->fft, &fc);
     fc.plain = 1;
     if (!st)
@@ -336,14 +336,6 @@ static int refine_channels(qsnn_mfcc *m, const float *x, double frame_norm)
     return 1;
 }
 
-/* m->power[used]: |X_k|^2 of the used bins from the plan's output, float32 like the AudioSpectrogram op */
-static void power_of(qsnn_mfcc *m, const qsnn_fft *f)
-{
-    const qsnn_fft_cpx *s = qsnn_fft_out(f) + m->start;
-    for (int i = 0; i < m->used; i++)
-        m->power[i] = s[i].r * s[i].r + s[i].i * s[i].i;
-}
-
 /* mag[i] = sqrt((double)power[i]) (TF's Mfcc op: double sqrt of the float spectrogram). The scalar sqrt() keeps
  * an errno branch that stops the compiler from vectorising, so where the AVX2 kernels run the (identical,
  * correctly rounded) vector square root does the first n - n % 4. */
@@ -391,8 +383,7 @@ static void mfcc_frame(qsnn_mfcc *m, float *out, const float *x, int ref)
         part[0] += v * v;
     }
     const float norm2 = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-    qsnn_fft_forward(fft);
-    power_of(m, fft);
+    qsnn_fft_forward_power(fft, m->power); /* |X_k|^2 of the used bins, float32 like the AudioSpectrogram op */
     const int used = m->end - m->start + 1;
     magnitudes(m->mag, m->power, used);
     double *mel = m->mel;

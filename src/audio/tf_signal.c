@@ -128,7 +128,7 @@ qsnn_status qsnn_tf_signal_create(qsnn_tf_signal **out, const qsnn_frontend_para
     }
     if (t->used < 1)
         t->used = 1;
-    qsnn_fft_cfg fc = {N, 0, t->used - 1, 0};
+    qsnn_fft_cfg fc = {N, 0, t->used - 1, 0, &t->tab};
     qsnn_status st = qsnn_fft_create(&t->fft, &fc);
     if (st) {
         qsnn_tf_signal_destroy(t);
