@@ -116,15 +116,19 @@ QSNN_AVX2_END
  * a[(i rs + j) C + c] * w[(i kw + j) C + c] (a and w point at the first in-bounds tap; rs = pixels per input row).
  * Exact: |sums| <= 32767 (dw_fits_s16). Accumulators stay in registers across the taps. With u8 != NULL also
  * u8[c] = out[c] + 128 (then 128, a zero sum, up to the next multiple of 4), and the return value says whether
- * every out[c] is in [-128, 127] (if not, u8 is unusable); without u8 it returns 0. */
-static int dw_rect_s16(int16_t *restrict out, uint8_t *restrict u8, const uint8_t *a, size_t rs, const int16_t *w,
-                       int kw, int ny, int nx, int C)
+ * every out[c] is in [-128, 127] (if not, u8 is unusable); without u8 it returns 0. avx2: the AVX2 kernels run
+ * (qsnn_simd_avx2(), read once per layer by the callers). */
+static inline __attribute__((always_inline)) int dw_rect_s16(int16_t *restrict out, uint8_t *restrict u8,
+                                                             const uint8_t *a, size_t rs, const int16_t *w, int kw,
+                                                             int ny, int nx, int C, const int avx2)
 {
     int c = 0;
     unsigned bad = 0;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
+    if (avx2)
         c = dw_rect_s16_avx2(out, u8, a, rs, w, kw, ny, nx, C, &bad);
+#else
+    (void)avx2;
 #endif
     for (; c < C; c++) {
         int acc = 0;
@@ -295,7 +299,8 @@ static void pool_pointwise(run_state *r, int C, int F)
     }
 }
 
-static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
+static inline __attribute__((always_inline)) void sep_pairs(run_state *r, const int16_t *dwq, size_t k2,
+                                                            const int avx2)
 {
     const qsnn_snn_layer *l = r->l;
     int F = l->out_c, C = l->in_c, np = l->conv_h * l->conv_w;
@@ -305,11 +310,11 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
     if (l->pool)
         memset(r->s.dwsum, 0, (size_t)C * 4);
-#if QSNN_SIMD_X86 /* r->dwp: only where the AVX2 kernels run (has_dwp) */
+#if QSNN_SIMD_X86 /* r->dwp: only where the AVX2 kernels run (has_dwp), so only in layer_sep_pairs_avx2 */
     int32_t toff[MAX_TAPS];
     int T = l->kh * l->kw;
     size_t wpad = (size_t)padded_w(l);
-    if (r->dwp) { /* the padded map and the taps' offsets in it */
+    if (avx2 && r->dwp) { /* the padded map and the taps' offsets in it */
         fill_padded(r);
         for (int t = 0; t < T; t++)
             toff[t] = (int32_t)(((size_t)(t / l->kw) * wpad + (size_t)(t % l->kw)) * (size_t)C);
@@ -323,7 +328,7 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
             int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left, ky0, ky1, kx0, kx1;
             tap_range(l, y, x, &ky0, &ky1, &kx0, &kx1);
 #if QSNN_SIMD_X86
-            if (r->dwp) {
+            if (avx2 && r->dwp) {
                 const uint8_t *a = r->s.padded + ((size_t)(y * l->stride_h) * wpad + (size_t)(x * l->stride_w)) * (size_t)C;
                 fit &= dw_pairs_u8(col[q], ucol[q], a, toff, T, r->dwp, C);
             } else
@@ -331,7 +336,8 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
             if (ky1 > ky0 && kx1 > kx0) {
                 const uint8_t *a = r->in + ((size_t)(iy0 + ky0) * (size_t)l->in_w + (size_t)(ix0 + kx0)) * (size_t)C;
                 const int16_t *w = dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C;
-                fit &= dw_rect_s16(col[q], fit ? ucol[q] : NULL, a, (size_t)l->in_w, w, l->kw, ky1 - ky0, kx1 - kx0, C);
+                fit &= dw_rect_s16(col[q], fit ? ucol[q] : NULL, a, (size_t)l->in_w, w, l->kw, ky1 - ky0, kx1 - kx0, C,
+                                   avx2);
             } else {
                 memset(col[q], 0, (size_t)C * 2);
                 if (fit)
@@ -354,6 +360,25 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     }
     if (l->pool)
         pool_pointwise(r, C, F);
+}
+
+/* The pair path of separable layers twice: compiled for AVX2 (dw_pairs_u8 and the AVX2 depthwise inlined: the
+ * per-pixel calls cost 8 % of a clip otherwise) and for the baseline; the integer code is the same. */
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
+static void layer_sep_pairs_avx2(run_state *r, const int16_t *dwq, size_t k2) { sep_pairs(r, dwq, k2, 1); }
+QSNN_AVX2_END
+#endif
+
+static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
+{
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        layer_sep_pairs_avx2(r, dwq, k2);
+        return;
+    }
+#endif
+    sep_pairs(r, dwq, k2, 0);
 }
 
 /* Convolution, byte input, cached int16 weights: the input copied once into a zero-padded map, then pixels in
@@ -445,6 +470,11 @@ void qsnn_snn_layer_dense(run_state *r)
                 r->s.dw16[i] = (int16_t)(int8_t)r->dwb[i];
         }
         size_t rowlen = (size_t)l->in_w * (size_t)C;
+#if QSNN_SIMD_X86
+        const int avx2 = qsnn_simd_avx2();
+#else
+        const int avx2 = 0;
+#endif
         for (int y = 0; y < l->conv_h; y++) {
             /* the kernel's input rows: the byte map itself, or unpacked into scratch (row ky of rows = input
              * row y sh - pt + ky) */
@@ -460,7 +490,7 @@ void qsnn_snn_layer_dense(run_state *r)
                     const uint8_t *a = r->in_u8 ? r->in + (size_t)(iyb + ky0) * rowlen : r->s.rows + (size_t)ky0 * rowlen;
                     dw_rect_s16(col, NULL, a + (size_t)(ix0 + kx0) * (size_t)C, (size_t)l->in_w,
                                 dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C, l->kw, ky1 - ky0,
-                                kx1 - kx0, C);
+                                kx1 - kx0, C, avx2);
                 } else {
                     memset(col, 0, (size_t)C * 2);
                 }

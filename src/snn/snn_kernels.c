@@ -118,10 +118,20 @@ void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int
     }
 }
 
+/* qsnn_snn_fire_pre's outputs j0 <= j < n, one at a time (not inlined: the dispatcher stays a load, a branch and a
+ * jump, with no register saving for this loop) */
+static __attribute__((noinline)) void fire_pre_from(uint8_t *out, const int32_t *p, const double *pre, int n, double top, int j0)
+{
+    for (int j = j0; j < n; j++) {
+        double x = fma((double)p[j], pre[j], -pre[n + j]);
+        out[j] = x < 1.0 ? 0 : (uint8_t)(x > top ? top : x);
+    }
+}
+
 #if QSNN_SIMD_X86
 QSNN_AVX2_BEGIN
-/* qsnn_snn_fire_pre on the first n - n % 8 outputs (returns that count): the same fma, 4 lanes at a time */
-static int fire_pre_avx2(uint8_t *out, const int32_t *p, const double *pre, int n, double top)
+/* qsnn_snn_fire_pre: the same fma, 4 lanes at a time, then the n % 8 last outputs one at a time */
+static void fire_pre_avx2(uint8_t *out, const int32_t *p, const double *pre, int n, double top)
 {
     int j = 0;
     const __m256d vt = _mm256_set1_pd(top);
@@ -135,7 +145,8 @@ static int fire_pre_avx2(uint8_t *out, const int32_t *p, const double *pre, int 
                                       _mm256_cvttpd_epi32(_mm256_min_pd(x1, vt)));
         _mm_storel_epi64((__m128i *)(void *)(out + j), _mm_packus_epi16(w16, w16));
     }
-    return j;
+    if (j < n)
+        fire_pre_from(out, p, pre, n, top, j);
 }
 QSNN_AVX2_END
 #endif
@@ -146,18 +157,47 @@ QSNN_AVX2_END
  * the signed-to-unsigned saturating packs turn into 0). */
 void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n, int levels)
 {
-    int j = 0;
     const double top = (double)levels + 0.5;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
-        j = fire_pre_avx2(out, p, pre, n, top);
+    if (qsnn_simd_avx2()) {
+        fire_pre_avx2(out, p, pre, n, top); /* a tail call: the dispatch costs a load and a branch */
+        return;
+    }
 #endif
-    for (; j < n; j++) {
-        double x = fma((double)p[j], pre[j], -pre[n + j]);
-        out[j] = x < 1.0 ? 0 : (uint8_t)(x > top ? top : x);
+    fire_pre_from(out, p, pre, n, top, 0);
+}
+
+
+/* qsnn_snn_gemv2_s16_s16's outputs j0 <= j < n, one at a time (not inlined, as fire_pre_from) */
+static __attribute__((noinline)) void gemv2_s16_s16_from(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1,
+                                      const int16_t *w2, int kp, int n, int j0)
+{
+    for (int j = j0; j < n; j++) {
+        int32_t s0 = 0, s1 = 0;
+        for (int k = 0; k < kp; k++) {
+            const int16_t *w = w2 + ((size_t)k * (size_t)n + (size_t)j) * 2;
+            s0 += a0[2 * k] * w[0] + a0[2 * k + 1] * w[1];
+            s1 += a1[2 * k] * w[0] + a1[2 * k + 1] * w[1];
+        }
+        o0[j] = s0, o1[j] = s1;
     }
 }
 
+/* Outputs j0 <= j < n of the uint8 x int8 GEMV, plainly (the reference, and the fast version's column tail; not
+ * inlined, as fire_pre_from). */
+static __attribute__((noinline)) void gemv2_u8_s8_cols(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                             const int32_t *bias, int kq, int n, int j0)
+{
+    for (int j = j0; j < n; j++) {
+        int32_t s0 = bias[j], s1 = bias[j];
+        for (int k = 0; k < 4 * kq; k++) {
+            int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
+            s0 += (int32_t)a0[k] * w;
+            s1 += (int32_t)a1[k] * w;
+        }
+        o0[j] = s0, o1[j] = s1;
+    }
+}
 
 #if QSNN_SIMD_X86
 QSNN_AVX2_BEGIN
@@ -177,8 +217,8 @@ static inline int32_t quad_at(const uint8_t *a, int k)
     return v;
 }
 
-/* the 32- and 8-output blocks of qsnn_snn_gemv2_s16_s16 (returns the outputs done, n - n % 8) */
-static int gemv2_s16_s16_avx2(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
+/* qsnn_snn_gemv2_s16_s16: 32- and 8-output blocks, then the n % 8 last outputs one at a time */
+static void gemv2_s16_s16_avx2(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
                               int kp, int n)
 {
     int j = 0;
@@ -215,11 +255,12 @@ static int gemv2_s16_s16_avx2(int32_t *o0, int32_t *o1, const int16_t *a0, const
     }
 #undef LD
 #undef ST
-    return j;
+    if (j < n)
+        gemv2_s16_s16_from(o0, o1, a0, a1, w2, kp, n, j);
 }
 
-/* the 32- and 8-output blocks of qsnn_snn_gemv2_u8_s8 (returns the outputs done, n - n % 8) */
-static int gemv2_u8_s8_avx2(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+/* qsnn_snn_gemv2_u8_s8: 32- and 8-output blocks, then the n % 8 last outputs plainly */
+static void gemv2_u8_s8_avx2(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
                             const int32_t *bias, int kq, int n)
 {
     int j = 0;
@@ -277,7 +318,8 @@ static int gemv2_u8_s8_avx2(int32_t *o0, int32_t *o1, const uint8_t *a0, const u
     }
 #undef B4
 #undef LD
-    return j;
+    if (j < n)
+        gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, j);
 }
 
 /* 16 weights (8 outputs x 2 inputs) from element offset i, as int16 */
@@ -375,35 +417,13 @@ void qsnn_snn_gemv2_s16_s16_ref(int32_t *o0, int32_t *o1, const int16_t *a0, con
 void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2, int kp,
                             int n)
 {
-    int j = 0;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
-        j = gemv2_s16_s16_avx2(o0, o1, a0, a1, w2, kp, n);
+    if (qsnn_simd_avx2()) {
+        gemv2_s16_s16_avx2(o0, o1, a0, a1, w2, kp, n);
+        return;
+    }
 #endif
-    for (; j < n; j++) {
-        int32_t s0 = 0, s1 = 0;
-        for (int k = 0; k < kp; k++) {
-            const int16_t *w = w2 + ((size_t)k * (size_t)n + (size_t)j) * 2;
-            s0 += a0[2 * k] * w[0] + a0[2 * k + 1] * w[1];
-            s1 += a1[2 * k] * w[0] + a1[2 * k + 1] * w[1];
-        }
-        o0[j] = s0, o1[j] = s1;
-    }
-}
-
-/* Outputs j0 <= j < n of the uint8 x int8 GEMV, plainly (the reference, and the fast version's column tail). */
-static void gemv2_u8_s8_cols(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
-                             const int32_t *bias, int kq, int n, int j0)
-{
-    for (int j = j0; j < n; j++) {
-        int32_t s0 = bias[j], s1 = bias[j];
-        for (int k = 0; k < 4 * kq; k++) {
-            int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
-            s0 += (int32_t)a0[k] * w;
-            s1 += (int32_t)a1[k] * w;
-        }
-        o0[j] = s0, o1[j] = s1;
-    }
+    gemv2_s16_s16_from(o0, o1, a0, a1, w2, kp, n, 0);
 }
 
 void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
@@ -419,12 +439,13 @@ void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const
 void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
                           const int32_t *bias, int kq, int n)
 {
-    int j = 0;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
-        j = gemv2_u8_s8_avx2(o0, o1, a0, a1, w4, bias, kq, n);
+    if (qsnn_simd_avx2()) {
+        gemv2_u8_s8_avx2(o0, o1, a0, a1, w4, bias, kq, n);
+        return;
+    }
 #endif
-    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, j);
+    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, 0);
 }
 
 /* The int16-input GEMV of every form: acc[j] += sum over p < np of a2[2p] w[r][j][0] + a2[2p+1] w[r][j][1], with
