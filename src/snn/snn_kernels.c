@@ -36,10 +36,36 @@ void qsnn_snn_fire_s32_ref(uint8_t *out, const int32_t *p, const int32_t *t, con
     }
 }
 
+/* qsnn_snn_fire_s32's outputs j0 <= j < n, one at a time (not inlined, as fire_pre_from) */
+static __attribute__((noinline)) void fire_s32_from(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s,
+                                                    int n, int f, int levels, int j0)
+{
+    const uint32_t mask = ((uint32_t)1 << f) - 1u;
+    const int32_t L = levels;
+    int j = j0;
+    for (; j < n; j++) {
+        int32_t tj = t[j], sj = s[j];
+        int32_t frac = (int32_t)((uint32_t)tj & mask);
+        int32_t ti = tj >> f;
+        int32_t ls = L * sj;
+        int32_t cap = (ls >> f) + 2;
+        int32_t pc = p[j] < ti ? ti : p[j];
+        pc = pc > ti + cap ? ti + cap : pc;
+        int32_t dd = ((pc - ti) << f) - frac;
+        dd = dd > ls ? ls : dd;
+        int32_t dm = dd - 1;
+        int32_t q = (int32_t)((float)dm / (float)sj);
+        int32_t r = dm - q * sj;
+        q += (r >= sj) - (r < 0);
+        int32_t lvl = dd > 0 ? q + 1 : 0;
+        out[j] = (uint8_t)(lvl > L ? L : lvl);
+    }
+}
+
 #if QSNN_SIMD_X86
 QSNN_AVX2_BEGIN
-/* qsnn_snn_fire_s32 on the first n - n % 8 outputs (returns that count) */
-static int fire_s32_avx2(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s, int n, int f, int levels)
+/* qsnn_snn_fire_s32: 8 lanes at a time, then the n % 8 last outputs one at a time */
+static void fire_s32_avx2(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s, int n, int f, int levels)
 {
     const uint32_t mask = ((uint32_t)1 << f) - 1u;
     const int32_t L = levels;
@@ -70,7 +96,8 @@ static int fire_s32_avx2(uint8_t *out, const int32_t *p, const int32_t *t, const
         __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(lvl), _mm256_extracti128_si256(lvl, 1));
         _mm_storel_epi64((__m128i *)(out + j), _mm_packus_epi16(w16, w16));
     }
-    return j;
+    if (j < n)
+        fire_s32_from(out, p, t, s, n, f, levels, j);
 }
 QSNN_AVX2_END
 #endif
@@ -83,30 +110,13 @@ QSNN_AVX2_END
 void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s, int n, int f,
                        int levels)
 {
-    const uint32_t mask = ((uint32_t)1 << f) - 1u;
-    const int32_t L = levels;
-    int j = 0;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
-        j = fire_s32_avx2(out, p, t, s, n, f, levels);
-#endif
-    for (; j < n; j++) {
-        int32_t tj = t[j], sj = s[j];
-        int32_t frac = (int32_t)((uint32_t)tj & mask);
-        int32_t ti = tj >> f;
-        int32_t ls = L * sj;
-        int32_t cap = (ls >> f) + 2;
-        int32_t pc = p[j] < ti ? ti : p[j];
-        pc = pc > ti + cap ? ti + cap : pc;
-        int32_t dd = ((pc - ti) << f) - frac;
-        dd = dd > ls ? ls : dd;
-        int32_t dm = dd - 1;
-        int32_t q = (int32_t)((float)dm / (float)sj);
-        int32_t r = dm - q * sj;
-        q += (r >= sj) - (r < 0);
-        int32_t lvl = dd > 0 ? q + 1 : 0;
-        out[j] = (uint8_t)(lvl > L ? L : lvl);
+    if (qsnn_simd_avx2()) {
+        fire_s32_avx2(out, p, t, s, n, f, levels);
+        return;
     }
+#endif
+    fire_s32_from(out, p, t, s, n, f, levels, 0);
 }
 
 void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int n, int f)
@@ -198,6 +208,9 @@ static __attribute__((noinline)) void gemv2_u8_s8_cols(int32_t *o0, int32_t *o1,
         o0[j] = s0, o1[j] = s1;
     }
 }
+
+static void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8, int n,
+                          int j0);
 
 #if QSNN_SIMD_X86
 QSNN_AVX2_BEGIN
@@ -388,17 +401,23 @@ static inline __attribute__((always_inline)) int gemv_rows_avx2(int32_t *acc, co
     return j;
 }
 
-static int gemv_s16_s8_avx2(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
+static void gemv_s16_s8_avx2(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
 {
-    return gemv_rows_avx2(acc, a, NULL, kp, w2, 1, n);
+    int j = gemv_rows_avx2(acc, a, NULL, kp, w2, 1, n);
+    if (j < n)
+        gemv_rows_ref(acc, a, NULL, kp, w2, 1, n, j);
 }
-static int gemv_s16_s16_avx2(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
+static void gemv_s16_s16_avx2(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
 {
-    return gemv_rows_avx2(acc, a, NULL, kp, w2, 0, n);
+    int j = gemv_rows_avx2(acc, a, NULL, kp, w2, 0, n);
+    if (j < n)
+        gemv_rows_ref(acc, a, NULL, kp, w2, 0, n, j);
 }
-static int gemv_sparse_avx2(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2, int n)
+static void gemv_sparse_avx2(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2, int n)
 {
-    return gemv_rows_avx2(acc, a2, idx, np, w2, 0, n);
+    int j = gemv_rows_avx2(acc, a2, idx, np, w2, 0, n);
+    if (j < n)
+        gemv_rows_ref(acc, a2, idx, np, w2, 0, n, j);
 }
 QSNN_AVX2_END
 #endif
@@ -457,7 +476,8 @@ static inline int32_t wat(const void *w, int w8, size_t i)
     return w8 ? ((const int8_t *)w)[i] : ((const int16_t *)w)[i];
 }
 
-static inline void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8,
+/* not inlined: the fast kernels' dispatchers stay a load, a branch and a jump (see fire_pre_from) */
+static __attribute__((noinline)) void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8,
                                  int n, int j0)
 {
     for (int p = 0; p < np; p++) {
@@ -476,13 +496,13 @@ void qsnn_snn_gemv_s16_s8_ref(int32_t *acc, const int16_t *a, const int8_t *w2, 
 
 void qsnn_snn_gemv_s16_s8(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
 {
-    int j = 0;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
-        j = gemv_s16_s8_avx2(acc, a, w2, kp, n);
+    if (qsnn_simd_avx2()) {
+        gemv_s16_s8_avx2(acc, a, w2, kp, n);
+        return;
+    }
 #endif
-    if (j < n) /* the last n - j outputs (all of them on the scalar path): the reference on the column tail */
-        gemv_rows_ref(acc, a, NULL, kp, w2, 1, n, j);
+    gemv_rows_ref(acc, a, NULL, kp, w2, 1, n, 0);
 }
 
 void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
@@ -492,13 +512,13 @@ void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2
 
 void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
 {
-    int j = 0;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
-        j = gemv_s16_s16_avx2(acc, a, w2, kp, n);
+    if (qsnn_simd_avx2()) {
+        gemv_s16_s16_avx2(acc, a, w2, kp, n);
+        return;
+    }
 #endif
-    if (j < n)
-        gemv_rows_ref(acc, a, NULL, kp, w2, 0, n, j);
+    gemv_rows_ref(acc, a, NULL, kp, w2, 0, n, 0);
 }
 
 void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np,
@@ -510,13 +530,13 @@ void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int
 void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
                                   int n)
 {
-    int j = 0;
 #if QSNN_SIMD_X86
-    if (qsnn_simd_avx2())
-        j = gemv_sparse_avx2(acc, a2, idx, np, w2, n);
+    if (qsnn_simd_avx2()) {
+        gemv_sparse_avx2(acc, a2, idx, np, w2, n);
+        return;
+    }
 #endif
-    if (j < n)
-        gemv_rows_ref(acc, a2, idx, np, w2, 0, n, j);
+    gemv_rows_ref(acc, a2, idx, np, w2, 0, n, 0);
 }
 
 int qsnn_snn_argmax_s32(const int32_t *v, int n)
