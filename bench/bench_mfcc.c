@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* bench_mfcc.c: one-second clips per second per core for the MFCC front end (single thread).
+/* bench_mfcc.c: one-second clips per second per core for the front ends (single thread): qsnn_mfcc (tf-audio-ops)
+ * and tf-signal, with the FFT backend of this build (KissFFT, or FFTW with -DQSNN_FFTW=ON: printed first).
  *
  *   bench_mfcc [--data DIR] [--runs N] [--clips N]
  *
@@ -10,16 +11,18 @@
  *   create+compute   a new qsnn_mfcc per clip
  *   decode+compute   qsnn_audio_read_clip of a real WAV (page cache warm) + compute, when DIR holds the shared
  *                    Speech Commands data (--data, else $QSNN_SHARED_DATA; skipped when absent)
- *   FFT only         the KissFFT calls alone (49 frames): the floor under everything else
+ *   tf-signal        qsnn_frontend_compute with the tf-signal defaults (49x10 from window 480, fft 512)
+ *   FFT only         the FFT calls alone (49 frames of 1024): the used bins 2..256 as qsnn_mfcc asks for them, and
+ *                    the plain transform (kiss_fftr): the floor under everything else
  * on white noise, a real clip when present, and a full-scale 1 kHz tone (the worst case: its extreme spectral
  * dynamic range sends most channels through the exact double-precision bin fallback).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "audio/fft_internal.h"
 #include "qsnn/audio.h"
 #include "qsnn/core.h"
+#include "qsnn/frontend.h"
 
-#include <kissfft/kiss_fft.h>
-#include <kissfft/kiss_fftr.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum { MODE_COMPUTE, MODE_CREATE, MODE_DECODE, MODE_FFT4, MODE_FFTR };
+enum { MODE_COMPUTE, MODE_CREATE, MODE_DECODE, MODE_TFS, MODE_FFT4, MODE_FFTR };
 
 static volatile float g_sink;
 
@@ -63,16 +66,22 @@ static int run(const bench_case *bc, int clips, double *cpu, double *wall)
     qsnn_mfcc_default_params(&p);
     qsnn_mfcc *m = NULL;
     float out[49 * 10];
-    static float buf[QSNN_CLIP_SAMPLES], frame[1024];
-    static kiss_fft_cpx spec[1024];
-    kiss_fft_cfg c4 = NULL;
-    kiss_fftr_cfg cr = NULL;
+    static float buf[QSNN_CLIP_SAMPLES];
+    qsnn_fft *fft = NULL;
+    qsnn_frontend *fe = NULL;
     int ok = 1;
-    if (bc->mode == MODE_FFT4 && !(c4 = kiss_fft_alloc(256, 0, NULL, NULL)))
-        return 0;
-    if (bc->mode == MODE_FFTR && !(cr = kiss_fftr_alloc(1024, 0, NULL, NULL)))
-        return 0;
-    if (bc->mode != MODE_CREATE && bc->mode < MODE_FFT4 && qsnn_mfcc_create(&m, &p) != QSNN_OK)
+    if (bc->mode >= MODE_FFT4) {
+        qsnn_fft_cfg fc = {1024, 2, 256, bc->mode == MODE_FFTR, NULL};
+        if (qsnn_fft_create(&fft, &fc) != QSNN_OK)
+            return 0;
+    }
+    if (bc->mode == MODE_TFS) {
+        qsnn_frontend_params fp;
+        qsnn_frontend_defaults(&fp, QSNN_FRONTEND_TF_SIGNAL);
+        if (qsnn_frontend_create(&fe, &fp) != QSNN_OK)
+            return 0;
+    }
+    if (bc->mode != MODE_CREATE && bc->mode < MODE_TFS && qsnn_mfcc_create(&m, &p) != QSNN_OK)
         return 0;
     double w0 = qsnn_time_now(), c0 = cpu_now();
     for (int i = 0; i < clips && ok; i++) {
@@ -80,15 +89,14 @@ static int run(const bench_case *bc, int clips, double *cpu, double *wall)
         case MODE_FFT4:
         case MODE_FFTR:
             for (int f = 0; f < 49; f++) {
-                frame[f] = (float)i;
-                if (c4) {
-                    kiss_fft_stride(c4, (const kiss_fft_cpx *)frame, spec, 2);
-                    kiss_fft_stride(c4, (const kiss_fft_cpx *)frame + 1, spec + 256, 2);
-                } else {
-                    kiss_fftr(cr, frame, spec);
-                }
-                g_sink += spec[3].r;
+                qsnn_fft_in(fft)[f] = (float)i;
+                qsnn_fft_forward(fft);
+                g_sink += qsnn_fft_out(fft)[3].r;
             }
+            break;
+        case MODE_TFS:
+            ok = qsnn_frontend_compute(fe, out, bc->clip, QSNN_CLIP_SAMPLES) == QSNN_OK;
+            g_sink += out[i % 490];
             break;
         case MODE_CREATE:
             ok = qsnn_mfcc_create(&m, &p) == QSNN_OK && qsnn_mfcc_compute(m, out, bc->clip, QSNN_CLIP_SAMPLES) == 0;
@@ -110,8 +118,8 @@ static int run(const bench_case *bc, int clips, double *cpu, double *wall)
     *cpu = cpu_now() - c0;
     *wall = qsnn_time_now() - w0;
     qsnn_mfcc_destroy(m);
-    kiss_fft_free(c4);
-    kiss_fftr_free(cr);
+    qsnn_fft_destroy(fft);
+    qsnn_frontend_destroy(fe);
     if (!ok)
         fprintf(stderr, "bench_mfcc: %s\n", qsnn_last_error());
     return ok;
@@ -167,9 +175,9 @@ int main(int argc, char **argv)
         noise[i] = (float)(int)qsnn_rng_range(&r, -32768, 32768) / 32768.0f;
         tone[i] = (float)(int)lrint(16384.0 * sin(2.0 * 3.14159265358979323846 * 1000.0 * i / 16000.0)) / 32768.0f;
     }
-    printf("bench_mfcc: 16 kHz, window 640, stride 320, 40 channels 20-4000 Hz, 10 coefficients -> 49x10; "
-           "single thread, median of %d runs\n",
-           runs);
+    printf("bench_mfcc: FFT backend %s; 16 kHz, window 640, stride 320, 40 channels 20-4000 Hz, 10 coefficients "
+           "-> 49x10; single thread, median of %d runs\n",
+           qsnn_fft_backend(), runs);
     bench_case b = {MODE_COMPUTE, noise, NULL};
     report("compute, white noise", &b, clips, runs);
     b.mode = MODE_CREATE;
@@ -177,6 +185,11 @@ int main(int argc, char **argv)
     b.mode = MODE_COMPUTE;
     b.clip = tone;
     report("compute, 1 kHz tone (worst case)", &b, clips / 20 + 1, runs);
+    b.mode = MODE_TFS;
+    b.clip = noise;
+    report("tf-signal, white noise", &b, clips / 2 + 1, runs);
+    b.clip = tone;
+    report("tf-signal, 1 kHz tone (worst case)", &b, clips / 20 + 1, runs);
 
     char path[4096] = "";
     struct stat st;
@@ -193,13 +206,15 @@ int main(int argc, char **argv)
         b.mode = MODE_DECODE;
         b.path = path;
         report("decode+compute, real clip", &b, clips, runs);
+        b.mode = MODE_TFS;
+        report("tf-signal, real clip", &b, clips / 2 + 1, runs);
     } else {
         printf("real clip: none (pass --data or set QSNN_SHARED_DATA to the shared data root): decode+compute "
                "skipped\n");
     }
     b.mode = MODE_FFT4;
-    report("FFT only: 2 x kiss_fft 256 per frame", &b, clips, runs);
+    report("FFT only: 1024, bins 2..256", &b, clips, runs);
     b.mode = MODE_FFTR;
-    report("FFT only: kiss_fftr 1024 per frame", &b, clips, runs);
+    report("FFT only: 1024, plain", &b, clips, runs);
     return 0;
 }

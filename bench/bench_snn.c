@@ -27,6 +27,7 @@
 #include "qsnn/data.h"
 #include "qsnn/io.h"
 #include "qsnn/model.h"
+#include "qsnn/simd.h"
 #include "qsnn/snn.h"
 #include "snn/kernels_internal.h"
 
@@ -38,7 +39,7 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -59,9 +60,14 @@ static int cmp_d(const void *a, const void *b)
 
 static volatile int g_sink;
 
+/* the peaks are those of the AVX2 instructions: 0 where the AVX2 kernels do not run (qsnn/simd.h) */
+QSNN_AVX2_BEGIN
+
 static double peak_int16_macs_per_s(void)
 {
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
+    if (!qsnn_simd_avx2())
+        return 0;
     /* 6 independent accumulators (no spills), each += vpmaddwd(broadcast pair, 16 int16 weights from L1), the engine's
      * inner operation; the broadcast is re-materialised every iteration (empty asm) so nothing is hoisted */
     static int16_t wb[6][16];
@@ -97,7 +103,9 @@ static double peak_int16_macs_per_s(void)
 /* The same for the uint8 x int8 pointwise pass: vpmaddubsw (32 MACs into int16 pairs) + vpaddw, 6 accumulators. */
 static double peak_u8_macs_per_s(void)
 {
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
+    if (!qsnn_simd_avx2())
+        return 0;
     static int8_t wb[6][32];
     for (int i = 0; i < 6; i++)
         for (int j = 0; j < 32; j++)
@@ -130,7 +138,9 @@ static double peak_u8_macs_per_s(void)
 
 static double peak_f32_fma_per_s(void)
 {
-#if defined(__AVX2__) && defined(__FMA__)
+#if QSNN_SIMD_X86
+    if (!qsnn_simd_avx2())
+        return 0;
     __m256 a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(0.9999999f);
     __m256 c[12];
     for (int i = 0; i < 12; i++)
@@ -157,6 +167,7 @@ static double peak_f32_fma_per_s(void)
     return 0;
 #endif
 }
+QSNN_AVX2_END
 
 /* The engine's own int16 GEMV on an L1-resident 64 x 64 problem (its sustained MAC rate). */
 static double kernel_int16_macs_per_s(void)
@@ -279,7 +290,7 @@ static void *mt_loop(void *arg)
     while (!atomic_load_explicit(&w->quit, memory_order_acquire)) {
         int g = atomic_load_explicit(&w->go, memory_order_acquire);
         if (g == seen) {
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
             _mm_pause();
 #endif
             continue;
@@ -298,7 +309,7 @@ static void run_2t(mt_worker *w, const uint8_t *x, int32_t *pred)
     atomic_store_explicit(&w->go, g, memory_order_release);
     qsnn_snn_run_mt(w->ctx, 0, x, NULL, pred);
     while (atomic_load_explicit(&w->done, memory_order_acquire) != g) {
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
         _mm_pause();
 #endif
     }

@@ -62,7 +62,10 @@ if(TARGET qsnn_lib)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/teachers DESTINATION ${CMAKE_INSTALL_DATADIR}/qsnn/models)
 
   # qsnn.pc: what a static libqsnn needs to link (Requires.private / Libs.private; a shared one carries them)
-  set(QSNN_PC_REQUIRES_PRIVATE "sndfile kissfft-float fftw3 libcjson cairo samplerate nettle")
+  set(QSNN_PC_REQUIRES_PRIVATE "sndfile kissfft-float libcjson cairo samplerate nettle")
+  if(QSNN_FFTW)
+    string(APPEND QSNN_PC_REQUIRES_PRIVATE " fftw3f")
+  endif()
   set(QSNN_PC_LIBS_PRIVATE "")
   if(QSNN_SYNTH)
     string(APPEND QSNN_PC_REQUIRES_PRIVATE " espeak-ng")
@@ -96,6 +99,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/NOTICE ${PROJE
 # ---- the CMake package ----
 set(QSNN_PACKAGE_SHARED ${BUILD_SHARED_LIBS})
 set(QSNN_PACKAGE_SYNTH ${QSNN_SYNTH})
+if(QSNN_FFTW)
+  set(QSNN_PACKAGE_FFTW 1)
+else()
+  set(QSNN_PACKAGE_FFTW 0)
+endif()
 set(QSNN_PACKAGE_OPENBLAS ${OPENBLAS_FOUND})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/qsnnConfig.cmake.in
   ${PROJECT_BINARY_DIR}/qsnnConfig.cmake INSTALL_DESTINATION ${QSNN_CMAKEDIR})

@@ -3,12 +3,16 @@
 # bootstrap.sh: the two README commands of qsnn, for a fresh Debian 12 machine (run as root, or with sudo).
 #
 #   bash scripts/bootstrap.sh tutorial [ARGS...]   install packages, build, run `qsnn tutorial ARGS...`
-#   bash scripts/bootstrap.sh test                 install packages, build (-Werror), run the tests, then
-#                                                  build with ASan/UBSan and run the tests again, then run
-#                                                  every fuzz target for a bounded time (scripts/fuzz.sh)
+#   bash scripts/bootstrap.sh test                 install packages, build (-Werror), run the tests, run the
+#                                                  kernels' tests again on the scalar path (QSNN_FORCE_SCALAR=1),
+#                                                  build the FFTW backend (-DQSNN_FFTW=ON) and run the front
+#                                                  ends' tests with it, then build with ASan/UBSan and run the
+#                                                  tests again, then run every fuzz target for a bounded time
+#                                                  (scripts/fuzz.sh)
 #   bash scripts/bootstrap.sh build                install packages and build only
 #
-# Packages come from Debian's archive only. Builds go to build/ (release) and build-asan/ (sanitizers).
+# Packages come from Debian's archive only. Builds go to build/ (release), build-fftw/ (the FFTW backend) and
+# build-asan/ (sanitizers).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -59,7 +63,16 @@ case "$mode" in
   test)
     build build -DQSNN_WERROR=ON
     (cd build && ctest --output-on-failure -j "$jobs")
-    echo "bootstrap: release tests passed; now the same tests under ASan/UBSan" >&2
+    # the same binaries with the AVX2 kernels switched off (what a CPU without AVX2 runs: qsnn/simd.h); the tests
+    # of the modules with kernels only, to keep it short (~30 s)
+    echo "bootstrap: release tests passed; now the kernels' tests on the scalar path" >&2
+    (cd build && QSNN_FORCE_SCALAR=1 ctest --output-on-failure -j "$jobs" \
+      -R '^test_(core|quant|nn_grad|infer|model|train|snn|mfcc|frontend|spotter)$')
+    echo "bootstrap: scalar-path tests passed; now the front ends with the FFTW backend" >&2
+    cmake -S . -B build-fftw -DCMAKE_BUILD_TYPE=Release -DQSNN_WERROR=ON -DQSNN_FFTW=ON >/dev/null
+    cmake --build build-fftw -j "$jobs" --target qsnn test_mfcc test_frontend test_import >/dev/null
+    (cd build-fftw && ctest --output-on-failure -j "$jobs" -R '^test_(mfcc|frontend|import)$')
+    echo "bootstrap: FFTW front-end tests passed; now the same tests under ASan/UBSan" >&2
     build build-asan -DQSNN_WERROR=ON -DQSNN_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs")
     echo "bootstrap: sanitizer tests passed; now each fuzz target for ${QSNN_FUZZ_SECONDS:-20} s" >&2

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_core.c: status/error messages, overflow-checked sizes, arena, RNG determinism, atomic writes, .npy. */
+/* test_core.c: status/error messages, overflow-checked sizes, arena, RNG determinism, atomic writes, .npy, the
+ * run-time choice of kernels. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,9 @@
 
 #include "qsnn/core.h"
 #include "qsnn/io.h"
+#include "qsnn/simd.h"
+
+#include <sys/wait.h>
 
 static void test_fail_records_message(void **state)
 {
@@ -182,9 +186,56 @@ static void test_mkdir_p(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The run-time choice of kernels (qsnn/simd.h): AVX2 exactly when the CPU has AVX2 and FMA and QSNN_FORCE_SCALAR
+ * is unset, empty or "0". Both settings are checked in child processes (the choice is made once per process),
+ * then this process's own against its environment (CI runs the suite once more with QSNN_FORCE_SCALAR=1). */
+static qsnn_simd expected_simd(const char *force)
+{
+#if QSNN_SIMD_X86
+    __builtin_cpu_init();
+    int cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return (force && *force && strcmp(force, "0")) || !cpu ? QSNN_SIMD_SCALAR : QSNN_SIMD_AVX2;
+#else
+    (void)force;
+    return QSNN_SIMD_SCALAR;
+#endif
+}
+
+static void test_simd_choice(void **state)
+{
+    (void)state;
+    static const char *force[] = {"1", "0", "", "yes"};
+#if QSNN_SIMD_X86
+    assert_true(atomic_load(&qsnn_simd_state) < 0); /* not decided yet in this process: the children decide */
+#endif
+    for (size_t i = 0; i < sizeof force / sizeof force[0]; i++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            setenv("QSNN_FORCE_SCALAR", force[i], 1);
+            _exit(qsnn_simd_level() == expected_simd(force[i]) && qsnn_simd_level() == expected_simd(force[i]) ? 0
+                                                                                                               : 1);
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        if (WEXITSTATUS(st))
+            fail_msg("QSNN_FORCE_SCALAR=\"%s\": the kernels chosen are not the expected %s", force[i],
+                     qsnn_simd_name(expected_simd(force[i])));
+    }
+    qsnn_simd s = qsnn_simd_level();
+    print_message("kernels: %s (QSNN_FORCE_SCALAR=%s)\n", qsnn_simd_name(s),
+                  getenv("QSNN_FORCE_SCALAR") ? getenv("QSNN_FORCE_SCALAR") : "(unset)");
+    assert_int_equal(s, expected_simd(getenv("QSNN_FORCE_SCALAR")));
+    assert_string_equal(qsnn_simd_name(QSNN_SIMD_AVX2), "avx2");
+    assert_string_equal(qsnn_simd_name(QSNN_SIMD_SCALAR), "scalar");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simd_choice),
         cmocka_unit_test(test_fail_records_message),
         cmocka_unit_test(test_mul_add_size_overflow),
         cmocka_unit_test(test_arena_alignment_and_exhaustion),

@@ -69,6 +69,7 @@ static const struct {
     {"qsnn/import.h", "import"},   {"qsnn/frontend.h", "audio"},  {"qsnn/infer.h", "model"},
     {"qsnn/version.h", "core"}, /* issue 15 (branch adopt) */
     {"qsnn/plot.h", "plot"}, /* issue 15 (branch plots) */
+    {"qsnn/simd.h", "core"}, /* issue 15 (branch portable): the run-time choice of kernels */
     {"qsnn/mfcc_device.h", "audio"}, /* issue 14 (branch device): the libc-only MFCC the firmware builds */
 };
 

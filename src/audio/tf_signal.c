@@ -8,16 +8,17 @@
  * periodic Hann window; real DFT of fft_size (zero-padded); magnitudes; the mel matrix of
  * tf.signal.linear_to_mel_weight_matrix; ln(mel + log_offset); DCT-II times sqrt(2 / num_bands).
  *
- * Why double and FFTW: a windowed tone leaves bands 100+ dB below its peak; a float32 FFT's rounding (~1e-7 of
- * the frame's norm) would then move those bands' logs by 0.1 against a float64 reference, and the tests bound
- * the difference at 1e-3. FFTW plans are made once per object under a lock (planning is not thread-safe);
- * fftw_execute_dft_r2c on the object's own arrays is.
+ * Precision: everything in double but the FFT, which is single precision (fft_internal.h: KissFFT, or FFTW with
+ * -DQSNN_FFTW=ON). A windowed tone leaves bands 100+ dB below its peak; the float FFT's rounding (~1e-7 of the
+ * frame's norm on every bin) would move those bands' logs by up to 0.1 against the float64 reference (the tests
+ * bound the difference at 1e-3), so a band whose sum that rounding could move by more than REFINE_REL has its bins
+ * recomputed with the exact double DFT (qsnn_dft_bins), as mfcc.c does.
  *
  * Invariants: create precomputes the window, each band's bin range and weights, the DCT table, and allocates
  * all scratch, so compute never allocates; one object per thread. */
+#include "audio/fft_internal.h"
 #include "audio/tf_signal_internal.h"
 
-#include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,17 @@ struct qsnn_tf_signal {
     int used;         /* bins [0, used) carry a mel weight: only their magnitudes are computed */
     double *hann;     /* [window] */
     double *x;        /* [clip_samples] the normalised clip */
-    double *frame;    /* [fft_size] */
-    fftw_complex *spec; /* [bins] */
-    fftw_plan plan;
+    double *frame;    /* [window] the windowed frame in double */
+    qsnn_fft *fft;    /* real FFT of fft_size, bins 0..used-1 */
+    qsnn_dft_tab tab; /* the exact DFT's table */
     double *mag;      /* [bins] */
     int *lo, *hi;     /* [num_bands] first and last bin with a weight (hi < lo: none) */
     double *w;        /* [num_bands][bins] mel weights */
+    double *w2;       /* [num_bands] sqrt of the sum of the squared weights (the rounding estimate) */
+    double *acc;      /* [num_bands] the mel sums of the current frame */
+    unsigned char *redo; /* [used] bins to recompute exactly */
+    int *rk;          /* [used] their numbers */
+    double *rbuf;     /* [6][used] the exact DFT's sums and scratch */
     double *logmel;   /* [num_bands] */
     double *dct;      /* [num_coeffs][num_bands] */
 };
@@ -48,18 +54,20 @@ void qsnn_tf_signal_destroy(qsnn_tf_signal *t)
 {
     if (!t)
         return;
-    if (t->plan) {
-#pragma omp critical(qsnn_fftw_plan)
-        fftw_destroy_plan(t->plan);
-    }
-    fftw_free(t->frame);
-    fftw_free(t->spec);
+    qsnn_fft_destroy(t->fft);
+    qsnn_dft_tab_free(&t->tab);
+    free(t->frame);
     free(t->hann);
     free(t->x);
     free(t->mag);
     free(t->lo);
     free(t->hi);
     free(t->w);
+    free(t->w2);
+    free(t->acc);
+    free(t->redo);
+    free(t->rk);
+    free(t->rbuf);
     free(t->logmel);
     free(t->dct);
     free(t);
@@ -77,24 +85,22 @@ qsnn_status qsnn_tf_signal_create(qsnn_tf_signal **out, const qsnn_frontend_para
     t->bins = N / 2 + 1;
     t->hann = malloc((size_t)p->window * sizeof *t->hann);
     t->x = malloc((size_t)p->clip_samples * sizeof *t->x);
-    t->frame = fftw_alloc_real((size_t)N);
-    t->spec = fftw_alloc_complex((size_t)t->bins);
+    t->frame = malloc((size_t)p->window * sizeof *t->frame);
     t->mag = malloc((size_t)t->bins * sizeof *t->mag);
     t->lo = malloc((size_t)B * sizeof *t->lo);
     t->hi = malloc((size_t)B * sizeof *t->hi);
     t->w = calloc((size_t)B * (size_t)t->bins, sizeof *t->w);
+    t->w2 = calloc((size_t)B, sizeof *t->w2);
+    t->acc = malloc((size_t)B * sizeof *t->acc);
+    t->redo = malloc((size_t)t->bins);
+    t->rk = malloc((size_t)t->bins * sizeof *t->rk);
+    t->rbuf = malloc((size_t)t->bins * 6 * sizeof *t->rbuf);
     t->logmel = malloc((size_t)B * sizeof *t->logmel);
     t->dct = malloc((size_t)p->num_coeffs * (size_t)B * sizeof *t->dct);
-    if (!t->hann || !t->x || !t->frame || !t->spec || !t->mag || !t->lo || !t->hi || !t->w || !t->logmel ||
-        !t->dct) {
+    if (!t->hann || !t->x || !t->frame || !t->mag || !t->lo || !t->hi || !t->w || !t->w2 || !t->acc || !t->redo ||
+        !t->rk || !t->rbuf || !t->logmel || !t->dct || qsnn_dft_tab_init(&t->tab, N) != QSNN_OK) {
         qsnn_tf_signal_destroy(t);
         return qsnn_fail(QSNN_ERR_NOMEM, "tf-signal: out of memory");
-    }
-#pragma omp critical(qsnn_fftw_plan)
-    t->plan = fftw_plan_dft_r2c_1d(N, t->frame, t->spec, FFTW_ESTIMATE);
-    if (!t->plan) {
-        qsnn_tf_signal_destroy(t);
-        return qsnn_fail(QSNN_ERR_DEPENDENCY, "tf-signal: FFTW could not plan a %d-point transform", N);
     }
     for (int j = 0; j < p->window; j++) /* tf.signal.hann_window(periodic=True) */
         t->hann[j] = 0.5 - 0.5 * cos(2.0 * M_PI * j / p->window);
@@ -111,20 +117,72 @@ qsnn_status qsnn_tf_signal_create(qsnn_tf_signal **out, const qsnn_frontend_para
             double v = a < d ? a : d;
             if (v > 0.0) {
                 t->w[(size_t)b * t->bins + k] = v;
+                t->w2[b] += v * v;
                 t->lo[b] = k < t->lo[b] ? k : t->lo[b];
                 t->hi[b] = k;
             }
         }
     }
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
         t->used = t->hi[b] + 1 > t->used ? t->hi[b] + 1 : t->used;
+        t->w2[b] = sqrt(t->w2[b]);
+    }
+    if (t->used < 1)
+        t->used = 1;
+    qsnn_fft_cfg fc = {N, 0, t->used - 1, 0, &t->tab};
+    qsnn_status st = qsnn_fft_create(&t->fft, &fc);
+    if (st) {
+        qsnn_tf_signal_destroy(t);
+        return st;
+    }
     const double s = sqrt(2.0 / B);
     for (int c = 0; c < p->num_coeffs; c++)
         for (int b = 0; b < B; b++)
             t->dct[(size_t)c * B + b] = s * cos(M_PI * c * (2.0 * b + 1.0) / (2.0 * B));
-    memset(t->frame, 0, (size_t)N * sizeof *t->frame);
     *out = t;
     return QSNN_OK;
+}
+
+/* acc[b] = sum of the band's weighted magnitudes */
+static void mel_sums(qsnn_tf_signal *t)
+{
+    for (int b = 0; b < t->p.num_bands; b++) {
+        double acc = 0.0;
+        const double *wb = t->w + (size_t)b * t->bins;
+        for (int k = t->lo[b]; k <= t->hi[b]; k++)
+            acc += wb[k] * t->mag[k];
+        t->acc[b] = acc;
+    }
+}
+
+/* The float FFT leaves an error of about FFT_ERR * ||frame||_2 on every bin (mfcc.c measured the rms at 1.3e-7
+ * for KissFFT at 1024 points); a band whose sum (plus log_offset) that error could move by more than REFINE_REL
+ * (relative) has its bins recomputed with the exact double DFT (the constants of mfcc.c: the golden tests' worst
+ * difference is then 1.7e-5, tolerance 1e-3, and recorded speech rarely needs it). Returns whether any was. */
+#define FFT_ERR 2e-7
+#define REFINE_REL 1e-4
+
+static int refine(qsnn_tf_signal *t, double frame_norm)
+{
+    const int used = t->used;
+    int any = 0;
+    memset(t->redo, 0, (size_t)used);
+    for (int b = 0; b < t->p.num_bands; b++)
+        if (t->hi[b] >= t->lo[b] && FFT_ERR * frame_norm * t->w2[b] > REFINE_REL * (t->acc[b] + t->p.log_offset)) {
+            memset(t->redo + t->lo[b], 1, (size_t)(t->hi[b] - t->lo[b] + 1));
+            any = 1;
+        }
+    if (!any)
+        return 0;
+    int nb = 0;
+    for (int k = 0; k < used; k++)
+        if (t->redo[k])
+            t->rk[nb++] = k;
+    double *re = t->rbuf, *im = re + used;
+    qsnn_dft_bins(re, im, t->frame, t->p.window, t->rk, nb, &t->tab, im + used);
+    for (int b = 0; b < nb; b++)
+        t->mag[t->rk[b]] = sqrt(re[b] * re[b] + im[b] * im[b]);
+    return 1;
 }
 
 qsnn_status qsnn_tf_signal_compute(qsnn_tf_signal *t, float *out, const float *samples, size_t n)
@@ -151,20 +209,25 @@ qsnn_status qsnn_tf_signal_compute(qsnn_tf_signal *t, float *out, const float *s
     for (size_t i = m; i < L; i++)
         t->x[i] = 0.0;
     const int B = p->num_bands, C = p->num_coeffs;
+    float *in = qsnn_fft_in(t->fft); /* [fft_size]: zero past the window */
+    const qsnn_fft_cpx *X = qsnn_fft_out(t->fft);
     for (int f = 0; f < t->frames; f++) {
         const double *xf = t->x + (size_t)f * p->stride;
-        for (int j = 0; j < p->window; j++)
-            t->frame[j] = xf[j] * t->hann[j];
-        fftw_execute_dft_r2c(t->plan, t->frame, t->spec);
-        for (int k = 0; k < t->used; k++) /* no overflow or underflow at these magnitudes: plain sqrt */
-            t->mag[k] = sqrt(t->spec[k][0] * t->spec[k][0] + t->spec[k][1] * t->spec[k][1]);
-        for (int b = 0; b < B; b++) {
-            double acc = 0.0;
-            const double *wb = t->w + (size_t)b * t->bins;
-            for (int k = t->lo[b]; k <= t->hi[b]; k++)
-                acc += wb[k] * t->mag[k];
-            t->logmel[b] = log(acc + p->log_offset);
+        double norm2 = 0.0;
+        for (int j = 0; j < p->window; j++) {
+            const double v = xf[j] * t->hann[j];
+            t->frame[j] = v;
+            in[j] = (float)v;
+            norm2 += v * v;
         }
+        qsnn_fft_forward(t->fft);
+        for (int k = 0; k < t->used; k++) /* no overflow or underflow at these magnitudes: plain sqrt */
+            t->mag[k] = sqrt((double)X[k].r * X[k].r + (double)X[k].i * X[k].i);
+        mel_sums(t);
+        if (refine(t, sqrt(norm2)))
+            mel_sums(t);
+        for (int b = 0; b < B; b++)
+            t->logmel[b] = log(t->acc[b] + p->log_offset);
         for (int c = 0; c < C; c++) {
             double acc = 0.0;
             const double *dc = t->dct + (size_t)c * B;

@@ -7,9 +7,10 @@
  * same float operations as qsnn_bn_apply, in the forward and in the backward, so the activation masks of the
  * backward are those of the forward. The quantized ReLU uses the same formula as qsnn_qrelu_forward. */
 #include "qsnn/nn.h"
+#include "qsnn/simd.h"
 
 #include <math.h>
-#ifdef __AVX__
+#if QSNN_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -17,13 +18,15 @@
 #define PF_ROWS 16 /* software prefetch distance of the forward, rows */
 #define SUM_ROWS 8 /* rows per float partial sum of the backward sums */
 
-#ifdef __AVX__
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
 /* d[0..8) += v (float to double) */
 static inline void add8d(double *d, __m256 v)
 {
     _mm256_storeu_pd(d, _mm256_add_pd(_mm256_loadu_pd(d), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
     _mm256_storeu_pd(d + 4, _mm256_add_pd(_mm256_loadu_pd(d + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
 }
+QSNN_AVX2_END
 #endif
 
 static void coeffs(float *scale, float *shift, const float *mean, const float *invstd, const float *gamma,
@@ -63,7 +66,8 @@ static inline int act_pass1(float y, const qsnn_act *act)
 
 /* a = act(x * scale + shift) for rows [0, m) and channels [j0, j0 + cc), cc % 8 == 0; KIND a literal at every
  * call so each activation gets its own loop with its constants in registers */
-#ifdef __AVX__
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
 static inline __attribute__((always_inline)) void bn_act_fwd_avx(float *a, const float *x, const float *scale,
                                                                  const float *shift, size_t m, int c, int j0, int cc,
                                                                  float qt0, float qg, float qlv, const int KIND)
@@ -90,6 +94,60 @@ static inline __attribute__((always_inline)) void bn_act_fwd_avx(float *a, const
         }
     }
 }
+
+static void bn_act_fwd_avx2(float *a, const float *x, const float *scale, const float *shift, size_t m, int c,
+                            int j0, int cc, const qsnn_act *av)
+{
+    const float qt0 = av->q.t0, qg = av->q.gamma, qlv = (float)av->q.levels;
+    if (av->kind == QSNN_ACT_RELU6)
+        bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_RELU6);
+    else if (av->kind == QSNN_ACT_QRELU)
+        bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_QRELU);
+    else
+        bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_NONE);
+}
+
+/* the backward sums of qsnn_bn_act_backward_sums for channels [j0, j0 + cc), cc % 8 == 0 */
+static void bn_act_bwd_avx2(float *g, double *sdy, double *sdyxh, const float *x, const float *mean,
+                            const float *invstd, const float *scale, const float *shift, size_t m, int c, int j0,
+                            int cc, const qsnn_act *act)
+{
+    /* y and the mask: the same operations as the scalar loop below (no fma contraction), so the masks are
+     * those of the forward; the sums: float partials over blocks of SUM_ROWS rows, added in double */
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f), t0 = _mm256_set1_ps(act->q.t0),
+                 gm = _mm256_set1_ps(act->q.gamma), lv = _mm256_set1_ps((float)act->q.levels),
+                 m1 = _mm256_set1_ps(-1.0f);
+    for (size_t r0 = 0; r0 < m; r0 += SUM_ROWS) {
+        const size_t r1 = m - r0 < SUM_ROWS ? m : r0 + SUM_ROWS;
+        for (int j = 0; j < cc; j += 8) {
+            const __m256 sc = _mm256_loadu_ps(scale + j), sh = _mm256_loadu_ps(shift + j),
+                         mu = _mm256_loadu_ps(mean + j0 + j), is = _mm256_loadu_ps(invstd + j0 + j);
+            __m256 sd = zero, sx = zero;
+            for (size_t r = r0; r < r1; r++) {
+                const float *xr = x + r * (size_t)c + j0 + j;
+                float *gr = g + r * (size_t)c + j0 + j;
+                const __m256 xv = _mm256_loadu_ps(xr);
+                const __m256 y = _mm256_add_ps(_mm256_mul_ps(xv, sc), sh);
+                __m256 mask;
+                if (act->kind == QSNN_ACT_RELU6)
+                    mask = _mm256_and_ps(_mm256_cmp_ps(y, zero, _CMP_GT_OQ), _mm256_cmp_ps(y, six, _CMP_LT_OQ));
+                else if (act->kind == QSNN_ACT_QRELU) {
+                    const __m256 v = _mm256_div_ps(_mm256_sub_ps(y, t0), gm);
+                    mask = _mm256_and_ps(_mm256_cmp_ps(v, m1, _CMP_GT_OQ), _mm256_cmp_ps(v, lv, _CMP_LE_OQ));
+                } else
+                    mask = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+                const __m256 gv = _mm256_and_ps(mask, _mm256_loadu_ps(gr));
+                _mm256_storeu_ps(gr, gv);
+                const __m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, mu), is);
+                sd = _mm256_add_ps(sd, gv);
+                sx = _mm256_add_ps(sx, _mm256_mul_ps(gv, xh));
+            }
+            add8d(sdy + j0 + j, sd);
+            add8d(sdyxh + j0 + j, sx);
+        }
+    }
+}
+QSNN_AVX2_END
 #endif
 
 void qsnn_bn_act_forward(float *a, const float *x, const float *mean, const float *invstd, const float *gamma,
@@ -100,15 +158,9 @@ void qsnn_bn_act_forward(float *a, const float *x, const float *mean, const floa
     for (int j0 = 0; j0 < c; j0 += CH) {
         const int cc = c - j0 < CH ? c - j0 : CH;
         coeffs(scale, shift, mean, invstd, gamma, beta, j0, cc);
-#ifdef __AVX__
-        if (cc % 8 == 0) {
-            const float qt0 = av.q.t0, qg = av.q.gamma, qlv = (float)av.q.levels;
-            if (av.kind == QSNN_ACT_RELU6)
-                bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_RELU6);
-            else if (av.kind == QSNN_ACT_QRELU)
-                bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_QRELU);
-            else
-                bn_act_fwd_avx(a, x, scale, shift, m, c, j0, cc, qt0, qg, qlv, QSNN_ACT_NONE);
+#if QSNN_SIMD_X86
+        if (cc % 8 == 0 && qsnn_simd_avx2()) {
+            bn_act_fwd_avx2(a, x, scale, shift, m, c, j0, cc, &av);
             continue;
         }
 #endif
@@ -131,42 +183,9 @@ void qsnn_bn_act_backward_sums(float *g, double *sdy, double *sdyxh, const float
     for (int j0 = 0; j0 < c; j0 += CH) {
         const int cc = c - j0 < CH ? c - j0 : CH;
         coeffs(scale, shift, mean, invstd, gamma, beta, j0, cc);
-#ifdef __AVX__
-        if (cc % 8 == 0) {
-            /* y and the mask: the same operations as the scalar loop below (no fma contraction), so the masks are
-             * those of the forward; the sums: float partials over blocks of SUM_ROWS rows, added in double */
-            const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f), t0 = _mm256_set1_ps(act->q.t0),
-                         gm = _mm256_set1_ps(act->q.gamma), lv = _mm256_set1_ps((float)act->q.levels),
-                         m1 = _mm256_set1_ps(-1.0f);
-            for (size_t r0 = 0; r0 < m; r0 += SUM_ROWS) {
-                const size_t r1 = m - r0 < SUM_ROWS ? m : r0 + SUM_ROWS;
-                for (int j = 0; j < cc; j += 8) {
-                    const __m256 sc = _mm256_loadu_ps(scale + j), sh = _mm256_loadu_ps(shift + j),
-                                 mu = _mm256_loadu_ps(mean + j0 + j), is = _mm256_loadu_ps(invstd + j0 + j);
-                    __m256 sd = zero, sx = zero;
-                    for (size_t r = r0; r < r1; r++) {
-                        const float *xr = x + r * (size_t)c + j0 + j;
-                        float *gr = g + r * (size_t)c + j0 + j;
-                        const __m256 xv = _mm256_loadu_ps(xr);
-                        const __m256 y = _mm256_add_ps(_mm256_mul_ps(xv, sc), sh);
-                        __m256 mask;
-                        if (act->kind == QSNN_ACT_RELU6)
-                            mask = _mm256_and_ps(_mm256_cmp_ps(y, zero, _CMP_GT_OQ), _mm256_cmp_ps(y, six, _CMP_LT_OQ));
-                        else if (act->kind == QSNN_ACT_QRELU) {
-                            const __m256 v = _mm256_div_ps(_mm256_sub_ps(y, t0), gm);
-                            mask = _mm256_and_ps(_mm256_cmp_ps(v, m1, _CMP_GT_OQ), _mm256_cmp_ps(v, lv, _CMP_LE_OQ));
-                        } else
-                            mask = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-                        const __m256 gv = _mm256_and_ps(mask, _mm256_loadu_ps(gr));
-                        _mm256_storeu_ps(gr, gv);
-                        const __m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, mu), is);
-                        sd = _mm256_add_ps(sd, gv);
-                        sx = _mm256_add_ps(sx, _mm256_mul_ps(gv, xh));
-                    }
-                    add8d(sdy + j0 + j, sd);
-                    add8d(sdyxh + j0 + j, sx);
-                }
-            }
+#if QSNN_SIMD_X86
+        if (cc % 8 == 0 && qsnn_simd_avx2()) {
+            bn_act_bwd_avx2(g, sdy, sdyxh, x, mean, invstd, scale, shift, m, c, j0, cc, act);
             continue;
         }
 #endif

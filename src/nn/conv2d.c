@@ -5,16 +5,17 @@
  * Direct loops ordered so the innermost loop runs over output channels (contiguous in both the weights and the
  * output): the compiler vectorises it. In mobilenet_kws this is only the first layer (cin = 1, 5x5, stride 2,
  * ~4 % of the FLOPs) and takes the padded path below. Padding taps are skipped, never read.
- * Fast path (AVX2 + FMA, cout a multiple of 8): the forward accumulates an output pixel in registers (32 output
- * channels at a time) over its taps; the weight gradient accumulates one (tap, input channel) row over all valid
- * output pixels in registers. With 32 output channels and a small input (the first layer) a padded path copies
- * each sample into a zero-bordered plane and keeps two pixels (forward) or two taps (weight gradient) in flight.
- * Larger layers (the GEMM kernels take kh kw cin and cout, and the im2col block fits): blocks of COL_ROWS output
- * pixels are unrolled into rows of kh kw cin inputs (zeros for padding taps) and the forward and the weight
- * gradient are the register-blocked GEMMs of gemm.c. The input gradient of layers after the first vectorises over
- * input channels, one tap's weights transposed at a time (conv_din_fast); other shapes use the _ref loops. */
+ * Fast path (AVX2 + FMA, chosen at run time: qsnn/simd.h; cout a multiple of 8): the forward accumulates an output
+ * pixel in registers (32 output channels at a time) over its taps; the weight gradient accumulates one (tap, input
+ * channel) row over all valid output pixels in registers. With 32 output channels and a small input (the first layer) a
+ * padded path copies each sample into a zero-bordered plane and keeps two pixels (forward) or two taps (weight
+ * gradient) in flight. Larger layers (the GEMM kernels take kh kw cin and cout, and the im2col block fits): blocks of
+ * COL_ROWS output pixels are unrolled into rows of kh kw cin inputs (zeros for padding taps) and the forward and the
+ * weight gradient are the register-blocked GEMMs of gemm.c. The input gradient of layers after the first vectorises
+ * over input channels, one tap's weights transposed at a time (conv_din_fast); other shapes use the _ref loops. */
 #include "nn/gemm_internal.h"
 #include "qsnn/nn.h"
+#include "qsnn/simd.h"
 
 #include <string.h>
 
@@ -126,8 +127,9 @@ void qsnn_conv2d_backward_ref(float *din, float *dwt, const float *dout, const f
     }
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if QSNN_SIMD_X86
 #include <immintrin.h>
+QSNN_AVX2_BEGIN
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -473,6 +475,7 @@ static void conv_pad_dw(float *dwt, const float *dout, const float *in, size_t n
             }
     }
 }
+QSNN_AVX2_END
 #endif
 
 /* A 1x1, stride-1, unpadded convolution is a pointwise product over the n h w pixels ([1][1][cin][cout] is the
@@ -490,18 +493,20 @@ void qsnn_conv2d_forward(float *out, const float *in, const float *wt, size_t n,
         qsnn_pointwise_forward(out, in, wt, n * (size_t)c->h * (size_t)c->w, c->cin, c->cout);
         return;
     }
-#if defined(__AVX2__) && defined(__FMA__)
-    if (conv_pad_ok(c)) {
-        conv_pad_fwd(out, in, wt, n, c);
-        return;
-    }
-    if (conv_gemm_ok(c)) {
-        conv_gemm_fwd(out, in, wt, n, c);
-        return;
-    }
-    if (c->cout % 8 == 0) {
-        conv_fwd_fast(out, in, wt, n, c);
-        return;
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        if (conv_pad_ok(c)) {
+            conv_pad_fwd(out, in, wt, n, c);
+            return;
+        }
+        if (conv_gemm_ok(c)) {
+            conv_gemm_fwd(out, in, wt, n, c);
+            return;
+        }
+        if (c->cout % 8 == 0) {
+            conv_fwd_fast(out, in, wt, n, c);
+            return;
+        }
     }
 #endif
     qsnn_conv2d_forward_ref(out, in, wt, n, c);
@@ -514,19 +519,21 @@ void qsnn_conv2d_backward(float *din, float *dwt, const float *dout, const float
         qsnn_pointwise_backward(din, dwt, dout, in, wt, n * (size_t)c->h * (size_t)c->w, c->cin, c->cout);
         return;
     }
-#if defined(__AVX2__) && defined(__FMA__)
-    if (conv_pad_ok(c) && !din) {
-        conv_pad_dw(dwt, dout, in, n, c);
-        return;
-    }
-    if ((conv_gemm_ok(c) || c->cout % 8 == 0) && (!din || conv_din_ok(c))) {
-        if (conv_gemm_ok(c))
-            conv_gemm_dw(dwt, dout, in, n, c);
-        else
-            conv_dw_fast(dwt, dout, in, n, c);
-        if (din)
-            conv_din_fast(din, dout, wt, n, c);
-        return;
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        if (conv_pad_ok(c) && !din) {
+            conv_pad_dw(dwt, dout, in, n, c);
+            return;
+        }
+        if ((conv_gemm_ok(c) || c->cout % 8 == 0) && (!din || conv_din_ok(c))) {
+            if (conv_gemm_ok(c))
+                conv_gemm_dw(dwt, dout, in, n, c);
+            else
+                conv_dw_fast(dwt, dout, in, n, c);
+            if (din)
+                conv_din_fast(din, dout, wt, n, c);
+            return;
+        }
     }
 #endif
     qsnn_conv2d_backward_ref(din, dwt, dout, in, wt, n, c);

@@ -2,16 +2,17 @@
 /* depthwise.c: depthwise 2-D convolution (depth multiplier 1, NHWC, weights [kh][kw][c]), forward and backward.
  *
  * _ref: plain loops whose inner loop runs over the channels (contiguous everywhere), scatter form.
- * Fast path (AVX2 + FMA, channels a multiple of 8): results accumulate in registers, 32 channels at a time,
- * and are written once: forward gathers the taps of an output pixel; the input gradient (stride 1) gathers the
- * taps of an input pixel (correlation with the flipped kernel); the weight gradient sums x * g over all valid
- * output pixels of a tap. 3x3 stride-1 kernels (every separable layer of mobilenet_kws) have a faster path
- * (dw33_*): 8 channels at a time with the 9 taps in registers, 4 output pixels of a row in flight; the input
- * gradient is the same plane kernel run on g with the flipped kernel. With 'same' padding and rows of at most 8
- * pixels (dw33s_*: mobilenet_kws' 25 x 5 planes) a whole output row stays in registers, the width is a compile-time
- * constant (no guarded loads) and the weight gradient keeps its 9 tap sums in registers for a whole plane.
- * Other shapes use _ref. Summation order differs from _ref (float rounding only). */
+ * Fast path (AVX2 + FMA, chosen at run time: qsnn/simd.h; channels a multiple of 8): results accumulate in registers,
+ * 32 channels at a time, and are written once: forward gathers the taps of an output pixel; the input gradient (stride
+ * 1) gathers the taps of an input pixel (correlation with the flipped kernel); the weight gradient sums x * g over all
+ * valid output pixels of a tap. 3x3 stride-1 kernels (every separable layer of mobilenet_kws) have a faster path
+ * (dw33_*): 8 channels at a time with the 9 taps in registers, 4 output pixels of a row in flight; the input gradient
+ * is the same plane kernel run on g with the flipped kernel. With 'same' padding and rows of at most 8 pixels (dw33s_*:
+ * mobilenet_kws' 25 x 5 planes) a whole output row stays in registers, the width is a compile-time constant (no guarded
+ * loads) and the weight gradient keeps its 9 tap sums in registers for a whole plane. Other shapes use _ref. Summation
+ * order differs from _ref (float rounding only). */
 #include "qsnn/nn.h"
+#include "qsnn/simd.h"
 
 #include <string.h>
 
@@ -84,8 +85,9 @@ void qsnn_depthwise_backward_ref(float *din, float *dwt, const float *dout, cons
     }
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if QSNN_SIMD_X86
 #include <immintrin.h>
+QSNN_AVX2_BEGIN
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -471,22 +473,25 @@ static void dw33_bwd(float *din, float *dwt, const float *dout, const float *in,
             dw33_plane(din + s * in_sz, g, wt, 1, OH, OW, H, Wd, 2 - pt, 2 - pl, C);
     }
 }
+QSNN_AVX2_END
 #endif
 
 void qsnn_depthwise_forward(float *out, const float *in, const float *wt, size_t n, const qsnn_conv_cfg *c)
 {
-#if defined(__AVX2__) && defined(__FMA__)
-    if (dw33s_ok(c)) {
-        dw33s_planes(out, in, wt, 0, n, c);
-        return;
-    }
-    if (dw33_ok(c)) {
-        dw33_fwd(out, in, wt, n, c);
-        return;
-    }
-    if (c->cin % 8 == 0) {
-        dw_fwd_fast(out, in, wt, n, c);
-        return;
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        if (dw33s_ok(c)) {
+            dw33s_planes(out, in, wt, 0, n, c);
+            return;
+        }
+        if (dw33_ok(c)) {
+            dw33_fwd(out, in, wt, n, c);
+            return;
+        }
+        if (c->cin % 8 == 0) {
+            dw_fwd_fast(out, in, wt, n, c);
+            return;
+        }
     }
 #endif
     qsnn_depthwise_forward_ref(out, in, wt, n, c);
@@ -495,18 +500,20 @@ void qsnn_depthwise_forward(float *out, const float *in, const float *wt, size_t
 void qsnn_depthwise_backward(float *din, float *dwt, const float *dout, const float *in, const float *wt, size_t n,
                              const qsnn_conv_cfg *c)
 {
-#if defined(__AVX2__) && defined(__FMA__)
-    if (dw33s_ok(c)) {
-        dw33s_bwd(din, dwt, dout, in, wt, n, c);
-        return;
-    }
-    if (dw33_ok(c)) {
-        dw33_bwd(din, dwt, dout, in, wt, n, c);
-        return;
-    }
-    if (c->cin % 8 == 0 && (!din || (c->sh == 1 && c->sw == 1))) {
-        dw_bwd_fast(din, dwt, dout, in, wt, n, c);
-        return;
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        if (dw33s_ok(c)) {
+            dw33s_bwd(din, dwt, dout, in, wt, n, c);
+            return;
+        }
+        if (dw33_ok(c)) {
+            dw33_bwd(din, dwt, dout, in, wt, n, c);
+            return;
+        }
+        if (c->cin % 8 == 0 && (!din || (c->sh == 1 && c->sw == 1))) {
+            dw_bwd_fast(din, dwt, dout, in, wt, n, c);
+            return;
+        }
     }
 #endif
     qsnn_depthwise_backward_ref(din, dwt, dout, in, wt, n, c);

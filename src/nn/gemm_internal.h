@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-/* 1 when the register-blocked kernels apply to these sizes (n % 16 == 0, k % 4 == 0, AVX2 + FMA build). */
+/* 1 when the register-blocked kernels apply to these sizes (n % 16 == 0, k % 4 == 0) and the AVX2 kernels run. */
 int qsnn_gemm_fast_ok(int k, int n);
 /* C[m, n] = A[m, k] . B[k, n] */
 void qsnn_gemm_nn(float *C, const float *A, const float *B, size_t m, int k, int n);

@@ -9,9 +9,10 @@
 #include "qsnn/nn.h"
 
 #include "nn/gemm_internal.h"
+#include "qsnn/simd.h"
 
 #include <string.h>
-#ifdef __AVX__
+#if QSNN_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -70,34 +71,43 @@ void qsnn_pointwise_backward_ref(float *din, float *dwt, const float *dout, cons
 
 /* wtt[cout, cin] = wt[cin, cout]^T; 8 x 8 blocks in registers when both sizes are multiples of 8 (the backward
  * transposes W once per call: a scalar loop cost ~1 % of a training step) */
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
+static void transpose_avx2(float *restrict wtt, const float *restrict wt, int cin, int cout)
+{
+    for (int i = 0; i < cin; i += 8)
+        for (int j = 0; j < cout; j += 8) {
+            __m256 r[8], t[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_loadu_ps(wt + (size_t)(i + k) * (size_t)cout + (size_t)j);
+            for (int k = 0; k < 8; k += 2) {
+                t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+                t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+            }
+            for (int k = 0; k < 8; k += 4) {
+                r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+                r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+                r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+                r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+            }
+            /* r[k] (k < 4): columns k and k + 4 of rows 0-3; r[k + 4]: the same of rows 4-7 */
+            const __m256 c0 = _mm256_permute2f128_ps(r[0], r[4], 0x20), c4 = _mm256_permute2f128_ps(r[0], r[4], 0x31),
+                         c1 = _mm256_permute2f128_ps(r[1], r[5], 0x20), c5 = _mm256_permute2f128_ps(r[1], r[5], 0x31),
+                         c2 = _mm256_permute2f128_ps(r[2], r[6], 0x20), c6 = _mm256_permute2f128_ps(r[2], r[6], 0x31),
+                         c3 = _mm256_permute2f128_ps(r[3], r[7], 0x20), c7 = _mm256_permute2f128_ps(r[3], r[7], 0x31);
+            const __m256 c[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+            for (int k = 0; k < 8; k++)
+                _mm256_storeu_ps(wtt + (size_t)(j + k) * (size_t)cin + (size_t)i, c[k]);
+        }
+}
+QSNN_AVX2_END
+#endif
+
 static void transpose(float *restrict wtt, const float *restrict wt, int cin, int cout)
 {
-#ifdef __AVX__
-    if (cin % 8 == 0 && cout % 8 == 0) {
-        for (int i = 0; i < cin; i += 8)
-            for (int j = 0; j < cout; j += 8) {
-                __m256 r[8], t[8];
-                for (int k = 0; k < 8; k++)
-                    r[k] = _mm256_loadu_ps(wt + (size_t)(i + k) * (size_t)cout + (size_t)j);
-                for (int k = 0; k < 8; k += 2) {
-                    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-                    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-                }
-                for (int k = 0; k < 8; k += 4) {
-                    r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
-                    r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
-                    r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-                    r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
-                }
-                /* r[k] (k < 4): columns k and k + 4 of rows 0-3; r[k + 4]: the same of rows 4-7 */
-                const __m256 c0 = _mm256_permute2f128_ps(r[0], r[4], 0x20), c4 = _mm256_permute2f128_ps(r[0], r[4], 0x31),
-                             c1 = _mm256_permute2f128_ps(r[1], r[5], 0x20), c5 = _mm256_permute2f128_ps(r[1], r[5], 0x31),
-                             c2 = _mm256_permute2f128_ps(r[2], r[6], 0x20), c6 = _mm256_permute2f128_ps(r[2], r[6], 0x31),
-                             c3 = _mm256_permute2f128_ps(r[3], r[7], 0x20), c7 = _mm256_permute2f128_ps(r[3], r[7], 0x31);
-                const __m256 c[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
-                for (int k = 0; k < 8; k++)
-                    _mm256_storeu_ps(wtt + (size_t)(j + k) * (size_t)cin + (size_t)i, c[k]);
-            }
+#if QSNN_SIMD_X86
+    if (cin % 8 == 0 && cout % 8 == 0 && qsnn_simd_avx2()) {
+        transpose_avx2(wtt, wt, cin, cout);
         return;
     }
 #endif

@@ -29,6 +29,7 @@
 #ifndef QSNN_SNN_ENGINE_INTERNAL_H
 #define QSNN_SNN_ENGINE_INTERNAL_H
 
+#include "qsnn/simd.h"
 #include "qsnn/snn.h"
 #include "snn/kernels_internal.h"
 
@@ -39,7 +40,7 @@
 #define QSNN_SNN_HAVE_MT 1
 #endif
 
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -102,11 +103,11 @@ static inline int has_w8q(const qsnn_snn_layer *l) { return l->type == QSNN_SNN_
 #define MAX_TAPS 64
 
 /* A separable layer whose depthwise runs as uint8 x int8 tap pairs over a zero-padded input (dw_pairs_u8):
- * AVX2, 4-bit weights (|pair sums| <= 2 * 255 * 8, no saturation), channels in blocks of 32. */
+ * the AVX2 kernels (chosen at run time: the workspace layout follows the choice), 4-bit weights (|pair sums| <= 2 * 255 * 8, no saturation), channels in blocks of 32. */
 static inline int has_dwp(const qsnn_snn_layer *l)
 {
-#if defined(__AVX2__)
-    return has_w8q(l) && l->in_c % 32 == 0 && l->kh * l->kw <= MAX_TAPS;
+#if QSNN_SIMD_X86
+    return has_w8q(l) && l->in_c % 32 == 0 && l->kh * l->kw <= MAX_TAPS && qsnn_simd_avx2();
 #else
     (void)l;
     return 0;

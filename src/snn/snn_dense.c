@@ -57,17 +57,14 @@ static void pack_pairs(run_state *r, int8_t *w2, int8_t *row, size_t K, int F)
     }
 }
 
-/* Depthwise of one output pixel in int16: out[c] = sum over the ny x nx in-bounds taps (i, j) of
- * a[(i rs + j) C + c] * w[(i kw + j) C + c] (a and w point at the first in-bounds tap; rs = pixels per input row).
- * Exact: |sums| <= 32767 (dw_fits_s16). Accumulators stay in registers across the taps. With u8 != NULL also
- * u8[c] = out[c] + 128 (then 128, a zero sum, up to the next multiple of 4), and the return value says whether
- * every out[c] is in [-128, 127] (if not, u8 is unusable); without u8 it returns 0. */
-static int dw_rect_s16(int16_t *restrict out, uint8_t *restrict u8, const uint8_t *a, size_t rs, const int16_t *w,
-                       int kw, int ny, int nx, int C)
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
+/* dw_rect_s16 on the 64- and 16-channel blocks (returns the channels done, C - C % 16; *bad as dw_rect_s16's
+ * range test for them) */
+static int dw_rect_s16_avx2(int16_t *restrict out, uint8_t *restrict u8, const uint8_t *a, size_t rs,
+                            const int16_t *w, int kw, int ny, int nx, int C, unsigned *bad)
 {
     int c = 0;
-    unsigned bad = 0;
-#if defined(__AVX2__)
 #define LA(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define LW(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define ST(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
@@ -107,10 +104,32 @@ static int dw_rect_s16(int16_t *restrict out, uint8_t *restrict u8, const uint8_
                              _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(acc, acc), 0xD8)));
         }
     }
-    bad = !_mm256_testz_si256(seen, _mm256_set1_epi16((short)0xFF00));
+    *bad = !_mm256_testz_si256(seen, _mm256_set1_epi16((short)0xFF00));
 #undef LA
 #undef LW
 #undef ST
+    return c;
+}
+QSNN_AVX2_END
+#endif
+
+/* Depthwise of one output pixel in int16: out[c] = sum over the ny x nx in-bounds taps (i, j) of
+ * a[(i rs + j) C + c] * w[(i kw + j) C + c] (a and w point at the first in-bounds tap; rs = pixels per input row).
+ * Exact: |sums| <= 32767 (dw_fits_s16). Accumulators stay in registers across the taps. With u8 != NULL also
+ * u8[c] = out[c] + 128 (then 128, a zero sum, up to the next multiple of 4), and the return value says whether
+ * every out[c] is in [-128, 127] (if not, u8 is unusable); without u8 it returns 0. avx2: the AVX2 kernels run
+ * (qsnn_simd_avx2(), read once per layer by the callers). */
+static inline __attribute__((always_inline)) int dw_rect_s16(int16_t *restrict out, uint8_t *restrict u8,
+                                                             const uint8_t *a, size_t rs, const int16_t *w, int kw,
+                                                             int ny, int nx, int C, const int avx2)
+{
+    int c = 0;
+    unsigned bad = 0;
+#if QSNN_SIMD_X86
+    if (avx2)
+        c = dw_rect_s16_avx2(out, u8, a, rs, w, kw, ny, nx, C, &bad);
+#else
+    (void)avx2;
 #endif
     for (; c < C; c++) {
         int acc = 0;
@@ -215,7 +234,8 @@ static void fill_padded(run_state *r)
     }
 }
 
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
 /* Depthwise of one output pixel from the zero-padded map, taps in pairs: a points at the window's top-left,
  * toff[t] is tap t's byte offset from it (T taps), dwp the paired weights (fill_dwp). The two taps' activation
  * vectors are interleaved byte by byte (vpunpck{l,h}bw) and multiplied by the paired weights with vpmaddubsw:
@@ -253,6 +273,15 @@ static int dw_pairs_u8(int16_t *restrict out, uint8_t *restrict u8, const uint8_
 #undef LD
     return _mm256_testz_si256(seen, _mm256_set1_epi16((short)0xFF00));
 }
+
+/* one kernel row of the im2col copy: dst[i] = src[i] for i < n rounded up to 16 (IM2COL_SLACK) */
+static void widen_row_avx2(int16_t *dst, const uint8_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16)
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i),
+                            _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i))));
+}
+QSNN_AVX2_END
 #endif
 
 /* Separable layer, byte-map input, cached int16 weights: pixels in pairs (depthwise of both, then one pointwise
@@ -271,7 +300,8 @@ static void pool_pointwise(run_state *r, int C, int F)
     }
 }
 
-static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
+static inline __attribute__((always_inline)) void sep_pairs(run_state *r, const int16_t *dwq, size_t k2,
+                                                            const int avx2)
 {
     const qsnn_snn_layer *l = r->l;
     int F = l->out_c, C = l->in_c, np = l->conv_h * l->conv_w;
@@ -281,11 +311,11 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
     col[0][k2 - 1] = col[1][k2 - 1] = 0;
     if (l->pool)
         memset(r->s.dwsum, 0, (size_t)C * 4);
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86 /* r->dwp: only where the AVX2 kernels run (has_dwp), so only in layer_sep_pairs_avx2 */
     int32_t toff[MAX_TAPS];
     int T = l->kh * l->kw;
     size_t wpad = (size_t)padded_w(l);
-    if (r->dwp) { /* the padded map and the taps' offsets in it */
+    if (avx2 && r->dwp) { /* the padded map and the taps' offsets in it */
         fill_padded(r);
         for (int t = 0; t < T; t++)
             toff[t] = (int32_t)(((size_t)(t / l->kw) * wpad + (size_t)(t % l->kw)) * (size_t)C);
@@ -298,8 +328,8 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
         for (int q = 0; q < nq; q++) {
             int iy0 = y * l->stride_h - l->pad_top, ix0 = x * l->stride_w - l->pad_left, ky0, ky1, kx0, kx1;
             tap_range(l, y, x, &ky0, &ky1, &kx0, &kx1);
-#if defined(__AVX2__)
-            if (r->dwp) {
+#if QSNN_SIMD_X86
+            if (avx2 && r->dwp) {
                 const uint8_t *a = r->s.padded + ((size_t)(y * l->stride_h) * wpad + (size_t)(x * l->stride_w)) * (size_t)C;
                 fit &= dw_pairs_u8(col[q], ucol[q], a, toff, T, r->dwp, C);
             } else
@@ -307,7 +337,8 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
             if (ky1 > ky0 && kx1 > kx0) {
                 const uint8_t *a = r->in + ((size_t)(iy0 + ky0) * (size_t)l->in_w + (size_t)(ix0 + kx0)) * (size_t)C;
                 const int16_t *w = dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C;
-                fit &= dw_rect_s16(col[q], fit ? ucol[q] : NULL, a, (size_t)l->in_w, w, l->kw, ky1 - ky0, kx1 - kx0, C);
+                fit &= dw_rect_s16(col[q], fit ? ucol[q] : NULL, a, (size_t)l->in_w, w, l->kw, ky1 - ky0, kx1 - kx0, C,
+                                   avx2);
             } else {
                 memset(col[q], 0, (size_t)C * 2);
                 if (fit)
@@ -332,6 +363,25 @@ static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
         pool_pointwise(r, C, F);
 }
 
+/* The pair path of separable layers twice: compiled for AVX2 (dw_pairs_u8 and the AVX2 depthwise inlined: the
+ * per-pixel calls cost 8 % of a clip otherwise) and for the baseline; the integer code is the same. */
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
+static void layer_sep_pairs_avx2(run_state *r, const int16_t *dwq, size_t k2) { sep_pairs(r, dwq, k2, 1); }
+QSNN_AVX2_END
+#endif
+
+static void layer_sep_pairs(run_state *r, const int16_t *dwq, size_t k2)
+{
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        layer_sep_pairs_avx2(r, dwq, k2);
+        return;
+    }
+#endif
+    sep_pairs(r, dwq, k2, 0);
+}
+
 /* Convolution, byte input, cached int16 weights: the input copied once into a zero-padded map, then pixels in
  * pairs: im2col of both (16 values per copy, the spill past a kernel row overwritten by the next row, the tail
  * of col zeroed), one pointwise pass for the two. */
@@ -344,6 +394,9 @@ static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
     fill_padded(r);
     int16_t *col[2] = {r->s.col, r->s.col2};
     int32_t *pot[2] = {r->s.pot, r->s.pot2};
+#if QSNN_SIMD_X86
+    const int avx2 = qsnn_simd_avx2();
+#endif
     int pb, pe, it = 0;
     while (next_pairs(r, np, &it, &pb, &pe))
     for (int p = pb, y = pb / l->conv_w, x = pb % l->conv_w; p < pe; p += 2) {
@@ -353,15 +406,15 @@ static void layer_conv_pairs(run_state *r, size_t K, size_t k2)
             for (int ky = 0; ky < l->kh; ky++) {
                 const uint8_t *src = pad + ((size_t)(y * l->stride_h + ky) * (size_t)wp + (size_t)(x * l->stride_w)) * C;
                 int16_t *dst = c + (size_t)ky * rowv;
-                for (size_t i = 0; i < rowv; i += 16) {
-#if defined(__AVX2__)
-                    _mm256_storeu_si256((__m256i *)(void *)(dst + i),
-                                        _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i))));
-#else
+#if QSNN_SIMD_X86
+                if (avx2) {
+                    widen_row_avx2(dst, src, rowv);
+                    continue;
+                }
+#endif
+                for (size_t i = 0; i < rowv; i += 16)
                     for (size_t j = i; j < i + 16; j++)
                         dst[j] = src[j];
-#endif
-                }
             }
             for (size_t k = K; k < k2; k++)
                 c[k] = 0;
@@ -418,6 +471,11 @@ void qsnn_snn_layer_dense(run_state *r)
                 r->s.dw16[i] = (int16_t)(int8_t)r->dwb[i];
         }
         size_t rowlen = (size_t)l->in_w * (size_t)C;
+#if QSNN_SIMD_X86
+        const int avx2 = qsnn_simd_avx2();
+#else
+        const int avx2 = 0;
+#endif
         for (int y = 0; y < l->conv_h; y++) {
             /* the kernel's input rows: the byte map itself, or unpacked into scratch (row ky of rows = input
              * row y sh - pt + ky) */
@@ -433,7 +491,7 @@ void qsnn_snn_layer_dense(run_state *r)
                     const uint8_t *a = r->in_u8 ? r->in + (size_t)(iyb + ky0) * rowlen : r->s.rows + (size_t)ky0 * rowlen;
                     dw_rect_s16(col, NULL, a + (size_t)(ix0 + kx0) * (size_t)C, (size_t)l->in_w,
                                 dwq + ((size_t)ky0 * (size_t)l->kw + (size_t)kx0) * (size_t)C, l->kw, ky1 - ky0,
-                                kx1 - kx0, C);
+                                kx1 - kx0, C, avx2);
                 } else {
                     memset(col, 0, (size_t)C * 2);
                 }

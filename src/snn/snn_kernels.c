@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* snn_kernels.c: the integer kernels of the engine (libc only; AVX2 intrinsics when the compiler targets it).
+/* snn_kernels.c: the integer kernels of the engine (libc only; AVX2 versions chosen at run time: qsnn/simd.h).
  *
  *   qsnn_snn_fire_s32[_ref], qsnn_snn_fire_pre   potentials -> activation levels, exact (qsnn/snn.h)
  *   qsnn_snn_gemv_{s16_s8,s16_s16,sparse_s16_s16}[_ref]  acc[j] += sum_k a[k] w[k][j], int16 inputs, weights
@@ -9,13 +9,14 @@
  * Invariant: the fast and _ref versions return identical integers for every input meeting the preconditions
  * (tests/test_snn.c checks random and boundary cases). Nothing here allocates.
  */
+#include "qsnn/simd.h"
 #include "snn/kernels_internal.h"
 
 #include <assert.h>
 #include <math.h>
 #include <string.h>
 
-#if defined(__AVX2__)
+#if QSNN_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -36,18 +37,40 @@ void qsnn_snn_fire_s32_ref(uint8_t *out, const int32_t *p, const int32_t *t, con
     }
 }
 
-/* Exactness: with ti = floor(t / 2^f) and frac = t - ti 2^f, p 2^f - t = (p - ti) 2^f - frac. p is clamped to
- * [ti, ti + cap] with cap = floor(L s / 2^f) + 2, which cannot change the level (below ti: D <= 0; above:
- * D > L s) and keeps D = (p - ti) 2^f - frac within int32. D is then capped at L s (level L either way). For
- * 0 < D <= L s the level is ceil(D / s) = floor((D - 1) / s) + 1; the float quotient is within 3 ulp of the
- * exact one (<= 15), so truncation is off by at most one, which the integer remainder test corrects. */
-void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s, int n, int f,
-                       int levels)
+/* qsnn_snn_fire_s32's outputs j0 <= j < n, one at a time (not inlined, as fire_pre_from) */
+static __attribute__((noinline)) void fire_s32_from(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s,
+                                                    int n, int f, int levels, int j0)
+{
+    const uint32_t mask = ((uint32_t)1 << f) - 1u;
+    const int32_t L = levels;
+    int j = j0;
+    for (; j < n; j++) {
+        int32_t tj = t[j], sj = s[j];
+        int32_t frac = (int32_t)((uint32_t)tj & mask);
+        int32_t ti = tj >> f;
+        int32_t ls = L * sj;
+        int32_t cap = (ls >> f) + 2;
+        int32_t pc = p[j] < ti ? ti : p[j];
+        pc = pc > ti + cap ? ti + cap : pc;
+        int32_t dd = ((pc - ti) << f) - frac;
+        dd = dd > ls ? ls : dd;
+        int32_t dm = dd - 1;
+        int32_t q = (int32_t)((float)dm / (float)sj);
+        int32_t r = dm - q * sj;
+        q += (r >= sj) - (r < 0);
+        int32_t lvl = dd > 0 ? q + 1 : 0;
+        out[j] = (uint8_t)(lvl > L ? L : lvl);
+    }
+}
+
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
+/* qsnn_snn_fire_s32: 8 lanes at a time, then the n % 8 last outputs one at a time */
+static void fire_s32_avx2(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s, int n, int f, int levels)
 {
     const uint32_t mask = ((uint32_t)1 << f) - 1u;
     const int32_t L = levels;
     int j = 0;
-#if defined(__AVX2__)
     /* the same operations as the scalar loop below, 8 lanes at a time (cvtt = C's truncating conversion) */
     const __m256i vmask = _mm256_set1_epi32((int32_t)mask), vl = _mm256_set1_epi32(L), one = _mm256_set1_epi32(1),
                   two = _mm256_set1_epi32(2), zero = _mm256_setzero_si256();
@@ -74,24 +97,27 @@ void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const i
         __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(lvl), _mm256_extracti128_si256(lvl, 1));
         _mm_storel_epi64((__m128i *)(out + j), _mm_packus_epi16(w16, w16));
     }
+    if (j < n)
+        fire_s32_from(out, p, t, s, n, f, levels, j);
+}
+QSNN_AVX2_END
 #endif
-    for (; j < n; j++) {
-        int32_t tj = t[j], sj = s[j];
-        int32_t frac = (int32_t)((uint32_t)tj & mask);
-        int32_t ti = tj >> f;
-        int32_t ls = L * sj;
-        int32_t cap = (ls >> f) + 2;
-        int32_t pc = p[j] < ti ? ti : p[j];
-        pc = pc > ti + cap ? ti + cap : pc;
-        int32_t dd = ((pc - ti) << f) - frac;
-        dd = dd > ls ? ls : dd;
-        int32_t dm = dd - 1;
-        int32_t q = (int32_t)((float)dm / (float)sj);
-        int32_t r = dm - q * sj;
-        q += (r >= sj) - (r < 0);
-        int32_t lvl = dd > 0 ? q + 1 : 0;
-        out[j] = (uint8_t)(lvl > L ? L : lvl);
+
+/* Exactness: with ti = floor(t / 2^f) and frac = t - ti 2^f, p 2^f - t = (p - ti) 2^f - frac. p is clamped to
+ * [ti, ti + cap] with cap = floor(L s / 2^f) + 2, which cannot change the level (below ti: D <= 0; above:
+ * D > L s) and keeps D = (p - ti) 2^f - frac within int32. D is then capped at L s (level L either way). For
+ * 0 < D <= L s the level is ceil(D / s) = floor((D - 1) / s) + 1; the float quotient is within 3 ulp of the
+ * exact one (<= 15), so truncation is off by at most one, which the integer remainder test corrects. */
+void qsnn_snn_fire_s32(uint8_t *out, const int32_t *p, const int32_t *t, const int32_t *s, int n, int f,
+                       int levels)
+{
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        fire_s32_avx2(out, p, t, s, n, f, levels);
+        return;
     }
+#endif
+    fire_s32_from(out, p, t, s, n, f, levels, 0);
 }
 
 void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int n, int f)
@@ -103,15 +129,22 @@ void qsnn_snn_fire_pre_fill(double *pre, const int32_t *t, const int32_t *s, int
     }
 }
 
-/* x = p pre[j] - pre[n+j] = (p 2^f - t - 1/2) / s + 1 is never an integer (see qsnn/snn.h), so for x > 0 the
- * level ceil(x - 1) is trunc(x): C's truncating conversion (vcvttpd2dq) after a clamp to levels + 1/2 above; below
- * 1 the level is 0 (x in (0, 1) truncates to 0; x <= 0 becomes a negative int32, or INT32_MIN for huge |x|, which
- * the signed-to-unsigned saturating packs turn into 0). */
-void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n, int levels)
+/* qsnn_snn_fire_pre's outputs j0 <= j < n, one at a time (not inlined: the dispatcher stays a load, a branch and a
+ * jump, with no register saving for this loop) */
+static __attribute__((noinline)) void fire_pre_from(uint8_t *out, const int32_t *p, const double *pre, int n, double top, int j0)
+{
+    for (int j = j0; j < n; j++) {
+        double x = fma((double)p[j], pre[j], -pre[n + j]);
+        out[j] = x < 1.0 ? 0 : (uint8_t)(x > top ? top : x);
+    }
+}
+
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
+/* qsnn_snn_fire_pre: the same fma, 4 lanes at a time, then the n % 8 last outputs one at a time */
+static void fire_pre_avx2(uint8_t *out, const int32_t *p, const double *pre, int n, double top)
 {
     int j = 0;
-    const double top = (double)levels + 0.5;
-#if defined(__AVX2__) && defined(__FMA__)
     const __m256d vt = _mm256_set1_pd(top);
     for (; j + 8 <= n; j += 8) {
         __m256i pv = _mm256_loadu_si256((const __m256i *)(const void *)(p + j));
@@ -123,14 +156,65 @@ void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n,
                                       _mm256_cvttpd_epi32(_mm256_min_pd(x1, vt)));
         _mm_storel_epi64((__m128i *)(void *)(out + j), _mm_packus_epi16(w16, w16));
     }
+    if (j < n)
+        fire_pre_from(out, p, pre, n, top, j);
+}
+QSNN_AVX2_END
 #endif
-    for (; j < n; j++) {
-        double x = fma((double)p[j], pre[j], -pre[n + j]);
-        out[j] = x < 1.0 ? 0 : (uint8_t)(x > top ? top : x);
+
+/* x = p pre[j] - pre[n+j] = (p 2^f - t - 1/2) / s + 1 is never an integer (see qsnn/snn.h), so for x > 0 the
+ * level ceil(x - 1) is trunc(x): C's truncating conversion (vcvttpd2dq) after a clamp to levels + 1/2 above; below
+ * 1 the level is 0 (x in (0, 1) truncates to 0; x <= 0 becomes a negative int32, or INT32_MIN for huge |x|, which
+ * the signed-to-unsigned saturating packs turn into 0). */
+void qsnn_snn_fire_pre(uint8_t *out, const int32_t *p, const double *pre, int n, int levels)
+{
+    const double top = (double)levels + 0.5;
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        fire_pre_avx2(out, p, pre, n, top); /* a tail call: the dispatch costs a load and a branch */
+        return;
+    }
+#endif
+    fire_pre_from(out, p, pre, n, top, 0);
+}
+
+
+/* qsnn_snn_gemv2_s16_s16's outputs j0 <= j < n, one at a time (not inlined, as fire_pre_from) */
+static __attribute__((noinline)) void gemv2_s16_s16_from(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1,
+                                      const int16_t *w2, int kp, int n, int j0)
+{
+    for (int j = j0; j < n; j++) {
+        int32_t s0 = 0, s1 = 0;
+        for (int k = 0; k < kp; k++) {
+            const int16_t *w = w2 + ((size_t)k * (size_t)n + (size_t)j) * 2;
+            s0 += a0[2 * k] * w[0] + a0[2 * k + 1] * w[1];
+            s1 += a1[2 * k] * w[0] + a1[2 * k + 1] * w[1];
+        }
+        o0[j] = s0, o1[j] = s1;
     }
 }
 
-#if defined(__AVX2__)
+/* Outputs j0 <= j < n of the uint8 x int8 GEMV, plainly (the reference, and the fast version's column tail; not
+ * inlined, as fire_pre_from). */
+static __attribute__((noinline)) void gemv2_u8_s8_cols(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                             const int32_t *bias, int kq, int n, int j0)
+{
+    for (int j = j0; j < n; j++) {
+        int32_t s0 = bias[j], s1 = bias[j];
+        for (int k = 0; k < 4 * kq; k++) {
+            int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
+            s0 += (int32_t)a0[k] * w;
+            s1 += (int32_t)a1[k] * w;
+        }
+        o0[j] = s0, o1[j] = s1;
+    }
+}
+
+static void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8, int n,
+                          int j0);
+
+#if QSNN_SIMD_X86
+QSNN_AVX2_BEGIN
 /* a[2k], a[2k+1] in every 32-bit lane: one 32-bit load + broadcast (little-endian: a[2k] in the low half, as
  * vpmaddwd pairs it with w[k][j][0]) */
 static inline __m256i pair_bcast(const int16_t *a, int k)
@@ -146,24 +230,12 @@ static inline int32_t quad_at(const uint8_t *a, int k)
     memcpy(&v, a + 4 * k, 4);
     return v;
 }
-#endif
 
-void qsnn_snn_gemv2_s16_s16_ref(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
-                                int kp, int n)
-{
-    memset(o0, 0, (size_t)n * 4);
-    memset(o1, 0, (size_t)n * 4);
-    qsnn_snn_gemv_s16_s16_ref(o0, a0, w2, kp, n);
-    qsnn_snn_gemv_s16_s16_ref(o1, a1, w2, kp, n);
-}
-
-/* 32 outputs x 2 inputs per pass: 8 accumulators, each weight vector loaded once for both inputs (the one-input
- * kernel is bound by loads: a weight load per vpmaddwd). */
-void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2, int kp,
-                            int n)
+/* qsnn_snn_gemv2_s16_s16: 32- and 8-output blocks, then the n % 8 last outputs one at a time */
+static void gemv2_s16_s16_avx2(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
+                              int kp, int n)
 {
     int j = 0;
-#if defined(__AVX2__)
     const size_t rs = (size_t)n * 2;
 #define LD(p) _mm256_loadu_si256((const __m256i *)(p))
 #define ST(p, v) _mm256_storeu_si256((__m256i *)(p), v)
@@ -197,48 +269,15 @@ void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const i
     }
 #undef LD
 #undef ST
-#endif
-    for (; j < n; j++) {
-        int32_t s0 = 0, s1 = 0;
-        for (int k = 0; k < kp; k++) {
-            const int16_t *w = w2 + ((size_t)k * (size_t)n + (size_t)j) * 2;
-            s0 += a0[2 * k] * w[0] + a0[2 * k + 1] * w[1];
-            s1 += a1[2 * k] * w[0] + a1[2 * k + 1] * w[1];
-        }
-        o0[j] = s0, o1[j] = s1;
-    }
+    if (j < n)
+        gemv2_s16_s16_from(o0, o1, a0, a1, w2, kp, n, j);
 }
 
-/* Outputs j0 <= j < n of the uint8 x int8 GEMV, plainly (the reference, and the fast version's column tail). */
-static void gemv2_u8_s8_cols(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
-                             const int32_t *bias, int kq, int n, int j0)
-{
-    for (int j = j0; j < n; j++) {
-        int32_t s0 = bias[j], s1 = bias[j];
-        for (int k = 0; k < 4 * kq; k++) {
-            int32_t w = w4[((size_t)(k / 4) * (size_t)n + (size_t)j) * 4 + (size_t)(k % 4)];
-            s0 += (int32_t)a0[k] * w;
-            s1 += (int32_t)a1[k] * w;
-        }
-        o0[j] = s0, o1[j] = s1;
-    }
-}
-
-void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
-                              const int32_t *bias, int kq, int n)
-{
-    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, 0);
-}
-
-/* 32 (then 8) outputs x 2 inputs per pass. vpmaddubsw multiplies 4 activation bytes (broadcast) by each output's 4 weight
- * bytes and adds them in pairs into int16 lanes 2j, 2j+1 (one output each); |a w + a' w'| <= 2 * 255 * 8 = 4080,
- * so 8 quads add up to at most 32640 without saturating; vpmaddwd by ones then adds the output's two lanes into
- * its int32 accumulator. Every product is exact: the result equals the reference for any input. */
-void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
-                          const int32_t *bias, int kq, int n)
+/* qsnn_snn_gemv2_u8_s8: 32- and 8-output blocks, then the n % 8 last outputs plainly */
+static void gemv2_u8_s8_avx2(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                            const int32_t *bias, int kq, int n)
 {
     int j = 0;
-#if defined(__AVX2__)
     const size_t rs = (size_t)n * 4; /* bytes per weight row quad */
     const __m256i ones = _mm256_set1_epi16(1);
 #define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
@@ -293,43 +332,23 @@ void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uin
     }
 #undef B4
 #undef LD
-#endif
-    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, j);
+    if (j < n)
+        gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, j);
 }
 
-/* The int16-input GEMV of every form: acc[j] += sum over p < np of a2[2p] w[r][j][0] + a2[2p+1] w[r][j][1], with
- * weight row pair r = p (dense: every pair of the input) or r = idx[p] (sparse: the listed non-zero pairs), and
- * the weights int16 (w8 = 0: the cached contexts' copy) or int8 (w8 = 1: the minimal contexts' per-layer unpack).
- * Inlined into the public kernels with idx and w8 constants, so each keeps its own straight loop. */
-static inline int32_t wat(const void *w, int w8, size_t i)
-{
-    return w8 ? ((const int8_t *)w)[i] : ((const int16_t *)w)[i];
-}
-
-static inline void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8,
-                                 int n, int j0)
-{
-    for (int p = 0; p < np; p++) {
-        int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
-        size_t row = (size_t)(idx ? idx[p] : p) * (size_t)n * 2;
-        for (int j = j0; j < n; j++)
-            acc[j] += a0 * wat(w, w8, row + 2 * (size_t)j) + a1 * wat(w, w8, row + 2 * (size_t)j + 1);
-    }
-}
-
-#if defined(__AVX2__)
 /* 16 weights (8 outputs x 2 inputs) from element offset i, as int16 */
 static inline __m256i wvec(const void *w, int w8, size_t i)
 {
     return w8 ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)((const int8_t *)w + i)))
               : _mm256_loadu_si256((const __m256i *)(const void *)((const int16_t *)w + i));
 }
-#endif
 
-static inline void gemv_rows(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8, int n)
+/* gemv_rows_ref's sums on the 64-, 32- and 8-output blocks (returns the outputs done, n - n % 8); inlined with
+ * idx and w8 constants into the three kernels below */
+static inline __attribute__((always_inline)) int gemv_rows_avx2(int32_t *acc, const int16_t *a2, const int32_t *idx,
+                                                                int np, const void *w, int w8, int n)
 {
     int j = 0;
-#if defined(__AVX2__)
     const size_t rs = (size_t)n * 2; /* weights per row pair */
 #define LD(p) _mm256_loadu_si256((const __m256i *)(p))
 #define ROW(p) ((size_t)(idx ? idx[p] : (p)) * rs + (size_t)j * 2)
@@ -380,10 +399,96 @@ static inline void gemv_rows(int32_t *acc, const int16_t *a2, const int32_t *idx
     }
 #undef ROW
 #undef LD
-#endif
-    if (j < n) /* the last n - j outputs: the reference on the column tail */
-        gemv_rows_ref(acc, a2, idx, np, w, w8, n, j);
+    return j;
 }
+
+static void gemv_s16_s8_avx2(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
+{
+    int j = gemv_rows_avx2(acc, a, NULL, kp, w2, 1, n);
+    if (j < n)
+        gemv_rows_ref(acc, a, NULL, kp, w2, 1, n, j);
+}
+static void gemv_s16_s16_avx2(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
+{
+    int j = gemv_rows_avx2(acc, a, NULL, kp, w2, 0, n);
+    if (j < n)
+        gemv_rows_ref(acc, a, NULL, kp, w2, 0, n, j);
+}
+static void gemv_sparse_avx2(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2, int n)
+{
+    int j = gemv_rows_avx2(acc, a2, idx, np, w2, 0, n);
+    if (j < n)
+        gemv_rows_ref(acc, a2, idx, np, w2, 0, n, j);
+}
+QSNN_AVX2_END
+#endif
+
+void qsnn_snn_gemv2_s16_s16_ref(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2,
+                                int kp, int n)
+{
+    memset(o0, 0, (size_t)n * 4);
+    memset(o1, 0, (size_t)n * 4);
+    qsnn_snn_gemv_s16_s16_ref(o0, a0, w2, kp, n);
+    qsnn_snn_gemv_s16_s16_ref(o1, a1, w2, kp, n);
+}
+
+/* 32 outputs x 2 inputs per pass: 8 accumulators, each weight vector loaded once for both inputs (the one-input
+ * kernel is bound by loads: a weight load per vpmaddwd). */
+void qsnn_snn_gemv2_s16_s16(int32_t *o0, int32_t *o1, const int16_t *a0, const int16_t *a1, const int16_t *w2, int kp,
+                            int n)
+{
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        gemv2_s16_s16_avx2(o0, o1, a0, a1, w2, kp, n);
+        return;
+    }
+#endif
+    gemv2_s16_s16_from(o0, o1, a0, a1, w2, kp, n, 0);
+}
+
+void qsnn_snn_gemv2_u8_s8_ref(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                              const int32_t *bias, int kq, int n)
+{
+    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, 0);
+}
+
+/* 32 (then 8) outputs x 2 inputs per pass. vpmaddubsw multiplies 4 activation bytes (broadcast) by each output's 4 weight
+ * bytes and adds them in pairs into int16 lanes 2j, 2j+1 (one output each); |a w + a' w'| <= 2 * 255 * 8 = 4080,
+ * so 8 quads add up to at most 32640 without saturating; vpmaddwd by ones then adds the output's two lanes into
+ * its int32 accumulator. Every product is exact: the result equals the reference for any input. */
+void qsnn_snn_gemv2_u8_s8(int32_t *o0, int32_t *o1, const uint8_t *a0, const uint8_t *a1, const int8_t *w4,
+                          const int32_t *bias, int kq, int n)
+{
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        gemv2_u8_s8_avx2(o0, o1, a0, a1, w4, bias, kq, n);
+        return;
+    }
+#endif
+    gemv2_u8_s8_cols(o0, o1, a0, a1, w4, bias, kq, n, 0);
+}
+
+/* The int16-input GEMV of every form: acc[j] += sum over p < np of a2[2p] w[r][j][0] + a2[2p+1] w[r][j][1], with
+ * weight row pair r = p (dense: every pair of the input) or r = idx[p] (sparse: the listed non-zero pairs), and
+ * the weights int16 (w8 = 0: the cached contexts' copy) or int8 (w8 = 1: the minimal contexts' per-layer unpack).
+ * Inlined into the public kernels with idx and w8 constants, so each keeps its own straight loop. */
+static inline int32_t wat(const void *w, int w8, size_t i)
+{
+    return w8 ? ((const int8_t *)w)[i] : ((const int16_t *)w)[i];
+}
+
+/* not inlined: the fast kernels' dispatchers stay a load, a branch and a jump (see fire_pre_from) */
+static __attribute__((noinline)) void gemv_rows_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const void *w, int w8,
+                                 int n, int j0)
+{
+    for (int p = 0; p < np; p++) {
+        int32_t a0 = a2[2 * p], a1 = a2[2 * p + 1];
+        size_t row = (size_t)(idx ? idx[p] : p) * (size_t)n * 2;
+        for (int j = j0; j < n; j++)
+            acc[j] += a0 * wat(w, w8, row + 2 * (size_t)j) + a1 * wat(w, w8, row + 2 * (size_t)j + 1);
+    }
+}
+
 
 void qsnn_snn_gemv_s16_s8_ref(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
 {
@@ -392,7 +497,13 @@ void qsnn_snn_gemv_s16_s8_ref(int32_t *acc, const int16_t *a, const int8_t *w2, 
 
 void qsnn_snn_gemv_s16_s8(int32_t *acc, const int16_t *a, const int8_t *w2, int kp, int n)
 {
-    gemv_rows(acc, a, NULL, kp, w2, 1, n);
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        gemv_s16_s8_avx2(acc, a, w2, kp, n);
+        return;
+    }
+#endif
+    gemv_rows_ref(acc, a, NULL, kp, w2, 1, n, 0);
 }
 
 void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
@@ -402,7 +513,13 @@ void qsnn_snn_gemv_s16_s16_ref(int32_t *acc, const int16_t *a, const int16_t *w2
 
 void qsnn_snn_gemv_s16_s16(int32_t *acc, const int16_t *a, const int16_t *w2, int kp, int n)
 {
-    gemv_rows(acc, a, NULL, kp, w2, 0, n);
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        gemv_s16_s16_avx2(acc, a, w2, kp, n);
+        return;
+    }
+#endif
+    gemv_rows_ref(acc, a, NULL, kp, w2, 0, n, 0);
 }
 
 void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int32_t *idx, int np,
@@ -414,7 +531,13 @@ void qsnn_snn_gemv_sparse_s16_s16_ref(int32_t *acc, const int16_t *a2, const int
 void qsnn_snn_gemv_sparse_s16_s16(int32_t *acc, const int16_t *a2, const int32_t *idx, int np, const int16_t *w2,
                                   int n)
 {
-    gemv_rows(acc, a2, idx, np, w2, 0, n);
+#if QSNN_SIMD_X86
+    if (qsnn_simd_avx2()) {
+        gemv_sparse_avx2(acc, a2, idx, np, w2, n);
+        return;
+    }
+#endif
+    gemv_rows_ref(acc, a2, idx, np, w2, 0, n, 0);
 }
 
 int qsnn_snn_argmax_s32(const int32_t *v, int n)

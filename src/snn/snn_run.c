@@ -137,8 +137,8 @@ static void barrier(qsnn_snn_ctx *c)
         atomic_store_explicit(&c->bar_gen, gen + 1u, memory_order_release);
     } else {
         while (atomic_load_explicit(&c->bar_gen, memory_order_acquire) == gen) {
-#if defined(__AVX2__)
-            _mm_pause();
+#if QSNN_SIMD_X86
+            _mm_pause(); /* SSE2: every x86-64 */
 #endif
         }
     }

@@ -84,6 +84,14 @@ static inline int pool_first(const qsnn_plan_layer *L)
     return L->d->op == QSNN_OP_SEPARABLE && L->d->pool == QSNN_POOL_GLOBAL_AVG;
 }
 
+/* pool_first layers (pool_first.c), per sample x [h, w, cin] of the layer's input (cc its geometry):
+ * S [kh * kw * cin] = the inputs under each depthwise tap summed over all output positions (rs: [kw * cin] scratch);
+ * out [cin] = sum over taps k (in order) of w[k] S[k]; wp [h, w, cin] = per input position, the sum of the taps
+ * that see it. */
+void qsnn_train_window_sums(float *S, float *rs, const float *x, const qsnn_conv_cfg *cc);
+void qsnn_train_window_dot(float *out, const float *S, const float *w, const qsnn_conv_cfg *cc);
+void qsnn_train_weight_plane(float *wp, const float *w, const qsnn_conv_cfg *cc);
+
 static inline int stores_post(const qsnn_plan *p, int l) { return p->L[l].d->batch_norm && l == p->num_layers - 1; }
 
 #endif
