@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "qsnn/version.h"
+
 #define MAX_CMDS 64
 
 static char g_tmp[256];
@@ -369,8 +371,10 @@ static void test_json_outputs(void **state)
     j = run_json("summary", "'@S/models/mobilenet_kws_pretrained.qsnn'", 0);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring, "model");
     assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(j, "parameters")->valuedouble, 24576);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "written_by"))); /* saved before 0.2.0 */
     cJSON_Delete(j);
     j = run_json("summary", "'@T/m.snn'", 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "written_by")->valuestring, "qsnn " QSNN_VERSION_STRING);
     const cJSON *l0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "layers"), 0);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l0, "hw")));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l0, "hw_reasons")));

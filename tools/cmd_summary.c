@@ -9,6 +9,7 @@
 #include "qsnn/io.h"
 #include "qsnn/model.h"
 #include "qsnn/report.h"
+#include "qsnn/snn_meta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +24,33 @@ static void print_help(void)
            "  a .snn model (from `qsnn convert`): the Akida summary of section 5.1 (Layer (type), HW, Input shape,\n"
            "    Output shape, Kernel shape, Learning (#classes), #InConn/#Weights/ThFire; shapes in Akida's [W, H, C]),\n"
            "    then the reason of every HW \"no\" (Akida NSoC v1 rules) and the model size in bytes.\n"
+           "Both end with the qsnn version that wrote the file (not recorded before 0.2.0).\n"
            "The kind of file is recognised by its first bytes, not its name.\n"
            "\n"
            "Options:\n"
-           "      --json       print JSON instead: the kind (\"model\" or \"snn\"), labels, input, and per layer its\n"
-           "                   name, type and shapes ([H, W, C]), with parameters (.qsnn) or bits, HW verdict and\n"
-           "                   reasons (.snn)\n"
+           "      --json       print JSON instead: the kind (\"model\" or \"snn\"), written_by (or null), labels, input,\n"
+           "                   and per layer its name, type and shapes ([H, W, C]), with parameters (.qsnn) or\n"
+           "                   bits, HW verdict and reasons (.snn)\n"
            "  -q, --quiet      no notes on stderr\n"
            "  -h, --help       this help\n"
            "\n"
            "Exit status: 0 ok, 1 the file is unreadable, corrupt or of another kind, 2 usage error.\n");
+}
+
+/* "qsnn 0.2.0" from a "written by" field (QSNN_VERSION_U32 layout); 0: written before 0.2.0 recorded it. */
+static void writer_string(char *buf, size_t cap, uint32_t v)
+{
+    if (v)
+        snprintf(buf, cap, "qsnn %u.%u.%u", (unsigned)(v >> 16), (unsigned)((v >> 8) & 0xFF), (unsigned)(v & 0xFF));
+    else
+        snprintf(buf, cap, "not recorded (before qsnn 0.2.0)");
+}
+
+static void add_writer(cJSON *root, uint32_t v)
+{
+    char buf[64];
+    writer_string(buf, sizeof buf, v);
+    cli_json_string_or_null(root, "written_by", v ? buf : NULL);
 }
 
 static cJSON *shape3(int h, int w, int c)
@@ -47,6 +65,7 @@ static cJSON *model_json(const char *path, const qsnn_model *m)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "file", path);
     cJSON_AddStringToObject(root, "kind", "model");
+    add_writer(root, m->writer_version);
     cJSON_AddStringToObject(root, "name", m->arch.name);
     cJSON_AddNumberToObject(root, "episode", m->episode);
     cJSON_AddBoolToObject(root, "quantized_activations", m->quant_acts);
@@ -81,6 +100,9 @@ static cJSON *snn_json(const char *path, const qsnn_snn_model *m)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "file", path);
     cJSON_AddStringToObject(root, "kind", "snn");
+    qsnn_snn_meta meta;
+    qsnn_snn_meta_get(m, &meta);
+    add_writer(root, meta.writer_version);
     cJSON_AddNumberToObject(root, "bytes", (double)m->size);
     cJSON_AddNumberToObject(root, "workspace_bytes", (double)qsnn_snn_mem_size(m));
     cJSON_AddItemToObject(root, "input", shape3(m->in_h, m->in_w, m->in_c));
@@ -144,7 +166,9 @@ int cmd_summary(int argc, char **argv)
         printf("Labels: %s", m.labels[0]);
         for (int i = 1; i < m.num_labels; i++)
             printf(",%s", m.labels[i]);
-        printf("\n");
+        char wb[64];
+        writer_string(wb, sizeof wb, m.writer_version);
+        printf("\nWritten by: %s\n", wb);
         qsnn_model_free(&m);
         return QSNN_EXIT_OK;
     }
@@ -157,8 +181,14 @@ int cmd_summary(int argc, char **argv)
         int rc = QSNN_EXIT_OK;
         if (a.json)
             rc = cli_json_print("summary", snn_json(path, &m));
-        else
+        else {
             qsnn_report_snn_summary(stdout, &m);
+            qsnn_snn_meta meta;
+            qsnn_snn_meta_get(&m, &meta);
+            char wb[64];
+            writer_string(wb, sizeof wb, meta.writer_version);
+            printf("Converted by: %s\n", wb);
+        }
         free(img);
         return rc;
     }
