@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_shell.h"
+
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -79,17 +81,6 @@ capture(char **out, char **err, const char *fmt, ...)
     return (rc == -1 || !WIFEXITED(rc)) ? -1 : WEXITSTATUS(rc);
 }
 
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return (rc == -1 || !WIFEXITED(rc)) ? -1 : WEXITSTATUS(rc);
-}
-
 /* The subcommands, from the "Commands:" block of `qsnn help`. */
 static int read_commands(void)
 {
@@ -121,7 +112,7 @@ static int setup(void **state)
     if (!mkdtemp(g_tmp) || read_commands() != 0)
         return -1;
     /* the tiny inputs of the --json runs: a few synthetic clips, their features, the shipped model converted */
-    return run("'%s' synth -o '%s/s' --per-word 2 --unknown-per-word 1 --voices 60 --noise-seconds 2 -q >/dev/null"
+    return test_shell("'%s' synth -o '%s/s' --per-word 2 --unknown-per-word 1 --voices 60 --noise-seconds 2 -q >/dev/null"
                " && '%s' features '%s/s' -o '%s/f.qsf' -q >/dev/null"
                " && '%s' convert '%s/models/mobilenet_kws_pretrained.qsnn' -o '%s/m.snn' -q >/dev/null",
                g_exe, g_tmp, g_exe, g_tmp, g_tmp, g_exe, QSNN_SOURCE_DIR, g_tmp);
@@ -130,7 +121,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    run("rm -rf '%s'", g_tmp);
+    test_shell("rm -rf '%s'", g_tmp);
     return 0;
 }
 
@@ -254,22 +245,22 @@ static void test_help_and_common_options(void **state)
             fail_msg("qsnn %s shows a hidden alias (--out, -j/--jobs, --list-options)", c);
         free(help);
         free(list);
-        assert_int_equal(run("'%s' %s -q --json --help >/dev/null", g_exe, c), 0);
+        assert_int_equal(test_shell("'%s' %s -q --json --help >/dev/null", g_exe, c), 0);
         if (writes) {
-            assert_int_equal(run("'%s' %s --out x --help >/dev/null", g_exe, c), 0);
-            assert_int_equal(run("'%s' %s -o x --help >/dev/null", g_exe, c), 0);
+            assert_int_equal(test_shell("'%s' %s --out x --help >/dev/null", g_exe, c), 0);
+            assert_int_equal(test_shell("'%s' %s -o x --help >/dev/null", g_exe, c), 0);
         } else {
-            assert_int_equal(run("'%s' %s -o x --help >/dev/null 2>&1", g_exe, c), 2);
+            assert_int_equal(test_shell("'%s' %s -o x --help >/dev/null 2>&1", g_exe, c), 2);
         }
         if (threads) {
-            assert_int_equal(run("'%s' %s --threads 2 --jobs 2 -j 2 --help >/dev/null", g_exe, c), 0);
+            assert_int_equal(test_shell("'%s' %s --threads 2 --jobs 2 -j 2 --help >/dev/null", g_exe, c), 0);
             assert_int_equal(capture(&out, &err, "'%s' %s --threads many", g_exe, c), 2);
             if (!strstr(err, "--threads"))
                 fail_msg("qsnn %s --threads many: the message does not name the option: %s", c, err);
             free(out);
             free(err);
         } else {
-            assert_int_equal(run("'%s' %s --threads 2 --help >/dev/null 2>&1", g_exe, c), 2);
+            assert_int_equal(test_shell("'%s' %s --threads 2 --help >/dev/null 2>&1", g_exe, c), 2);
         }
         /* usage errors name the option */
         assert_int_equal(capture(&out, &err, "'%s' %s --no-such-option", g_exe, c), 2);

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_shell.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,12 +516,6 @@ static void test_refusals(void **state)
 
 /* `qsnn export`: the header holds the image byte for byte, the sizes the engine needs, and compiles as C11 with
  * the engine's header; bad input leaves no file behind. */
-static int run_cmd(const char *cmd)
-{
-    int rc = system(cmd);
-    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
-}
-
 static void test_export_header(void **state)
 {
     (void)state;
@@ -540,7 +536,7 @@ static void test_export_header(void **state)
     snprintf(hdr, sizeof hdr, "%s/kws_model.h", dir);
     assert_int_equal(qsnn_snn_save(snn, img, sz), QSNN_OK);
     snprintf(cmd, sizeof cmd, "'%s' export '%s' -o '%s' --name kws 2>/dev/null", exe, snn, hdr);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
     /* parse the array and the macros back */
     FILE *fp = fopen(hdr, "r");
     assert_non_null(fp);
@@ -578,20 +574,20 @@ static void test_export_header(void **state)
              "return qsnn_snn_model_init(&m,kws_model,KWS_MODEL_SIZE,\"f\")!=QSNN_OK || !kws_labels[0];}\\n' | "
              "cc -std=c11 -Wall -Werror -fsyntax-only -I'%s/include' -x c - 2>/dev/null",
              hdr, QSNN_SOURCE_DIR);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
     /* refusals: not a .snn model (exit 1), a bad name (exit 2); neither leaves a header */
     char bad[160];
     snprintf(bad, sizeof bad, "%s/bad.h", dir);
     snprintf(cmd, sizeof cmd, "'%s' export '%s' -o '%s' 2>/dev/null", exe, hdr, bad);
-    assert_int_equal(run_cmd(cmd), 1);
+    assert_int_equal(test_system(cmd), 1);
     snprintf(cmd, sizeof cmd, "'%s' export '%s' -o '%s' --name 9x 2>/dev/null", exe, snn, bad);
-    assert_int_equal(run_cmd(cmd), 2);
+    assert_int_equal(test_system(cmd), 2);
     FILE *none = fopen(bad, "r");
     assert_null(none);
     free(back);
     free(img);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
 }
 
 /* The firmware example (examples/mcu/run_qemu.sh): the device front end, the engine, the detector, the exported
@@ -645,16 +641,16 @@ static void test_export_firmware_qemu(void **state)
     snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(cmd, sizeof cmd, "'%s' convert '%s/models/mobilenet_kws_pretrained.qsnn' -o '%s/k.snn' >/dev/null 2>&1",
              exe, QSNN_SOURCE_DIR, dir);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
     snprintf(cmd, sizeof cmd, "'%s' export '%s/k.snn' -o '%s/k.h' --input '%s/missing.wav' 2>/dev/null", exe, dir,
              dir, dir);
-    assert_int_equal(run_cmd(cmd), 1);
+    assert_int_equal(test_system(cmd), 1);
     snprintf(cmd, sizeof cmd, "'%s' export '%s/k.snn' -o '%s/k.h' --pcm '%s/missing.wav' 2>/dev/null", exe, dir,
              dir, dir);
-    assert_int_equal(run_cmd(cmd), 1);
+    assert_int_equal(test_system(cmd), 1);
     snprintf(cmd, sizeof cmd, "'%s' export '%s/k.snn' -o '%s/k.h' --pcm '%s/k.snn' --hop-ms 30 2>/dev/null", exe,
              dir, dir, dir);
-    assert_int_equal(run_cmd(cmd), 2);
+    assert_int_equal(test_system(cmd), 2);
     snprintf(cmd, sizeof cmd, "%s/k.h", dir);
     FILE *none = fopen(cmd, "r");
     assert_null(none);
@@ -684,11 +680,11 @@ static void test_export_firmware_qemu(void **state)
     }
     snprintf(cmd, sizeof cmd, "%ssh '%s/examples/mcu/run_qemu.sh' '%s' '%s/k.snn'%s > '%s' 2>&1", seconds,
              QSNN_SOURCE_DIR, bdir, dir, audio, out);
-    int rc = run_cmd(cmd);
+    int rc = test_system(cmd);
     char *txt = NULL;
     assert_int_equal(qsnn_read_text_file(out, 1 << 20, &txt, NULL), QSNN_OK);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
     if (rc == 77) {
         free(txt);
         skip();

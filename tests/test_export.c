@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_shell.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +28,6 @@ static char g_dir[64];
 static const char *g_exe;
 static size_t g_size;
 static unsigned g_sum;
-
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
-}
 
 static void write_text(const char *name, const char *text)
 {
@@ -86,7 +77,7 @@ static int setup(void **state)
     if (st != QSNN_OK)
         return -1;
     const char *wav = QSNN_TEST_DATA "/mfcc_tone1k.wav";
-    if (run("cd '%s' && '%s' export kws.snn -o kws_model.h --input '%s' --pcm '%s' 2>/dev/null && "
+    if (test_shell("cd '%s' && '%s' export kws.snn -o kws_model.h --input '%s' --pcm '%s' 2>/dev/null && "
             "'%s' export kws.snn -o alt_model.h --name alt 2>/dev/null",
             g_dir, g_exe, wav, wav, g_exe))
         return -1;
@@ -100,16 +91,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    run("rm -rf '%s'", g_dir);
+    test_shell("rm -rf '%s'", g_dir);
     return 0;
 }
 
-static int have(const char *tool) { return run("command -v %s >/dev/null 2>&1", tool) == 0; }
+static int have(const char *tool) { return test_shell("command -v %s >/dev/null 2>&1", tool) == 0; }
 
 /* compile impl and user with CC (flags), link them, run; the line it prints must describe the .snn */
 static void build_and_run(const char *cc, const char *flags, const char *ext)
 {
-    assert_int_equal(run("cd '%s' && %s %s -c impl.%s -o impl_%s.o && %s %s -c user.%s -o user_%s.o && "
+    assert_int_equal(test_shell("cd '%s' && %s %s -c impl.%s -o impl_%s.o && %s %s -c user.%s -o user_%s.o && "
                          "%s impl_%s.o user_%s.o -o prog_%s",
                          g_dir, cc, flags, ext, ext, cc, flags, ext, ext, cc, ext, ext, ext),
                      0);
@@ -130,7 +121,7 @@ static void build_and_run(const char *cc, const char *flags, const char *ext)
     assert_int_equal(same, 1);    /* the second model, defined in the same file */
     assert_true(strlen(label) > 0);
     /* without the implementation file, the arrays are undefined: the header holds no copy of them */
-    assert_int_not_equal(run("cd '%s' && %s user_%s.o -o prog_none_%s 2>/dev/null", g_dir, cc, ext, ext), 0);
+    assert_int_not_equal(test_shell("cd '%s' && %s user_%s.o -o prog_none_%s 2>/dev/null", g_dir, cc, ext, ext), 0);
 }
 
 static void test_export_c11(void **state)
@@ -153,14 +144,14 @@ static void test_export_arm_cxx(void **state)
     if (!have("arm-none-eabi-g++"))
         skip(); /* scripts/bootstrap.sh test installs it */
     const char *fl = "-std=c++11 -mcpu=cortex-m4 -mthumb -Os -Wall -Wextra -Wpedantic -Werror";
-    assert_int_equal(run("cd '%s' && arm-none-eabi-g++ %s -c impl.cpp -o arm_impl.o && "
+    assert_int_equal(test_shell("cd '%s' && arm-none-eabi-g++ %s -c impl.cpp -o arm_impl.o && "
                          "arm-none-eabi-g++ %s -c user.cpp -o arm_user.o && "
                          "arm-none-eabi-gcc -std=c11 -mcpu=cortex-m4 -mthumb -Wall -Wextra -Wpedantic -Werror "
                          "-c impl.c -o arm_impl_c.o",
                          g_dir, fl, fl),
                      0);
     /* one definition, in the implementation file; the other only refers to it */
-    assert_int_equal(run("cd '%s' && arm-none-eabi-nm arm_impl.o | grep -q ' R kws_model$' && "
+    assert_int_equal(test_shell("cd '%s' && arm-none-eabi-nm arm_impl.o | grep -q ' R kws_model$' && "
                          "arm-none-eabi-nm arm_user.o | grep -q ' U kws_model$'",
                          g_dir),
                      0);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_shell.h"
+
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -36,12 +38,6 @@ static const char *exe(void)
     return e ? e : QSNN_BINARY_DIR "/qsnn";
 }
 
-static int run_sh(const char *cmd)
-{
-    int rc = system(cmd);
-    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
-}
-
 /* Run `qsnn ARGS` with stderr captured into g_err; returns the exit status. */
 static int run_q(const char *fmt, ...)
 {
@@ -52,7 +48,7 @@ static int run_q(const char *fmt, ...)
     va_end(ap);
     snprintf(errf, sizeof errf, "%s/stderr.txt", g_dir);
     snprintf(cmd, sizeof cmd, "'%s' %s 2>'%s'", exe(), args, errf);
-    int rc = run_sh(cmd);
+    int rc = test_system(cmd);
     g_err[0] = 0;
     FILE *fp = fopen(errf, "r");
     if (fp) {
@@ -125,7 +121,7 @@ static void test_snn_limits_cortex_m4(void **state)
              "MAIN='%s/tests/target/snn_limits.c' sh '%s/examples/mcu/run_qemu.sh' '%s' '%s/m.snn' "
              "'%s/tests/data/mfcc_chirp.wav' > '%s' 2>&1",
              QSNN_SOURCE_DIR, QSNN_SOURCE_DIR, bdir, g_dir, QSNN_SOURCE_DIR, out);
-    int rc = run_sh(cmd);
+    int rc = test_system(cmd);
     size_t n;
     char *txt = (char *)read_all(out, &n);
     if (rc == 77) {
@@ -146,21 +142,21 @@ static void test_export_escapes(void **state)
     snprintf(sub, sizeof sub, "%s/x*", g_dir); /* "<dir>/x*" + "/k.h": the path holds "*" "/" */
     assert_int_equal(mkdir(sub, 0755), 0);
     snprintf(cmd, sizeof cmd, "cp '%s/m.snn' '%s/m\"q.snn'", g_dir, sub);
-    assert_int_equal(run_sh(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
     assert_int_equal(run_q("export '%s/m\"q.snn' -o '%s/k.h' --name kws --input '%s/tests/data/mfcc_chirp.wav'", sub,
                            sub, QSNN_SOURCE_DIR), 0);
     snprintf(cmd, sizeof cmd,
              "printf '#include \"qsnn/snn.h\"\\n#include \"%s/k.h\"\\nint main(void){return !kws_labels[0];}\\n' | "
              "cc -std=c11 -Wall -Werror -fsyntax-only -I'%s/include' -x c - 2>'%s/cc.txt'",
              sub, QSNN_SOURCE_DIR, g_dir);
-    if (run_sh(cmd) != 0) {
+    if (test_system(cmd) != 0) {
         snprintf(cmd, sizeof cmd, "%s/cc.txt", g_dir);
         size_t n;
         char *txt = (char *)read_all(cmd, &n);
         fail_msg("exported header does not compile:\n%s", txt);
     }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", sub);
-    assert_int_equal(run_sh(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
 }
 
 /* Control characters from file or folder names never reach the terminal raw. */
@@ -267,7 +263,7 @@ static void test_dataset_special_files(void **state)
         snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/tests/data/mfcc_chirp.wav' '%s/aa%d_nohash_0.wav' && "
                  "cp '%s/tests/data/mfcc_tone1k.wav' '%s/bb%d_nohash_0.wav'", p, QSNN_SOURCE_DIR, p, w,
                  QSNN_SOURCE_DIR, p, w);
-        assert_int_equal(run_sh(cmd), 0);
+        assert_int_equal(test_system(cmd), 0);
     }
     snprintf(p, sizeof p, "%s/yes/cc_nohash_0.wav", d);
     assert_int_equal(mkfifo(p, 0644), 0);

@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "test_shell.h"
+
 #define TEACHER_LABELS "down,go,left,no,off,on,right,stop,up,yes,_silence_,_unknown_"
 
 static char g_shared[400];
@@ -206,12 +208,6 @@ static void test_teacher_eval_subset(void **state)
     qsnn_model_free(&m);
 }
 
-static int run_cmd(const char *cmd)
-{
-    int rc = system(cmd);
-    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
-}
-
 /* the commands: qsnn import writes the model, qsnn summary shows 22,604 parameters and the front end, qsnn eval
  * prints 93.87 % (521 of 555) on the test subset (when ../shared is there), bad input fails with status 1/2 */
 static void test_commands(void **state)
@@ -224,9 +220,9 @@ static void test_commands(void **state)
     snprintf(cmd, sizeof cmd,
              "%s import %s/models/teachers/mlperf_tiny_kws/kws_ref_model_float32.tflite --frontend tf-signal "
              "--labels %s -o %s > %s/import.txt", exe, QSNN_SOURCE_DIR, TEACHER_LABELS, out, dir);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s summary %s > %s/summary.txt", exe, out, dir);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
     char path[300], *txt;
     snprintf(path, sizeof path, "%s/summary.txt", dir);
     assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
@@ -240,7 +236,7 @@ static void test_commands(void **state)
     snprintf(data, sizeof data, "%s/speech_commands_test_subset", g_shared);
     if (stat(data, &sb) == 0) {
         snprintf(cmd, sizeof cmd, "%s eval %s %s > %s/eval.txt 2>/dev/null", exe, out, data, dir);
-        assert_int_equal(run_cmd(cmd), 0);
+        assert_int_equal(test_system(cmd), 0);
         snprintf(path, sizeof path, "%s/eval.txt", dir);
         assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
         assert_non_null(strstr(txt, "Accuracy: 93.87%"));
@@ -250,7 +246,7 @@ static void test_commands(void **state)
     /* usage and input errors */
     snprintf(cmd, sizeof cmd, "%s import %s/tflite/bad_unknown_op.tflite -o %s/x.qsnn 2> %s/err.txt", exe,
              QSNN_TEST_DATA, dir, dir);
-    assert_int_equal(run_cmd(cmd), 1);
+    assert_int_equal(test_system(cmd), 1);
     snprintf(path, sizeof path, "%s/err.txt", dir);
     assert_int_equal(qsnn_read_text_file(path, 1 << 20, &txt, NULL), QSNN_OK);
     assert_non_null(strstr(txt, "operator 1 (LSTM"));
@@ -259,12 +255,12 @@ static void test_commands(void **state)
     assert_int_not_equal(stat(path, &sb), 0); /* nothing written */
     snprintf(cmd, sizeof cmd, "%s import %s/tflite/ops_a.tflite --frontend librosa -o %s/x.qsnn 2>/dev/null", exe,
              QSNN_TEST_DATA, dir);
-    assert_int_equal(run_cmd(cmd), 2);
+    assert_int_equal(test_system(cmd), 2);
     snprintf(cmd, sizeof cmd, "%s import %s/tflite/ops_a.tflite --labels a,b -o %s/x.qsnn 2>/dev/null", exe,
              QSNN_TEST_DATA, dir);
-    assert_int_equal(run_cmd(cmd), 1);
+    assert_int_equal(test_system(cmd), 1);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(run_cmd(cmd), 0);
+    assert_int_equal(test_system(cmd), 0);
 }
 
 static void test_labels(void **state)

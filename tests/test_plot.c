@@ -16,8 +16,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_fonts.h"
+
 #include <cairo.h>
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,13 +396,6 @@ int main(void)
         cmocka_unit_test(test_train_plot),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    /* text loads cairo's and fontconfig's global caches: release them so LeakSanitizer reports only our leaks
-     * (FcFini through dlsym: fontconfig is loaded by cairo, not linked by us) */
-    cairo_debug_reset_static_data();
-    void (*fc_fini)(void) = NULL;
-    void *sym = dlsym(RTLD_DEFAULT, "FcFini");
-    memcpy(&fc_fini, &sym, sizeof sym);
-    if (fc_fini)
-        fc_fini();
+    test_release_font_caches(); /* so that LeakSanitizer reports only our leaks */
     return rc;
 }

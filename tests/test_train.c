@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_fonts.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,6 @@
 
 #include <cairo.h>
 #include <cjson/cJSON.h>
-#include <dlfcn.h>
 
 static const char *k_tiny_json =
     "{\"name\": \"tiny\", \"input\": [8, 6, 1], \"classes\": 3, \"layers\": ["
@@ -625,13 +626,6 @@ int main(void)
         cmocka_unit_test(test_train_command),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    /* the plot's text loads fontconfig's global caches: release them so LeakSanitizer reports only our leaks
-     * (FcFini through dlsym: fontconfig is loaded by cairo, not linked by us) */
-    cairo_debug_reset_static_data();
-    void (*fc_fini)(void) = NULL;
-    void *sym = dlsym(RTLD_DEFAULT, "FcFini");
-    memcpy(&fc_fini, &sym, sizeof sym); /* POSIX guarantees the conversion; memcpy keeps -Wpedantic quiet */
-    if (fc_fini)
-        fc_fini();
+    test_release_font_caches(); /* so that LeakSanitizer reports only our leaks */
     return rc;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_shell.h"
+
 #include <cairo.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -28,20 +30,6 @@
 static char g_tmp[256];
 static const char *g_exe;
 
-/* Run a shell command; return its exit status (or -1). */
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc == -1 || !WIFEXITED(rc))
-        return -1;
-    return WEXITSTATUS(rc);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -52,14 +40,14 @@ static int setup(void **state)
     if (!mkdtemp(g_tmp))
         return -1;
     /* 60 voices give a few unseen test voices; a handful of clips per word keeps it quick (also under ASan) */
-    return run("'%s' synth -o '%s/synth' --per-word 4 --unknown-per-word 1 --voices 60 --noise-seconds 4 -q",
+    return test_shell("'%s' synth -o '%s/synth' --per-word 4 --unknown-per-word 1 --voices 60 --noise-seconds 4 -q",
                g_exe, g_tmp);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    run("rm -rf '%s'", g_tmp);
+    test_shell("rm -rf '%s'", g_tmp);
     return 0;
 }
 
@@ -76,10 +64,10 @@ static void test_tutorial_end_to_end(void **state)
     (void)state;
     char out[512], path[600];
     snprintf(out, sizeof out, "%s/out", g_tmp);
-    int rc = run("'%s' tutorial --data '%s/synth' --out '%s' > '%s/stdout.txt' 2> '%s/stderr.txt'", g_exe, g_tmp,
+    int rc = test_shell("'%s' tutorial --data '%s/synth' --out '%s' > '%s/stdout.txt' 2> '%s/stderr.txt'", g_exe, g_tmp,
                  out, g_tmp, g_tmp);
     if (rc != 0) {
-        run("cat '%s/stderr.txt'", g_tmp);
+        test_shell("cat '%s/stderr.txt'", g_tmp);
         fail_msg("qsnn tutorial exited with %d", rc);
     }
 
@@ -143,14 +131,14 @@ static void test_tutorial_bad_input(void **state)
     (void)state;
     char path[600];
     /* a missing data folder: usage error */
-    assert_int_equal(run("'%s' tutorial --data '%s/no_such_dir' --out '%s/o2' 2>/dev/null", g_exe, g_tmp, g_tmp), 2);
+    assert_int_equal(test_shell("'%s' tutorial --data '%s/no_such_dir' --out '%s/o2' 2>/dev/null", g_exe, g_tmp, g_tmp), 2);
     /* a truncated model file: failure, and the message names the file */
     snprintf(path, sizeof path, "%s/broken.qsnn", g_tmp);
     FILE *fp = fopen(path, "wb");
     assert_non_null(fp);
     fputs("QSNNMODL", fp);
     fclose(fp);
-    assert_int_equal(run("'%s' tutorial --data '%s/synth' --model '%s' --out '%s/o3' > /dev/null 2> '%s/err.txt'",
+    assert_int_equal(test_shell("'%s' tutorial --data '%s/synth' --model '%s' --out '%s/o3' > /dev/null 2> '%s/err.txt'",
                          g_exe, g_tmp, path, g_tmp, g_tmp),
                      1);
     char *text = NULL;
@@ -160,7 +148,7 @@ static void test_tutorial_bad_input(void **state)
     assert_non_null(strstr(text, "broken.qsnn"));
     free(text);
     /* an unknown option: usage error */
-    assert_int_equal(run("'%s' tutorial --bogus 2>/dev/null", g_exe), 2);
+    assert_int_equal(test_shell("'%s' tutorial --bogus 2>/dev/null", g_exe), 2);
 }
 
 /* `qsnn stream` (keyword spotting on long audio with the shipped model, converted): window arithmetic and JSON on
@@ -171,7 +159,7 @@ static void test_stream(void **state)
     (void)state;
     char snn[400], wav[400], js[400];
     snprintf(snn, sizeof snn, "%s/stream.snn", g_tmp);
-    assert_int_equal(run("'%s' convert '%s/models/mobilenet_kws_pretrained.qsnn' -o '%s' >/dev/null 2>&1", g_exe,
+    assert_int_equal(test_shell("'%s' convert '%s/models/mobilenet_kws_pretrained.qsnn' -o '%s' >/dev/null 2>&1", g_exe,
                          QSNN_SOURCE_DIR, snn), 0);
     /* 2.5 s of quiet white noise: 1 + (40000 - 16000) / 1600 = 16 windows at the default 100 ms hop */
     enum { NOISE = 40000 };
@@ -185,7 +173,7 @@ static void test_stream(void **state)
     snprintf(wav, sizeof wav, "%s/noise.wav", g_tmp);
     snprintf(js, sizeof js, "%s/stream.json", g_tmp);
     assert_int_equal(qsnn_audio_write_wav16(wav, x, NOISE, 16000), QSNN_OK);
-    assert_int_equal(run("'%s' stream '%s' '%s' --json --all > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
+    assert_int_equal(test_shell("'%s' stream '%s' '%s' --json --all > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
     char *txt = NULL;
     assert_int_equal(qsnn_read_text_file(js, 1 << 20, &txt, NULL), QSNN_OK);
     cJSON *root = cJSON_Parse(txt);
@@ -203,7 +191,7 @@ static void test_stream(void **state)
     snprintf(wav, sizeof wav, "%s/zeros.wav", g_tmp);
     assert_int_equal(qsnn_audio_write_wav16(wav, x, 32000, 16000), QSNN_OK);
     for (int off = 0; off < 2; off++) {
-        assert_int_equal(run("'%s' stream '%s' '%s' --json --all %s > '%s' 2>/dev/null", g_exe, snn, wav,
+        assert_int_equal(test_shell("'%s' stream '%s' '%s' --json --all %s > '%s' 2>/dev/null", g_exe, snn, wav,
                              off ? "--gate-db off" : "", js), 0);
         assert_int_equal(qsnn_read_text_file(js, 1 << 20, &txt, NULL), QSNN_OK);
         assert_non_null(gated = cJSON_Parse(txt));
@@ -219,17 +207,17 @@ static void test_stream(void **state)
         free(txt);
     }
     snprintf(wav, sizeof wav, "%s/noise.wav", g_tmp);
-    assert_int_equal(run("'%s' stream '%s' '%s' --json > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
+    assert_int_equal(test_shell("'%s' stream '%s' '%s' --json > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
     assert_int_equal(qsnn_read_text_file(js, 1 << 20, &txt, NULL), QSNN_OK);
     assert_non_null(gated = cJSON_Parse(txt));
     assert_int_equal((int)cJSON_GetObjectItem(gated, "gated_windows")->valuedouble, 0);
     cJSON_Delete(gated);
     free(txt);
-    assert_int_equal(run("'%s' stream '%s' '%s' --gate-db 3 2>/dev/null", g_exe, snn, wav), 2);
+    assert_int_equal(test_shell("'%s' stream '%s' '%s' --gate-db 3 2>/dev/null", g_exe, snn, wav), 2);
     /* refusals */
-    assert_int_equal(run("'%s' stream '%s' '%s/missing.wav' 2>/dev/null", g_exe, snn, g_tmp), 1);
-    assert_int_equal(run("'%s' stream '%s' '%s' --hop-ms 5 2>/dev/null", g_exe, snn, wav), 2);
-    assert_int_equal(run("'%s' stream '%s' '%s' 2>/dev/null", g_exe, wav, wav), 1);
+    assert_int_equal(test_shell("'%s' stream '%s' '%s/missing.wav' 2>/dev/null", g_exe, snn, g_tmp), 1);
+    assert_int_equal(test_shell("'%s' stream '%s' '%s' --hop-ms 5 2>/dev/null", g_exe, snn, wav), 2);
+    assert_int_equal(test_shell("'%s' stream '%s' '%s' 2>/dev/null", g_exe, wav, wav), 1);
     /* real speech */
     const char *root_dir = getenv("QSNN_SHARED_DATA") ? getenv("QSNN_SHARED_DATA") : QSNN_SHARED_DATA;
     char dir[400], path[600];
@@ -264,7 +252,7 @@ static void test_stream(void **state)
     }
     assert_int_equal(fclose(fr), 0);
     free(x);
-    assert_int_equal(run("'%s' stream '%s' '%s' --smooth 5 --json > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
+    assert_int_equal(test_shell("'%s' stream '%s' '%s' --smooth 5 --json > '%s' 2>/dev/null", g_exe, snn, wav, js), 0);
     assert_int_equal(qsnn_read_text_file(js, 1 << 20, &txt, NULL), QSNN_OK);
     root = cJSON_Parse(txt);
     assert_non_null(root);
@@ -281,14 +269,14 @@ static void test_stream(void **state)
     {
         char j10[400];
         snprintf(j10, sizeof j10, "%s/h10.json", g_tmp);
-        assert_int_equal(run("'%s' stream '%s' '%s' --hop-ms 10 --all --json > '%s' 2>/dev/null", g_exe, snn, wav, j10), 0);
+        assert_int_equal(test_shell("'%s' stream '%s' '%s' --hop-ms 10 --all --json > '%s' 2>/dev/null", g_exe, snn, wav, j10), 0);
         char *t10 = NULL;
         assert_int_equal(qsnn_read_text_file(j10, 1 << 20, &t10, NULL), QSNN_OK);
         cJSON *r10 = cJSON_Parse(t10), *w10 = cJSON_GetObjectItem(r10, "window_predictions");
         assert_int_equal(cJSON_GetArraySize(w10), 801); /* 1 + (144000 - 16000) / 160 */
         const int hops[2] = {20, 100};
         for (int h = 0; h < 2; h++) {
-            assert_int_equal(run("'%s' stream '%s' '%s' --hop-ms %d --all --json > '%s' 2>/dev/null", g_exe, snn, wav,
+            assert_int_equal(test_shell("'%s' stream '%s' '%s' --hop-ms %d --all --json > '%s' 2>/dev/null", g_exe, snn, wav,
                                  hops[h], js), 0);
             char *th = NULL;
             assert_int_equal(qsnn_read_text_file(js, 1 << 20, &th, NULL), QSNN_OK);
@@ -307,7 +295,7 @@ static void test_stream(void **state)
     /* live input (stdin, raw PCM16): the same windows and detections; the summary is the last line, after one
      * JSON line per detection */
     snprintf(live, sizeof live, "%s/live.json", g_tmp);
-    assert_int_equal(run("'%s' stream '%s' - --smooth 5 --json < '%s' > '%s' 2>/dev/null", g_exe, snn, raw, live), 0);
+    assert_int_equal(test_shell("'%s' stream '%s' - --smooth 5 --json < '%s' > '%s' 2>/dev/null", g_exe, snn, raw, live), 0);
     char *ltxt = NULL;
     assert_int_equal(qsnn_read_text_file(live, 1 << 20, &ltxt, NULL), QSNN_OK);
     char *last = ltxt + strlen(ltxt) - 1;
@@ -353,7 +341,7 @@ static void test_stream(void **state)
             "exit $ok\n",
             g_tmp, g_exe, snn, raw, raw);
     assert_int_equal(fclose(fs), 0);
-    assert_int_equal(run("sh '%s'", script), 0);
+    assert_int_equal(test_shell("sh '%s'", script), 0);
 }
 
 int main(void)
