@@ -61,6 +61,12 @@ void qsnn_log_set_level(qsnn_log_level level);
 /* fputs with control characters other than newline and tab (escape sequences, carriage returns, DEL) shown as
  * '?': for text from files and folder names on a terminal. qsnn_log and the commands' error lines use it. */
 void qsnn_fputs_plain(const char *s, FILE *fp);
+
+/* fopen(path, "rb") of a regular file only: a FIFO, device, socket or folder is refused (QSNN_ERR_IO naming it)
+ * before it is opened, so that a reader never blocks on a FIFO nor reads a device without end (POSIX systems;
+ * without stat(), a plain fopen). Every reader of a file format opens through this, the engine's .snn loader
+ * included (src/core/open_regular.c). */
+qsnn_status qsnn_open_regular(const char *path, FILE **fp);
 qsnn_log_level qsnn_log_get_level(void);
 void qsnn_log(qsnn_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -55,10 +55,7 @@ qsnn_status qsnn_check_outputs(const char *const *outputs, size_t num_outputs, c
 /* The folder part of `file` into dir[cap]: "." for a bare name, "/" for "/name". QSNN_ERR_ARG if too long. */
 qsnn_status qsnn_output_dir(char *dir, size_t cap, const char *file);
 
-/* fopen(path, "rb") of a regular file only: a FIFO, device, socket or folder is refused (QSNN_ERR_IO naming it)
- * before it is opened, so that a reader never blocks on a FIFO nor reads a device without end. Every reader of
- * a file format opens through this. */
-qsnn_status qsnn_open_regular(const char *path, FILE **fp);
+/* qsnn_open_regular (every reader of a file format opens through it) is in qsnn/core.h. */
 
 /* Read exactly n bytes or fail with QSNN_ERR_FORMAT "<path>: truncated (<what>)". */
 qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, const char *what);

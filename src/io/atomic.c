@@ -147,22 +147,6 @@ void qsnn_atomic_abort(qsnn_atomic_file *f)
     }
 }
 
-qsnn_status qsnn_open_regular(const char *path, FILE **fp)
-{
-    *fp = NULL;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return qsnn_fail(QSNN_ERR_IO, "%s: is a folder, not a regular file", path);
-    if (!S_ISREG(st.st_mode))
-        return qsnn_fail(QSNN_ERR_IO, "%s: not a regular file (FIFO, device or socket): not read", path);
-    *fp = fopen(path, "rb");
-    if (!*fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    return QSNN_OK;
-}
-
 qsnn_status qsnn_read_exact(FILE *fp, void *dst, size_t n, const char *path, const char *what)
 {
     if (n && fread(dst, 1, n, fp) != n)

@@ -4,13 +4,9 @@
  * (README, "Embedding the engine"). Writing (qsnn_snn_save, atomic) stays in libqsnn (snn_file.c).
  *
  * Invariants: nothing is allocated before the size is known and bounded (SNN_FILE_MAX); on POSIX systems a path
- * that is not a regular file (a FIFO would block, a device never ends) is refused before it is opened; the image
+ * that is not a regular file (a FIFO would block, a device never ends) is refused before it is opened
+ * (qsnn_open_regular of src/core); the image
  * is handed out only after qsnn_snn_model_init accepted all of it (magic, version, sizes, CRC, every record). */
-#if defined(__unix__) || defined(__APPLE__)
-#define _POSIX_C_SOURCE 200809L
-#include <sys/stat.h>
-#define SNN_HAVE_STAT 1
-#endif
 #include "qsnn/snn.h"
 
 #include <errno.h>
@@ -20,24 +16,6 @@
 
 #define SNN_FILE_MAX (64u << 20)
 
-static qsnn_status open_regular(const char *path, FILE **fp)
-{
-    *fp = NULL;
-#ifdef SNN_HAVE_STAT
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return qsnn_fail(QSNN_ERR_IO, "%s: is a folder, not a regular file", path);
-    if (!S_ISREG(st.st_mode))
-        return qsnn_fail(QSNN_ERR_IO, "%s: not a regular file (FIFO, device or socket): not read", path);
-#endif
-    *fp = fopen(path, "rb");
-    if (!*fp)
-        return qsnn_fail(QSNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    return QSNN_OK;
-}
-
 qsnn_status qsnn_snn_load(const char *path, qsnn_snn_model *m, unsigned char **image)
 {
     *image = NULL;
@@ -45,7 +23,7 @@ qsnn_status qsnn_snn_load(const char *path, qsnn_snn_model *m, unsigned char **i
     if (!path)
         return qsnn_fail(QSNN_ERR_ARG, "qsnn_snn_load: NULL path");
     FILE *fp;
-    qsnn_status st = open_regular(path, &fp);
+    qsnn_status st = qsnn_open_regular(path, &fp);
     if (st != QSNN_OK)
         return st;
     if (fseek(fp, 0, SEEK_END) != 0) {
