@@ -389,16 +389,22 @@ static int legend_size(cairo_t *cr, const qsnn_plot_series *s, size_t n, double 
     return rows;
 }
 
-static void legend_box(cairo_t *cr, double bx, double by, double bw, double bh, const qsnn_plot_series *s, size_t n)
+/* A legend's box: white, with a light grey frame. */
+static void legend_frame(cairo_t *cr, double bx, double by, double bw, double bh)
 {
-    const double indent = keyed(s, n) ? LEG_KEY + LEG_GAP : 0; /* notes line up with the entries' text */
-    bx = round(bx) + 0.5, by = round(by) + 0.5;
     cairo_rectangle(cr, bx, by, bw, bh);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_fill_preserve(cr);
     cairo_set_source_rgb(cr, 0.7, 0.7, 0.7);
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
+}
+
+static void legend_box(cairo_t *cr, double bx, double by, double bw, double bh, const qsnn_plot_series *s, size_t n)
+{
+    const double indent = keyed(s, n) ? LEG_KEY + LEG_GAP : 0; /* notes line up with the entries' text */
+    bx = round(bx) + 0.5, by = round(by) + 0.5;
+    legend_frame(cr, bx, by, bw, bh);
     double y = by + LEG_PAD + LEG_ROW / 2 - 2;
     for (size_t i = 0; i < n; i++) {
         if (!s[i].label)
@@ -466,12 +472,7 @@ void qsnn_plot_legend_row(cairo_t *cr, double cx, double y, const qsnn_plot_seri
     if (k) {
         double bw = round(tw + 2 * LEG_PAD), bh = round(LEG_ROW + 2 * LEG_PAD - 4);
         double bx = round(cx - bw / 2) + 0.5, by = round(y) + 0.5;
-        cairo_rectangle(cr, bx, by, bw, bh);
-        cairo_set_source_rgb(cr, 1, 1, 1);
-        cairo_fill_preserve(cr);
-        cairo_set_source_rgb(cr, 0.7, 0.7, 0.7);
-        cairo_set_line_width(cr, 1);
-        cairo_stroke(cr);
+        legend_frame(cr, bx, by, bw, bh);
         double x = bx + LEG_PAD, ty = by + bh / 2;
         for (size_t i = 0; i < n; i++) {
             if (!s[i].label)
